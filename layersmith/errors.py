@@ -1,0 +1,66 @@
+"""One exception hierarchy for the whole project.
+
+The CLI maps these to exit codes (pypa/build's `_handle_build_error` is the model): a
+`UserError` is bad input (exit 2), a `BuildError` is a build or verification that failed
+(exit 1). Messages are one line, name the file and key at fault, and say what to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LayersmithError(Exception):
+    """Base of every error layersmith raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, path: Path | str | None = None, key: str | None = None) -> None:
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.key = key
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = self.path or ""
+        if self.key:
+            where = f"{where}: {self.key}" if where else self.key
+        return f"{where}: {self.message}" if where else self.message
+
+
+class UserError(LayersmithError):
+    """Bad input: a spec, config or command line that must be fixed by the user."""
+
+    exit_code = 2
+
+
+class SpecError(UserError):
+    """A `layer.toml`, `function.toml` or lock file is invalid."""
+
+
+class ConfigError(UserError):
+    """A `Pulumi.<stack>.yaml` value is invalid."""
+
+
+class BuildError(LayersmithError):
+    """A build step failed (resolve, install, compile)."""
+
+    exit_code = 1
+
+
+class VerificationError(BuildError):
+    """A built layer would fail on Lambda (wrong architecture, too big, compiled code in a portable layer)."""
+
+
+class CheckFailed(LayersmithError):
+    """`layersmith check` found errors."""
+
+    exit_code = 1
+
+
+class DockerUnavailable(BuildError):
+    """The Docker builder was asked for but no engine answers."""
+
+
+class AwsError(LayersmithError):
+    """An AWS call failed in a way the user must act on (credentials, region, role, throttling)."""

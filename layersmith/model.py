@@ -1,0 +1,146 @@
+"""Inert, frozen data the rest of layersmith passes around. Imports nothing internal.
+
+Parsing/validation lives in `specs.py` / `config.py`; behaviour lives in `build/`, `infra/`,
+`checks.py`. Keeping the models dumb (chalice's `deploy/models.py`) keeps every layer testable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Pin = int | Literal["latest"]
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One line of a hash-locked requirements file."""
+
+    name: str  # canonicalised (PEP 503)
+    version: str
+    hashes: tuple[str, ...]  # "sha256:<hex>"
+    marker: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    name: str
+    directory: Path
+    description: str
+    license: str | None
+    runtimes: tuple[str, ...]
+    architectures: tuple[str, ...]
+    requirements: Path | None
+    source: Path | None
+    portable: bool
+    exclude: tuple[str, ...] = ()  # distributions the runtime provides; dropped after install
+
+    @property
+    def spec_path(self) -> Path:
+        return self.directory / "layer.toml"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One publishable unit: a portable layer has one, a native one has one per (runtime, arch)."""
+
+    layer: str
+    runtimes: tuple[str, ...]
+    architectures: tuple[str, ...]
+    portable: bool
+
+    @property
+    def key(self) -> str:
+        """Stable, human-readable id used in resource names and the cache: `py312-x86_64` or `any`."""
+        if self.portable:
+            return "any"
+        return f"py{self.runtimes[0].removeprefix('python').replace('.', '')}-{self.architectures[0]}"
+
+    def supports(self, runtime: str, architecture: str) -> bool:
+        return runtime in self.runtimes and architecture in self.architectures
+
+
+@dataclass(frozen=True)
+class Distribution:
+    name: str
+    version: str
+    tags: tuple[str, ...]  # from the installed WHEEL file
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    variant: Variant
+    zip_path: Path
+    sha256: str  # of the zip bytes
+    content_sha256: str  # of the file tree inside (written in the manifest)
+    files: int
+    unzipped_bytes: int
+    zip_bytes: int
+    cached: bool
+    cache_key: str
+    distributions: tuple[Distribution, ...]
+    bytecode: str | None  # e.g. "cpython-311", None when no matching interpreter was available
+    builder: str
+    warnings: tuple[str, ...] = ()
+    top_level_sizes: tuple[tuple[str, int], ...] = ()  # largest top-level entries, for size errors
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    directory: Path
+    handler: str
+    runtime: str
+    architecture: str
+    layers: tuple[str, ...]
+    memory: int
+    timeout: int
+    environment: tuple[tuple[str, str], ...] = ()
+    tracing: bool = False
+
+    @property
+    def spec_path(self) -> Path:
+        return self.directory / "function.toml"
+
+
+@dataclass(frozen=True)
+class ShareWith:
+    accounts: tuple[str, ...] = ()
+    organizations: tuple[str, ...] = ()
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class Consume:
+    stack: str | None = None
+    arns: tuple[tuple[str, str], ...] = ()  # layer name -> unversioned layer ARN
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    project: str
+    stack: str
+    path: Path
+    region: str
+    publish: tuple[str, ...]
+    deploy: tuple[str, ...]
+    share_with: ShareWith
+    retain_versions: bool
+    pins: tuple[tuple[str, tuple[tuple[str, Pin], ...]], ...]  # function -> ((layer, pin), ...)
+    require_pins: bool
+    consume: Consume
+    name_prefix: str
+    artifact_bucket: str | None
+    log_retention_days: int
+    builder: str = "host"
+    extra: tuple[tuple[str, str], ...] = field(default=())
+
+    def pin_for(self, function: str, layer: str) -> Pin:
+        for fn, layer_pins in self.pins:
+            if fn == function:
+                for name, pin in layer_pins:
+                    if name == layer:
+                        return pin
+        return "latest"

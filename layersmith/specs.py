@@ -1,0 +1,248 @@
+"""Parse and validate `layers/<name>/layer.toml`, `functions/<name>/function.toml` and hashed locks.
+
+Every error names the file and key and says what to do; nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement
+from packaging.requirements import Requirement as PkgRequirement
+from packaging.utils import canonicalize_name
+
+from layersmith.errors import SpecError
+from layersmith.model import FunctionSpec, LayerSpec, Requirement
+from layersmith.runtimes import check_architecture, get_runtime
+
+LAYER_KEYS = {"description", "license", "runtimes", "architectures", "requirements", "source", "portable",
+              "exclude"}
+FUNCTION_KEYS = {"handler", "runtime", "architecture", "layers", "memory", "timeout", "environment", "tracing"}
+# Lambda's LayerName / FunctionName alphabet; we keep names short enough for a prefix.
+_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
+_HASH_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+_HANDLER_RE = re.compile(r"^[A-Za-z_][\w./]*\.[A-Za-z_]\w*$")
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise SpecError("file not found", path=path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"malformed TOML ({exc}); fix the syntax", path=path) from None
+
+
+def _check_keys(data: dict[str, Any], allowed: set[str], path: Path) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise SpecError(f"unknown key; the known keys are {', '.join(sorted(allowed))}", path=path,
+                        key=unknown[0])
+
+
+def _str(data: dict[str, Any], key: str, path: Path, *, required: bool) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise SpecError("missing; add it as a string", path=path, key=key)
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise SpecError("must be a non-empty string", path=path, key=key)
+    return value
+
+
+def _str_list(data: dict[str, Any], key: str, path: Path) -> tuple[str, ...]:
+    value = data.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SpecError("must be a list of strings", path=path, key=key)
+    if not value:
+        raise SpecError("must not be empty", path=path, key=key)
+    if len(set(value)) != len(value):
+        raise SpecError("lists a value twice", path=path, key=key)
+    return tuple(value)
+
+
+def _relative_path(base: Path, raw: str, path: Path, key: str, *, want_dir: bool) -> Path:
+    target = (base / raw).resolve()
+    if want_dir and not target.is_dir():
+        raise SpecError(f"directory {raw!r} does not exist next to the spec", path=path, key=key)
+    if not want_dir and not target.is_file():
+        raise SpecError(f"file {raw!r} does not exist next to the spec", path=path, key=key)
+    return target
+
+
+def check_name(name: str, path: Path) -> str:
+    if not _NAME_RE.match(name):
+        raise SpecError(f"name {name!r} must be 1-48 letters, digits, '-' or '_' (Lambda's alphabet)", path=path)
+    return name
+
+
+def load_layer(directory: Path) -> LayerSpec:
+    path = directory / "layer.toml"
+    if not path.is_file():
+        raise SpecError(f"layer directory {directory.name!r} has no layer.toml; add one or remove the "
+                        "directory", path=directory)
+    data = read_toml(path)
+    _check_keys(data, LAYER_KEYS, path)
+    runtimes = _str_list(data, "runtimes", path)
+    for rt in runtimes:
+        get_runtime(rt, path=str(path), key="runtimes")
+    architectures = _str_list(data, "architectures", path)
+    for arch in architectures:
+        check_architecture(arch, path=str(path), key="architectures")
+    portable = data.get("portable", False)
+    if not isinstance(portable, bool):
+        raise SpecError("must be true or false", path=path, key="portable")
+    requirements = _str(data, "requirements", path, required=False)
+    source = _str(data, "source", path, required=False)
+    if requirements is None and source is None:
+        raise SpecError("the layer has nothing to put in it; set `requirements` and/or `source`", path=path)
+    return LayerSpec(
+        name=check_name(directory.name, path),
+        directory=directory.resolve(),
+        description=_str(data, "description", path, required=True) or "",
+        license=_str(data, "license", path, required=False),
+        runtimes=runtimes,
+        architectures=architectures,
+        requirements=_relative_path(directory, requirements, path, "requirements", want_dir=False)
+        if requirements else None,
+        source=_relative_path(directory, source, path, "source", want_dir=True) if source else None,
+        portable=portable,
+        exclude=tuple(canonicalize_name(n) for n in _str_list(data, "exclude", path)) if "exclude" in data
+        else (),
+    )
+
+
+def discover(project: Path, kind: str) -> list[str]:
+    """Names of the directories under `layers/` or `functions/`, sorted."""
+    root = project / kind
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def load_layers(project: Path, names: list[str] | None = None) -> dict[str, LayerSpec]:
+    available = discover(project, "layers")
+    wanted = names or available
+    for name in wanted:
+        if name not in available:
+            raise SpecError(f"no layer {name!r}; the project has {', '.join(available) or 'no layers'}",
+                            path=project / "layers")
+    return {name: load_layer(project / "layers" / name) for name in wanted}
+
+
+# --- hashed locks ---------------------------------------------------------------------------------
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Join backslash continuations and drop comments, keeping the first physical line number."""
+    out: list[tuple[int, str]] = []
+    buf, start = "", 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
+        if not buf:
+            start = number
+        if line.endswith("\\"):
+            buf += line[:-1] + " "
+            continue
+        buf += line
+        if buf.strip():
+            out.append((start, buf.strip()))
+        buf = ""
+    if buf.strip():
+        out.append((start, buf.strip()))
+    return out
+
+
+def _parse_lock_line(number: int, line: str, path: Path) -> Requirement:
+    where = f"line {number}"
+    if line.startswith("-"):
+        raise SpecError(f"option {line.split()[0]!r} is not allowed in a lock; regenerate it with "
+                        "`layersmith lock`", path=path, key=where)
+    parts = line.split(" --hash=")
+    head, hashes = parts[0].strip(), tuple(h.strip() for h in parts[1:])
+    try:
+        req = PkgRequirement(head)
+    except InvalidRequirement as exc:
+        raise SpecError(f"not a requirement ({exc})", path=path, key=where) from None
+    specs = list(req.specifier)
+    if req.url or len(specs) != 1 or specs[0].operator != "==" or "*" in specs[0].version:
+        raise SpecError(f"{req.name!r} is not pinned with '=='; every line must be `name==version "
+                        "--hash=sha256:…` (run `layersmith lock`)", path=path, key=where)
+    if not hashes:
+        raise SpecError(f"{req.name}=={specs[0].version} has no --hash; run `layersmith lock` to add "
+                        "hashes", path=path, key=where)
+    for h in hashes:
+        if not _HASH_RE.match(h):
+            raise SpecError(f"{req.name}: hash {h!r} is not sha256:<64 hex>", path=path, key=where)
+    return Requirement(canonicalize_name(req.name), specs[0].version, hashes,
+                       str(req.marker) if req.marker else None, number)
+
+
+def parse_lock(path: Path) -> tuple[Requirement, ...]:
+    """Refuse any unpinned or unhashed line before anything is downloaded."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"cannot read lock ({exc.strerror})", path=path) from None
+    reqs = tuple(_parse_lock_line(n, line, path) for n, line in _logical_lines(text))
+    return reqs
+
+
+# --- functions ------------------------------------------------------------------------------------
+
+def _positive_int(data: dict[str, Any], key: str, path: Path, default: int, upper: int, lower: int = 1) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not lower <= value <= upper:
+        raise SpecError(f"must be an integer from {lower} to {upper}", path=path, key=key)
+    return value
+
+
+def load_function(directory: Path) -> FunctionSpec:
+    path = directory / "function.toml"
+    if not path.is_file():
+        raise SpecError(f"function directory {directory.name!r} has no function.toml", path=directory)
+    data = read_toml(path)
+    _check_keys(data, FUNCTION_KEYS, path)
+    handler = _str(data, "handler", path, required=True) or ""
+    if not _HANDLER_RE.match(handler):
+        raise SpecError("must look like 'module.function' (e.g. 'handler.handler')", path=path, key="handler")
+    runtime = _str(data, "runtime", path, required=True) or ""
+    get_runtime(runtime, path=str(path), key="runtime")
+    arch = check_architecture(str(data.get("architecture", "x86_64")), path=str(path), key="architecture")
+    layers = data.get("layers", [])
+    if not isinstance(layers, list) or not all(isinstance(x, str) for x in layers):
+        raise SpecError("must be a list of layer names", path=path, key="layers")
+    if len(set(layers)) != len(layers):
+        raise SpecError("lists a layer twice", path=path, key="layers")
+    env = data.get("environment", {})
+    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+        raise SpecError("must be a table of strings", path=path, key="environment")
+    tracing = data.get("tracing", False)
+    if not isinstance(tracing, bool):
+        raise SpecError("must be true or false", path=path, key="tracing")
+    return FunctionSpec(
+        name=check_name(directory.name, path),
+        directory=directory.resolve(),
+        handler=handler,
+        runtime=runtime,
+        architecture=arch,
+        layers=tuple(layers),
+        memory=_positive_int(data, "memory", path, 128, 10240, lower=128),
+        timeout=_positive_int(data, "timeout", path, 3, 900),
+        environment=tuple(sorted(env.items())),
+        tracing=tracing,
+    )
+
+
+def load_functions(project: Path, names: list[str] | None = None) -> dict[str, FunctionSpec]:
+    available = discover(project, "functions")
+    wanted = available if names is None else names
+    for name in wanted:
+        if name not in available:
+            raise SpecError(f"no function {name!r}; the project has {', '.join(available) or 'none'}",
+                            path=project / "functions")
+    return {name: load_function(project / "functions" / name) for name in wanted}
