@@ -1,0 +1,56 @@
+"""`layersmith` entry point: argparse, subcommands discovered in `layersmith.commands`.
+
+Errors: a `LayersmithError` prints one line (`layersmith: <file>: <key>: <what to do>`) and exits
+with its code (2 bad input, 1 failed build/check); anything else is a bug and prints a traceback
+only with `-v` (pypa/build's `__main__._handle_build_error` is the model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from layersmith import __version__, commands
+from layersmith.errors import LayersmithError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="layersmith", description="Own your shared AWS Lambda layers.")
+    parser.add_argument("--project", type=Path, default=Path.cwd(),
+                        help="project directory (holds Pulumi.yaml, layers/, functions/); default: .")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
+    parser.add_argument("--version", action="version", version=f"layersmith {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"layersmith.commands.{info.name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.project = args.project.resolve()
+    try:
+        code: int = args.func(args)
+        return code
+    except LayersmithError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"layersmith: error: {exc.render()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("layersmith: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in one line unless -v asks for the traceback
+        if args.verbose:
+            traceback.print_exc()
+        else:
+            print(f"layersmith: internal error: {type(exc).__name__}: {exc} (rerun with -v for the "
+                  "traceback)", file=sys.stderr)
+        return 1
