@@ -1,0 +1,78 @@
+"""Deterministic layer zips and the manifest embedded in them.
+
+Rules (terraform-aws-lambda's `package.py` is the anchor, DESIGN.md §3): entries sorted by path,
+a fixed 1980-01-01 timestamp, modes normalised to 0644/0755 (keeping the executable bit, which
+Lambda honours for binaries), one compression method and level, no directory entries, no
+extra fields. The file is written next to its destination and renamed into place, so a reader
+never sees half a zip. Same tree -> same bytes, whatever the clock, umask or directory order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from layersmith.build.tree import file_sha256, is_executable, walk_files
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+COMPRESSION = zipfile.ZIP_DEFLATED
+COMPRESS_LEVEL = 6
+MANIFEST_DIR = "layersmith"  # outside python/: never on sys.path, one file per layer in /opt
+
+
+def content_sha256(root: Path, exclude: str | None = None) -> str:
+    """Hash of the tree as it will sit in /opt (names, exec bits, contents), manifest excluded."""
+    digest = hashlib.sha256()
+    for rel, path in walk_files(root):
+        if rel == exclude:
+            continue
+        mode = "x" if is_executable(path) else "-"
+        digest.update(f"{rel}\0{mode}\0{file_sha256(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def manifest_path(layer: str) -> str:
+    return f"{MANIFEST_DIR}/{layer}.json"
+
+
+def write_manifest(root: Path, layer: str, data: dict[str, Any]) -> str:
+    """Embed `layersmith/<layer>.json`; returns the content hash it records."""
+    rel = manifest_path(layer)
+    digest = content_sha256(root, exclude=rel)
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {**data, "content_sha256": digest}
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.chmod(path, 0o644)
+    return digest
+
+
+def _zipinfo(rel: str, executable: bool) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(rel, date_time=ZIP_EPOCH)
+    info.create_system = 3  # Unix, so external_attr's high bits are read as a mode
+    info.external_attr = ((0o100755 if executable else 0o100644) & 0xFFFF) << 16
+    info.compress_type = COMPRESSION
+    return info
+
+
+def write_zip(root: Path, dest: Path) -> str:
+    """Zip `root` deterministically to `dest` (atomically); returns the zip's sha256."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
+            for rel, path in walk_files(root):
+                zf.writestr(_zipinfo(rel, is_executable(path)), path.read_bytes(),
+                            compresslevel=COMPRESS_LEVEL)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return file_sha256(dest)

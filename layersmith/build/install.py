@@ -1,0 +1,128 @@
+"""Installers: the seam between the pipeline and pip/uv (host) or the Lambda build image (docker).
+
+An installer does the two steps that need a Python of the target's kind: installing the locked
+wheels for a runtime/architecture, and compiling bytecode with an interpreter of exactly the
+runtime's version. Everything else (slim, verify, zip) is shared, so a new installer slots in
+without touching the rest.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Protocol
+
+from layersmith.build.runner import Runner
+from layersmith.errors import BuildError
+from layersmith.runtimes import Runtime, uv_python_platform
+
+
+class Installer(Protocol):
+    kind: str
+
+    def identity(self, runtime: Runtime, arch: str) -> str:
+        """Everything about the installer that can change the output bytes (goes into the cache key)."""
+        ...
+
+    def install(self, lock: Path, target: Path, runtime: Runtime, arch: str) -> None: ...
+
+    def compile_bytecode(self, root: Path, runtime: Runtime) -> str | None:
+        """Compile `root` for `runtime`; return e.g. "cpython-311", or None when it cannot."""
+        ...
+
+
+def uv_binary() -> str:
+    from uv import find_uv_bin  # the pinned `uv` wheel ships the binary
+
+    return str(find_uv_bin())
+
+
+_NO_WHEEL = re.compile(r"(?:Because )?([A-Za-z0-9_.\-]+)==([^\s]+) has no usable wheels")
+_NO_WHEEL_ALT = re.compile(r"Distribution `([A-Za-z0-9_.\-]+)==([^\s`]+)")
+_HASH = re.compile(r"[Hh]ash mismatch for `?([A-Za-z0-9_.\-]+)")
+
+
+def explain_uv_failure(stderr: str, runtime: Runtime, arch: str, lock: Path) -> BuildError:
+    """Turn uv's resolver prose into one actionable line."""
+    target = f"{runtime.name}/{arch} ({runtime.os}, glibc {runtime.glibc[0]}.{runtime.glibc[1]})"
+    for pattern in (_NO_WHEEL, _NO_WHEEL_ALT):
+        if m := pattern.search(stderr):
+            return BuildError(
+                f"{m.group(1)}=={m.group(2)} has no wheel for {target}; pin a version that ships one "
+                "(see `layersmith lock`) or build with --builder docker", path=lock)
+    if m := _HASH.search(stderr):
+        return BuildError(f"hash mismatch for {m.group(1)}: the download differs from the lock; "
+                          "re-run `layersmith lock` if the change is expected", path=lock)
+    tail = " | ".join(line.strip() for line in stderr.strip().splitlines()[-3:] if line.strip())
+    return BuildError(f"installing for {target} failed: {tail or 'no output'}", path=lock)
+
+
+class HostInstaller:
+    """Cross-platform wheels with uv on the build host: `--python-platform`/`--python-version`
+    select the target's wheels, `--only-binary :all:` refuses sdists (they would compile for the
+    host), `--require-hashes` enforces the lock. ~1 s vs ~5.6 s for pip (DESIGN.md §4)."""
+
+    kind = "host"
+
+    def __init__(self, runner: Runner, *, python: str = sys.executable,
+                 python_version: tuple[int, int] = (sys.version_info[0], sys.version_info[1])) -> None:
+        self.runner = runner
+        self.python = python
+        self.python_version = python_version
+        self._uv_version: str | None = None
+
+    def _uv_id(self) -> str:
+        if self._uv_version is None:
+            done = self.runner.run([uv_binary(), "--version"])
+            self._uv_version = done.stdout.strip() or "uv unknown"
+        return self._uv_version
+
+    def identity(self, runtime: Runtime, arch: str) -> str:
+        compiles = self.python_version == runtime.version
+        interpreter = f"cpython-{sys.version.split()[0]}" if compiles else "no-bytecode"
+        return f"host|{self._uv_id()}|{interpreter}"
+
+    def install(self, lock: Path, target: Path, runtime: Runtime, arch: str) -> None:
+        argv = [uv_binary(), "pip", "install", "--no-config", "--quiet",
+                "--target", str(target),
+                "--python-version", runtime.dotted,
+                "--python-platform", uv_python_platform(runtime, arch),
+                "--only-binary", ":all:", "--require-hashes", "--link-mode", "copy",
+                "--python", self.python,
+                "-r", str(lock)]
+        done = self.runner.run(argv)
+        if done.returncode != 0:
+            raise explain_uv_failure(done.stderr, runtime, arch, lock)
+
+    def compile_bytecode(self, root: Path, runtime: Runtime) -> str | None:
+        if self.python_version != runtime.version:
+            return None  # never ship bytecode for another Python (DESIGN.md §4)
+        return compile_with(self.runner, [self.python], root, runtime)
+
+
+def compile_with(runner: Runner, python: list[str], root: Path, runtime: Runtime,
+                 *, strip_prefix: str | None = None) -> str:
+    """`compileall` deterministically: unchecked-hash pycs (no source mtime inside, and /opt is
+    read-only so they could never be rewritten anyway) with paths as they will be under /opt."""
+    argv = [*python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+            "-s", strip_prefix or str(root), "-p", "/opt", str(root)]
+    done = runner.run(argv)
+    if done.returncode != 0:
+        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+        raise BuildError(f"compiling bytecode for {runtime.name} failed: {tail}")
+    return f"cpython-{runtime.version[0]}{runtime.version[1]}"
+
+
+def lock_requirements(runner: Runner, source: Path, dest: Path, min_runtime: Runtime, layer: str) -> None:
+    """`requirements.in` -> hashed, universal lock (markers select per-runtime versions)."""
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    argv = [uv_binary(), "pip", "compile", "--no-config", "--quiet", "--universal", "--generate-hashes",
+            "--python-version", min_runtime.dotted, "--only-binary", ":all:",
+            "--custom-compile-command", f"layersmith lock {layer}", "-o", str(tmp), str(source)]
+    done = runner.run(argv, cwd=source.parent)
+    if done.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        tail = " | ".join(line.strip() for line in done.stderr.strip().splitlines()[-3:])
+        raise BuildError(f"resolving failed: {tail}", path=source)
+    tmp.replace(dest)

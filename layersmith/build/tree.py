@@ -1,0 +1,77 @@
+"""Walking, hashing and measuring file trees — shared by the cache key, the manifest and the zip."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+_CHUNK = 1 << 20
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_executable(path: Path) -> bool:
+    return bool(path.stat().st_mode & stat.S_IXUSR)
+
+
+def walk_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """Yield (posix relative path, path) for every regular file, sorted by relative path.
+
+    Sorting on the full relative path (not per directory) is what makes every consumer —
+    hash, manifest, zip — independent of the filesystem's directory order.
+    """
+    found: list[tuple[str, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in filenames:
+            path = Path(dirpath) / name
+            if path.is_file() and not path.is_symlink():
+                found.append((path.relative_to(root).as_posix(), path))
+            elif path.is_symlink():
+                # A layer is a zip: links would either dangle or duplicate. Materialise them.
+                target = path.resolve()
+                if target.is_file():
+                    found.append((path.relative_to(root).as_posix(), target))
+    found.sort(key=lambda item: item[0])
+    yield from found
+
+
+def tree_sha256(root: Path, *, skip_pycache: bool = False) -> str:
+    """Hash of names, executable bits and contents: stable across machines, clocks and umasks."""
+    digest = hashlib.sha256()
+    for rel, path in walk_files(root):
+        if skip_pycache and ("__pycache__/" in rel or rel.endswith((".pyc", ".pyo"))):
+            continue
+        mode = "x" if is_executable(path) else "-"
+        digest.update(f"{rel}\0{mode}\0{file_sha256(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def tree_size(root: Path) -> tuple[int, int]:
+    """(files, bytes) of a tree."""
+    files = total = 0
+    for _, path in walk_files(root):
+        files += 1
+        total += path.stat().st_size
+    return files, total
+
+
+def top_level_sizes(root: Path, limit: int = 10) -> list[tuple[str, int]]:
+    """The largest top-level packages under every site-packages-like directory, biggest first."""
+    sizes: dict[str, int] = {}
+    for rel, path in walk_files(root):
+        parts = rel.split("/")
+        # python/lib/python3.X/site-packages/<pkg>/... or python/<pkg>/...
+        idx = parts.index("site-packages") + 1 if "site-packages" in parts else 1
+        key = parts[idx] if idx < len(parts) else parts[-1]
+        sizes[key] = sizes.get(key, 0) + path.stat().st_size
+    return sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]

@@ -1,0 +1,101 @@
+"""Checks that a built tree will load on its target — what Lambda itself would only reveal at import.
+
+Lambda does not check a layer's runtimes/architectures against the function (DESIGN.md §4): an
+x86-64 `.so` in an arm64 layer, or a `manylinux_2_28` wheel on Amazon Linux 2, deploys fine and
+fails at import. So every ELF header and every installed wheel tag is checked here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.tags import parse_tag
+
+from layersmith.build.tree import top_level_sizes, tree_size, walk_files
+from layersmith.errors import VerificationError
+from layersmith.model import Variant
+from layersmith.runtimes import ELF_MACHINE, ELF_MACHINE_NAMES, supported_tags
+
+MAX_UNZIPPED = 262_144_000  # function + all layers, unzipped (Lambda quota)
+MAX_DIRECT_UPLOAD = 50 * 1024 * 1024  # larger zips must be published from S3
+
+
+@dataclass(frozen=True)
+class WheelInfo:
+    dist_info: str
+    tags: tuple[str, ...]
+
+    @property
+    def pure(self) -> bool:
+        return all(t.endswith("-none-any") for t in self.tags)
+
+
+def elf_machine(path: Path) -> int | None:
+    """e_machine of an ELF file, or None when the file is not ELF."""
+    with path.open("rb") as fh:
+        header = fh.read(20)
+    if len(header) < 20 or header[:4] != b"\x7fELF":
+        return None
+    order = "little" if header[5] == 1 else "big"
+    return int.from_bytes(header[18:20], order)
+
+
+def read_wheels(site: Path) -> list[WheelInfo]:
+    wheels = []
+    for wheel_file in sorted(site.glob("*.dist-info/WHEEL")):
+        tags = tuple(line.split(":", 1)[1].strip() for line in wheel_file.read_text().splitlines()
+                     if line.startswith("Tag:"))
+        wheels.append(WheelInfo(wheel_file.parent.name, tags))
+    return wheels
+
+
+def check_elf(root: Path, variant: Variant) -> None:
+    for rel, path in walk_files(root):
+        machine = elf_machine(path)
+        if machine is None:
+            continue
+        if variant.portable:
+            raise VerificationError(
+                f"portable layer {variant.layer!r} contains compiled code ({rel}); set `portable = false` "
+                "to build one variant per runtime/architecture", key="portable")
+        want = ELF_MACHINE[variant.architectures[0]]
+        if machine != want:
+            raise VerificationError(
+                f"{rel} is {ELF_MACHINE_NAMES.get(machine, f'machine {machine}')} code but the variant "
+                f"targets {variant.architectures[0]}; a wheel for the wrong architecture was installed")
+
+
+def check_wheel_tags(site: Path, variant: Variant) -> None:
+    """Every installed wheel must carry a tag each of the variant's runtime/arch pairs accepts."""
+    for wheel in read_wheels(site):
+        if variant.portable and not wheel.pure:
+            raise VerificationError(
+                f"portable layer {variant.layer!r} pulls in a compiled wheel ({wheel.dist_info}: "
+                f"{', '.join(wheel.tags)}); set `portable = false` in layer.toml", key="portable")
+        for runtime in variant.runtimes:
+            for arch in variant.architectures:
+                accepted = supported_tags(runtime, arch)
+                if not any(t in accepted for tag in wheel.tags for t in parse_tag(tag)):
+                    raise VerificationError(
+                        f"{wheel.dist_info} is tagged {', '.join(wheel.tags)}, which {runtime} on {arch} "
+                        f"cannot load (glibc/ABI mismatch); pin a version with a compatible wheel")
+
+
+def check_size(root: Path, layer: str) -> tuple[int, int]:
+    files, unzipped = tree_size(root)
+    if unzipped > MAX_UNZIPPED:
+        largest = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in top_level_sizes(root))
+        raise VerificationError(
+            f"layer {layer!r} is {unzipped / 1e6:.1f} MB unzipped, over Lambda's {MAX_UNZIPPED / 1e6:.1f} MB "
+            f"limit; largest: {largest}. Split the layer or drop packages")
+    if files == 0:
+        raise VerificationError(f"layer {layer!r} has nothing in it; add `requirements` or `source`")
+    return files, unzipped
+
+
+def zip_warnings(zip_bytes: int) -> list[str]:
+    if zip_bytes > MAX_DIRECT_UPLOAD:
+        return [f"zip is {zip_bytes / 1e6:.1f} MB, over the 50 MB direct-upload limit: it will be "
+                "published through S3 (layersmith:artifactBucket)"]
+    return []

@@ -1,0 +1,63 @@
+"""`layersmith build [LAYER ...] [--runtime R] [--arch A] [--json]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from layersmith.build.factory import build_layers, make_builder
+from layersmith.model import BuildResult
+from layersmith.table import render_table
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("build", help="build layer zips (cached, reproducible, verified)")
+    parser.add_argument("layers", nargs="*", metavar="LAYER", help="layers to build (default: all)")
+    parser.add_argument("--runtime", help="only variants for this runtime, e.g. python3.12")
+    parser.add_argument("--arch", help="only variants for this architecture: x86_64 or arm64")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.set_defaults(func=run)
+
+
+def result_json(r: BuildResult) -> dict[str, Any]:
+    return {"layer": r.variant.layer, "variant": r.variant.key, "runtimes": list(r.variant.runtimes),
+            "architectures": list(r.variant.architectures), "portable": r.variant.portable,
+            "files": r.files, "unzipped_bytes": r.unzipped_bytes, "zip_bytes": r.zip_bytes,
+            "sha256": r.sha256, "content_sha256": r.content_sha256, "zip": str(r.zip_path),
+            "cached": r.cached, "builder": r.builder, "bytecode": r.bytecode,
+            "distributions": [f"{d.name}=={d.version}" for d in r.distributions],
+            "warnings": list(r.warnings)}
+
+
+def render_results(results: list[BuildResult]) -> str:
+    rows = [[r.variant.layer, ",".join(rt.removeprefix("python") for rt in r.variant.runtimes),
+             ",".join(r.variant.architectures), str(r.files), f"{r.unzipped_bytes / 1e6:.1f}",
+             f"{r.zip_bytes / 1e6:.1f}", r.bytecode or "none", r.sha256[:12],
+             "cached" if r.cached else "built"] for r in results]
+    table = render_table(["layer", "python", "arch", "files", "unzipped MB", "zip MB", "bytecode",
+                          "sha256", "status"], rows, right={3, 4, 5})
+    notes = [f"warning: {r.variant.layer} {r.variant.key}: {w}" for r in results for w in r.warnings]
+    return "\n".join([table, *notes])
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+
+    def report(message: str) -> None:
+        if not args.json:
+            print(f"  {message}", file=sys.stderr, flush=True)
+
+    builder = make_builder(args.project, report=report)
+    results = build_layers(args.project, args.layers or None, runtime=args.runtime, arch=args.arch,
+                           builder=builder, report=report)
+    if args.json:
+        print(json.dumps([result_json(r) for r in results], indent=2))
+    else:
+        print(render_results(results))
+        built = sum(not r.cached for r in results)
+        print(f"{len(results)} variant(s): {built} built, {len(results) - built} cached "
+              f"in {time.monotonic() - started:.1f} s")
+    return 0
