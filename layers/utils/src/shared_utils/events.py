@@ -212,7 +212,8 @@ def parse_sqs_event(event: object) -> tuple[SqsMessage, ...]:
             body=_require_str(rec, "body", f"{_SQS} {where}"),
             receipt_handle=_require_str(rec, "receiptHandle", f"{_SQS} {where}"),
             attributes=_str_map(rec.get("attributes"), _SQS, f"{where}.attributes"),
-            message_attributes=_message_attributes(rec.get("messageAttributes"), f"'{where}.messageAttributes'"),
+            message_attributes=_message_attributes(rec.get("messageAttributes"),
+                                                   f"'{where}.messageAttributes'"),
             event_source_arn=rec.get("eventSourceARN"),
         ))
     return tuple(messages)

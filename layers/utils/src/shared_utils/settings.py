@@ -56,7 +56,7 @@ def get_str(name: str, default: str | _Missing = REQUIRED, *, choices: Collectio
 @overload
 def get_str(name: str, default: None, *, choices: Collection[str] | None = None,
             env: Mapping[str, str] | None = None) -> str | None: ...
-def get_str(name: str, default: str | None | _Missing = REQUIRED, *, choices: Collection[str] | None = None,
+def get_str(name: str, default: str | _Missing | None = REQUIRED, *, choices: Collection[str] | None = None,
             env: Mapping[str, str] | None = None) -> str | None:
     """The variable's value, stripped; `default` when unset; `MissingSetting` when required."""
     raw = _raw(name, env)
@@ -75,7 +75,7 @@ def get_int(name: str, default: int | _Missing = REQUIRED, *, minimum: int | Non
 @overload
 def get_int(name: str, default: None, *, minimum: int | None = None, maximum: int | None = None,
             env: Mapping[str, str] | None = None) -> int | None: ...
-def get_int(name: str, default: int | None | _Missing = REQUIRED, *, minimum: int | None = None,
+def get_int(name: str, default: int | _Missing | None = REQUIRED, *, minimum: int | None = None,
             maximum: int | None = None, env: Mapping[str, str] | None = None) -> int | None:
     """An integer, optionally within [minimum, maximum]; the default is not range-checked."""
     raw = _raw(name, env)
@@ -99,7 +99,7 @@ def get_bool(name: str, default: bool | _Missing = REQUIRED, *,
              env: Mapping[str, str] | None = None) -> bool: ...
 @overload
 def get_bool(name: str, default: None, *, env: Mapping[str, str] | None = None) -> bool | None: ...
-def get_bool(name: str, default: bool | None | _Missing = REQUIRED, *,
+def get_bool(name: str, default: bool | _Missing | None = REQUIRED, *,
              env: Mapping[str, str] | None = None) -> bool | None:
     """true/false, 1/0, yes/no, on/off (any case). Anything else is an error, not False:
     `DRY_RUN=ture` silently meaning "not a dry run" is how production data gets deleted."""
