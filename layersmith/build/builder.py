@@ -18,7 +18,7 @@ from layersmith.build.install import Installer
 from layersmith.build.tree import top_level_sizes, tree_sha256
 from layersmith.errors import BuildError, UserError
 from layersmith.model import BuildResult, Distribution, LayerSpec, Variant
-from layersmith.runtimes import RUNTIMES, Runtime, check_architecture, get_runtime
+from layersmith.runtimes import RUNTIMES, check_architecture, get_runtime
 from layersmith.specs import parse_lock
 
 # Bump when the recipe (slimming rules, zip format, manifest) changes: old cache entries and

@@ -1,0 +1,343 @@
+"""Stack config (`Pulumi.<stack>.yaml`, namespace `layersmith`) -> a validated `StackConfig`.
+
+Read once, at the edge: by the CLI straight from the YAML file, by the Pulumi program from the
+engine's config map. Both feed `parse_stack_config`, which fails before any resource is
+registered, naming the stack file and key (a typo must never silently do nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from layersmith.errors import ConfigError, UserError
+from layersmith.model import Consume, FunctionSpec, LayerSpec, Pin, ShareWith, StackConfig
+from layersmith.naming import default_prefix
+
+NAMESPACE = "layersmith"
+KEYS = ("publish", "deploy", "shareWith", "retainVersions", "pins", "requirePins", "consume", "namePrefix",
+        "artifactBucket", "logRetentionDays", "builder")
+STRING_KEYS = {"namePrefix", "artifactBucket", "builder"}
+MAX_LAYERS = 5  # per function (Lambda quota)
+_ACCOUNT = re.compile(r"^\d{12}$")
+_ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
+_LAYER_ARN = re.compile(r"^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):layer:([A-Za-z0-9_-]+)(:\d+)?$")
+_PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_STACK_REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# CloudWatch Logs accepts only these retention periods (days).
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                  2922, 3288, 3653)
+BUILDERS = ("host", "docker", "auto")
+
+
+@dataclass(frozen=True)
+class LayerArn:
+    partition: str
+    region: str
+    account: str
+    name: str
+
+    @property
+    def unversioned(self) -> str:
+        return f"arn:{self.partition}:lambda:{self.region}:{self.account}:layer:{self.name}"
+
+
+def parse_layer_arn(value: str) -> tuple[LayerArn, int | None] | None:
+    m = _LAYER_ARN.match(value)
+    if not m:
+        return None
+    version = int(m.group(5)[1:]) if m.group(5) else None
+    return LayerArn(m.group(1), m.group(2), m.group(3), m.group(4)), version
+
+
+def project_name(project: Path) -> str:
+    path = project / "Pulumi.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError("not a layersmith project (no Pulumi.yaml); pass --project DIR", path=path) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"malformed YAML ({str(exc).splitlines()[0]})", path=path) from None
+    name = data.get("name") if isinstance(data, dict) else None
+    if not isinstance(name, str):
+        raise ConfigError("missing; set the project name", path=path, key="name")
+    return name
+
+
+def committed_stacks(project: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project.glob("Pulumi.*.yaml"))
+
+
+def stack_file(project: Path, stack: str) -> Path:
+    return project / f"Pulumi.{stack}.yaml"
+
+
+def read_stack_file(project: Path, stack: str) -> dict[str, Any]:
+    """The `config:` map of `Pulumi.<stack>.yaml`, values as YAML typed them."""
+    path = stack_file(project, stack)
+    if not path.is_file():
+        known = ", ".join(committed_stacks(project)) or "none"
+        raise UserError(f"no such stack file; committed stacks: {known}", path=path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"malformed YAML ({str(exc).splitlines()[0]})", path=path) from None
+    config = data.get("config", {}) if isinstance(data, dict) else None
+    if not isinstance(config, dict):
+        raise ConfigError("must be a map of key: value", path=path, key="config")
+    return config
+
+
+def decode_engine_config(config: dict[str, str]) -> dict[str, Any]:
+    """The engine passes every value as a string (objects JSON-encoded); undo that per key."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        short = key.split(":", 1)[1] if ":" in key else key
+        if key.startswith(f"{NAMESPACE}:") and short not in STRING_KEYS:
+            try:
+                out[key] = json.loads(value)
+            except (TypeError, ValueError):
+                out[key] = value
+        else:
+            out[key] = value
+    return out
+
+
+class _Ctx:
+    """Carries the file path so every error names it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(message, path=self.path.name, key=f"{NAMESPACE}:{key}")
+
+
+def _names(ctx: _Ctx, raw: Any, key: str, known: list[str], kind: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise ctx.fail(key, f"must be a list of {kind} names")
+    for name in raw:
+        if name not in known:
+            raise ctx.fail(key, f"unknown {kind} {name!r}; the project has {', '.join(known) or 'none'}")
+    return tuple(raw)
+
+
+def _bool(ctx: _Ctx, raw: Any, key: str, default: bool) -> bool:
+    if raw is None:
+        return default
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    raise ctx.fail(key, "must be true or false")
+
+
+def _accounts(ctx: _Ctx, raw: Any) -> tuple[str, ...]:
+    key = "shareWith.accounts"
+    if not isinstance(raw, list):
+        raise ctx.fail(key, "must be a list of 12-digit account IDs (as quoted strings)")
+    for value in raw:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ctx.fail(key, f"account ID {value} is a number; YAML drops leading zeros, so quote it: "
+                                f"\"{value:012d}\"")
+        if not isinstance(value, str) or not _ACCOUNT.match(value):
+            raise ctx.fail(key, f"{value!r} is not a 12-digit AWS account ID")
+    return tuple(raw)
+
+
+def _share_with(ctx: _Ctx, raw: Any) -> ShareWith:
+    if raw is None:
+        return ShareWith()
+    if not isinstance(raw, dict):
+        raise ctx.fail("shareWith", "must be an object with accounts, organizations, public")
+    unknown = set(raw) - {"accounts", "organizations", "public"}
+    if unknown:
+        raise ctx.fail(f"shareWith.{sorted(unknown)[0]}", "unknown key; use accounts, organizations, public")
+    public = _bool(ctx, raw.get("public"), "shareWith.public", False)
+    accounts = _accounts(ctx, raw.get("accounts", []))
+    if "*" in accounts:
+        raise ctx.fail("shareWith.accounts", "'*' shares with every AWS account; set shareWith.public: true "
+                                             "instead if that is really meant")
+    orgs = raw.get("organizations", [])
+    if not isinstance(orgs, list):
+        raise ctx.fail("shareWith.organizations", "must be a list of organization IDs (o-…)")
+    for org in orgs:
+        if org == "*":
+            raise ctx.fail("shareWith.organizations", "'*' is not an organization; use shareWith.public: true "
+                                                      "to share publicly")
+        if not isinstance(org, str) or not _ORG.match(org):
+            raise ctx.fail("shareWith.organizations", f"{org!r} is not an organization ID "
+                                                      "(o- followed by 10-32 lowercase letters or digits)")
+    return ShareWith(accounts, tuple(orgs), public)
+
+
+def _retention(ctx: _Ctx, raw: Any) -> int:
+    if raw is None:
+        return 30
+    try:
+        days = int(raw)
+    except (TypeError, ValueError):
+        days = -1
+    if isinstance(raw, bool) or days not in RETENTION_DAYS:
+        raise ctx.fail("logRetentionDays", f"must be one of CloudWatch's periods: "
+                                           f"{', '.join(map(str, RETENTION_DAYS))}")
+    return days
+
+
+def _string(ctx: _Ctx, raw: Any, key: str) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw:
+        raise ctx.fail(key, "must be a non-empty string")
+    return raw
+
+
+def _consume(ctx: _Ctx, raw: Any, region: str) -> Consume:
+    if raw is None:
+        return Consume()
+    if not isinstance(raw, dict) or set(raw) - {"stack", "arns"}:
+        raise ctx.fail("consume", "must be an object with `stack` (org/project/stack) and/or `arns`")
+    stack = raw.get("stack")
+    if stack is not None and (not isinstance(stack, str) or not _STACK_REF.match(stack)):
+        raise ctx.fail("consume.stack", f"{stack!r} must be a stack reference `org/project/stack`")
+    arns = raw.get("arns", {})
+    if not isinstance(arns, dict):
+        raise ctx.fail("consume.arns", "must map layer names to unversioned layer ARNs")
+    for name, arn in arns.items():
+        key = f"consume.arns.{name}"
+        parsed = parse_layer_arn(arn) if isinstance(arn, str) else None
+        if parsed is None:
+            raise ctx.fail(key, f"{arn!r} is not a layer ARN (arn:aws:lambda:<region>:<account>:layer:<name>)")
+        if parsed[1] is not None:
+            raise ctx.fail(key, "is versioned; give the ARN without ':<version>' and pin the version in "
+                                "layersmith:pins")
+        if parsed[0].region != region:
+            raise ctx.fail(key, f"is in {parsed[0].region} but this stack deploys to {region}; Lambda attaches "
+                                "only layers of the function's own region")
+    return Consume(stack, tuple(sorted(arns.items())))
+
+
+def _pin_value(ctx: _Ctx, key: str, value: Any) -> Pin:
+    if value == "latest":
+        return "latest"
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    raise ctx.fail(key, f"{value!r} must be a positive integer version or \"latest\"")
+
+
+def _pins(ctx: _Ctx, raw: Any, functions: dict[str, FunctionSpec],
+          deploy: tuple[str, ...]) -> tuple[tuple[str, tuple[tuple[str, Pin], ...]], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise ctx.fail("pins", "must map function names to {layer: version}")
+    out = []
+    for fn, layer_pins in sorted(raw.items()):
+        if fn not in functions:
+            raise ctx.fail(f"pins.{fn}", f"unknown function; the project has {', '.join(functions)}")
+        if fn not in deploy:
+            raise ctx.fail(f"pins.{fn}", "this stack does not deploy that function (layersmith:deploy)")
+        if not isinstance(layer_pins, dict):
+            raise ctx.fail(f"pins.{fn}", "must map layer names to a version or \"latest\"")
+        pins = []
+        for layer, value in sorted(layer_pins.items()):
+            if layer not in functions[fn].layers:
+                raise ctx.fail(f"pins.{fn}.{layer}", f"{fn} does not attach {layer!r} (it attaches "
+                                                     f"{', '.join(functions[fn].layers) or 'no layers'})")
+            pins.append((layer, _pin_value(ctx, f"pins.{fn}.{layer}", value)))
+        out.append((fn, tuple(pins)))
+    return tuple(out)
+
+
+def layer_source(cfg: StackConfig, layer: str) -> str | None:
+    """Where a function's layer comes from in this stack: publish, arn, stack, or None."""
+    if layer in cfg.publish:
+        return "publish"
+    if layer in dict(cfg.consume.arns):
+        return "arn"
+    if cfg.consume.stack:
+        return "stack"
+    return None
+
+
+def _check_functions(ctx: _Ctx, cfg: StackConfig, functions: dict[str, FunctionSpec],
+                     layers: dict[str, LayerSpec]) -> None:
+    for name in cfg.deploy:
+        fn = functions[name]
+        if len(fn.layers) > MAX_LAYERS:
+            raise ctx.fail("deploy", f"function {name} attaches {len(fn.layers)} layers; Lambda allows at most "
+                                     f"{MAX_LAYERS} ({fn.spec_path.name})")
+        for layer in fn.layers:
+            source = layer_source(cfg, layer)
+            if source is None:
+                raise ctx.fail("deploy", f"function {name} attaches {layer!r}, which this stack neither "
+                                         "publishes (layersmith:publish) nor consumes (layersmith:consume)")
+            if source == "stack" and layer not in layers:
+                raise ctx.fail("consume.stack", f"{layer!r} (attached by {name}) is not a layer of this project; "
+                                                "consume it through layersmith:consume.arns")
+            spec = layers.get(layer)
+            if source != "arn" and spec is not None and not (
+                    fn.runtime in spec.runtimes and fn.architecture in spec.architectures):
+                raise ctx.fail("deploy", f"function {name} ({fn.runtime}, {fn.architecture}) attaches {layer!r}, "
+                                         f"whose variants support only {', '.join(spec.runtimes)} on "
+                                         f"{', '.join(spec.architectures)}")
+            pin = cfg.pin_for(name, layer)
+            if cfg.require_pins and pin == "latest":
+                raise ctx.fail(f"pins.{name}.{layer}", "must be an integer version: this stack sets "
+                                                       "layersmith:requirePins")
+            if source == "arn" and pin == "latest":
+                raise ctx.fail(f"pins.{name}.{layer}", "a layer consumed by ARN needs an integer pin (its "
+                                                       "latest version is not known to this stack)")
+
+
+def parse_stack_config(raw: dict[str, Any], *, project: str, stack: str, path: Path,
+                       layers: dict[str, LayerSpec], functions: dict[str, FunctionSpec]) -> StackConfig:
+    """Validate every `layersmith:` key of one stack; raises ConfigError naming file and key."""
+    ctx = _Ctx(path)
+    ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
+    for key in ours:
+        if key not in KEYS:
+            raise ctx.fail(key, f"unknown key; the known keys are {', '.join(KEYS)}")
+    region = raw.get("aws:region")
+    if not isinstance(region, str) or not region:
+        raise ConfigError("missing; set the AWS region (pulumi config set aws:region eu-west-1)",
+                          path=path.name, key="aws:region")
+    publish = _names(ctx, ours.get("publish", list(layers)), "publish", list(layers), "layer")
+    deploy = _names(ctx, ours.get("deploy", list(functions)), "deploy", list(functions), "function")
+    consume = _consume(ctx, ours.get("consume"), region)
+    for name, _ in consume.arns:
+        if name in publish:
+            raise ctx.fail(f"consume.arns.{name}", "this stack also publishes that layer; drop it from "
+                                                   "layersmith:publish or from layersmith:consume")
+    prefix = _string(ctx, ours.get("namePrefix"), "namePrefix") or default_prefix(project, stack)
+    if not _PREFIX.match(prefix):
+        raise ctx.fail("namePrefix", "must be 1-40 letters, digits, '-' or '_'")
+    builder = _string(ctx, ours.get("builder"), "builder") or "host"
+    if builder not in BUILDERS:
+        raise ctx.fail("builder", f"must be one of {', '.join(BUILDERS)}")
+    cfg = StackConfig(
+        project=project, stack=stack, path=path, region=region, publish=publish, deploy=deploy,
+        share_with=_share_with(ctx, ours.get("shareWith")),
+        retain_versions=_bool(ctx, ours.get("retainVersions"), "retainVersions", True),
+        pins=_pins(ctx, ours.get("pins"), functions, deploy),
+        require_pins=_bool(ctx, ours.get("requirePins"), "requirePins", False),
+        consume=consume, name_prefix=prefix,
+        artifact_bucket=_string(ctx, ours.get("artifactBucket"), "artifactBucket"),
+        log_retention_days=_retention(ctx, ours.get("logRetentionDays")), builder=builder)
+    _check_functions(ctx, cfg, functions, layers)
+    return cfg
+
+
+def load_stack_config(project: Path, stack: str) -> StackConfig:
+    """Read and validate `Pulumi.<stack>.yaml` with the project's layer and function specs."""
+    from layersmith.specs import load_functions, load_layers
+
+    raw = read_stack_file(project, stack)
+    return parse_stack_config(raw, project=project_name(project), stack=stack,
+                              path=stack_file(project, stack), layers=load_layers(project),
+                              functions=load_functions(project))
