@@ -1,0 +1,59 @@
+"""What "this project's layers" means for a scan: stacks in scope, their prefixes, pins, regions.
+
+Config is read once, here at the edge (DESIGN.md §3), from the committed `Pulumi.<stack>.yaml`
+files; everything downstream takes plain `StackConfig`s so unit tests build them directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from layersmith.aws.inventory import LayerMatcher
+from layersmith.aws.records import PinRecord
+from layersmith.errors import UserError
+from layersmith.model import StackConfig
+
+
+@dataclass(frozen=True)
+class Scope:
+    stacks: tuple[StackConfig, ...]  # the stacks whose layers are listed (`--stack`, or all)
+    all_stacks: tuple[StackConfig, ...]  # every committed stack: all their pins protect
+    layers: tuple[str, ...]
+
+    def matcher(self) -> LayerMatcher:
+        prefixes: dict[str, tuple[str, ...]] = {}
+        for stack in self.stacks:
+            prefixes[stack.name_prefix] = (*prefixes.get(stack.name_prefix, ()), stack.stack)
+        return LayerMatcher(prefixes, self.layers)
+
+    def pins(self) -> tuple[PinRecord, ...]:
+        return pins_of(self.all_stacks)
+
+    def regions(self) -> list[str]:
+        return sorted({s.region for s in self.stacks if s.region})
+
+
+def pins_of(stacks: Sequence[StackConfig]) -> tuple[PinRecord, ...]:
+    return tuple(PinRecord(s.stack, s.name_prefix, function, layer, pin)
+                 for s in stacks for function, layer_pins in s.pins for layer, pin in layer_pins)
+
+
+def load_scope(project: Path, stack: str | None) -> Scope:
+    # Imported here: config.py reads YAML and is only needed by the CLI edge.
+    from layersmith.config import committed_stacks, load_stack_config
+    from layersmith.specs import discover
+
+    names = committed_stacks(project)
+    if not names:
+        raise UserError("no committed Pulumi.<stack>.yaml; create a stack (pulumi stack init) first",
+                        path=project)
+    if stack is not None and stack not in names:
+        raise UserError(f"no Pulumi.{stack}.yaml; committed stacks: {', '.join(names)}", key="--stack")
+    everything = tuple(load_stack_config(project, name) for name in names)
+    in_scope = tuple(s for s in everything if stack is None or s.stack == stack)
+    layers = tuple(discover(project, "layers"))
+    if not layers:
+        raise UserError("the project has no layers/ directories; nothing to inventory", path=project)
+    return Scope(in_scope, everything, layers)

@@ -1,0 +1,136 @@
+"""Plan (pure) and execute (behind the factory seam) the deletion of unused layer versions.
+
+A version is deleted only when it is not among the newest N of its layer, not attached by any
+function, function version or alias in any scanned account, not pinned by any committed stack, and
+not shared with an account that was not scanned. Anything the scan could not see blocks deletion
+altogether: a version may be in use there.
+
+Deleting a layer version does not break functions that already attach it (Lambda keeps a copy);
+it breaks the next create/update that references it — e.g. a `pulumi up` of a pinned stack. That
+is why pins and the re-check right before each deletion matter.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from layersmith.aws.clients import Caller, ClientFactory
+from layersmith.aws.inventory import LayerMatcher, recheck_attachments
+from layersmith.aws.records import Inventory, LayerVersionRecord, ScanFailure, Target
+from layersmith.errors import AwsError, UserError
+
+Progress = Callable[[str], None]
+MAX_NAMED_USERS = 3
+
+
+@dataclass(frozen=True)
+class Decision:
+    version: LayerVersionRecord
+    delete: bool
+    reasons: tuple[str, ...]  # why it is kept; for a deletion, why it may go
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    keep_newest: int
+    decisions: tuple[Decision, ...]
+    blocked_by: tuple[ScanFailure, ...]
+
+    @property
+    def deletions(self) -> tuple[Decision, ...]:
+        return tuple(d for d in self.decisions if d.delete)
+
+    @property
+    def kept(self) -> tuple[Decision, ...]:
+        return tuple(d for d in self.decisions if not d.delete)
+
+    def blocked_message(self) -> str:
+        where = "; ".join(f"{f.where()}: {f.message}" for f in self.blocked_by)
+        return (f"refusing to delete: could not scan {where} — a version may be in use there; fix access "
+                "or leave that account/region out of --accounts/--regions and re-run")
+
+
+def _users(inventory: Inventory, record: LayerVersionRecord) -> list[str]:
+    users = [f"{a.target.account}/{a.target.region} {a.describe()}" for a in inventory.attachments_of(record.arn)]
+    if len(users) > MAX_NAMED_USERS:
+        users = [*users[:MAX_NAMED_USERS], f"{len(users) - MAX_NAMED_USERS} more"]
+    return users
+
+
+def keep_reasons(inventory: Inventory, record: LayerVersionRecord, rank: int, keep: int) -> list[str]:
+    """Every reason to keep `record` (empty: it may be deleted). `rank` 0 is the newest of its layer."""
+    reasons: list[str] = []
+    if rank < keep:
+        reasons.append("latest" if rank == 0 else f"among the newest {keep}")
+    users = _users(inventory, record)
+    if users:
+        reasons.append("attached to " + ", ".join(users))
+    pins = inventory.pins_of(record)
+    if pins:
+        reasons.append("pinned by " + ", ".join(sorted({p.describe() for p in pins})))
+    scanned = inventory.scanned_accounts()
+    unscanned = [s for s in record.shared_with if s.isdigit() and s not in scanned]
+    if unscanned:
+        reasons.append(f"shared with {', '.join(unscanned)}, not scanned (add to --accounts)")
+    return reasons
+
+
+def plan_prune(inventory: Inventory, keep: int) -> PrunePlan:
+    if keep < 1:
+        # The newest version is what `latest` pins and the Pulumi state point at: never delete it.
+        raise UserError("must be at least 1 (the newest version of each layer is always kept)", key="--keep")
+    by_layer: dict[tuple[Target, str], list[LayerVersionRecord]] = defaultdict(list)
+    for record in inventory.versions:
+        by_layer[record.key].append(record)
+    decisions: list[Decision] = []
+    for key in sorted(by_layer, key=lambda k: (k[1], k[0])):
+        ordered = sorted(by_layer[key], key=lambda r: -r.version)
+        for rank, record in enumerate(ordered):
+            reasons = keep_reasons(inventory, record, rank, keep)
+            delete = not reasons
+            if delete:
+                reasons = [f"older than the newest {keep}, attached to nothing scanned, not pinned"]
+            decisions.append(Decision(record, delete, tuple(reasons)))
+    return PrunePlan(keep, tuple(decisions), inventory.failures)
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    deleted: tuple[LayerVersionRecord, ...]
+    skipped: tuple[tuple[LayerVersionRecord, str], ...]  # now in use: the re-check saved it
+
+
+def _delete(factory: ClientFactory, call: Caller, record: LayerVersionRecord) -> None:
+    client = factory.lambda_client(record.target.account, record.target.region)
+    call(lambda: client.delete_layer_version(LayerName=record.name, VersionNumber=record.version),
+         f"{record.target}: lambda:DeleteLayerVersion {record.name}:{record.version}")
+
+
+def execute(plan: PrunePlan, factory: ClientFactory, targets: Sequence[Target],
+            matcher: LayerMatcher, *, call: Caller | None = None,
+            progress: Progress = lambda _: None) -> PruneResult:
+    """Delete the planned versions, re-checking every scanned target right before each deletion."""
+    if plan.blocked_by:
+        raise AwsError(plan.blocked_message())
+    call = call or Caller()
+    deleted: list[LayerVersionRecord] = []
+    skipped: list[tuple[LayerVersionRecord, str]] = []
+    for decision in plan.deletions:
+        record = decision.version
+        try:
+            users = [a for a in recheck_attachments(factory, targets, matcher, call)
+                     if a.layer_version_arn == record.arn]
+            if users:
+                why = "now attached to " + ", ".join(f"{a.target} {a.describe()}" for a in users)
+                skipped.append((record, why))
+                progress(f"kept {record.name}:{record.version}: {why}")
+                continue
+            _delete(factory, call, record)
+        except AwsError as exc:
+            done = f"deleted {len(deleted)} of {len(plan.deletions)} before this; " if deleted else ""
+            raise AwsError(f"stopped, nothing more deleted: {done}{exc.message}") from exc
+        deleted.append(record)
+        progress(f"deleted {record.name}:{record.version} in {record.target}")
+    return PruneResult(tuple(deleted), tuple(skipped))

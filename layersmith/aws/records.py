@@ -1,0 +1,122 @@
+"""Inert records the scanner produces and the planner/renderer consume (no boto3 here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from layersmith.model import Pin
+
+AttachmentKind = Literal["function", "version", "alias"]
+
+
+@dataclass(frozen=True, order=True)
+class Target:
+    """One (account, region) pair: the unit that is scanned, and that can fail to be scanned."""
+
+    account: str
+    region: str
+
+    def __str__(self) -> str:
+        return f"{self.account}/{self.region}"
+
+
+@dataclass(frozen=True)
+class LayerRef:
+    """What a physical layer name means for this project: `<prefix>-<layer>[-<variant>]`."""
+
+    stacks: tuple[str, ...]  # several stacks can share one prefix through `layersmith:namePrefix`
+    prefix: str
+    layer: str
+    variant: str  # "any" for a portable layer, "py312-x86_64" for a native variant
+
+
+@dataclass(frozen=True)
+class LayerVersionRecord:
+    target: Target
+    name: str
+    version: int
+    arn: str
+    created: str
+    code_size: int
+    runtimes: tuple[str, ...]
+    architectures: tuple[str, ...]
+    shared_with: tuple[str, ...]  # account IDs, "org:o-…", "public"
+    ref: LayerRef
+
+    @property
+    def key(self) -> tuple[Target, str]:
+        """The physical layer this version belongs to."""
+        return self.target, self.name
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A function's $LATEST, a published version or an alias that attaches a layer version."""
+
+    target: Target
+    function: str
+    kind: AttachmentKind
+    qualifier: str  # "$LATEST", the version number, or the alias name
+    layer_version_arn: str
+    alias_version: str | None = None  # the version an alias routes to
+
+    def describe(self) -> str:
+        if self.kind == "alias":
+            return f"{self.function} alias {self.qualifier}→{self.alias_version}"
+        if self.kind == "version":
+            return f"{self.function}:{self.qualifier}"
+        return f"{self.function} ($LATEST)"
+
+
+@dataclass(frozen=True)
+class ScanFailure:
+    account: str
+    region: str | None  # None: the whole account (its role could not be assumed)
+    message: str
+
+    def where(self) -> str:
+        return f"{self.account}/{self.region}" if self.region else f"{self.account} (all regions)"
+
+
+@dataclass(frozen=True)
+class PinRecord:
+    """`function -> layer: pin` from a committed `Pulumi.<stack>.yaml`."""
+
+    stack: str
+    prefix: str
+    function: str
+    layer: str
+    pin: Pin
+
+    def describe(self) -> str:
+        return f"{self.stack}:{self.function}"
+
+
+@dataclass(frozen=True)
+class Inventory:
+    targets: tuple[Target, ...]  # everything that was asked for (scanned or failed)
+    versions: tuple[LayerVersionRecord, ...]
+    attachments: tuple[Attachment, ...]
+    failures: tuple[ScanFailure, ...]
+    pins: tuple[PinRecord, ...] = ()
+
+    def attachments_of(self, arn: str) -> tuple[Attachment, ...]:
+        return tuple(a for a in self.attachments if a.layer_version_arn == arn)
+
+    def scanned_accounts(self) -> set[str]:
+        failed = {f.account for f in self.failures if f.region is None}
+        return {t.account for t in self.targets} - failed
+
+    def latest_versions(self) -> dict[tuple[Target, str], int]:
+        latest: dict[tuple[Target, str], int] = {}
+        for v in self.versions:
+            latest[v.key] = max(latest.get(v.key, 0), v.version)
+        return latest
+
+    def pins_of(self, record: LayerVersionRecord) -> tuple[PinRecord, ...]:
+        """Pins that protect this version: conservatively every variant of the pinned layer."""
+        latest = self.latest_versions().get(record.key)
+        return tuple(p for p in self.pins
+                     if p.prefix == record.ref.prefix and p.layer == record.ref.layer
+                     and (p.pin == record.version or (p.pin == "latest" and latest == record.version)))

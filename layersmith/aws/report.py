@@ -1,0 +1,165 @@
+"""Render an inventory or a prune plan: aligned plain text for people, JSON for scripts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from layersmith.aws.prune import Decision, PrunePlan, PruneResult
+from layersmith.aws.records import Attachment, Inventory, LayerVersionRecord, Target
+from layersmith.table import render_table
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def short_date(created: str) -> str:
+    """`2026-11-23T12:52:13.912+0000` → `2026-11-23 12:52` (Lambda reports UTC)."""
+    return created[:16].replace("T", " ")
+
+
+def status(inventory: Inventory, record: LayerVersionRecord) -> str:
+    """One word for the summary: in use > pinned > latest > unused (retained, attached to nothing)."""
+    if inventory.attachments_of(record.arn):
+        return "in use"
+    if inventory.pins_of(record):
+        return "pinned"
+    if inventory.latest_versions().get(record.key) == record.version:
+        return "latest"
+    return "unused"
+
+
+def _marks(inventory: Inventory, record: LayerVersionRecord) -> str:
+    marks = []
+    if inventory.latest_versions().get(record.key) == record.version:
+        marks.append("latest")
+    marks.extend(f"pin {p.describe()}" for p in inventory.pins_of(record))
+    if status(inventory, record) == "unused":
+        marks.append("UNUSED")
+    return ", ".join(marks)
+
+
+def _user(attachment: Attachment, home: Target) -> str:
+    where = "" if attachment.target == home else f"{attachment.target} "
+    return where + attachment.describe()
+
+
+def _version_rows(inventory: Inventory, record: LayerVersionRecord) -> list[list[str]]:
+    users = [_user(a, record.target) for a in inventory.attachments_of(record.arn)] or ["-"]
+    first = [str(record.version), short_date(record.created), human_size(record.code_size),
+             ",".join(r.removeprefix("python") for r in record.runtimes) or "-",
+             ",".join(record.architectures) or "-", ",".join(record.shared_with) or "-",
+             _marks(inventory, record), users[0]]
+    return [first, *([""] * 7 + [u] for u in users[1:])]
+
+
+def render_inventory(inventory: Inventory) -> str:
+    groups: dict[tuple[Target, str], list[LayerVersionRecord]] = defaultdict(list)
+    for record in inventory.versions:
+        groups[record.key].append(record)
+    blocks = []
+    for (target, name), records in groups.items():
+        ref = records[0].ref
+        title = (f"{name}  (stack {','.join(ref.stacks)}, layer {ref.layer}, variant {ref.variant}) "
+                 f"in {target}")
+        rows = [row for record in records for row in _version_rows(inventory, record)]
+        table = render_table(["version", "created (UTC)", "size", "python", "arch", "shared with", "marks",
+                              "used by"], rows, right={0, 2})
+        blocks.append(title + "\n" + _indent(table))
+    dangling = _dangling(inventory)
+    if dangling:
+        blocks.append("attached but not found (deleted, or in an account/region not scanned):\n" + _indent(
+            "\n".join(f"{a.layer_version_arn}  ← {a.target} {a.describe()}" for a in dangling)))
+    blocks.append(summary(inventory))
+    return "\n\n".join(blocks)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def _dangling(inventory: Inventory) -> list[Attachment]:
+    known = {v.arn for v in inventory.versions}
+    return [a for a in inventory.attachments if a.layer_version_arn not in known]
+
+
+def summary(inventory: Inventory) -> str:
+    counts: dict[str, int] = defaultdict(int)
+    unused_bytes = 0
+    for record in inventory.versions:
+        state = status(inventory, record)
+        counts[state] += 1
+        unused_bytes += record.code_size if state == "unused" else 0
+    accounts = len({t.account for t in inventory.targets})
+    regions = len({t.region for t in inventory.targets})
+    total = sum(v.code_size for v in inventory.versions)
+    line = (f"{len(inventory.versions)} versions of {len({v.key for v in inventory.versions})} layers "
+            f"({human_size(total)}) in {accounts} account(s) × {regions} region(s): {counts['in use']} in use, "
+            f"{counts['pinned']} pinned only, {counts['latest']} latest only, {counts['unused']} unused "
+            f"({human_size(unused_bytes)} retained, attached to nothing)")
+    if inventory.failures:
+        line += f"; {len(inventory.failures)} not scanned (see errors)"
+    return line
+
+
+def _attachment_json(a: Attachment) -> dict[str, Any]:
+    return {"account": a.target.account, "region": a.target.region, "function": a.function, "kind": a.kind,
+            "qualifier": a.qualifier, "alias_version": a.alias_version, "layer_version_arn": a.layer_version_arn}
+
+
+def _version_json(inventory: Inventory, r: LayerVersionRecord) -> dict[str, Any]:
+    return {"name": r.name, "version": r.version, "arn": r.arn, "account": r.target.account,
+            "region": r.target.region, "stacks": list(r.ref.stacks), "layer": r.ref.layer,
+            "variant": r.ref.variant, "created": r.created, "code_size": r.code_size,
+            "runtimes": list(r.runtimes), "architectures": list(r.architectures),
+            "shared_with": list(r.shared_with),
+            "latest": inventory.latest_versions().get(r.key) == r.version,
+            "pinned_by": [p.describe() for p in inventory.pins_of(r)],
+            "used_by": [_attachment_json(a) for a in inventory.attachments_of(r.arn)],
+            "status": status(inventory, r)}
+
+
+def failures_json(inventory: Inventory) -> list[dict[str, Any]]:
+    return [{"account": f.account, "region": f.region, "message": f.message} for f in inventory.failures]
+
+
+def inventory_json(inventory: Inventory) -> dict[str, Any]:
+    return {"scanned": [str(t) for t in inventory.targets], "failures": failures_json(inventory),
+            "versions": [_version_json(inventory, r) for r in inventory.versions],
+            "attached_but_not_found": [_attachment_json(a) for a in _dangling(inventory)],
+            "summary": summary(inventory)}
+
+
+def _decision_row(d: Decision) -> list[str]:
+    r = d.version
+    return ["delete" if d.delete else "keep", f"{r.name}:{r.version}", str(r.target), human_size(r.code_size),
+            "; ".join(d.reasons)]
+
+
+def render_plan(plan: PrunePlan) -> str:
+    rows = [_decision_row(d) for d in (*plan.deletions, *plan.kept)]
+    table = render_table(["action", "layer version", "where", "size", "why"], rows, right={3})
+    size = human_size(sum(d.version.code_size for d in plan.deletions))
+    head = f"prune plan: keep the newest {plan.keep_newest} version(s) of each layer, and whatever is in use"
+    tail = f"{len(plan.deletions)} to delete ({size}), {len(plan.kept)} kept"
+    return "\n".join([head, "", table, "", tail])
+
+
+def plan_json(plan: PrunePlan, result: PruneResult | None, dry_run: bool) -> dict[str, Any]:
+    def entry(d: Decision) -> dict[str, Any]:
+        r = d.version
+        return {"arn": r.arn, "name": r.name, "version": r.version, "account": r.target.account,
+                "region": r.target.region, "code_size": r.code_size, "reasons": list(d.reasons)}
+
+    return {"keep_newest": plan.keep_newest, "dry_run": dry_run,
+            "blocked_by": [{"account": f.account, "region": f.region, "message": f.message}
+                           for f in plan.blocked_by],
+            "delete": [entry(d) for d in plan.deletions], "keep": [entry(d) for d in plan.kept],
+            "deleted": [r.arn for r in result.deleted] if result else [],
+            "skipped": [{"arn": r.arn, "why": why} for r, why in result.skipped] if result else []}

@@ -1,0 +1,60 @@
+"""`layersmith prune --keep N [--stack S] [--regions …] [--accounts …] [--role-name R] [--yes] [--json]`.
+
+Plans the deletion of layer versions that are older than the newest N, attached to nothing in any
+scanned account and pinned by no committed stack. Dry run unless `--yes`; any account or region
+that could not be scanned makes it refuse to delete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from layersmith.aws.clients import Caller
+from layersmith.aws.options import FactoryMaker, add_scan_arguments, print_failures, progress_printer, run_scan
+from layersmith.aws.prune import PrunePlan, PruneResult, execute, plan_prune
+from layersmith.aws.report import human_size, plan_json, render_plan
+from layersmith.errors import AwsError, UserError
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("prune", help="delete old layer versions nothing uses (dry run unless --yes)")
+    parser.add_argument("--keep", type=int, required=True, metavar="N",
+                        help="always keep the newest N versions of each layer (N >= 1)")
+    parser.add_argument("--yes", action="store_true", help="really delete (default: print the plan only)")
+    add_scan_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, make_factory: FactoryMaker | None = None, caller: Caller | None = None) -> int:
+    if args.keep < 1:  # checked before any AWS call
+        raise UserError("must be at least 1 (the newest version of each layer is always kept)", key="--keep")
+    scope, inventory, factory = run_scan(args, make_factory, caller)
+    plan = plan_prune(inventory, args.keep)
+    if not args.json:
+        print(render_plan(plan))
+    if plan.blocked_by:  # refuse before deleting anything, naming every blind spot
+        if args.json:
+            print(json.dumps(plan_json(plan, None, dry_run=not args.yes), indent=2))
+        print_failures(inventory)
+        raise AwsError(plan.blocked_message())
+    result: PruneResult | None = None
+    if args.yes and plan.deletions:
+        result = execute(plan, factory, inventory.targets, scope.matcher(), call=caller,
+                         progress=progress_printer(args))
+    if args.json:
+        print(json.dumps(plan_json(plan, result, dry_run=not args.yes), indent=2))
+    else:
+        print(outcome(plan, result, args.yes))
+    return 0
+
+
+def outcome(plan: PrunePlan, result: PruneResult | None, yes: bool) -> str:
+    if not plan.deletions:
+        return "nothing to delete"
+    if not yes or result is None:
+        return "dry run: nothing was deleted; re-run with --yes to delete the versions marked 'delete'"
+    size = human_size(sum(r.code_size for r in result.deleted))
+    skipped = f"; {len(result.skipped)} kept: in use since the scan" if result.skipped else ""
+    return f"deleted {len(result.deleted)} of {len(plan.deletions)} planned version(s) ({size}){skipped}"
