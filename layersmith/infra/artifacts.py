@@ -1,0 +1,45 @@
+"""S3 for zips over the 50 MB direct-upload limit, under content-addressed keys.
+
+With `s3_bucket`/`s3_key` nothing watches the content (DESIGN.md §5): the key carries the zip's
+sha256, so new bytes mean a new key, and that is what replaces the layer version.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from layersmith.model import BuildResult
+
+
+class ArtifactStore(pulumi.ComponentResource):
+    """Either the configured bucket, or a private, encrypted, versioned bucket this stack creates."""
+
+    def __init__(self, name: str, bucket: str | None, retain: bool,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("layersmith:index:ArtifactStore", name, None, opts)
+        self._retain = retain
+        child = pulumi.ResourceOptions(parent=self)
+        if bucket:
+            self.bucket: pulumi.Output[str] = pulumi.Output.from_input(bucket)
+        else:
+            created = aws.s3.Bucket(f"{name}-bucket", force_destroy=False,
+                                    opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain))
+            aws.s3.BucketPublicAccessBlock(f"{name}-public-access", bucket=created.id, block_public_acls=True,
+                                           block_public_policy=True, ignore_public_acls=True,
+                                           restrict_public_buckets=True, opts=child)
+            aws.s3.BucketVersioning(f"{name}-versioning", bucket=created.id,
+                                    versioning_configuration={"status": "Enabled"}, opts=child)
+            aws.s3.BucketServerSideEncryptionConfiguration(
+                f"{name}-encryption", bucket=created.id,
+                rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms"},
+                        "bucket_key_enabled": True}], opts=child)
+            self.bucket = created.bucket
+        self.register_outputs({"bucket": self.bucket})
+
+    def upload(self, name: str, build: BuildResult, parent: pulumi.Resource) -> aws.s3.BucketObjectv2:
+        key = f"layers/{build.variant.layer}/{build.variant.key}/{build.sha256}.zip"
+        return aws.s3.BucketObjectv2(
+            name, bucket=self.bucket, key=key, source=pulumi.FileAsset(str(build.zip_path)),
+            server_side_encryption="aws:kms",
+            opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=self._retain))

@@ -1,0 +1,84 @@
+"""`SharedLayer`: one `LayerVersion` per built variant, published directly or through S3, with grants.
+
+Every `LayerVersion` input is replace-only (DESIGN.md §5): a changed zip publishes a new version
+and, unless retained, deletes the old one — breaking every function pinned to it. So versions
+are published with `skip_destroy` + `retain_on_delete` when the stack retains versions, and the
+zip is byte-reproducible, so an unchanged layer previews no change at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from layersmith.infra.artifacts import ArtifactStore
+from layersmith.infra.sharing import LayerSharing
+from layersmith.model import BuildResult, LayerSpec, ShareWith
+from layersmith.naming import layer_name
+
+MAX_DIRECT_UPLOAD = 50 * 1024 * 1024  # PublishLayerVersion direct upload; larger goes through S3
+
+
+@dataclass(frozen=True)
+class SharedLayerArgs:
+    spec: LayerSpec
+    builds: tuple[BuildResult, ...]
+    name_prefix: str
+    retain: bool
+    share: ShareWith
+    pinned_versions: tuple[int, ...] = ()  # older versions functions pin: granted to the same principals
+    direct_upload_limit: int = MAX_DIRECT_UPLOAD
+
+
+@dataclass
+class PublishedVariant:
+    build: BuildResult
+    version: aws.lambda_.LayerVersion
+    name: str
+
+
+class SharedLayer(pulumi.ComponentResource):
+    def __init__(self, name: str, args: SharedLayerArgs, artifacts: ArtifactStore | None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("layersmith:index:SharedLayer", name, None, opts)
+        self.variants: list[PublishedVariant] = []
+        for build in args.builds:
+            self.variants.append(self._publish(name, args, build, artifacts))
+        self.register_outputs({"variants": [v.version.arn for v in self.variants]})
+
+    def _code(self, name: str, args: SharedLayerArgs, build: BuildResult,
+              artifacts: ArtifactStore | None) -> dict[str, pulumi.Input[str] | pulumi.Archive]:
+        if build.zip_bytes <= args.direct_upload_limit or artifacts is None:
+            # FileArchive wants a str; a .zip is hashed byte-for-byte, hence the reproducible zip.
+            return {"code": pulumi.FileArchive(str(build.zip_path))}
+        obj = artifacts.upload(f"{name}-{build.variant.key}", build, parent=self)
+        return {"s3_bucket": obj.bucket, "s3_key": obj.key}
+
+    def _publish(self, name: str, args: SharedLayerArgs, build: BuildResult,
+                 artifacts: ArtifactStore | None) -> PublishedVariant:
+        variant = build.variant
+        physical = layer_name(args.name_prefix, args.spec.name, variant)
+        resource = f"{name}-{variant.key}"
+        version = aws.lambda_.LayerVersion(
+            resource,
+            layer_name=physical,
+            description=f"{args.spec.description} [{variant.key}, sha256 {build.sha256[:12]}]",
+            license_info=args.spec.license,
+            compatible_runtimes=list(variant.runtimes),
+            compatible_architectures=list(variant.architectures),
+            skip_destroy=args.retain,
+            **self._code(resource, args, build, artifacts),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain))
+        LayerSharing(f"{resource}-current", layer_arn=version.layer_arn,
+                     version=version.version.apply(int), share=args.share, retain=args.retain,
+                     opts=pulumi.ResourceOptions(parent=self))
+        for pinned in args.pinned_versions:
+            # Pinned older versions are granted too, so an account added later can read what it pins.
+            # A distinct statement prefix keeps them from colliding with the current version's grants
+            # when a pin names the version being published.
+            LayerSharing(f"{resource}-v{pinned}", layer_arn=version.layer_arn, version=pinned,
+                         share=args.share, retain=args.retain, statement_prefix=f"pin{pinned}-",
+                         opts=pulumi.ResourceOptions(parent=self))
+        return PublishedVariant(build, version, physical)
