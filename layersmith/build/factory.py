@@ -7,13 +7,14 @@ from pathlib import Path
 
 from layersmith.build.builder import Builder, Reporter, plan_variants
 from layersmith.build.cache import BuildCache
+from layersmith.build.docker import DEFAULT_IMAGE_TAG, DockerInstaller
 from layersmith.build.install import HostInstaller, Installer
 from layersmith.build.runner import Runner, SubprocessRunner
-from layersmith.errors import UserError
+from layersmith.errors import DockerUnavailable, UserError
 from layersmith.model import BuildResult
 from layersmith.specs import load_layers
 
-BUILDERS = ("host",)
+BUILDERS = ("host", "docker", "auto")
 
 
 def cache_root(project: Path) -> Path:
@@ -22,15 +23,30 @@ def cache_root(project: Path) -> Path:
     return Path(env).resolve() if env else project / ".layersmith" / "cache"
 
 
-def make_installer(kind: str, runner: Runner) -> Installer:
+def make_installer(kind: str, runner: Runner, *, image_tag: str = DEFAULT_IMAGE_TAG,
+                   report: Reporter = lambda _m: None) -> Installer:
+    """`host`, `docker`, or `auto`: Docker when an engine answers (the official image gives every
+    runtime its bytecode), else the host. An explicit `docker` probes lazily, at the first install,
+    so a build served entirely from the cache needs no engine."""
     if kind == "host":
         return HostInstaller(runner)
+    if kind == "docker":
+        return DockerInstaller(runner, image_tag=image_tag)
+    if kind == "auto":
+        docker = DockerInstaller(runner, image_tag=image_tag)
+        try:
+            version = docker.probe()
+        except DockerUnavailable as exc:
+            report(f"builder auto -> host: {exc.message}")
+            return HostInstaller(runner)
+        report(f"builder auto -> docker (engine {version})")
+        return docker
     raise UserError(f"unknown builder {kind!r}; use one of {', '.join(BUILDERS)}", key="--builder")
 
 
 def make_builder(project: Path, kind: str = "host", *, runner: Runner | None = None,
-                 report: Reporter = lambda _m: None) -> Builder:
-    installer = make_installer(kind, runner or SubprocessRunner())
+                 image_tag: str = DEFAULT_IMAGE_TAG, report: Reporter = lambda _m: None) -> Builder:
+    installer = make_installer(kind, runner or SubprocessRunner(), image_tag=image_tag, report=report)
     return Builder(installer, BuildCache(cache_root(project)), report)
 
 

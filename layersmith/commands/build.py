@@ -1,4 +1,4 @@
-"""`layersmith build [LAYER ...] [--runtime R] [--arch A] [--json]`."""
+"""`layersmith build [LAYER ...] [--runtime R] [--arch A] [--builder host|docker|auto] [--image-tag T] [--json]`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import sys
 import time
 from typing import Any
 
-from layersmith.build.factory import build_layers, make_builder
+from layersmith.build.docker import DEFAULT_IMAGE_TAG
+from layersmith.build.factory import BUILDERS, build_layers, make_builder
 from layersmith.model import BuildResult
 from layersmith.table import render_table
 
@@ -18,6 +19,13 @@ def register(sub: Any) -> None:
     parser.add_argument("layers", nargs="*", metavar="LAYER", help="layers to build (default: all)")
     parser.add_argument("--runtime", help="only variants for this runtime, e.g. python3.12")
     parser.add_argument("--arch", help="only variants for this architecture: x86_64 or arm64")
+    parser.add_argument("--builder", choices=BUILDERS, default="host",
+                        help="host: cross-platform wheels with uv on this machine; docker: pip and compileall "
+                             "inside the SAM build image; auto: docker when an engine answers, else host "
+                             "(default: host)")
+    parser.add_argument("--image-tag", default=DEFAULT_IMAGE_TAG,
+                        help="SAM build image tag for --builder docker/auto; '{arch}' becomes x86_64 or arm64 "
+                             f"(default: {DEFAULT_IMAGE_TAG})")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(func=run)
 
@@ -32,10 +40,25 @@ def result_json(r: BuildResult) -> dict[str, Any]:
             "warnings": list(r.warnings)}
 
 
+def bytecode_cell(r: BuildResult) -> str:
+    """What bytecode ships, and for which runtimes none does and why (issue 6: say so in the table).
+
+    Only an interpreter of the runtime's exact version may compile (DESIGN.md §4), so a host build
+    has bytecode for the host's version only; those runtimes recompile on every cold start."""
+    compiled = set((r.bytecode or "").split(",")) - {""}
+    missing = [rt for rt in r.variant.runtimes if f"cpython-{rt.removeprefix('python').replace('.', '')}"
+               not in compiled]
+    shown = r.bytecode or "none"
+    if not missing:
+        return shown
+    where = "here" if r.builder == "host" else f"in the {r.builder} build"
+    return f"{shown} (no {'/'.join(missing)} {where})"
+
+
 def render_results(results: list[BuildResult]) -> str:
     rows = [[r.variant.layer, ",".join(rt.removeprefix("python") for rt in r.variant.runtimes),
              ",".join(r.variant.architectures), str(r.files), f"{r.unzipped_bytes / 1e6:.1f}",
-             f"{r.zip_bytes / 1e6:.1f}", r.bytecode or "none", r.sha256[:12],
+             f"{r.zip_bytes / 1e6:.1f}", bytecode_cell(r), r.sha256[:12],
              "cached" if r.cached else "built"] for r in results]
     table = render_table(["layer", "python", "arch", "files", "unzipped MB", "zip MB", "bytecode",
                           "sha256", "status"], rows, right={3, 4, 5})
@@ -50,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"  {message}", file=sys.stderr, flush=True)
 
-    builder = make_builder(args.project, report=report)
+    builder = make_builder(args.project, args.builder, image_tag=args.image_tag, report=report)
     results = build_layers(args.project, args.layers or None, runtime=args.runtime, arch=args.arch,
                            builder=builder, report=report)
     if args.json:
