@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.constants import LOGGER_ATTRIBUTE_POWERTOOLS_HANDLER
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
@@ -83,6 +84,14 @@ def _context_keys(context: object) -> dict[str, Any]:
     }
 
 
+def _make_logger(service: str) -> Logger:
+    # Powertools configures the stdlib logger named after the service once; a later Logger for the
+    # same service reuses that handler, and passing it a new (never attached) handler would leave
+    # it without a formatter ("'NoneType' object has no attribute 'clear_state'").
+    configured = getattr(logging.getLogger(service), LOGGER_ATTRIBUTE_POWERTOOLS_HANDLER, None)
+    return Logger(service=service, logger_handler=None if configured else _CurrentStdoutHandler())
+
+
 def _make_tracer(service: str) -> Tracer | None:
     try:
         from aws_lambda_powertools import Tracer
@@ -105,7 +114,7 @@ class Monitor:
         self.service = (service or os.environ.get("POWERTOOLS_SERVICE_NAME")
                         or os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "service_undefined")
         self.namespace = namespace or os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
-        self.logger = Logger(service=self.service, logger_handler=_CurrentStdoutHandler())
+        self.logger = _make_logger(self.service)
         # Our own provider: powertools' Metrics() instances share one class-level metric set, which
         # would mix two monitors' metrics (and namespaces) in one blob.
         self.metrics = Metrics(provider=AmazonCloudWatchEMFProvider(namespace=self.namespace,
