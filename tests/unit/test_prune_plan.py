@@ -1,0 +1,163 @@
+"""The pure prune planner: keep the newest N, anything attached anywhere scanned, anything pinned;
+refuse to delete when an account/region could not be scanned. Plus `execute`'s last-moment re-check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aws_fakes import FakeFactory
+
+from layersmith.aws.clients import Caller
+from layersmith.aws.inventory import LayerMatcher
+from layersmith.aws.project import pins_of
+from layersmith.aws.prune import execute, plan_prune
+from layersmith.aws.records import Attachment, Inventory, LayerRef, LayerVersionRecord, ScanFailure, Target
+from layersmith.errors import AwsError, UserError
+from layersmith.model import Consume, Pin, ShareWith, StackConfig
+
+HOME, OTHER = "111111111111", "222222222222"
+A = Target(HOME, "eu-west-1")
+B = Target(OTHER, "eu-west-1")
+NO_WAIT = Caller(sleep=lambda _: None)
+
+
+def stack(name: str, pins: dict[str, dict[str, Pin]] | None = None, prefix: str | None = None) -> StackConfig:
+    return StackConfig(
+        project="layersmith", stack=name, path=Path(f"Pulumi.{name}.yaml"), region="eu-west-1",
+        publish=("utils", "data-science"), deploy=("api",), share_with=ShareWith(), retain_versions=True,
+        pins=tuple((fn, tuple(lp.items())) for fn, lp in (pins or {}).items()), require_pins=False,
+        consume=Consume(), name_prefix=prefix or f"layersmith-{name}", artifact_bucket=None,
+        log_retention_days=30)
+
+
+def version(name: str, number: int, *, target: Target = A, layer: str = "utils", variant: str = "any",
+            prefix: str = "layersmith-dev", shared: tuple[str, ...] = ()) -> LayerVersionRecord:
+    arn = f"arn:aws:lambda:{target.region}:{target.account}:layer:{name}:{number}"
+    return LayerVersionRecord(target, name, number, arn, f"2026-11-{number:02d}T10:00:00.000+0000", 1000,
+                              ("python3.12",), ("x86_64",), shared, LayerRef(("dev",), prefix, layer, variant))
+
+
+def utils(*numbers: int, **kw: object) -> list[LayerVersionRecord]:
+    return [version("layersmith-dev-utils", n, **kw) for n in numbers]  # type: ignore[arg-type]
+
+
+def inventory(versions: list[LayerVersionRecord], attachments: tuple[Attachment, ...] = (),
+              failures: tuple[ScanFailure, ...] = (), stacks: tuple[StackConfig, ...] = (),
+              targets: tuple[Target, ...] = (A, B)) -> Inventory:
+    return Inventory(targets, tuple(versions), attachments, failures, pins_of(stacks))
+
+
+def verdicts(inv: Inventory, keep: int) -> dict[int, bool]:
+    return {d.version.version: d.delete for d in plan_prune(inv, keep).decisions}
+
+
+def test_keeps_the_newest_n_and_deletes_the_rest() -> None:
+    plan = plan_prune(inventory(utils(1, 2, 3, 4, 5)), keep=2)
+    assert [d.version.version for d in plan.deletions] == [3, 2, 1]
+    assert {d.version.version: d.reasons for d in plan.kept} == {5: ("latest",), 4: ("among the newest 2",)}
+
+
+def test_keep_n_counts_per_physical_layer_not_per_project_layer() -> None:
+    x86 = [version("layersmith-dev-ds-py312-x86_64", n, layer="ds", variant="py312-x86_64") for n in (1, 2)]
+    arm = [version("layersmith-dev-ds-py312-arm64", n, layer="ds", variant="py312-arm64") for n in (1, 2, 3)]
+    plan = plan_prune(inventory(x86 + arm), keep=2)
+    assert [(d.version.name, d.version.version) for d in plan.deletions] == [("layersmith-dev-ds-py312-arm64", 1)]
+
+
+def test_a_version_used_only_in_the_other_account_is_kept() -> None:
+    old = utils(1, 2, 3)
+    used = Attachment(B, "billing", "version", "7", old[0].arn)
+    inv = inventory(old, attachments=(used,))
+    assert verdicts(inv, 1) == {3: False, 2: True, 1: False}
+    kept = next(d for d in plan_prune(inv, 1).kept if d.version.version == 1)
+    assert kept.reasons == (f"attached to {OTHER}/eu-west-1 billing:7",)
+
+
+def test_an_alias_or_latest_attachment_keeps_a_version() -> None:
+    old = utils(1, 2, 3, 4)
+    inv = inventory(old, attachments=(Attachment(A, "api", "alias", "live", old[0].arn, alias_version="3"),
+                                      Attachment(A, "api", "function", "$LATEST", old[1].arn)))
+    assert verdicts(inv, 1) == {4: False, 3: True, 2: False, 1: False}
+
+
+def test_a_pinned_version_is_kept_for_every_variant_of_the_layer() -> None:
+    dev = stack("dev", pins={"api": {"data-science": 2}})
+    x86 = [version("layersmith-dev-data-science-py312-x86_64", n, layer="data-science",
+                   variant="py312-x86_64") for n in (1, 2, 3)]
+    arm = [version("layersmith-dev-data-science-py312-arm64", n, layer="data-science",
+                   variant="py312-arm64") for n in (1, 2, 3)]
+    plan = plan_prune(inventory(x86 + arm, stacks=(dev,)), keep=1)
+    assert sorted((d.version.name[-6:], d.version.version) for d in plan.deletions) == [("-arm64", 1), ("x86_64", 1)]
+    pinned = [d for d in plan.kept if d.version.version == 2]
+    assert len(pinned) == 2 and all(d.reasons == ("pinned by dev:api",) for d in pinned)
+
+
+def test_a_pin_of_another_stack_or_layer_does_not_protect() -> None:
+    prod = stack("prod", pins={"api": {"utils": 1}})  # prefix layersmith-prod: not this layer
+    dev = stack("dev", pins={"api": {"data-science": 1}})  # same prefix, other layer
+    assert verdicts(inventory(utils(1, 2), stacks=(prod, dev)), 1) == {2: False, 1: True}
+
+
+def test_a_pin_of_a_stack_sharing_the_prefix_protects() -> None:
+    shared = stack("staging", pins={"api": {"utils": 1}}, prefix="layersmith-dev")
+    assert verdicts(inventory(utils(1, 2), stacks=(shared,)), 1) == {2: False, 1: False}
+
+
+def test_a_version_shared_with_an_unscanned_account_is_kept() -> None:
+    versions = [*utils(1, shared=("333333333333",)), *utils(2, shared=(OTHER,)), *utils(3)]
+    plan = plan_prune(inventory(versions), keep=1)
+    assert [d.version.version for d in plan.deletions] == [2]  # OTHER was scanned: its use would be seen
+    assert "shared with 333333333333, not scanned (add to --accounts)" in plan.kept[-1].reasons
+
+
+def test_an_unscannable_account_blocks_every_deletion() -> None:
+    failure = ScanFailure("333333333333", None, "cannot assume arn:aws:iam::333333333333:role/x: access denied")
+    plan = plan_prune(inventory(utils(1, 2, 3), failures=(failure,)), keep=1)
+    assert plan.blocked_by == (failure,)
+    assert "333333333333 (all regions)" in plan.blocked_message()
+    factory = FakeFactory(HOME)
+    fake = factory.add(HOME, "eu-west-1")
+    with pytest.raises(AwsError, match="refusing to delete: could not scan 333333333333"):
+        execute(plan, factory, [A], LayerMatcher({"layersmith-dev": ("dev",)}, ["utils"]), call=NO_WAIT)
+    assert fake.calls == []  # not even a re-check: nothing touched
+
+
+def test_keep_must_be_at_least_one() -> None:
+    with pytest.raises(UserError, match="at least 1"):
+        plan_prune(inventory(utils(1)), keep=0)
+
+
+def _fake_with_three_versions() -> tuple[FakeFactory, list[str]]:
+    factory = FakeFactory(HOME)
+    fake = factory.add(HOME, "eu-west-1")
+    arns = [fake.publish("layersmith-dev-utils") for _ in range(3)]
+    factory.add(OTHER, "eu-west-1")
+    return factory, arns
+
+
+def test_execute_deletes_exactly_the_planned_versions() -> None:
+    factory, _ = _fake_with_three_versions()
+    plan = plan_prune(inventory(utils(1, 2, 3)), keep=1)
+    result = execute(plan, factory, [A, B], LayerMatcher({"layersmith-dev": ("dev",)}, ["utils"]), call=NO_WAIT)
+    assert factory.all_deleted() == [("layersmith-dev-utils", 2), ("layersmith-dev-utils", 1)]
+    assert [r.version for r in result.deleted] == [2, 1]
+
+
+def test_execute_rechecks_and_skips_a_version_attached_since_the_scan() -> None:
+    factory, arns = _fake_with_three_versions()
+    plan = plan_prune(inventory(utils(1, 2, 3)), keep=1)
+    factory.lambdas[(OTHER, "eu-west-1")].attach("late-comer", "$LATEST", arns[0])  # after the plan
+    result = execute(plan, factory, [A, B], LayerMatcher({"layersmith-dev": ("dev",)}, ["utils"]), call=NO_WAIT)
+    assert factory.all_deleted() == [("layersmith-dev-utils", 2)]
+    assert result.skipped[0][0].version == 1 and "late-comer" in result.skipped[0][1]
+
+
+def test_execute_stops_when_the_recheck_cannot_scan() -> None:
+    factory, _ = _fake_with_three_versions()
+    factory.lambdas[(OTHER, "eu-west-1")].deny.add("ListFunctions")
+    plan = plan_prune(inventory(utils(1, 2, 3)), keep=1)
+    with pytest.raises(AwsError, match="stopped, nothing more deleted: .*access denied") as info:
+        execute(plan, factory, [A, B], LayerMatcher({"layersmith-dev": ("dev",)}, ["utils"]), call=NO_WAIT)
+    assert factory.all_deleted() == []
+    assert "\n" not in info.value.render()
