@@ -194,7 +194,8 @@ CASES: list[tuple[str, list[dict[str, Any]], str | None]] = [
      [function(deadLetterConfig={"targetArn": "arn:aws:sqs:eu-west-1:123456789012:dlq"}),
       res(t.PERMISSION, "p", principal="s3.amazonaws.com", function="ls-dev-orders", sourceArn="b")], None),
     ("function-async-failure-destination",
-     [function(), res(t.EVENT_INVOKE_CONFIG, "c", functionName=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ls-dev-orders",
+     [function(), res(t.EVENT_INVOKE_CONFIG, "c",
+                      functionName=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ls-dev-orders:live",
                       destinationConfig={"onFailure": {"destination": "arn:aws:sqs:x"}})], None),
     ("function-async-failure-destination",
      [function(), res(t.EVENT_INVOKE_CONFIG, "c", functionName="ls-dev-orders", maximumRetryAttempts=0.0)],
@@ -352,3 +353,87 @@ def test_skipped_notes_are_labelled_and_never_block() -> None:
     found = check_plan({"resources": [function(runtime=UNKNOWN)]}, CONFIG, TODAY)
     assert found and not blocking(found)
     assert all(line.startswith("note") for line in format_violations(found).splitlines()[:-1])
+
+
+# --- CrossGuard wrappers (PolicyPack itself is never constructed here: it starts a server) ----------
+
+def _proxied(props: dict[str, Any]) -> Any:
+    from pulumi_policy.proxy import unknown_checking_proxy
+
+    return unknown_checking_proxy(props)
+
+
+def _provider(region: str) -> Any:
+    from pulumi_policy import PolicyProviderResource
+
+    return PolicyProviderResource("pulumi:providers:aws", _proxied({"region": region}), "urn:provider", "default")
+
+
+def test_build_policies_mirrors_the_rule_table() -> None:
+    from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+
+    from layersmith.policy.crossguard import build_policies
+
+    policies = build_policies()
+    assert [p.name for p in policies] == [r.name for r in RULES] and len(policies) == 16
+    assert [p.enforcement_level for p in policies] == [EnforcementLevel(r.level) for r in RULES]
+    stack = [p.name for p in policies if isinstance(p, StackValidationPolicy)]
+    assert stack == ["function-layers-compatible", "function-async-failure-destination"]
+    assert sum(isinstance(p, ResourceValidationPolicy) for p in policies) == 14
+    schemas = {p.name: p.config_schema for p in policies if p.config_schema is not None}
+    assert set(schemas) == {r.name for r in RULES if r.options}
+    assert schemas["layer-grants-scoped"].properties["allowedAccounts"]["default"] == []
+    assert schemas["function-runtime-deprecation-warning"].properties["deprecationWarningDays"]["default"] == 180
+
+
+def _validate(rule: str, resource: dict[str, Any], config: dict[str, Any] | None, region: str = REGION,
+              reported: list[tuple[str, str | None]] | None = None) -> list[tuple[str, str | None]]:
+    from pulumi_policy import ResourceValidationArgs
+
+    from layersmith.policy.crossguard import build_policies
+
+    (policy,) = [p for p in build_policies(today=lambda: TODAY) if p.name == rule]
+    reported = [] if reported is None else reported
+    args = ResourceValidationArgs(resource["type"], _proxied(resource["inputs"]), f"urn:{resource['name']}",
+                                  resource["name"], None, _provider(region), config)  # type: ignore[arg-type]
+    policy.validate(args, lambda message, urn=None: reported.append((message, urn)))
+    return reported
+
+
+def test_resource_wrapper_reports_with_the_urn_and_uses_provider_region_and_config() -> None:
+    fn = function(region=None, layers=[layer_arn(region="us-east-1", account=PARTNER)])
+    reported = _validate("function-layers-valid", fn, {"allowedAccounts": [ACCOUNT]})
+    assert [urn for _, urn in reported] == ["urn:orders", "urn:orders"]
+    assert "but the function is in eu-west-1" in reported[0][0] and "owned by account" in reported[1][0]
+    assert _validate("function-layers-valid", fn, {"allowedAccounts": [ACCOUNT, PARTNER]}, "us-east-1") == []
+    assert _validate("function-layers-valid", function(), None) != []  # defaults: empty allow-list
+
+
+def test_resource_wrapper_reports_first_then_raises_unknowns_as_a_preview_note() -> None:
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+    fn = function(layers=[layer_arn(version=None), UNKNOWN_STRING_VALUE])
+    reported: list[tuple[str, str | None]] = []
+    with pytest.raises(UnknownValueError) as caught:
+        _validate("function-layers-valid", fn, {"allowedAccounts": [ACCOUNT]}, reported=reported)
+    assert "`layers[1]` is not known until deployment" in caught.value.message
+    # the known violation was reported before the note was raised (CrossGuard keeps both)
+    assert len(reported) == 1 and "has no version" in reported[0][0]
+
+
+def test_resource_wrapper_ignores_other_types() -> None:
+    assert _validate("layer-not-public", function(), None) == []
+
+
+def test_stack_wrapper_sees_every_resource_and_names_the_function() -> None:
+    from pulumi_policy import PolicyResource, StackValidationArgs
+
+    from layersmith.policy.crossguard import build_policies
+
+    (policy,) = [p for p in build_policies() if p.name == "function-layers-compatible"]
+    stack = [layer(compatibleArchitectures=["x86_64"]), function()]
+    resources = [PolicyResource(r["type"], _proxied(r["inputs"]), f"urn:{r['name']}", r["name"], None,  # type: ignore[arg-type]
+                                None, None, [], {}) for r in stack]
+    reported: list[tuple[str, str | None]] = []
+    policy.validate(StackValidationArgs(resources, {}), lambda m, urn=None: reported.append((m, urn)))
+    assert len(reported) == 1 and reported[0][1] == "urn:orders" and "does not support arm64" in reported[0][0]
