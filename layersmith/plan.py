@@ -1,0 +1,158 @@
+"""`layersmith plan`: the real program (`__main__.py`) under Pulumi's mocks — no cloud, no CLI.
+
+Pitfalls handled (DESIGN.md §5): `preview=False` (with True, applies on unknowns never run and
+the plan would be vacuous); computed outputs (arn, layerArn, version) are returned from
+`new_resource`; the root stack is reset between runs; the whole program runs inside one
+`pulumi.runtime.test` function and results are read after it returns.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from layersmith.config import load_stack_config, project_name, read_stack_file, stack_file
+
+MOCK_ACCOUNT = "123456789012"  # marked "(mocked)" wherever shown
+_SKIP_TYPES = {"pulumi:pulumi:Stack", "pulumi:providers:aws"}
+
+
+@dataclass
+class _Recorder:
+    region: str
+    next_versions: dict[str, int]  # physical layer name -> mocked next version
+    remote_layers: dict[str, Any]
+    resources: list[dict[str, Any]] = field(default_factory=list)
+
+    def outputs_for(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        out = dict(inputs)
+        arn_base = f"arn:aws:lambda:{self.region}:{MOCK_ACCOUNT}"
+        if typ == "aws:lambda/layerVersion:LayerVersion":
+            layer = inputs["layerName"]
+            version = self.next_versions.get(layer, 1)
+            out.update(layerArn=f"{arn_base}:layer:{layer}", version=str(version),
+                       arn=f"{arn_base}:layer:{layer}:{version}")
+        elif typ == "aws:lambda/function:Function":
+            out.update(arn=f"{arn_base}:function:{inputs['name']}", version="$LATEST",
+                       qualifiedArn=f"{arn_base}:function:{inputs['name']}:$LATEST")
+        elif typ == "aws:iam/role:Role":
+            out.update(name=f"{name}-mock", arn=f"arn:aws:iam::{MOCK_ACCOUNT}:role/{name}-mock")
+        elif typ == "aws:cloudwatch/logGroup:LogGroup":
+            out.update(arn=f"arn:aws:logs:{self.region}:{MOCK_ACCOUNT}:log-group:{inputs.get('name')}")
+        elif typ == "aws:s3/bucket:Bucket":
+            out.update(bucket=f"{name}-mock", arn=f"arn:aws:s3:::{name}-mock")
+        elif typ == "pulumi:pulumi:StackReference":
+            out.update(outputs={"layers": self.remote_layers})
+        return f"{name}-id", out
+
+
+def _mock_remote_layers(project: Path, region: str, stack_ref: str | None) -> dict[str, Any]:
+    """What a referenced stack of this program would export: its project's layers at a plausible
+    version (one above the highest pin that stack's file holds, when it is committed here)."""
+    if not stack_ref:
+        return {}
+    from layersmith.build.builder import plan_variants
+    from layersmith.naming import default_prefix, layer_name
+    from layersmith.specs import load_layers
+
+    remote_stack = stack_ref.rsplit("/", 1)[-1]
+    prefix = default_prefix(project_name(project), remote_stack)
+    pins: dict[str, int] = {}
+    if stack_file(project, remote_stack).is_file():
+        remote = load_stack_config(project, remote_stack)
+        prefix = remote.name_prefix
+        for _fn, layer_pins in remote.pins:
+            for layer, pin in layer_pins:
+                if isinstance(pin, int):
+                    pins[layer] = max(pins.get(layer, 0), pin)
+    out: dict[str, Any] = {}
+    for name, spec in load_layers(project).items():
+        version = pins.get(name, 0) + 1
+        out[name] = []
+        for variant in plan_variants(spec):
+            base = f"arn:aws:lambda:{region}:{MOCK_ACCOUNT}:layer:{layer_name(prefix, name, variant)}"
+            out[name].append({"layerArn": base, "version": version, "arn": f"{base}:{version}",
+                              "runtimes": list(variant.runtimes), "architectures": list(variant.architectures),
+                              "sha256": "(mocked)"})
+    return out
+
+
+def _engine_config(raw: dict[str, Any]) -> dict[str, str]:
+    """What the engine would pass: every value a string, objects and lists JSON-encoded."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+
+
+def _next_versions(project: Path, cfg: Any) -> dict[str, int]:
+    from layersmith.build.builder import plan_variants
+    from layersmith.naming import layer_name
+    from layersmith.specs import load_layers
+
+    specs = load_layers(project, list(cfg.publish)) if cfg.publish else {}
+    out: dict[str, int] = {}
+    for name, spec in specs.items():
+        pins = [p for fn in cfg.deploy if isinstance(p := cfg.pin_for(fn, name), int)]
+        for variant in plan_variants(spec):
+            out[layer_name(cfg.name_prefix, name, variant)] = max(pins, default=0) + 1
+    return out
+
+
+def _clean(value: Any, project: Path) -> Any:
+    """Make inputs JSON- and golden-friendly: assets/archives become their project-relative path."""
+    raw_path = getattr(value, "path", None)  # FileArchive / FileAsset
+    if isinstance(raw_path, str):
+        path = Path(raw_path)
+        shown = path.relative_to(project) if path.is_relative_to(project) else Path("<cache>") / path.name
+        return {"archive": shown.as_posix()}
+    if isinstance(value, dict):
+        return {k: _clean(v, project) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [_clean(v, project) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # mocks hand numbers over as floats
+    return value
+
+
+def run_plan(project: Path, stack: str) -> dict[str, Any]:
+    """Plan one committed stack: `{"project", "stack", "resources": [...], "outputs": {...}}`."""
+    import pulumi
+    from pulumi.runtime import settings
+
+    cfg = load_stack_config(project, stack)  # fails here, before any resource is registered
+    recorder = _Recorder(cfg.region, _next_versions(project, cfg),
+                         _mock_remote_layers(project, cfg.region, cfg.consume.stack))
+
+    class _Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+            if args.typ not in _SKIP_TYPES:
+                recorder.resources.append({"type": args.typ, "name": args.name, "inputs": dict(args.inputs)})
+            return recorder.outputs_for(args.typ, args.name, dict(args.inputs))
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+            if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+                return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/mock",
+                        "userId": "MOCK"}, None
+            if args.token == "aws:index/getRegion:getRegion":
+                return {"name": cfg.region, "region": cfg.region}, None
+            return {}, None
+
+    captured: dict[str, Any] = {}
+    settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(_Mocks(), project=cfg.project, stack=stack, preview=False)
+    pulumi.runtime.set_all_config(_engine_config(read_stack_file(project, stack)))
+
+    @pulumi.runtime.test
+    def program() -> Any:
+        runpy.run_path(str(project / "__main__.py"), run_name="__main__")
+        root = settings.get_root_resource()
+        outputs = getattr(root, "outputs", {}) if root is not None else {}
+        return pulumi.Output.from_input(outputs).apply(captured.update)
+
+    program()
+    settings.ROOT.set(None)
+    resources = sorted(({**r, "inputs": _clean(r["inputs"], project)} for r in recorder.resources),
+                       key=lambda r: (r["type"], r["name"]))
+    return {"project": cfg.project, "stack": stack, "mocked": {"account": MOCK_ACCOUNT},
+            "resources": resources, "outputs": _clean(captured, project)}

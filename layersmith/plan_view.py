@@ -1,0 +1,97 @@
+"""Render a plan (`run_plan`'s dict) for a person: who gets which layer version, who may read what."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from layersmith.table import render_table
+
+_LV = "aws:lambda/layerVersion:LayerVersion"
+_PERM = "aws:lambda/layerVersionPermission:LayerVersionPermission"
+_FN = "aws:lambda/function:Function"
+_ATTACH = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+
+
+def _of(plan: dict[str, Any], typ: str) -> list[dict[str, Any]]:
+    return [r for r in plan["resources"] if r["type"] == typ]
+
+
+def _layer_label(arn: str, published: dict[str, int]) -> str:
+    """`layersmith-prod-utils:4` -> `layersmith-prod-utils v4 (pinned)`; mocked versions marked."""
+    base, _, version = arn.rpartition(":")
+    name = base.rsplit(":", 1)[-1]
+    mark = "new*" if published.get(base) == int(version) else "pinned"
+    return f"{name} v{version} ({mark})"
+
+
+def _function_rows(plan: dict[str, Any], published: dict[str, int]) -> list[list[str]]:
+    policies: dict[str, list[str]] = defaultdict(list)
+    for att in _of(plan, _ATTACH):
+        policies[att["name"].split("-AWS")[0]].append(att["inputs"]["policyArn"].rsplit("/", 1)[-1])
+    rows = []
+    for fn in _of(plan, _FN):
+        inputs = fn["inputs"]
+        layers = plan["outputs"].get("functions", {}).get(fn["name"], {}).get("layers", inputs.get("layers", []))
+        labels = [_layer_label(a, published) for a in layers] or ["(no layers)"]
+        role = ", ".join(sorted(policies.get(fn["name"], []))) or "-"
+        for i, label in enumerate(labels):
+            head = [fn["name"], inputs.get("runtime", ""), ",".join(inputs.get("architectures", [])), role]
+            rows.append([*(head if i == 0 else [""] * 4), f"{i + 1}. {label}"])
+    return rows
+
+
+def _grant_label(perm: dict[str, Any]) -> str:
+    inputs = perm["inputs"]
+    if inputs.get("organizationId"):
+        return f"org {inputs['organizationId']}"
+    return "PUBLIC" if inputs.get("principal") == "*" else f"account {inputs.get('principal')}"
+
+
+def _layer_rows(plan: dict[str, Any], published: dict[str, int]) -> list[list[str]]:
+    grants: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for perm in _of(plan, _PERM):
+        inputs = perm["inputs"]
+        grants[(inputs["layerName"], str(inputs["versionNumber"]))].append(_grant_label(perm))
+    rows = []
+    for layer in _of(plan, _LV):
+        inputs = layer["inputs"]
+        name = inputs["layerName"]
+        base = next((k[0] for k in grants if k[0].endswith(f":layer:{name}")), None)
+        versions = sorted({v for (b, v) in grants if b == base}, key=int) if base else []
+        retained = "retained" if inputs.get("skipDestroy") else "DELETED on replace"
+        runtimes = ",".join(r.removeprefix("python") for r in inputs.get("compatibleRuntimes", []))
+        new = published.get(base or "")
+        cells = [f"v{v}{'* (new)' if new == int(v) else ' (pinned)'}: {', '.join(sorted(grants[(base or '', v)]))}"
+                 for v in versions] or ["not shared"]
+        for i, cell in enumerate(cells):
+            head = [name, runtimes, ",".join(inputs.get("compatibleArchitectures", [])), retained]
+            rows.append([*(head if i == 0 else [""] * 4), cell])
+    return rows
+
+
+def published_versions(plan: dict[str, Any]) -> dict[str, int]:
+    out = {}
+    for variants in plan["outputs"].get("layers", {}).values():
+        for v in variants:
+            out[v["layerArn"]] = int(v["version"])
+    return out
+
+
+def render_plan(plan: dict[str, Any]) -> str:
+    published = published_versions(plan)
+    lines = [f"Plan for stack {plan['stack']} (project {plan['project']}) — run under Pulumi mocks: "
+             f"account {plan['mocked']['account']} and versions marked * are mocked", ""]
+    fn_rows = _function_rows(plan, published)
+    lines += ["Functions (layers in extraction order: later overwrite earlier)",
+              render_table(["function", "runtime", "arch", "role policies", "layers"], fn_rows)
+              if fn_rows else "  (this stack deploys no functions)", ""]
+    layer_rows = _layer_rows(plan, published)
+    lines += ["Layer versions published by this stack, and who may read them",
+              render_table(["layer", "python", "arch", "on replace", "grants (lambda:GetLayerVersion)"], layer_rows)
+              if layer_rows else "  (this stack publishes no layers)", ""]
+    counts: dict[str, int] = defaultdict(int)
+    for r in plan["resources"]:
+        counts[r["type"].rsplit(":", 1)[-1]] += 1
+    lines.append("Resources: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())))
+    return "\n".join(lines)
