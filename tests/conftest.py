@@ -1,0 +1,26 @@
+"""Shared fixtures. Helpers live in `tests/helpers.py` (files, specs, ELF) and `tests/fakes.py`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+# `import helpers` / `import fakes` must work whatever rootdir/import mode pytest picks.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from layersmith.build.cache import BuildCache
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An empty project directory with a `layers/` folder."""
+    root = tmp_path / "project"
+    (root / "layers").mkdir(parents=True)
+    return root
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> BuildCache:
+    return BuildCache(tmp_path / "cache")
