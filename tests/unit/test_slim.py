@@ -1,0 +1,110 @@
+"""Slimming: what Lambda can never use goes, what importlib.metadata needs stays."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+from fakes import FakeDist, FakeInstaller
+from helpers import lock_text
+
+from layersmith.build.slim import remove_distributions, slim_tree
+from layersmith.runtimes import RUNTIMES
+
+
+def files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def install(tmp_path: Path, *pins: str, dists: dict[str, FakeDist] | None = None) -> Path:
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(lock_text(*pins))
+    site = tmp_path / "site"
+    FakeInstaller(dists or {}).install(lock, site, RUNTIMES["python3.12"], "x86_64")
+    return site
+
+
+def test_slim_removes_host_leftovers_and_keeps_metadata(tmp_path: Path) -> None:
+    site = install(tmp_path, "alpha==1.0", "beta==2.0", dists={"beta": FakeDist(compiled=True)})
+    (site / "alpha" / "stray.pyc").write_bytes(b"x")
+    (site / "alpha" / "legacy.pyo").write_bytes(b"x")
+    before = files(site)
+    assert "alpha/__pycache__/core.cpython-311.pyc" in before and ".lock" in before and "bin/alpha" in before
+
+    slim_tree(site)
+
+    after = files(site)
+    assert not [f for f in after if "__pycache__" in f or f.endswith((".pyc", ".pyo"))]
+    assert not [f for f in after if "/tests/" in f]
+    assert not [f for f in after if f.startswith("bin/")] and not (site / "bin").exists()
+    assert ".lock" not in after
+    for name in ("alpha-1.0", "beta-2.0"):
+        assert {f"{name}.dist-info/METADATA", f"{name}.dist-info/RECORD", f"{name}.dist-info/WHEEL"} <= after
+    assert {"alpha/__init__.py", "alpha/core.py", "beta/core.py"} <= after
+    assert [f for f in after if f.endswith(".so")] == ["beta/_speedups.cpython-312-x86_64-linux-gnu.so"]
+    assert not [p for p in site.rglob("*") if p.is_dir() and not any(p.iterdir())]  # no empty dirs left
+
+
+def test_metadata_still_works_after_slimming(tmp_path: Path) -> None:
+    site = install(tmp_path, "alpha==1.0")
+    slim_tree(site)
+    dist = next(importlib.metadata.distributions(path=[str(site)]))
+    assert (dist.metadata["Name"], dist.version) == ("alpha", "1.0")
+
+
+def test_test_dirs_only_inside_packages(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    for rel in ("pkg/__init__.py", "pkg/test/__init__.py", "pkg/sub/__init__.py", "pkg/sub/tests/t.py",
+                "tests/conftest.py", "nspkg/tests/keep.py", "pkg/testing/__init__.py", "pkg/data/tests/x.csv"):
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text("")
+    slim_tree(site)
+    assert files(site) == {"pkg/__init__.py", "pkg/sub/__init__.py", "pkg/testing/__init__.py",
+                           # not a package: a namespace dir / package data is left alone
+                           "nspkg/tests/keep.py", "pkg/data/tests/x.csv"}
+
+
+def test_a_package_named_bin_is_kept(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "bin").mkdir(parents=True)
+    (site / "bin" / "__init__.py").write_text("")
+    slim_tree(site)
+    assert files(site) == {"bin/__init__.py"}
+
+
+def test_so_files_are_never_stripped(tmp_path: Path) -> None:
+    site = install(tmp_path, "beta==2.0", dists={"beta": FakeDist(compiled=True)})
+    so = next(site.rglob("*.so"))
+    data = so.read_bytes()
+    slim_tree(site)
+    assert so.read_bytes() == data
+
+
+def test_exclude_removes_every_file_in_the_record(tmp_path: Path) -> None:
+    site = install(tmp_path, "boto3==1.0", "python-dateutil==2.9", "keep-me==3.0",
+                   dists={"python-dateutil": FakeDist(top="dateutil")})
+    removed = remove_distributions(site, ("boto3", "python-dateutil"))
+    assert sorted(removed) == ["boto3-1.0.dist-info", "python_dateutil-2.9.dist-info"]
+    left = files(site)
+    assert not [f for f in left if f.startswith(("boto3", "dateutil", "python_dateutil", "bin/boto3"))]
+    assert "bin/python-dateutil" not in left
+    assert {"keep_me/__init__.py", "keep_me-3.0.dist-info/RECORD", "bin/keep-me"} <= left
+    assert not (site / "boto3").exists() and not (site / "dateutil").exists()
+
+
+def test_exclude_never_deletes_outside_the_site(tmp_path: Path) -> None:
+    site = install(tmp_path, "evil==1.0")
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep")
+    record = site / "evil-1.0.dist-info" / "RECORD"
+    record.write_text(record.read_text() + "../precious.txt,,\n")
+    remove_distributions(site, ("evil",))
+    assert outside.read_text() == "keep"
+
+
+def test_exclude_of_an_absent_distribution_is_a_no_op(tmp_path: Path) -> None:
+    site = install(tmp_path, "alpha==1.0")
+    before = files(site)
+    assert remove_distributions(site, ("boto3",)) == []
+    assert files(site) == before
+
