@@ -109,13 +109,13 @@ def test_persistent_throttling_fails_the_region_with_one_line() -> None:
 def test_no_credentials_raises_one_line_before_scanning() -> None:
     factory = _two_accounts()
     factory.no_credentials = True
-    with pytest.raises(AwsError, match="^no AWS credentials found; configure them"):
+    with pytest.raises(AwsError, match=r"^no AWS credentials found; configure them"):
         scan(factory, [], ["eu-west-1"], MATCHER)
     assert all(not fake.calls for fake in factory.lambdas.values())
 
 
 def test_unknown_region_and_bad_account_are_user_errors() -> None:
-    with pytest.raises(UserError, match="unknown region 'eu-wset-1'.*did you mean eu-west-1"):
+    with pytest.raises(UserError, match=r"unknown region 'eu-wset-1'.*did you mean eu-west-1"):
         check_regions(["eu-west-1", "eu-wset-1"])
     assert check_regions(["eu-west-1", "cn-north-1"]) == ["eu-west-1", "cn-north-1"]
     with pytest.raises(UserError, match="'12345' is not a 12-digit"):
@@ -157,5 +157,5 @@ def test_boto3_factory_turns_a_denied_assume_role_into_one_line() -> None:
 
 def test_boto3_factory_without_credentials_says_how_to_configure_them() -> None:
     factory = Boto3ClientFactory("readers", session=FakeSession(NoCredentialsError()))
-    with pytest.raises(AwsError, match="^no AWS credentials found; configure them"):
+    with pytest.raises(AwsError, match=r"^no AWS credentials found; configure them"):
         factory.home_account()

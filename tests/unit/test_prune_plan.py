@@ -157,7 +157,7 @@ def test_execute_stops_when_the_recheck_cannot_scan() -> None:
     factory, _ = _fake_with_three_versions()
     factory.lambdas[(OTHER, "eu-west-1")].deny.add("ListFunctions")
     plan = plan_prune(inventory(utils(1, 2, 3)), keep=1)
-    with pytest.raises(AwsError, match="stopped, nothing more deleted: .*access denied") as info:
+    with pytest.raises(AwsError, match=r"stopped, nothing more deleted: .*access denied") as info:
         execute(plan, factory, [A, B], LayerMatcher({"layersmith-dev": ("dev",)}, ["utils"]), call=NO_WAIT)
     assert factory.all_deleted() == []
     assert "\n" not in info.value.render()

@@ -1,0 +1,283 @@
+"""`layersmith inventory` / `prune` against moto_server on 127.0.0.1, two accounts (the second through
+an assumed role), real boto3 pointed at it with the native `AWS_ENDPOINT_URL`.
+
+World (eu-west-1):
+  home account (dev stack's layers):
+    layersmith-dev-utils v1..v5                  v1 shared with OTHER and attached only there
+    layersmith-dev-data-science-py312-x86_64 v1..v3
+    layersmith-dev-api: $LATEST → utils:5 + ds:3; published version 1 → utils:4, alias live → 1
+    someone-elses-layer v1..v2                   (not ours: never listed, never deleted)
+  OTHER account (prod stack's layers):
+    layersmith-prod-utils v1..v3                 v2 pinned by Pulumi.prod.yaml (api → utils: 2)
+    billing: published version 1 → home's layersmith-dev-utils:1
+With --keep 1 prune deletes dev-utils 3, 2; dev-ds 2, 1; prod-utils 1 — and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto_layers import REGION, Account, cross_account_layers, deny_assume_role, moto_server, reset, throttle
+
+from layersmith.aws.clients import Boto3ClientFactory, Caller, ClientFactory
+from layersmith.cli import build_parser, main
+from layersmith.commands import inventory as inventory_cmd
+from layersmith.commands import prune as prune_cmd
+from layersmith.errors import AwsError
+
+OTHER, THIRD = "210987654321", "333333333333"
+NO_WAIT = Caller(sleep=lambda _: None)
+EXPECTED_DELETIONS = {
+    "layersmith-dev-utils:3", "layersmith-dev-utils:2", "layersmith-dev-data-science-py312-x86_64:2",
+    "layersmith-dev-data-science-py312-x86_64:1", "layersmith-prod-utils:1"}
+
+STACK_FILES = {
+    "Pulumi.yaml": "name: layersmith\nruntime: python\n",
+    "Pulumi.dev.yaml": "config:\n  aws:region: eu-west-1\n",
+    "Pulumi.prod.yaml": "config:\n  aws:region: eu-west-1\n  layersmith:pins:\n    api:\n      utils: 2\n"
+                        "      data-science: 1\n",
+    "layers/utils/layer.toml": 'description = "shared code"\nruntimes = ["python3.12"]\n'
+                               'architectures = ["x86_64"]\nsource = "src"\nportable = true\n',
+    "layers/utils/src/shared_utils/__init__.py": "",
+    "layers/data-science/layer.toml": 'description = "pandas"\nruntimes = ["python3.12"]\n'
+                                      'architectures = ["x86_64"]\nrequirements = "requirements.txt"\n',
+    "layers/data-science/requirements.txt": "",
+    "functions/api/function.toml": 'handler = "handler.handler"\nruntime = "python3.12"\n'
+                                   'layers = ["utils", "data-science"]\n',
+}
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    with cross_account_layers(), moto_server() as url:
+        yield url
+
+
+@pytest.fixture
+def aws_env(endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)  # boto3 honours it natively, for every service
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    reset(endpoint)
+    return endpoint
+
+
+@pytest.fixture
+def world(aws_env: str) -> dict[str, Account]:
+    home = Account(boto3.Session(region_name=REGION))
+    other = Account.assumed(home.session, OTHER)
+    utils = home.publish("layersmith-dev-utils", 5, runtimes=("python3.11", "python3.12"),
+                         architectures=("x86_64", "arm64"))
+    ds = home.publish("layersmith-dev-data-science-py312-x86_64", 3)
+    home.publish("someone-elses-layer", 2)
+    home.share("layersmith-dev-utils", 1, OTHER)
+    home.function("layersmith-dev-api", [utils[3], ds[2]])
+    home.publish_function("layersmith-dev-api")  # version 1: utils:4
+    home.lam.create_alias(FunctionName="layersmith-dev-api", Name="live", FunctionVersion="1")
+    home.lam.update_function_configuration(FunctionName="layersmith-dev-api", Layers=[utils[4], ds[2]])
+    other.publish("layersmith-prod-utils", 3)
+    other.function("billing", [utils[0]])
+    other.publish_function("billing")  # version 1 is the only one attaching utils:1 ...
+    other.lam.update_function_configuration(FunctionName="billing", Layers=[])  # ... $LATEST drops it
+    return {"home": home, "other": other}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    for rel, text in STACK_FILES.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def args_for(project: Path, *argv: str) -> argparse.Namespace:
+    args = build_parser().parse_args(["--project", str(project), *argv])
+    args.project = args.project.resolve()
+    return args
+
+
+def remaining(world: dict[str, Account]) -> dict[str, list[int]]:
+    home, other = world["home"], world["other"]
+    return {name: home.versions(name) for name in
+            ("layersmith-dev-utils", "layersmith-dev-data-science-py312-x86_64", "someone-elses-layer")} | {
+        "layersmith-prod-utils": other.versions("layersmith-prod-utils")}
+
+
+ALL_THERE = {"layersmith-dev-utils": [1, 2, 3, 4, 5], "layersmith-dev-data-science-py312-x86_64": [1, 2, 3],
+             "someone-elses-layer": [1, 2], "layersmith-prod-utils": [1, 2, 3]}
+
+
+def test_the_seed_really_attaches_across_accounts(world: dict[str, Account]) -> None:
+    (v1,) = [f for f in world["other"].lam.list_versions_by_function(FunctionName="billing")["Versions"]
+             if f["Version"] == "1"]
+    assert v1["Layers"][0]["Arn"] == f"arn:aws:lambda:{REGION}:{world['home'].id}:layer:layersmith-dev-utils:1"
+
+
+def test_inventory_json_shows_versions_users_pins_and_unused(world: dict[str, Account], project: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "--project", str(project), "inventory", "--accounts", OTHER, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    by = {f"{v['name']}:{v['version']}": v for v in data["versions"]}
+    assert set(by) == {f"layersmith-dev-utils:{n}" for n in range(1, 6)} | {
+        f"layersmith-dev-data-science-py312-x86_64:{n}" for n in range(1, 4)} | {
+        f"layersmith-prod-utils:{n}" for n in range(1, 4)}
+    assert [(u["account"], u["function"], u["kind"], u["qualifier"]) for u in by["layersmith-dev-utils:1"]["used_by"]] \
+        == [(OTHER, "billing", "version", "1")]
+    assert by["layersmith-dev-utils:1"]["shared_with"] == [OTHER]
+    assert {(u["kind"], u["qualifier"]) for u in by["layersmith-dev-utils:4"]["used_by"]} == {
+        ("version", "1"), ("alias", "live")}
+    assert by["layersmith-dev-utils:5"]["latest"] and by["layersmith-dev-utils:5"]["status"] == "in use"
+    assert by["layersmith-prod-utils:2"]["pinned_by"] == ["prod:api"]
+    assert by["layersmith-prod-utils:2"]["status"] == "pinned"
+    assert {k for k, v in by.items() if v["status"] == "unused"} == EXPECTED_DELETIONS
+    assert by["layersmith-dev-utils:3"]["runtimes"] == ["python3.11", "python3.12"]
+    assert by["layersmith-dev-utils:3"]["code_size"] > 0 and by["layersmith-dev-utils:3"]["created"]
+    assert f"scanning account {OTHER} (2/2)" in err  # progress on stderr
+
+
+def test_inventory_text_is_grouped_per_layer_and_marks_unused(world: dict[str, Account], project: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "--project", str(project), "inventory", "--accounts", OTHER)
+    assert code == 0
+    assert f"layersmith-dev-utils  (stack dev, layer utils, variant any) in {world['home'].id}/{REGION}" in out
+    assert f"{OTHER}/{REGION} billing:1" in out and "layersmith-dev-api alias live→1" in out
+    assert out.count("UNUSED") == 5 and "someone-elses-layer" not in out
+    assert "11 versions of 3 layers" in out and "5 unused" in out
+
+
+def test_dry_run_lists_exactly_the_unused_and_deletes_nothing(world: dict[str, Account], project: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "--project", str(project), "prune", "--keep", "1", "--accounts", OTHER, "--json")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert {f"{d['name']}:{d['version']}" for d in plan["delete"]} == EXPECTED_DELETIONS
+    reasons = {f"{d['name']}:{d['version']}": d["reasons"] for d in plan["keep"]}
+    assert reasons["layersmith-dev-utils:1"] == [f"attached to {OTHER}/{REGION} billing:1"]  # used only there
+    assert reasons["layersmith-prod-utils:2"] == ["pinned by prod:api"]
+    assert remaining(world) == ALL_THERE
+
+
+def test_yes_deletes_exactly_what_the_dry_run_listed(world: dict[str, Account], project: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = cli(capsys, "--project", str(project), "prune", "--keep", "1", "--accounts", OTHER, "--json")
+    listed = {d["arn"] for d in json.loads(out)["delete"]}
+    code, out, err = cli(capsys, "--project", str(project), "prune", "--keep", "1", "--accounts", OTHER, "--yes")
+    assert code == 0, err
+    assert "deleted 5 of 5 planned version(s)" in out
+    assert remaining(world) == {"layersmith-dev-utils": [1, 4, 5], "layersmith-dev-data-science-py312-x86_64": [3],
+                                "someone-elses-layer": [1, 2], "layersmith-prod-utils": [2, 3]}
+    gone = {a for a in listed if int(a.rsplit(":", 1)[1]) not in remaining(world)[a.split(":")[6]]}
+    assert gone == listed and len(listed) == 5
+
+
+def test_the_other_account_unscanned_keeps_what_is_shared_with_it(world: dict[str, Account], project: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "--project", str(project), "prune", "--keep", "1", "--stack", "dev", "--json")
+    assert code == 0
+    plan = json.loads(out)
+    kept = {f"{d['name']}:{d['version']}": d["reasons"] for d in plan["keep"]}
+    assert kept["layersmith-dev-utils:1"] == [f"shared with {OTHER}, not scanned (add to --accounts)"]
+    assert not any(d["name"].startswith("layersmith-prod") for d in plan["delete"] + plan["keep"])
+
+
+def _denying(role_account: str) -> Any:
+    def make(args: argparse.Namespace, regions: list[str]) -> ClientFactory:
+        session = boto3.Session(region_name=REGION)
+        deny_assume_role(session, role_account)
+        return Boto3ClientFactory(args.role_name, session=session, caller=NO_WAIT)
+
+    return make
+
+
+def test_an_unscannable_account_blocks_deletion_and_says_which(world: dict[str, Account], project: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    args = args_for(project, "prune", "--keep", "1", "--accounts", OTHER, THIRD, "--yes")
+    with pytest.raises(AwsError) as info:
+        prune_cmd.run(args, make_factory=_denying(THIRD))
+    message = info.value.render()
+    assert message.startswith(f"refusing to delete: could not scan {THIRD} (all regions): cannot assume "
+                              f"arn:aws:iam::{THIRD}:role/layersmith-inventory: access denied")
+    assert "\n" not in message
+    assert remaining(world) == ALL_THERE
+    err = capsys.readouterr().err
+    assert f"layersmith: error: could not scan {THIRD} (all regions)" in err
+
+
+def test_inventory_reports_the_unassumable_account_in_one_line_and_exits_1(
+        world: dict[str, Account], project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = inventory_cmd.run(args_for(project, "inventory", "--accounts", OTHER, THIRD), _denying(THIRD))
+    err_lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("layersmith:")]
+    assert code == 1
+    assert err_lines == [f"layersmith: error: could not scan {THIRD} (all regions): cannot assume "
+                         f"arn:aws:iam::{THIRD}:role/layersmith-inventory: access denied; check that the role "
+                         f"exists in {THIRD} and trusts your identity, or pass --role-name"]
+
+
+def test_throttling_is_retried_then_reported_in_one_line(world: dict[str, Account], project: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    counters = []
+    three_tries = Caller(attempts=3, sleep=lambda _: None)
+
+    def throttled(times: int) -> Any:
+        def make(args: argparse.Namespace, regions: list[str]) -> ClientFactory:
+            session = boto3.Session(region_name=REGION)
+            counters.append(throttle(session, "ListLayers", times))
+            return Boto3ClientFactory(args.role_name, session=session, caller=three_tries)
+        return make
+
+    args = args_for(project, "inventory", "--json")
+    assert inventory_cmd.run(args, throttled(2), three_tries) == 0  # throttled twice, the 3rd try answers
+    assert counters[-1]() == 2 and len(json.loads(capsys.readouterr().out)["versions"]) == 8
+    with pytest.raises(AwsError, match=r"refusing to delete: could not scan \d{12}/eu-west-1: lambda:ListLayers: "
+                                       r"still throttled \(TooManyRequestsException\) after retries"):
+        prune_cmd.run(args_for(project, "prune", "--keep", "1", "--yes"), throttled(100), three_tries)
+    assert counters[-1]() == 3  # bounded
+    assert remaining(world) == ALL_THERE
+
+
+def test_no_credentials_is_one_line_and_exit_1(aws_env: str, project: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    code, out, err = cli(capsys, "--project", str(project), "prune", "--keep", "1", "--yes")
+    assert (code, out) == (1, "")
+    assert err.strip().splitlines()[-1] == ("layersmith: error: no AWS credentials found; configure them "
+                                            "(aws configure, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) "
+                                            "and retry")
+
+
+def test_unknown_region_and_bad_keep_are_rejected_before_any_call(aws_env: str, project: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "--project", str(project), "inventory", "--regions", "eu-west-1,eu-wset-1")
+    assert (code, out) == (2, "")
+    assert err == ("layersmith: error: --regions: unknown region 'eu-wset-1' (Lambda is not offered there); "
+                   "did you mean eu-west-1?\n")
+    code, _, err = cli(capsys, "--project", str(project), "prune", "--keep", "0")
+    assert code == 2 and "--keep: must be at least 1" in err
+
+
+def test_a_committed_stack_must_exist(aws_env: str, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "--project", str(project), "inventory", "--stack", "qa")
+    assert code == 2 and "no Pulumi.qa.yaml; committed stacks: dev, prod" in err
+    assert os.environ["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
