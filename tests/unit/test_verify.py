@@ -1,0 +1,179 @@
+"""Verification: what Lambda would only reveal at import time (wrong arch, glibc, ABI, size)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from fakes import FakeDist, FakeInstaller
+from helpers import EM_386, EM_AARCH64, EM_X86_64, elf_header, lock_text
+
+from layersmith.build.tree import top_level_sizes
+from layersmith.build.verify import (
+    MAX_DIRECT_UPLOAD,
+    MAX_UNZIPPED,
+    check_elf,
+    check_size,
+    check_wheel_tags,
+    elf_machine,
+    read_wheels,
+    zip_warnings,
+)
+from layersmith.errors import BuildError, VerificationError
+from layersmith.model import Variant
+from layersmith.runtimes import RUNTIMES
+
+X86_311 = Variant("demo", ("python3.11",), ("x86_64",), False)
+ARM_312 = Variant("demo", ("python3.12",), ("arm64",), False)
+PORTABLE = Variant("demo", ("python3.11", "python3.12"), ("x86_64", "arm64"), True)
+
+
+def put(root: Path, rel: str, data: bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(("data", "machine"), [
+    (elf_header(EM_X86_64), 62),
+    (elf_header(EM_AARCH64), 183),
+    (elf_header(EM_AARCH64, little=False), 183),
+    (elf_header(EM_386, bits=32), 3),
+    (b"\x7fELF", None),  # truncated header
+    (b"#!/bin/sh\n" + b"\0" * 64, None),
+    (b"", None),
+])
+def test_elf_machine_from_crafted_headers(tmp_path: Path, data: bytes, machine: int | None) -> None:
+    assert elf_machine(put(tmp_path, "f", data)) == machine
+
+
+def test_right_architecture_passes(tmp_path: Path) -> None:
+    put(tmp_path, "python/lib/python3.12/site-packages/pkg/_x.so", elf_header(EM_AARCH64))
+    put(tmp_path, "python/lib/python3.12/site-packages/pkg/__init__.py", b"")
+    check_elf(tmp_path, ARM_312)
+
+
+def test_wrong_architecture_names_the_file(tmp_path: Path) -> None:
+    put(tmp_path, "python/pkg/_ok.so", elf_header(EM_AARCH64))
+    put(tmp_path, "python/pkg/_bad.so", elf_header(EM_X86_64))
+    with pytest.raises(VerificationError) as err:
+        check_elf(tmp_path, ARM_312)
+    assert isinstance(err.value, BuildError) and err.value.exit_code == 1
+    assert "python/pkg/_bad.so is x86-64 code but the variant targets arm64" in str(err.value)
+
+
+def test_elf_without_so_suffix_is_still_checked(tmp_path: Path) -> None:
+    put(tmp_path, "python/pkg.libs/libopenblas-r0.3", elf_header(EM_386, bits=32))
+    with pytest.raises(VerificationError, match=r"libopenblas-r0\.3 is i386 code .* targets x86_64"):
+        check_elf(tmp_path, X86_311)
+
+
+def test_portable_layer_with_compiled_code(tmp_path: Path) -> None:
+    put(tmp_path, "python/pkg/_x.so", elf_header(EM_X86_64))
+    with pytest.raises(VerificationError) as err:
+        check_elf(tmp_path, PORTABLE)
+    assert err.value.key == "portable"
+    assert "portable layer 'demo' contains compiled code (python/pkg/_x.so)" in str(err.value)
+    assert "portable = false" in str(err.value)
+
+
+def installed(tmp_path: Path, runtime: str, arch: str, **dists: FakeDist) -> Path:
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(lock_text("purelib==1.0", *(f"{name}==2.0" for name in dists)))
+    site = tmp_path / "site"
+    FakeInstaller(dists).install(lock, site, RUNTIMES[runtime], arch)
+    return site
+
+
+def test_read_wheels(tmp_path: Path) -> None:
+    site = installed(tmp_path, "python3.11", "x86_64", fast=FakeDist(compiled=True))
+    wheels = {w.dist_info: w for w in read_wheels(site)}
+    assert wheels["purelib-1.0.dist-info"].pure
+    fast = wheels["fast-2.0.dist-info"]
+    assert not fast.pure
+    assert fast.tags == ("cp311-cp311-manylinux_2_17_x86_64", "cp311-cp311-manylinux2014_x86_64")
+
+
+def test_fitting_wheels_pass(tmp_path: Path) -> None:
+    check_wheel_tags(installed(tmp_path, "python3.12", "arm64",
+                               fast=FakeDist(compiled=True, platform="manylinux_2_34_{m}")), ARM_312)
+
+
+@pytest.mark.parametrize("platform", ["manylinux_2_27_{m}", "manylinux_2_28_{m}", "linux_{m}"])
+def test_wheel_tag_not_loadable_on_al2(tmp_path: Path, platform: str) -> None:
+    site = installed(tmp_path, "python3.11", "x86_64", fast=FakeDist(compiled=True, platform=platform))
+    with pytest.raises(VerificationError) as err:
+        check_wheel_tags(site, X86_311)
+    text = str(err.value)
+    assert "fast-2.0.dist-info is tagged cp311-cp311-" in text
+    assert "python3.11 on x86_64 cannot load" in text
+
+
+def test_wheel_for_another_python(tmp_path: Path) -> None:
+    site = installed(tmp_path, "python3.12", "x86_64", fast=FakeDist(compiled=True))
+    with pytest.raises(VerificationError, match=r"fast-2\.0\.dist-info is tagged cp312-cp312-manylinux_2_17_x86_64"):
+        check_wheel_tags(site, X86_311)
+
+
+def test_portable_layer_with_compiled_wheel(tmp_path: Path) -> None:
+    site = installed(tmp_path, "python3.11", "x86_64", fast=FakeDist(compiled=True))
+    with pytest.raises(VerificationError) as err:
+        check_wheel_tags(site, PORTABLE)
+    assert err.value.key == "portable"
+    assert "pulls in a compiled wheel (fast-2.0.dist-info" in str(err.value)
+
+
+def test_portable_pure_layer_passes_for_every_target(tmp_path: Path) -> None:
+    check_wheel_tags(installed(tmp_path, "python3.11", "x86_64"), PORTABLE)
+
+
+def sparse(root: Path, rel: str, size: int) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    os.truncate(path, size)  # sparse: costs no disk, still counts as st_size
+
+
+def test_size_at_the_limit_passes(tmp_path: Path) -> None:
+    sparse(tmp_path, "python/lib/python3.12/site-packages/big/blob.bin", MAX_UNZIPPED - 10)
+    sparse(tmp_path, "layersmith/demo.json", 10)
+    assert check_size(tmp_path, "demo") == (2, MAX_UNZIPPED)
+
+
+def test_size_over_the_limit_lists_the_ten_largest_packages(tmp_path: Path) -> None:
+    site = "python/lib/python3.12/site-packages"
+    mb = 1_000_000
+    for i in range(12):  # pkg00 .. pkg11, pkg11 the largest
+        sparse(tmp_path, f"{site}/pkg{i:02d}/a.bin", (i + 1) * mb)
+        sparse(tmp_path, f"{site}/pkg{i:02d}/sub/b.bin", (i + 1) * mb)  # nested files count too
+    sparse(tmp_path, f"{site}/huge/core.so", MAX_UNZIPPED - 100 * mb)
+    with pytest.raises(VerificationError) as err:
+        check_size(tmp_path, "demo")
+    text = str(err.value)
+    assert "\n" not in text
+    assert "over Lambda's 262.1 MB limit" in text
+    listed = text.split("largest: ", 1)[1]
+    assert listed.startswith("huge 162.1 MB, pkg11 24.0 MB, pkg10 22.0 MB")
+    assert listed.count(" MB") == 10  # the ten largest: huge + pkg11..pkg03
+    assert "pkg03 8.0 MB" in listed and "pkg02" not in listed and "pkg00" not in listed
+
+
+def test_top_level_sizes_group_by_package(tmp_path: Path) -> None:
+    sparse(tmp_path, "python/lib/python3.11/site-packages/numpy/core/x.so", 300)
+    sparse(tmp_path, "python/lib/python3.11/site-packages/numpy/__init__.py", 5)
+    sparse(tmp_path, "python/shared_utils/events.py", 100)
+    sparse(tmp_path, "layersmith/demo.json", 1)
+    assert top_level_sizes(tmp_path) == [("numpy", 305), ("shared_utils", 100), ("demo.json", 1)]
+
+
+def test_empty_layer_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(VerificationError, match="has nothing in it"):
+        check_size(tmp_path, "demo")
+
+
+def test_zip_warnings_at_the_direct_upload_limit() -> None:
+    assert zip_warnings(MAX_DIRECT_UPLOAD) == []
+    [warning] = zip_warnings(MAX_DIRECT_UPLOAD + 1)
+    assert "50 MB direct-upload limit" in warning and "S3" in warning
