@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import runpy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,44 +116,77 @@ def _clean(value: Any, project: Path) -> Any:
     return value
 
 
-def run_plan(project: Path, stack: str) -> dict[str, Any]:
-    """Plan one committed stack: `{"project", "stack", "resources": [...], "outputs": {...}}`."""
+def run_under_mocks(program: Callable[[], None], *, project: str, stack: str, region: str,
+                    config: dict[str, str], recorder: _Recorder | None = None) -> tuple[_Recorder, dict[str, Any]]:
+    """Run `program` inside one `pulumi.runtime.test` with layersmith's mocks; returns what was
+    registered and the resolved stack outputs."""
     import pulumi
     from pulumi.runtime import settings
 
-    cfg = load_stack_config(project, stack)  # fails here, before any resource is registered
-    recorder = _Recorder(cfg.region, _next_versions(project, cfg),
-                         _mock_remote_layers(project, cfg.region, cfg.consume.stack))
+    rec = recorder or _Recorder(region, {}, {})
 
     class _Mocks(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
             if args.typ not in _SKIP_TYPES:
-                recorder.resources.append({"type": args.typ, "name": args.name, "inputs": dict(args.inputs)})
-            return recorder.outputs_for(args.typ, args.name, dict(args.inputs))
+                rec.resources.append({"type": args.typ, "name": args.name, "inputs": dict(args.inputs)})
+            return rec.outputs_for(args.typ, args.name, dict(args.inputs))
 
         def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
             if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
                 return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/mock",
                         "userId": "MOCK"}, None
             if args.token == "aws:index/getRegion:getRegion":
-                return {"name": cfg.region, "region": cfg.region}, None
+                return {"name": region, "region": region}, None
             return {}, None
 
     captured: dict[str, Any] = {}
     settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(_Mocks(), project=cfg.project, stack=stack, preview=False)
-    pulumi.runtime.set_all_config(_engine_config(read_stack_file(project, stack)))
+    pulumi.runtime.set_mocks(_Mocks(), project=project, stack=stack, preview=False)
+    pulumi.runtime.set_all_config(config)
 
-    @pulumi.runtime.test
-    def program() -> Any:
-        runpy.run_path(str(project / "__main__.py"), run_name="__main__")
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def run() -> Any:
+        program()
         root = settings.get_root_resource()
         outputs = getattr(root, "outputs", {}) if root is not None else {}
         return pulumi.Output.from_input(outputs).apply(captured.update)
 
-    program()
-    settings.ROOT.set(None)
-    resources = sorted(({**r, "inputs": _clean(r["inputs"], project)} for r in recorder.resources),
+    try:
+        run()
+    finally:
+        settings.ROOT.set(None)
+    return rec, captured
+
+
+def run_plan(project: Path, stack: str) -> dict[str, Any]:
+    """Plan one committed stack: `{"project", "stack", "resources": [...], "outputs": {...}}`."""
+    cfg = load_stack_config(project, stack)  # fails here, before any resource is registered
+    recorder = _Recorder(cfg.region, _next_versions(project, cfg),
+                         _mock_remote_layers(project, cfg.region, cfg.consume.stack))
+
+    def program() -> None:
+        runpy.run_path(str(project / "__main__.py"), run_name="__main__")
+
+    rec, captured = run_under_mocks(
+        program,
+        project=cfg.project, stack=stack, region=cfg.region,
+        config=_engine_config(read_stack_file(project, stack)), recorder=recorder)
+    resources = sorted(({**r, "inputs": _clean(r["inputs"], project)} for r in rec.resources),
                        key=lambda r: (r["type"], r["name"]))
+    outputs = _clean(captured, project)
     return {"project": cfg.project, "stack": stack, "mocked": {"account": MOCK_ACCOUNT},
-            "resources": resources, "outputs": _clean(captured, project)}
+            "attachments": _attachments(project, cfg, outputs), "resources": resources, "outputs": outputs}
+
+
+def _attachments(project: Path, cfg: Any, outputs: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Per function: each attached layer with its pin, where it comes from, and the versioned ARN."""
+    from layersmith.config import layer_source
+    from layersmith.specs import load_functions
+
+    functions = load_functions(project, list(cfg.deploy))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, spec in functions.items():
+        arns = outputs.get("functions", {}).get(name, {}).get("layers", [])
+        out[name] = [{"layer": layer, "pin": cfg.pin_for(name, layer), "source": layer_source(cfg, layer),
+                      "arn": arn} for layer, arn in zip(spec.layers, arns, strict=False)]
+    return out

@@ -17,23 +17,25 @@ def _of(plan: dict[str, Any], typ: str) -> list[dict[str, Any]]:
     return [r for r in plan["resources"] if r["type"] == typ]
 
 
-def _layer_label(arn: str, published: dict[str, int]) -> str:
-    """`layersmith-prod-utils:4` -> `layersmith-prod-utils v4 (pinned)`; mocked versions marked."""
-    base, _, version = arn.rpartition(":")
+_SOURCES = {"publish": "this stack", "arn": "by ARN", "stack": "stack reference"}
+
+
+def _layer_label(att: dict[str, Any]) -> str:
+    """`utils v4 (pinned, this stack)`; a latest version resolves to a mocked number, marked *."""
+    base, _, version = str(att["arn"]).rpartition(":")
     name = base.rsplit(":", 1)[-1]
-    mark = "new*" if published.get(base) == int(version) else "pinned"
-    return f"{name} v{version} ({mark})"
+    pin = "pinned" if att["pin"] != "latest" else "latest*"
+    return f"{name} v{version} ({pin}, {_SOURCES.get(att['source'], att['source'])})"
 
 
-def _function_rows(plan: dict[str, Any], published: dict[str, int]) -> list[list[str]]:
+def _function_rows(plan: dict[str, Any]) -> list[list[str]]:
     policies: dict[str, list[str]] = defaultdict(list)
     for att in _of(plan, _ATTACH):
         policies[att["name"].split("-AWS")[0]].append(att["inputs"]["policyArn"].rsplit("/", 1)[-1])
     rows = []
     for fn in _of(plan, _FN):
         inputs = fn["inputs"]
-        layers = plan["outputs"].get("functions", {}).get(fn["name"], {}).get("layers", inputs.get("layers", []))
-        labels = [_layer_label(a, published) for a in layers] or ["(no layers)"]
+        labels = [_layer_label(a) for a in plan.get("attachments", {}).get(fn["name"], [])] or ["(no layers)"]
         role = ", ".join(sorted(policies.get(fn["name"], []))) or "-"
         for i, label in enumerate(labels):
             head = [fn["name"], inputs.get("runtime", ""), ",".join(inputs.get("architectures", [])), role]
@@ -82,7 +84,7 @@ def render_plan(plan: dict[str, Any]) -> str:
     published = published_versions(plan)
     lines = [f"Plan for stack {plan['stack']} (project {plan['project']}) — run under Pulumi mocks: "
              f"account {plan['mocked']['account']} and versions marked * are mocked", ""]
-    fn_rows = _function_rows(plan, published)
+    fn_rows = _function_rows(plan)
     lines += ["Functions (layers in extraction order: later overwrite earlier)",
               render_table(["function", "runtime", "arch", "role policies", "layers"], fn_rows)
               if fn_rows else "  (this stack deploys no functions)", ""]

@@ -37,8 +37,7 @@ def elf_machine(path: Path) -> int | None:
         header = fh.read(20)
     if len(header) < 20 or header[:4] != b"\x7fELF":
         return None
-    order = "little" if header[5] == 1 else "big"
-    return int.from_bytes(header[18:20], order)
+    return int.from_bytes(header[18:20], "little" if header[5] == 1 else "big")
 
 
 def read_wheels(site: Path) -> list[WheelInfo]:

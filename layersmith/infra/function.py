@@ -43,7 +43,7 @@ class LayeredFunction(pulumi.ComponentResource):
                                                     policy_arn=arn, opts=child) for arn in policies]
         self.log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/aws/lambda/{args.physical_name}",
                                                  retention_in_days=args.log_retention_days, opts=child)
-        env = {"variables": dict(spec.environment)} if spec.environment else None
+        env = aws.lambda_.FunctionEnvironmentArgs(variables=dict(spec.environment)) if spec.environment else None
         self.function = aws.lambda_.Function(
             name,
             name=args.physical_name,
@@ -56,7 +56,7 @@ class LayeredFunction(pulumi.ComponentResource):
             code=pulumi.FileArchive(str(args.package.zip_path)),
             layers=args.layers,
             environment=env,
-            tracing_config={"mode": "Active" if spec.tracing else "PassThrough"},
-            logging_config={"log_format": "Text", "log_group": self.log_group.name},
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active" if spec.tracing else "PassThrough"),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=self.log_group.name),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, *attachments]))
         self.register_outputs({"arn": self.function.arn, "name": self.function.name})

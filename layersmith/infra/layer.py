@@ -48,19 +48,21 @@ class SharedLayer(pulumi.ComponentResource):
             self.variants.append(self._publish(name, args, build, artifacts))
         self.register_outputs({"variants": [v.version.arn for v in self.variants]})
 
-    def _code(self, name: str, args: SharedLayerArgs, build: BuildResult,
-              artifacts: ArtifactStore | None) -> dict[str, pulumi.Input[str] | pulumi.Archive]:
+    def _code(self, name: str, args: SharedLayerArgs, build: BuildResult, artifacts: ArtifactStore | None
+              ) -> tuple[pulumi.Archive | None, pulumi.Output[str] | None, pulumi.Output[str] | None]:
+        """(code, s3_bucket, s3_key): direct upload up to the limit, S3 above it."""
         if build.zip_bytes <= args.direct_upload_limit or artifacts is None:
             # FileArchive wants a str; a .zip is hashed byte-for-byte, hence the reproducible zip.
-            return {"code": pulumi.FileArchive(str(build.zip_path))}
-        obj = artifacts.upload(f"{name}-{build.variant.key}", build, parent=self)
-        return {"s3_bucket": obj.bucket, "s3_key": obj.key}
+            return pulumi.FileArchive(str(build.zip_path)), None, None
+        obj = artifacts.upload(name, build, parent=self)
+        return None, obj.bucket, obj.key
 
     def _publish(self, name: str, args: SharedLayerArgs, build: BuildResult,
                  artifacts: ArtifactStore | None) -> PublishedVariant:
         variant = build.variant
         physical = layer_name(args.name_prefix, args.spec.name, variant)
         resource = f"{name}-{variant.key}"
+        code, s3_bucket, s3_key = self._code(resource, args, build, artifacts)
         version = aws.lambda_.LayerVersion(
             resource,
             layer_name=physical,
@@ -69,7 +71,7 @@ class SharedLayer(pulumi.ComponentResource):
             compatible_runtimes=list(variant.runtimes),
             compatible_architectures=list(variant.architectures),
             skip_destroy=args.retain,
-            **self._code(resource, args, build, artifacts),
+            code=code, s3_bucket=s3_bucket, s3_key=s3_key,
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain))
         LayerSharing(f"{resource}-current", layer_arn=version.layer_arn,
                      version=version.version.apply(int), share=args.share, retain=args.retain,

@@ -54,12 +54,17 @@ class _Resolver:
                            if v.build.variant.supports(fn.runtime, fn.architecture))
             if pin == "latest":
                 return variant.version.arn
-            return variant.version.layer_arn.apply(lambda base, p=pin: f"{base}:{p}")
+            return variant.version.layer_arn.apply(lambda base: f"{base}:{pin}")
         if source == "arn":
             return f"{dict(self.cfg.consume.arns)[layer]}:{pin}"
         assert self.ref is not None
-        return self.ref.get_output("layers").apply(
-            lambda layers, name=layer, f=fn, p=pin: _pick_remote(layers[name], name, f, p))
+
+        def pick(layers: dict[str, Any]) -> str:
+            if layer not in layers:
+                raise ValueError(f"stack {self.cfg.consume.stack} exports no layer {layer!r}")
+            return _pick_remote(layers[layer], layer, fn, pin)
+
+        return self.ref.get_output("layers").apply(pick)
 
 
 def _publish(inputs: StackInputs) -> dict[str, SharedLayer]:
