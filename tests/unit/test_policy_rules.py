@@ -437,3 +437,17 @@ def test_stack_wrapper_sees_every_resource_and_names_the_function() -> None:
     reported: list[tuple[str, str | None]] = []
     policy.validate(StackValidationArgs(resources, {}), lambda m, urn=None: reported.append((m, urn)))
     assert len(reported) == 1 and reported[0][1] == "urn:orders" and "does not support arm64" in reported[0][0]
+
+
+def test_docs_and_shipped_configs_cover_every_rule() -> None:
+    from pathlib import Path
+
+    from layersmith.policy.engine import load_config, resolve
+
+    root = Path(__file__).resolve().parents[2]
+    docs = (root / "docs" / "policies.md").read_text(encoding="utf-8")
+    assert [r.name for r in RULES if f"`{r.name}`" not in docs] == []
+    configs = sorted((root / "policies" / "config").glob("*.json"))
+    assert {p.stem for p in configs} >= {"dev", "staging", "prod"}
+    levels = {p.stem: resolve(load_config(p))["layer-versions-retained"][0] for p in configs}
+    assert levels["dev"] == "advisory" and levels["staging"] == levels["prod"] == "mandatory"
