@@ -174,7 +174,7 @@ def run_plan(project: Path, stack: str) -> dict[str, Any]:
     resources = sorted(({**r, "inputs": _clean(r["inputs"], project)} for r in rec.resources),
                        key=lambda r: (r["type"], r["name"]))
     outputs = _clean(captured, project)
-    return {"project": cfg.project, "stack": stack, "mocked": {"account": MOCK_ACCOUNT},
+    return {"project": cfg.project, "stack": stack, "region": cfg.region, "mocked": {"account": MOCK_ACCOUNT},
             "attachments": _attachments(project, cfg, outputs), "resources": resources, "outputs": outputs}
 
 

@@ -98,6 +98,13 @@ class Builder:
         self.cache = cache
         self.report = report
 
+    def cached(self, spec: LayerSpec, variant: Variant) -> BuildResult | None:
+        """The finished build of this variant if the cache has it; never builds."""
+        key = cache_key(spec, variant, self.installer)
+        entry = self.cache.entry(spec.name, variant.key, key)
+        hit = self.cache.lookup(entry)
+        return result_from_json(hit, entry / ZIP, cached=True) if hit is not None else None
+
     def build(self, spec: LayerSpec, variant: Variant) -> BuildResult:
         key = cache_key(spec, variant, self.installer)
         entry = self.cache.entry(spec.name, variant.key, key)
