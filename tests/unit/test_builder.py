@@ -1,0 +1,295 @@
+"""The build pipeline end to end with a fake installer that writes what uv would."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from fakes import FakeDist, FakeInstaller
+from helpers import EM_X86_64, lock_text, read_machine, write_layer, zip_names, zip_read
+
+from layersmith.build.archive import content_sha256
+from layersmith.build.builder import Builder, cache_key, plan_variants, site_dir
+from layersmith.build.cache import BuildCache
+from layersmith.build.factory import build_layers
+from layersmith.errors import BuildError, SpecError, UserError, VerificationError
+from layersmith.model import BuildResult, LayerSpec, Variant
+from layersmith.runtimes import Runtime
+from layersmith.specs import load_layer
+
+SITE311 = "python/lib/python3.11/site-packages"
+FAST = {"fast": FakeDist(compiled=True)}
+
+
+def native(project: Path, **kw: object) -> LayerSpec:
+    kw.setdefault("pins", ("alpha==1.0", "fast==2.0"))
+    kw.setdefault("runtimes", ("python3.11", "python3.12"))
+    kw.setdefault("architectures", ("x86_64", "arm64"))
+    return load_layer(write_layer(project, "demo", **kw))  # type: ignore[arg-type]
+
+
+def build_one(spec: LayerSpec, cache: BuildCache, installer: FakeInstaller, key: str | None = None,
+              messages: list[str] | None = None) -> BuildResult:
+    variants = {v.key: v for v in plan_variants(spec)}
+    variant = variants[key] if key else next(iter(variants.values()))
+    report = messages.append if messages is not None else (lambda _m: None)
+    return Builder(installer, cache, report).build(spec, variant)
+
+
+def nothing_cached(cache: BuildCache) -> bool:
+    return not any(p.name == "layer.zip" for p in cache.root.rglob("*")) and not any(
+        (cache.root / ".tmp").glob("*"))
+
+
+# --- planning ---------------------------------------------------------------------------------------
+
+def test_plan_native_variants(project: Path) -> None:
+    spec = native(project)
+    assert [v.key for v in plan_variants(spec)] == ["py311-x86_64", "py311-arm64", "py312-x86_64", "py312-arm64"]
+    assert [v.key for v in plan_variants(spec, runtime="python3.12")] == ["py312-x86_64", "py312-arm64"]
+    assert [v.key for v in plan_variants(spec, arch="arm64")] == ["py311-arm64", "py312-arm64"]
+    assert plan_variants(spec, runtime="python3.13") == []
+
+
+def test_plan_portable_is_one_variant(project: Path) -> None:
+    spec = native(project, portable=True, pins=("alpha==1.0",))
+    [variant] = plan_variants(spec)
+    assert variant == Variant("demo", ("python3.11", "python3.12"), ("x86_64", "arm64"), True)
+    assert variant.key == "any" and site_dir(variant) == "python"
+    assert plan_variants(spec, arch="arm64") == [variant]
+    assert plan_variants(spec, runtime="python3.13") == []
+
+
+@pytest.mark.parametrize(("kw", "key"), [({"runtime": "python3.8"}, "--runtime"), ({"arch": "amd64"}, "--arch")])
+def test_plan_rejects_unknown_filters(project: Path, kw: dict[str, str], key: str) -> None:
+    with pytest.raises(SpecError) as err:
+        plan_variants(native(project), **kw)
+    assert err.value.key == key
+
+
+# --- native variants --------------------------------------------------------------------------------
+
+def test_native_layout_slim_and_bytecode(project: Path, cache: BuildCache) -> None:
+    spec = native(project, source={"own/__init__.py": "VALUE = 1\n", "own/data.json": "{}"})
+    result = build_one(spec, cache, FakeInstaller(FAST), "py311-x86_64")
+    names = set(zip_names(result.zip_path))
+    assert {f"{SITE311}/alpha/__init__.py", f"{SITE311}/alpha-1.0.dist-info/METADATA",
+            f"{SITE311}/fast-2.0.dist-info/WHEEL", f"{SITE311}/fast/_speedups.cpython-311-x86_64-linux-gnu.so",
+            "python/own/__init__.py", "python/own/data.json", "layersmith/demo.json"} <= names
+    # everything is either the team's code, the runtime's site-packages, or the manifest
+    assert all(n.startswith((f"{SITE311}/", "python/own/", "layersmith/")) for n in names)
+    assert not [n for n in names if "/tests/" in n or "/bin/" in n or n.endswith("/.lock")]
+    pycs = sorted(n for n in names if n.endswith(".pyc"))
+    assert pycs and all(".cpython-311.pyc" in n for n in pycs)
+    assert f"{SITE311}/alpha/__pycache__/core.cpython-311.pyc" in pycs
+    # the host's leftover pyc was removed and the fake compiler wrote a fresh one
+    assert zip_read(result.zip_path, f"{SITE311}/alpha/__pycache__/core.cpython-311.pyc") != b"host bytecode"
+    assert result.bytecode == "cpython-311"
+    so = zip_read(result.zip_path, f"{SITE311}/fast/_speedups.cpython-311-x86_64-linux-gnu.so")
+    assert read_machine(so) == EM_X86_64
+
+
+def test_arm64_variant_gets_aarch64_code(project: Path, cache: BuildCache) -> None:
+    installer = FakeInstaller(FAST)
+    result = build_one(native(project), cache, installer, "py312-arm64")
+    site = "python/lib/python3.12/site-packages"
+    assert read_machine(zip_read(result.zip_path, f"{site}/fast/_speedups.cpython-312-aarch64-linux-gnu.so")) == 183
+    assert installer.calls == [("install", "python3.12", "arm64"), ("compile", "python3.12")]
+
+
+def test_manifest_content(project: Path, cache: BuildCache) -> None:
+    result = build_one(native(project), cache, FakeInstaller(FAST), "py311-x86_64")
+    manifest = json.loads(zip_read(result.zip_path, "layersmith/demo.json"))
+    assert manifest == {
+        "layer": "demo", "variant": "py311-x86_64", "runtimes": ["python3.11"], "architectures": ["x86_64"],
+        "recipe": "1", "builder": "fake", "bytecode": "cpython-311",
+        "distributions": [{"name": "alpha", "version": "1.0"}, {"name": "fast", "version": "2.0"}],
+        "content_sha256": result.content_sha256,
+    }
+    assert [(d.name, d.version) for d in result.distributions] == [("alpha", "1.0"), ("fast", "2.0")]
+    assert result.distributions[1].tags == ("cp311-cp311-manylinux_2_17_x86_64", "cp311-cp311-manylinux2014_x86_64")
+
+
+def test_result_numbers_match_the_zip(project: Path, cache: BuildCache, tmp_path: Path) -> None:
+    result = build_one(native(project), cache, FakeInstaller(FAST), "py311-x86_64")
+    with zipfile.ZipFile(result.zip_path) as zf:
+        infos = zf.infolist()
+        zf.extractall(tmp_path / "x")
+    assert result.files == len(infos)
+    assert result.unzipped_bytes == sum(i.file_size for i in infos)
+    assert result.zip_bytes == result.zip_path.stat().st_size
+    # the manifest's hash is the hash of everything else, as it sits in /opt
+    assert content_sha256(tmp_path / "x", exclude="layersmith/demo.json") == result.content_sha256
+    assert result.builder == "fake" and not result.cached and result.warnings == ()
+    assert result.top_level_sizes and result.top_level_sizes[0][1] >= result.top_level_sizes[-1][1]
+
+
+def test_bytecode_none_when_the_installer_cannot_compile(project: Path, cache: BuildCache) -> None:
+    result = build_one(native(project), cache, FakeInstaller(FAST, compiles=False), "py312-x86_64")
+    assert result.bytecode is None
+    assert not [n for n in zip_names(result.zip_path) if n.endswith(".pyc") or "__pycache__" in n]
+    assert json.loads(zip_read(result.zip_path, "layersmith/demo.json"))["bytecode"] is None
+
+
+def test_exclude_drops_runtime_provided_distributions(project: Path, cache: BuildCache) -> None:
+    spec = native(project, pins=("alpha==1.0", "boto3==1.35.0"), extra='exclude = ["boto3"]\n')
+    result = build_one(spec, cache, FakeInstaller())
+    assert not [n for n in zip_names(result.zip_path) if "boto3" in n]
+    assert [d.name for d in result.distributions] == ["alpha"]
+
+
+# --- cache ------------------------------------------------------------------------------------------
+
+def test_second_build_is_a_cache_hit_without_the_installer(project: Path, cache: BuildCache) -> None:
+    spec = native(project)
+    first = build_one(spec, cache, FakeInstaller(FAST))
+    again_installer = FakeInstaller(FAST)
+    messages: list[str] = []
+    again = build_one(spec, cache, again_installer, messages=messages)
+    assert again.cached and again_installer.calls == [] and messages == []
+    assert (again.sha256, again.zip_path, again.content_sha256) == (first.sha256, first.zip_path, first.content_sha256)
+    assert again.distributions == first.distributions and again.bytecode == first.bytecode
+
+
+def test_same_inputs_elsewhere_give_the_same_key_and_bytes(tmp_path: Path) -> None:
+    results = []
+    for name in ("one", "two"):
+        spec = native(tmp_path / name, source={"own/__init__.py": "VALUE = 1\n"})
+        results.append(build_one(spec, BuildCache(tmp_path / f"cache-{name}"), FakeInstaller(FAST)))
+    assert results[0].cache_key == results[1].cache_key
+    assert results[0].zip_path.read_bytes() == results[1].zip_path.read_bytes()
+
+
+def test_cache_key_tracks_every_input(project: Path) -> None:
+    spec = native(project, source={"own/__init__.py": "VALUE = 1\n"})
+    variant = plan_variants(spec)[0]
+    base = cache_key(spec, variant, FakeInstaller())
+    assert cache_key(spec, variant, FakeInstaller()) == base
+    (spec.source / "own" / "__pycache__").mkdir()  # type: ignore[operator]
+    (spec.source / "own" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"junk")  # type: ignore[operator]
+    assert cache_key(spec, variant, FakeInstaller()) == base  # bytecode never reaches the zip
+    assert cache_key(spec, plan_variants(spec)[1], FakeInstaller()) != base
+    assert cache_key(spec, variant, FakeInstaller(version="2")) != base
+    assert cache_key(spec, variant, FakeInstaller(compiles=False)) != base
+    (spec.source / "own" / "__init__.py").write_text("VALUE = 2\n")  # type: ignore[operator]
+    changed_source = cache_key(spec, variant, FakeInstaller())
+    assert changed_source != base
+    spec.requirements.write_text(lock_text("alpha==1.1", "fast==2.0"))  # type: ignore[union-attr]
+    assert cache_key(spec, variant, FakeInstaller()) not in (base, changed_source)
+
+
+# --- portable layers --------------------------------------------------------------------------------
+
+def test_portable_pure_layer(project: Path, cache: BuildCache) -> None:
+    spec = native(project, portable=True, pins=("alpha==1.0",), source={"own/__init__.py": ""})
+    installer = FakeInstaller()
+    result = build_one(spec, cache, installer)
+    assert result.variant.key == "any"
+    installs = [c for c in installer.calls if c[0] == "install"]
+    assert len(installs) == 4  # every runtime/arch is resolved and checked
+    names = set(zip_names(result.zip_path))
+    assert {"python/alpha/__init__.py", "python/alpha-1.0.dist-info/METADATA", "python/own/__init__.py"} <= names
+    assert not [n for n in names if n.startswith("python/lib/")]
+    assert json.loads(zip_read(result.zip_path, "layersmith/demo.json"))["variant"] == "any"
+
+
+def test_portable_layer_with_a_compiled_wheel_is_refused(project: Path, cache: BuildCache) -> None:
+    spec = native(project, portable=True)
+    with pytest.raises(VerificationError) as err:
+        build_one(spec, cache, FakeInstaller(FAST))
+    assert err.value.key == "portable"
+    assert "portable layer 'demo' pulls in a compiled wheel (fast-2.0.dist-info" in err.value.message
+    assert nothing_cached(cache)
+
+
+def test_portable_layer_with_compiled_source_is_refused(project: Path, cache: BuildCache) -> None:
+    spec = native(project, portable=True, pins=None, source={"own/__init__.py": ""})
+    assert spec.source is not None
+    (spec.source / "own" / "_x.so").write_bytes(b"\x7fELF" + b"\2\1\1" + b"\0" * 57)
+    with pytest.raises(VerificationError, match=r"contains compiled code \(python/own/_x\.so\)"):
+        build_one(spec, cache, FakeInstaller())
+
+
+def test_portable_layer_resolving_differently_per_target(project: Path, cache: BuildCache) -> None:
+    class ArmExtra(FakeInstaller):
+        def install(self, lock: Path, target: Path, runtime: Runtime, arch: str) -> None:
+            super().install(lock, target, runtime, arch)
+            if arch == "arm64":
+                extra = target.parent / "extra.txt"
+                extra.write_text(lock_text("armonly==1.0"))
+                super().install(extra, target, runtime, arch)
+
+    spec = native(project, portable=True, pins=("alpha==1.0",))
+    with pytest.raises(BuildError) as err:
+        build_one(spec, cache, ArmExtra())
+    assert err.value.key == "portable" and err.value.path == str(spec.spec_path)
+    assert "resolves to different packages for python3.11/arm64 than for python3.11/x86_64" in err.value.message
+
+
+# --- refusals ---------------------------------------------------------------------------------------
+
+def test_wrong_architecture_wheel_is_refused(project: Path, cache: BuildCache) -> None:
+    installer = FakeInstaller({"fast": FakeDist(compiled=True, machine=EM_X86_64)})
+    with pytest.raises(VerificationError) as err:
+        build_one(native(project), cache, installer, "py312-arm64")
+    assert ("python/lib/python3.12/site-packages/fast/_speedups.cpython-312-aarch64-linux-gnu.so is x86-64 code "
+            "but the variant targets arm64") in err.value.message
+    assert nothing_cached(cache)
+
+
+def test_too_new_glibc_wheel_is_refused_on_al2(project: Path, cache: BuildCache) -> None:
+    installer = FakeInstaller({"fast": FakeDist(compiled=True, platform="manylinux_2_28_{m}")})
+    with pytest.raises(VerificationError, match=r"fast-2\.0\.dist-info is tagged cp311-cp311-manylinux_2_28_x86_64"):
+        build_one(native(project), cache, installer, "py311-x86_64")
+    # the same wheel is fine on AL2023
+    assert build_one(native(project), cache, installer, "py312-x86_64").distributions
+
+
+def test_unhashed_lock_is_refused_before_installing(project: Path, cache: BuildCache) -> None:
+    spec = native(project)
+    assert spec.requirements is not None
+    spec.requirements.write_text(lock_text("alpha==1.0") + "fast==2.0\n")
+    installer = FakeInstaller()
+    with pytest.raises(SpecError) as err:
+        build_one(spec, cache, installer)
+    assert err.value.path == str(spec.requirements) and err.value.key == "line 5"
+    assert installer.calls == [] and nothing_cached(cache)
+
+
+def test_layer_with_nothing_in_it(project: Path, cache: BuildCache) -> None:
+    spec = native(project, pins=())
+    with pytest.raises(UserError) as err:
+        build_one(spec, cache, FakeInstaller())
+    assert err.value.exit_code == 2 and err.value.path == str(spec.spec_path)
+    assert "nothing to put in it" in err.value.message
+    assert nothing_cached(cache)
+
+
+def test_progress_is_reported(project: Path, cache: BuildCache) -> None:
+    messages: list[str] = []
+    build_one(native(project), cache, FakeInstaller(FAST), "py311-arm64", messages)
+    assert messages == ["demo [py311-arm64]: installing for python3.11/arm64", "demo [py311-arm64]: compiling bytecode",
+                        "demo [py311-arm64]: writing zip"]
+
+
+def test_build_layers_builds_every_variant_of_every_layer(project: Path, cache: BuildCache) -> None:
+    native(project)
+    write_layer(project, "mine", runtimes=("python3.12",), architectures=("arm64",), portable=True,
+                source={"mine/__init__.py": ""})
+    builder = Builder(FakeInstaller(FAST), cache)
+    results = build_layers(project, builder=builder)
+    assert [(r.variant.layer, r.variant.key) for r in results] == [
+        ("demo", "py311-x86_64"), ("demo", "py311-arm64"), ("demo", "py312-x86_64"), ("demo", "py312-arm64"),
+        ("mine", "any")]
+    assert len({r.sha256 for r in results}) == 5
+    with pytest.raises(UserError, match="nothing to build"):
+        build_layers(project, ["mine"], runtime="python3.11", builder=builder)
+
+
+def test_zip_is_a_valid_archive(project: Path, cache: BuildCache) -> None:
+    result = build_one(native(project), cache, FakeInstaller(FAST))
+    with zipfile.ZipFile(io.BytesIO(result.zip_path.read_bytes())) as zf:
+        assert zf.testzip() is None
