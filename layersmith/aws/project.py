@@ -13,7 +13,7 @@ from pathlib import Path
 from layersmith.aws.inventory import LayerMatcher
 from layersmith.aws.records import PinRecord
 from layersmith.errors import UserError
-from layersmith.model import StackConfig
+from layersmith.model import FunctionSpec, StackConfig, Variant
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Scope:
     stacks: tuple[StackConfig, ...]  # the stacks whose layers are listed (`--stack`, or all)
     all_stacks: tuple[StackConfig, ...]  # every committed stack: all their pins protect
     layers: tuple[str, ...]
+    functions: tuple[FunctionSpec, ...] = ()
 
     def matcher(self) -> LayerMatcher:
         prefixes: dict[str, tuple[str, ...]] = {}
@@ -29,21 +30,23 @@ class Scope:
         return LayerMatcher(prefixes, self.layers)
 
     def pins(self) -> tuple[PinRecord, ...]:
-        return pins_of(self.all_stacks)
+        return pins_of(self.all_stacks, self.functions)
 
     def regions(self) -> list[str]:
         return sorted({s.region for s in self.stacks if s.region})
 
 
-def pins_of(stacks: Sequence[StackConfig]) -> tuple[PinRecord, ...]:
-    return tuple(PinRecord(s.stack, s.name_prefix, function, layer, pin)
+def pins_of(stacks: Sequence[StackConfig], functions: Sequence[FunctionSpec] = ()) -> tuple[PinRecord, ...]:
+    """Every `function -> layer: pin`, with the variant the function's runtime/arch selects (if known)."""
+    variant = {f.name: Variant(f.name, (f.runtime,), (f.architecture,), portable=False).key for f in functions}
+    return tuple(PinRecord(s.stack, s.name_prefix, function, layer, pin, variant.get(function))
                  for s in stacks for function, layer_pins in s.pins for layer, pin in layer_pins)
 
 
 def load_scope(project: Path, stack: str | None) -> Scope:
     # Imported here: config.py reads YAML and is only needed by the CLI edge.
     from layersmith.config import committed_stacks, load_stack_config
-    from layersmith.specs import discover
+    from layersmith.specs import discover, load_functions
 
     names = committed_stacks(project)
     if not names:
@@ -56,4 +59,4 @@ def load_scope(project: Path, stack: str | None) -> Scope:
     layers = tuple(discover(project, "layers"))
     if not layers:
         raise UserError("the project has no layers/ directories; nothing to inventory", path=project)
-    return Scope(in_scope, everything, layers)
+    return Scope(in_scope, everything, layers, tuple(load_functions(project).values()))

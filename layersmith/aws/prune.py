@@ -53,7 +53,8 @@ class PrunePlan:
 
 
 def _users(inventory: Inventory, record: LayerVersionRecord) -> list[str]:
-    users = [f"{a.target.account}/{a.target.region} {a.describe()}" for a in inventory.attachments_of(record.arn)]
+    users = [a.describe() if a.target == record.target else f"{a.target} {a.describe()}"
+             for a in inventory.attachments_of(record.arn)]
     if len(users) > MAX_NAMED_USERS:
         users = [*users[:MAX_NAMED_USERS], f"{len(users) - MAX_NAMED_USERS} more"]
     return users
@@ -68,8 +69,12 @@ def keep_reasons(inventory: Inventory, record: LayerVersionRecord, rank: int, ke
     if users:
         reasons.append("attached to " + ", ".join(users))
     pins = inventory.pins_of(record)
-    if pins:
-        reasons.append("pinned by " + ", ".join(sorted({p.describe() for p in pins})))
+    exact = sorted({p.describe() for p in pins if p.exact_for(record.ref)})
+    other = sorted({p.describe() for p in pins} - set(exact))
+    if exact:
+        reasons.append("pinned by " + ", ".join(exact))
+    if other:  # same layer and version number, another variant: kept anyway (never delete what might be pinned)
+        reasons.append("same version pinned for another variant by " + ", ".join(other))
     scanned = inventory.scanned_accounts()
     unscanned = [s for s in record.shared_with if s.isdigit() and s not in scanned]
     if unscanned:

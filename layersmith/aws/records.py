@@ -88,9 +88,14 @@ class PinRecord:
     function: str
     layer: str
     pin: Pin
+    variant: str | None = None  # the variant the function runs (py311-x86_64); None: unknown
 
     def describe(self) -> str:
         return f"{self.stack}:{self.function}"
+
+    def exact_for(self, ref: LayerRef) -> bool:
+        """Whether this pin resolves to that physical layer (not just the same layer and version number)."""
+        return self.variant is None or ref.variant in ("any", self.variant)
 
 
 @dataclass(frozen=True)
@@ -114,9 +119,11 @@ class Inventory:
             latest[v.key] = max(latest.get(v.key, 0), v.version)
         return latest
 
-    def pins_of(self, record: LayerVersionRecord) -> tuple[PinRecord, ...]:
-        """Pins that protect this version: conservatively every variant of the pinned layer."""
+    def pins_of(self, record: LayerVersionRecord, *, exact: bool = False) -> tuple[PinRecord, ...]:
+        """Pins that protect this version. By default conservatively those of *every* variant of the
+        layer (prune must never delete what might be pinned); `exact` keeps only the variant's own."""
         latest = self.latest_versions().get(record.key)
         return tuple(p for p in self.pins
                      if p.prefix == record.ref.prefix and p.layer == record.ref.layer
-                     and (p.pin == record.version or (p.pin == "latest" and latest == record.version)))
+                     and (p.pin == record.version or (p.pin == "latest" and latest == record.version))
+                     and (not exact or p.exact_for(record.ref)))

@@ -28,7 +28,7 @@ def status(inventory: Inventory, record: LayerVersionRecord) -> str:
     """One word for the summary: in use > pinned > latest > unused (retained, attached to nothing)."""
     if inventory.attachments_of(record.arn):
         return "in use"
-    if inventory.pins_of(record):
+    if inventory.pins_of(record, exact=True):
         return "pinned"
     if inventory.latest_versions().get(record.key) == record.version:
         return "latest"
@@ -39,10 +39,21 @@ def _marks(inventory: Inventory, record: LayerVersionRecord) -> str:
     marks = []
     if inventory.latest_versions().get(record.key) == record.version:
         marks.append("latest")
-    marks.extend(f"pin {p.describe()}" for p in inventory.pins_of(record))
+    stacks = sorted({p.stack for p in inventory.pins_of(record, exact=True)})
+    if stacks:
+        marks.append(f"pinned by {','.join(stacks)}")
     if status(inventory, record) == "unused":
         marks.append("UNUSED")
     return ", ".join(marks)
+
+
+_KIND_ORDER = {"function": 0, "version": 1, "alias": 2}
+
+
+def _ordered(attachments: tuple[Attachment, ...], home: Target) -> list[Attachment]:
+    """Same account first; per function: $LATEST, versions (numerically), aliases."""
+    return sorted(attachments, key=lambda a: (a.target != home, str(a.target), a.function, _KIND_ORDER[a.kind],
+                                              int(a.qualifier) if a.qualifier.isdigit() else 0, a.qualifier))
 
 
 def _user(attachment: Attachment, home: Target) -> str:
@@ -51,7 +62,8 @@ def _user(attachment: Attachment, home: Target) -> str:
 
 
 def _version_rows(inventory: Inventory, record: LayerVersionRecord) -> list[list[str]]:
-    users = [_user(a, record.target) for a in inventory.attachments_of(record.arn)] or ["-"]
+    users = [_user(a, record.target) for a in _ordered(inventory.attachments_of(record.arn), record.target)]
+    users = users or ["-"]
     first = [str(record.version), short_date(record.created), human_size(record.code_size),
              ",".join(r.removeprefix("python") for r in record.runtimes) or "-",
              ",".join(record.architectures) or "-", ",".join(record.shared_with) or "-",
@@ -120,7 +132,7 @@ def _version_json(inventory: Inventory, r: LayerVersionRecord) -> dict[str, Any]
             "runtimes": list(r.runtimes), "architectures": list(r.architectures),
             "shared_with": list(r.shared_with),
             "latest": inventory.latest_versions().get(r.key) == r.version,
-            "pinned_by": [p.describe() for p in inventory.pins_of(r)],
+            "pinned_by": [p.describe() for p in inventory.pins_of(r, exact=True)],
             "used_by": [_attachment_json(a) for a in inventory.attachments_of(r.arn)],
             "status": status(inventory, r)}
 

@@ -14,7 +14,7 @@ from layersmith.aws.project import pins_of
 from layersmith.aws.prune import execute, plan_prune
 from layersmith.aws.records import Attachment, Inventory, LayerRef, LayerVersionRecord, ScanFailure, Target
 from layersmith.errors import AwsError, UserError
-from layersmith.model import Consume, Pin, ShareWith, StackConfig
+from layersmith.model import Consume, FunctionSpec, Pin, ShareWith, StackConfig
 
 HOME, OTHER = "111111111111", "222222222222"
 A = Target(HOME, "eu-west-1")
@@ -91,6 +91,19 @@ def test_a_pinned_version_is_kept_for_every_variant_of_the_layer() -> None:
     assert sorted((d.version.name[-6:], d.version.version) for d in plan.deletions) == [("-arm64", 1), ("x86_64", 1)]
     pinned = [d for d in plan.kept if d.version.version == 2]
     assert len(pinned) == 2 and all(d.reasons == ("pinned by dev:api",) for d in pinned)
+
+
+def test_a_pin_names_its_own_variant_and_still_protects_the_others() -> None:
+    api = FunctionSpec("api", Path("functions/api"), "handler.handler", "python3.12", "arm64", ("data-science",),
+                       128, 3)
+    pins = pins_of([stack("dev", pins={"api": {"data-science": 1}})], [api])
+    x86, arm = (version(f"layersmith-dev-data-science-py312-{a}", 1, layer="data-science", variant=f"py312-{a}")
+                for a in ("x86_64", "arm64"))
+    inv = Inventory((A,), (x86, arm), (), (), pins)
+    assert inv.pins_of(arm, exact=True) == pins and inv.pins_of(x86, exact=True) == ()
+    assert {d.version.name[-6:]: d.reasons for d in plan_prune(inv, 1).kept if d.version.version == 1} == {
+        "-arm64": ("latest", "pinned by dev:api"),
+        "x86_64": ("latest", "same version pinned for another variant by dev:api")}
 
 
 def test_a_pin_of_another_stack_or_layer_does_not_protect() -> None:
