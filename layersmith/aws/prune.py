@@ -47,9 +47,10 @@ class PrunePlan:
         return tuple(d for d in self.decisions if not d.delete)
 
     def blocked_message(self) -> str:
-        where = "; ".join(f"{f.where()}: {f.message}" for f in self.blocked_by)
-        return (f"refusing to delete: could not scan {where} — a version may be in use there; fix access "
-                "or leave that account/region out of --accounts/--regions and re-run")
+        """Which places were not scanned (the why is one line each, printed before this)."""
+        where = ", ".join(f.where() for f in self.blocked_by)
+        return (f"refusing to delete: could not scan {where}, and a version may be in use there; fix access "
+                "or leave it out of --accounts/--regions and re-run")
 
 
 def _users(inventory: Inventory, record: LayerVersionRecord) -> list[str]:
