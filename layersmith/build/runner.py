@@ -37,3 +37,26 @@ class SubprocessRunner:
         except subprocess.TimeoutExpired as exc:
             return Completed(tuple(argv), 124, "", f"timed out after {exc.timeout} s")
         return Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+
+
+class Sandbox(Protocol):
+    """Runs a program with exactly the environment given (nothing inherited), feeding stdin."""
+
+    def run(self, argv: Sequence[str], *, env: Mapping[str, str], stdin: str,
+            timeout: float) -> Completed: ...
+
+
+class SubprocessSandbox:
+    """`layersmith invoke`'s process: a Lambda-like environment, not the developer's shell."""
+
+    def run(self, argv: Sequence[str], *, env: Mapping[str, str], stdin: str, timeout: float) -> Completed:
+        try:
+            proc = subprocess.run(list(argv), env=dict(env), input=stdin, capture_output=True, text=True,
+                                  timeout=timeout, check=False)
+        except FileNotFoundError as exc:
+            return Completed(tuple(argv), 127, "", f"command not found: {exc.filename}")
+        except subprocess.TimeoutExpired as exc:
+            err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+            out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+            return Completed(tuple(argv), 124, out, err)
+        return Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)

@@ -1,0 +1,47 @@
+"""`layersmith invoke FUNCTION [--stack NAME] [--event FILE|-]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from layersmith.build.factory import cache_root, make_builder
+from layersmith.build.runner import SubprocessRunner, SubprocessSandbox
+from layersmith.config import load_stack_config
+from layersmith.invoke import invoke, read_event
+from layersmith.naming import function_name
+from layersmith.resolve import attached_layers
+from layersmith.specs import load_functions, load_layers
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("invoke", help="run a function locally on the exact layer variants it attaches")
+    parser.add_argument("function", metavar="FUNCTION")
+    parser.add_argument("--stack", help="resolve layers and pins as this stack does (Pulumi.<stack>.yaml)")
+    parser.add_argument("--event", help="event JSON file, or - for stdin (default: the function's event.json)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    project = args.project
+    function = load_functions(project, [args.function])[args.function]
+    cfg = load_stack_config(project, args.stack) if args.stack else None
+    where, event = read_event(function, args.event)
+    builder = make_builder(project, cfg.builder if cfg else "host")
+    layers = attached_layers(function, load_layers(project), cfg, builder)
+    physical = function_name(cfg.name_prefix, function.name) if cfg else f"local-{function.name}"
+    result = invoke(function, layers, event=event, physical_name=physical,
+                    region=cfg.region if cfg else "us-east-1", sandbox=SubprocessSandbox(),
+                    runner=SubprocessRunner(), work_root=cache_root(project).parent / "invoke")
+    for note in result.notes:
+        print(f"layersmith: note: {note}", file=sys.stderr)
+    sys.stderr.write(result.logs)
+    if result.error:
+        print(f"layersmith: error: {function.name} failed ({result.where}): {result.error}", file=sys.stderr)
+        return 1
+    print(f"layersmith: {function.name} ran on {result.where} with event {where} in "
+          f"{result.duration_ms} ms", file=sys.stderr)
+    print(json.dumps(result.result, indent=2, sort_keys=True))
+    return 0

@@ -1,0 +1,78 @@
+"""Runs ONE handler invocation the way Lambda's Python runtime does. Stdlib only: it is executed
+by the target interpreter with `-I -S` (no site-packages, no user env), on the host or inside the
+official Lambda image.
+
+Protocol: the event arrives on stdin; the handler's prints and logs go to stderr (Lambda sends
+both to CloudWatch); the outcome is written as JSON to $LAYERSMITH_RESULT_FILE. Exit codes:
+0 ok, 1 handler raised, 3 module import failed, 4 handler attribute missing, 5 result not JSON.
+"""
+
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+import uuid
+
+
+class LambdaContext:
+    """The attributes Lambda's `context` has, with a deadline that honours the function's timeout."""
+
+    def __init__(self, timeout_s: float) -> None:
+        env = os.environ
+        self._deadline = time.monotonic() + timeout_s
+        self.function_name = env["AWS_LAMBDA_FUNCTION_NAME"]
+        self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
+        self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
+        self.aws_request_id = str(uuid.uuid4())
+        region = env.get("AWS_REGION", "us-east-1")
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:000000000000:function:{self.function_name}"
+        self.identity = None
+        self.client_context = None
+        self.tenant_id = None
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def _write(result: dict) -> None:  # type: ignore[type-arg]
+    with open(os.environ["LAYERSMITH_RESULT_FILE"], "w", encoding="utf-8") as fh:
+        json.dump(result, fh)
+
+
+def _error(kind: str, message: str, code: int) -> None:
+    _write({"errorType": kind, "errorMessage": message, "stackTrace": traceback.format_exc().splitlines()})
+    sys.exit(code)
+
+
+def main() -> None:
+    sys.path[:0] = [p for p in os.environ["LAYERSMITH_SYS_PATH"].split(os.pathsep) if p]
+    sys.stdout = sys.stderr  # the handler's prints are logs; stdout stays clean for the result
+    module_name, _, attr = os.environ["_HANDLER"].rpartition(".")
+    event = json.loads(sys.stdin.read() or "null")
+    context = LambdaContext(float(os.environ["LAYERSMITH_TIMEOUT"]))
+    try:
+        module = importlib.import_module(module_name.replace("/", "."))
+    except Exception as exc:  # noqa: BLE001 - reported exactly like Lambda does
+        traceback.print_exc()
+        _error("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}", 3)
+    handler = getattr(module, attr, None)
+    if not callable(handler):
+        _error("Runtime.HandlerNotFound", f"Handler '{attr}' missing on module '{module_name}'", 4)
+    started = time.monotonic()
+    try:
+        result = handler(event, context)
+    except Exception as exc:  # noqa: BLE001
+        traceback.print_exc()
+        _error(type(exc).__name__, str(exc), 1)
+    try:
+        _write({"result": result, "duration_ms": round((time.monotonic() - started) * 1000, 2)})
+    except TypeError as exc:
+        _error("Runtime.MarshalError", f"Unable to marshal response: {exc}", 5)
+
+
+if __name__ == "__main__":
+    main()
