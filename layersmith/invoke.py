@@ -211,7 +211,7 @@ def _rmtree(path: Path) -> None:
         os.chmod(target, 0o755)
         func(target)
 
-    shutil.rmtree(path, onexc=writable) if sys.version_info >= (3, 12) else shutil.rmtree(path, onerror=writable)
+    shutil.rmtree(path, onerror=writable)  # frozen (read-only) dirs: make writable, retry
 
 
 def invoke(function: FunctionSpec, layers: list[AttachedLayer], *, event: Any, physical_name: str, region: str,

@@ -56,7 +56,7 @@ def main() -> None:
     context = LambdaContext(float(os.environ["LAYERSMITH_TIMEOUT"]))
     try:
         module = importlib.import_module(module_name.replace("/", "."))
-    except Exception as exc:  # noqa: BLE001 - reported exactly like Lambda does
+    except Exception as exc:
         traceback.print_exc()
         _error("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}", 3)
     handler = getattr(module, attr, None)
@@ -65,7 +65,7 @@ def main() -> None:
     started = time.monotonic()
     try:
         result = handler(event, context)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         traceback.print_exc()
         _error(type(exc).__name__, str(exc), 1)
     try:

@@ -5,6 +5,7 @@ Runs in a consumer account on the platform team's shared layers (utils + monitor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from shared_monitoring import Monitor
@@ -16,7 +17,7 @@ monitor = Monitor("partner-digest")
 @monitor
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     parsed = parse_eventbridge_event(event)
-    detail = parsed.detail if isinstance(parsed.detail, dict) else {}
+    detail = parsed.detail if isinstance(parsed.detail, Mapping) else {}
     items = detail.get("items", [])
     return {
         "source": parsed.source,
