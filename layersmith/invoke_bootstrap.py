@@ -14,6 +14,7 @@ import sys
 import time
 import traceback
 import uuid
+from typing import NoReturn
 
 
 class LambdaContext:
@@ -43,7 +44,7 @@ def _write(result: dict) -> None:  # type: ignore[type-arg]
         json.dump(result, fh)
 
 
-def _error(kind: str, message: str, code: int) -> None:
+def _error(kind: str, message: str, code: int) -> NoReturn:
     _write({"errorType": kind, "errorMessage": message, "stackTrace": traceback.format_exc().splitlines()})
     sys.exit(code)
 
