@@ -1,0 +1,147 @@
+"""`layersmith check`: what Lambda would only reject at deploy time — or never, failing at import.
+
+Per deployed function, on the built artifacts: layer count, unzipped size (function + layers),
+runtime/architecture support, file and distribution conflicts between layers and the code,
+shadowing of the runtime's boto3, pins that cannot be verified offline; then the policy pack over
+the stack's mocked program run.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from layersmith.build.function_zip import package_function
+from layersmith.build.verify import MAX_UNZIPPED
+from layersmith.config import MAX_LAYERS
+from layersmith.errors import UserError
+from layersmith.model import BuildResult, FunctionSpec
+from layersmith.resolve import AttachedLayer
+
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
+SIZE_WARN_RATIO = 0.8
+CODE = "function code"
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # "error" | "warning" | "unverified" | "note"
+    function: str | None
+    check: str
+    message: str
+
+
+@dataclass
+class FunctionReport:
+    name: str
+    runtime: str
+    architecture: str
+    layers: int
+    unzipped: int | None  # None when a part's size is unknown offline
+    findings: list[Finding] = field(default_factory=list)
+
+
+def import_path(name: str) -> str | None:
+    """Where a zip member lands relative to sys.path (None for metadata/manifest outside python/)."""
+    if name.startswith("python/lib/"):
+        parts = name.split("/", 4)
+        return parts[4] if len(parts) == 5 and parts[3] == "site-packages" else None
+    if name.startswith("python/"):
+        return name[len("python/"):]
+    return None
+
+
+def _top_level(path: str) -> str:
+    top = path.split("/", 1)[0]
+    return top[:-3] if top.endswith(".py") else top
+
+
+def _providers(parts: list[tuple[str, Iterable[str]]]) -> dict[str, list[str]]:
+    """top-level module -> the parts (code first, then layers in order) that provide it."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for label, paths in parts:
+        for top in sorted({_top_level(p) for p in paths if not _top_level(p).endswith(".dist-info")}):
+            found[top].append(label)
+    return found
+
+
+def _members(build: BuildResult) -> list[str]:
+    with zipfile.ZipFile(build.zip_path) as zf:
+        return [p for n in zf.namelist() if (p := import_path(n)) is not None]
+
+
+def conflict_findings(fn: str, code_files: list[str], layers: list[AttachedLayer]) -> list[Finding]:
+    built = [(a.name, _members(a.build)) for a in layers if a.build is not None]
+    findings = []
+    for top, who in sorted(_providers([(CODE, code_files), *built]).items()):
+        if top in RUNTIME_PROVIDED:
+            findings.append(Finding("warning", fn, "shadowing", f"{' and '.join(who)} ship {top}, shadowing the "
+                                    "runtime's own copy (tested by AWS with its SDK); exclude it from the layer"))
+        if len(who) > 1 and top not in ("__init__", "__pycache__"):
+            winner = CODE if CODE in who else who[-1]
+            why = "/var/task is first on sys.path" if winner == CODE else "it is extracted last into /opt"
+            findings.append(Finding("warning", fn, "conflict",
+                                    f"{top} is provided by {', '.join(who)}: {winner} wins ({why})"))
+    return findings
+
+
+def distribution_findings(fn: str, layers: list[AttachedLayer]) -> list[Finding]:
+    versions: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for a in layers:
+        for dist in a.build.distributions if a.build else ():
+            versions[dist.name].append((a.name, dist.version))
+    findings = []
+    for name, where in sorted(versions.items()):
+        if len({v for _, v in where}) > 1:
+            listed = ", ".join(f"{layer} has {v}" for layer, v in where)
+            findings.append(Finding("error", fn, "conflict", f"{name} at different versions ({listed}): files of "
+                                    "both end up mixed in /opt; lock the same version in both layers"))
+        elif len(where) > 1:
+            findings.append(Finding("warning", fn, "duplicate", f"{name}=={where[0][1]} ships in "
+                                    f"{', '.join(layer for layer, _ in where)}; one copy is dead weight"))
+    return findings
+
+
+def size_findings(fn: FunctionSpec, code_bytes: int, layers: list[AttachedLayer]) -> tuple[int | None, list[Finding]]:
+    parts = [(CODE, code_bytes)] + [(a.name, a.build.unzipped_bytes) for a in layers if a.build]
+    total = sum(size for _, size in parts)
+    unknown = [a.name for a in layers if a.build is None]
+    findings = []
+    if total > MAX_UNZIPPED * SIZE_WARN_RATIO:
+        level = "error" if total > MAX_UNZIPPED else "warning"
+        breakdown = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in parts)
+        findings.append(Finding(level, fn.name, "size", f"{total / 1e6:.1f} MB unzipped of Lambda's "
+                                f"{MAX_UNZIPPED / 1e6:.1f} MB ({total / MAX_UNZIPPED:.0%}): {breakdown}"))
+    if unknown:
+        findings.append(Finding("unverified", fn.name, "size", f"size of {', '.join(unknown)} (attached by ARN) is "
+                                "not known offline; the total excludes it"))
+    return (None if unknown else total), findings
+
+
+def function_report(fn: FunctionSpec, layers: list[AttachedLayer], cache_root: Path) -> FunctionReport:
+    package = package_function(fn, cache_root)
+    with zipfile.ZipFile(package.zip_path) as zf:
+        code_files = zf.namelist()
+    total, findings = size_findings(fn, package.unzipped_bytes, layers)
+    if len(layers) > MAX_LAYERS:
+        findings.append(Finding("error", fn.name, "layers", f"{len(layers)} layers attached; Lambda allows "
+                                f"{MAX_LAYERS}"))
+    for a in layers:
+        if a.build and not a.build.variant.supports(fn.runtime, fn.architecture):
+            findings.append(Finding("error", fn.name, "compatibility", f"{a.name} ({a.build.variant.key}) does not "
+                                    f"support {fn.runtime}/{fn.architecture}"))
+        if a.pin != "latest":
+            findings.append(Finding("unverified", fn.name, "pin", f"{a.name} v{a.pin}: whether that version exists "
+                                    "and holds these contents cannot be verified offline (`layersmith inventory` "
+                                    "checks it against AWS)"))
+    findings += conflict_findings(fn.name, code_files, layers)
+    findings += distribution_findings(fn.name, layers)
+    return FunctionReport(fn.name, fn.runtime, fn.architecture, len(layers), total, findings)
+
+
+def unbuilt_report(fn: FunctionSpec, error: UserError) -> FunctionReport:
+    return FunctionReport(fn.name, fn.runtime, fn.architecture, len(fn.layers), None,
+                          [Finding("error", fn.name, "build", error.render())])

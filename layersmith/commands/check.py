@@ -1,0 +1,88 @@
+"""`layersmith check --stack NAME [--json]`: errors exit 1; warnings are listed and exit 0."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from layersmith.build.factory import cache_root, make_builder
+from layersmith.checks import Finding, FunctionReport, function_report, unbuilt_report
+from layersmith.config import load_stack_config
+from layersmith.errors import UserError
+from layersmith.resolve import attached_layers
+from layersmith.specs import load_functions, load_layers
+from layersmith.table import render_table
+
+_TITLES = {"error": "Errors", "warning": "Warnings", "unverified": "Unverified offline", "note": "Notes"}
+_MARK = {"error": "x", "warning": "!", "unverified": "?", "note": "-"}
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("check", help="pre-deploy checks: sizes, compatibility, conflicts, pins, policies")
+    parser.add_argument("--stack", required=True, help="stack name (reads Pulumi.<stack>.yaml)")
+    parser.add_argument("--json", action="store_true", help="machine-readable report for CI")
+    parser.add_argument("--no-policy", action="store_true", help="skip the policy pack (no mocked program run)")
+    parser.set_defaults(func=run)
+
+
+def function_reports(project: Path, stack: str) -> list[FunctionReport]:
+    cfg = load_stack_config(project, stack)
+    layers, functions = load_layers(project), load_functions(project, list(cfg.deploy))
+    builder = make_builder(project, cfg.builder)
+    reports = []
+    for fn in functions.values():
+        try:
+            attached = attached_layers(fn, layers, cfg, builder)
+        except UserError as exc:
+            reports.append(unbuilt_report(fn, exc))
+            continue
+        reports.append(function_report(fn, attached, cache_root(project)))
+    return reports
+
+
+def policy_findings(project: Path, stack: str) -> list[Finding]:
+    from layersmith.plan import run_plan
+    from layersmith.policy.engine import check_plan, config_path, load_config
+
+    source = config_path(project, stack)
+    violations = check_plan(run_plan(project, stack), load_config(source), dt.date.today(), source=str(source))
+    level = {"mandatory": "error", "advisory": "warning"}
+    return [Finding("note" if v.skipped else level.get(v.level, "warning"), v.resource_name, f"policy:{v.rule}",
+                    f"{v.resource_type.rsplit(':', 1)[-1]}: {v.message}") for v in violations]
+
+
+def render(stack: str, reports: list[FunctionReport], findings: list[Finding]) -> str:
+    rows = [[r.name, r.runtime, r.architecture, str(r.layers),
+             "?" if r.unzipped is None else f"{r.unzipped / 1e6:.1f}",
+             "x" if any(f.level == "error" for f in r.findings) else "ok"] for r in reports]
+    lines = [f"layersmith check --stack {stack}",
+             render_table(["function", "runtime", "arch", "layers", "unzipped MB", "status"], rows, right={3, 4})]
+    for level in ("error", "warning", "unverified", "note"):
+        chosen = [f for f in findings if f.level == level]
+        if chosen:
+            lines += ["", f"{_TITLES[level]} ({len(chosen)})"]
+            lines += [f"  {_MARK[level]} {f.function or 'stack'} [{f.check}] {f.message}" for f in chosen]
+    errors = sum(f.level == "error" for f in findings)
+    warnings = sum(f.level == "warning" for f in findings)
+    lines += ["", f"FAILED: {errors} error(s), {warnings} warning(s)" if errors
+              else f"OK: no errors, {warnings} warning(s)"]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    reports = function_reports(args.project, args.stack)
+    findings = [f for r in reports for f in r.findings]
+    if not args.no_policy:
+        findings += policy_findings(args.project, args.stack)
+    failed = any(f.level == "error" for f in findings)
+    if args.json:
+        print(json.dumps({"stack": args.stack, "ok": not failed,
+                          "functions": [{k: v for k, v in asdict(r).items() if k != "findings"} for r in reports],
+                          "findings": [asdict(f) for f in findings]}, indent=2))
+    else:
+        print(render(args.stack, reports, findings))
+    return 1 if failed else 0
