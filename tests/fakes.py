@@ -121,3 +121,20 @@ class CountingRunner:
             env: Mapping[str, str] | None = None, timeout: float | None = None) -> Completed:
         self.argvs.append(tuple(argv))
         return self.inner.run(argv, cwd=cwd, env=env, timeout=timeout)
+
+
+class ScriptedRunner:
+    """Answers each command with a canned `Completed` (first matching argv fragment wins); records argv."""
+
+    def __init__(self, answers: Mapping[str, tuple[int, str, str]] | None = None) -> None:
+        self.answers = dict(answers or {})
+        self.argvs: list[tuple[str, ...]] = []
+
+    def run(self, argv: Sequence[str], *, cwd: Path | None = None,
+            env: Mapping[str, str] | None = None, timeout: float | None = None) -> Completed:
+        self.argvs.append(tuple(argv))
+        joined = " ".join(argv)
+        for fragment, (code, out, err) in self.answers.items():
+            if fragment in joined:
+                return Completed(tuple(argv), code, out, err)
+        return Completed(tuple(argv), 0, "", "")

@@ -8,16 +8,17 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from fakes import FakeDist, FakeInstaller
+from fakes import FakeDist, FakeInstaller, ScriptedRunner
 from helpers import EM_X86_64, lock_text, read_machine, write_layer, zip_names, zip_read
 
 from layersmith.build.archive import content_sha256
 from layersmith.build.builder import Builder, cache_key, plan_variants, site_dir
 from layersmith.build.cache import BuildCache
 from layersmith.build.factory import build_layers
+from layersmith.build.install import HostInstaller
 from layersmith.errors import BuildError, SpecError, UserError, VerificationError
 from layersmith.model import BuildResult, LayerSpec, Variant
-from layersmith.runtimes import Runtime
+from layersmith.runtimes import RUNTIMES, Runtime
 from layersmith.specs import load_layer
 
 SITE311 = "python/lib/python3.11/site-packages"
@@ -293,3 +294,61 @@ def test_zip_is_a_valid_archive(project: Path, cache: BuildCache) -> None:
     result = build_one(native(project), cache, FakeInstaller(FAST))
     with zipfile.ZipFile(io.BytesIO(result.zip_path.read_bytes())) as zf:
         assert zf.testzip() is None
+
+
+# --- the host installer's side of the seam ----------------------------------------------------------
+
+NO_WHEEL = ("error: No solution found when resolving dependencies\n  cause: Because numpy==2.4.6 has no usable "
+            "wheels and you require numpy==2.4.6, we can conclude that your requirements are unsatisfiable.\n")
+
+
+def test_host_install_argv_selects_target_wheels_only(tmp_path: Path) -> None:
+    runner = ScriptedRunner()
+    HostInstaller(runner).install(tmp_path / "req.txt", tmp_path / "site", RUNTIMES["python3.11"], "arm64")
+    [argv] = runner.argvs
+    joined = " ".join(argv)
+    assert argv[1:3] == ("pip", "install")
+    for part in ("--python-version 3.11", "--python-platform aarch64-manylinux_2_17", "--only-binary :all:",
+                 "--require-hashes", f"--target {tmp_path / 'site'}", f"-r {tmp_path / 'req.txt'}"):
+        assert part in joined
+
+
+def test_host_install_failure_names_the_package_and_the_docker_builder(tmp_path: Path) -> None:
+    runner = ScriptedRunner({"pip install": (1, "", NO_WHEEL)})
+    with pytest.raises(BuildError) as err:
+        HostInstaller(runner).install(tmp_path / "req.txt", tmp_path / "site", RUNTIMES["python3.11"], "x86_64")
+    text = str(err.value)
+    assert "\n" not in text and err.value.path == str(tmp_path / "req.txt")
+    assert "numpy==2.4.6 has no wheel for python3.11/x86_64 (Amazon Linux 2, glibc 2.26)" in text
+    assert "docker" in text
+
+
+@pytest.mark.parametrize(("stderr", "expected"), [
+    ("error: Hash mismatch for `six==1.16.0`\n\nExpected:\n  sha256:aa\n", "hash mismatch for six"),
+    ("error: something odd\n  line two\n  line three\n  line four\n", "line two | line three | line four"),
+    ("", "no output"),
+])
+def test_host_install_other_failures_are_one_line(tmp_path: Path, stderr: str, expected: str) -> None:
+    runner = ScriptedRunner({"pip install": (2, "", stderr)})
+    with pytest.raises(BuildError) as err:
+        HostInstaller(runner).install(tmp_path / "r.txt", tmp_path / "s", RUNTIMES["python3.12"], "x86_64")
+    assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_host_bytecode_only_for_the_matching_interpreter(tmp_path: Path) -> None:
+    runner = ScriptedRunner({"--version": (0, "uv 9.9.9\n", "")})
+    installer = HostInstaller(runner, python="/usr/bin/python3.11", python_version=(3, 11))
+    assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.12"]) is None
+    assert runner.argvs == []  # never compiles with the wrong interpreter
+    assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.11"]) == "cpython-311"
+    [argv] = runner.argvs
+    assert argv[:3] == ("/usr/bin/python3.11", "-m", "compileall")
+    assert "unchecked-hash" in argv and argv[argv.index("-p") + 1] == "/opt"
+    assert installer.identity(RUNTIMES["python3.11"], "x86_64").startswith("host|uv 9.9.9|cpython-3.11")
+    assert installer.identity(RUNTIMES["python3.12"], "x86_64") == "host|uv 9.9.9|no-bytecode"
+
+
+def test_host_compile_failure_is_a_build_error(tmp_path: Path) -> None:
+    runner = ScriptedRunner({"compileall": (1, "", "*** Error compiling 'bad.py'...\nSyntaxError: nope\n")})
+    with pytest.raises(BuildError, match=r"compiling bytecode for python3\.11 failed: .*SyntaxError: nope"):
+        HostInstaller(runner, python_version=(3, 11)).compile_bytecode(tmp_path, RUNTIMES["python3.11"])
