@@ -16,9 +16,20 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 venv: $(STAMP)
 
-## demo: build the three shared layers for every variant and print the table
+LS := $(VENV)/bin/layersmith
+
+## demo: build every layer variant, plan + check dev and prod, invoke every function this machine can run
 demo: venv
-	$(VENV)/bin/layersmith build
+	$(LS) build
+	$(LS) plan --stack dev
+	$(LS) plan --stack prod
+	$(LS) check --stack dev
+	$(LS) check --stack prod
+	$(LS) invoke sales-report
+	$(LS) invoke ingest-orders
+	$(LS) invoke partner-digest --stack consumer
+	@echo "thumbnail-index is python3.12/arm64: it runs only with Docker or on such a host; here it is refused:"
+	-$(LS) invoke thumbnail-index
 
 ## lint: ruff + mypy (strict) over the library
 lint: venv
