@@ -23,7 +23,7 @@ from layersmith.specs import parse_lock
 
 # Bump when the recipe (slimming rules, zip format, manifest) changes: old cache entries and
 # old zips then stop matching, exactly once, on every machine.
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "2"  # 2: RECORD rows of slimmed-away files dropped (reproducible across hosts)
 
 Reporter = Callable[[str], None]
 

@@ -6,13 +6,15 @@
 - `bin/`: console scripts whose shebang names the build host's interpreter; nothing on Lambda
   runs them, and that path would make the zip differ from machine to machine.
 - distributions the layer's `exclude` lists (the runtime provides boto3/botocore & co.).
-`.dist-info` directories stay: `importlib.metadata.version("pandas")` must keep working.
+`.dist-info` directories stay: `importlib.metadata.version("pandas")` must keep working; their
+RECORD drops the rows of what slimming removed (see `_prune_records`).
 `.so` files are never stripped: `strip --strip-unneeded` broke numpy's import (DESIGN.md §4).
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from pathlib import Path
 
@@ -71,3 +73,27 @@ def slim_tree(site: Path) -> None:
     if bin_dir.is_dir() and not (bin_dir / "__init__.py").exists():
         shutil.rmtree(bin_dir)
     _prune_empty_dirs(site)
+    _prune_records(site)
+
+
+def _ships(site: Path, line: str) -> bool:
+    row = next(csv.reader([line]), None)
+    if not row:
+        return True
+    base = os.path.normpath(site)
+    target = os.path.normpath(os.path.join(base, row[0]))
+    return target.startswith(base + os.sep) and os.path.isfile(target)
+
+
+def _prune_records(site: Path) -> None:
+    """Drop the RECORD rows of files that are not in the tree (console scripts, host bytecode, tests).
+
+    uv writes the build interpreter's path into console-script shebangs and their hashes into
+    RECORD: with the scripts gone, those rows only made the zip differ from machine to machine (and
+    between `python` and `python3` of one venv) — numpy's `f2py` did. RECORD then lists what ships.
+    """
+    for record in sorted(site.glob("*.dist-info/RECORD")):
+        lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if _ships(site, line)]
+        if kept != lines:
+            record.write_text("".join(kept), encoding="utf-8")
