@@ -41,6 +41,7 @@ class FakeInstaller:
     dists: Mapping[str, FakeDist] = field(default_factory=dict)
     compiles: bool = True
     version: str = "1"
+    python: str = "/usr/bin/python3.11"  # uv writes this interpreter into console-script shebangs
     kind: str = "fake"
     calls: list[tuple[str, ...]] = field(default_factory=list)
 
@@ -53,7 +54,7 @@ class FakeInstaller:
         for line in lock.read_text(encoding="utf-8").splitlines():
             if m := _PIN.match(line.strip()):
                 name, version = m.group(1).lower(), m.group(2)
-                _write_dist(target, name, version, self.dists.get(name, FakeDist()), runtime, arch)
+                _write_dist(target, name, version, self.dists.get(name, FakeDist()), runtime, arch, self.python)
         (target / ".lock").write_text("")  # uv leaves this in every --target directory
 
     def compile_bytecode(self, root: Path, runtime: Runtime) -> str | None:
@@ -76,7 +77,8 @@ def _wheel_tags(dist: FakeDist, runtime: Runtime, arch: str) -> list[str]:
     return [f"{runtime.cpython_tag}-{runtime.cpython_tag}-{p}" for p in platforms]
 
 
-def _write_dist(site: Path, name: str, version: str, dist: FakeDist, runtime: Runtime, arch: str) -> None:
+def _write_dist(site: Path, name: str, version: str, dist: FakeDist, runtime: Runtime, arch: str,
+                python: str) -> None:
     top = dist.top or name.replace("-", "_")
     files: dict[str, bytes] = {
         f"{top}/__init__.py": f'__version__ = "{version}"\n'.encode(),
@@ -84,7 +86,7 @@ def _write_dist(site: Path, name: str, version: str, dist: FakeDist, runtime: Ru
         f"{top}/__pycache__/core.cpython-311.pyc": b"host bytecode",  # what a 3.11 host leaves
         f"{top}/tests/__init__.py": b"",
         f"{top}/tests/test_core.py": b"def test_answer():\n    pass\n",
-        f"bin/{name}": b"#!/usr/bin/python3.11\nimport sys\n",  # shebang names the build host
+        f"bin/{name}": f"#!{python}\nimport sys\n".encode(),  # the shebang names the build host
     }
     if dist.compiled:
         machine = dist.machine if dist.machine is not None else MACHINE_FOR_ARCH[arch]

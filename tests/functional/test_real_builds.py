@@ -1,5 +1,7 @@
 """Real builds with real uv against PyPI: a small package with binary wheels for both architectures
-(markupsafe), reproducibility across directories/umask/mtimes, a wheel AL2 cannot load, the CLI."""
+(markupsafe) plus a pure one with a console script (tqdm: uv writes the build interpreter into its
+shebang), reproducibility across directories/umask/mtimes/interpreter paths, a wheel AL2 cannot
+load, the CLI."""
 
 from __future__ import annotations
 
@@ -56,7 +58,7 @@ def new_layer(root: Path, name: str, toml: str, requirements_in: str) -> Path:
 def ms_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with layer `ms`, locked with the real `layersmith lock` (the flow its output suggests)."""
     root = tmp_path_factory.mktemp("ms") / "project"
-    directory = new_layer(root, "ms", LAYER_TOML, "markupsafe==3.0.2\n")
+    directory = new_layer(root, "ms", LAYER_TOML, "markupsafe==3.0.2\ntqdm==4.67.1\n")
     assert main(["--project", str(root), "lock", "ms"]) == 0
     with (directory / "layer.toml").open("a") as fh:
         fh.write('requirements = "requirements.txt"\n')
@@ -82,9 +84,10 @@ def ms_env(monkeypatch: pytest.MonkeyPatch, ms_cache: Path) -> Iterator[None]:
 
 
 def test_lock_is_pinned_and_hashed(ms_project: Path) -> None:
-    [req] = parse_lock(ms_project / "layers" / "ms" / "requirements.txt")
-    assert (req.name, req.version) == ("markupsafe", "3.0.2")
-    assert len(req.hashes) > 10  # every wheel of the release, so any target can install
+    reqs = {r.name: r for r in parse_lock(ms_project / "layers" / "ms" / "requirements.txt")}
+    assert (reqs["markupsafe"].version, reqs["tqdm"].version) == ("3.0.2", "4.67.1")
+    assert len(reqs["markupsafe"].hashes) > 10  # every wheel of the release, so any target can install
+    assert reqs["colorama"].marker == 'sys_platform == "win32"'  # universal lock; never installed here
 
 
 def test_every_variant_is_built(ms_results: dict[str, BuildResult]) -> None:
@@ -103,10 +106,12 @@ def test_compiled_code_and_wheel_tags_fit_the_target(ms_results: dict[str, Build
     assert sos and all(n.startswith(f"{site}/markupsafe/") for n in sos)
     for so in sos:
         assert read_machine(zip_read(result.zip_path, so)) == ELF[arch], so
-    [wheel] = [n for n in names if n.endswith(".dist-info/WHEEL")]
+    [wheel] = [n for n in names if n.lower() == f"{site}/markupsafe-3.0.2.dist-info/wheel"]
     tags = [line.split(":", 1)[1].strip() for line in zip_read(result.zip_path, wheel).decode().splitlines()
             if line.startswith("Tag:")]
     assert tags
+    assert [d.tags for d in result.distributions if d.name == "tqdm"] == [("py3-none-any",)]
+    assert not [n for n in names if "colorama" in n or "/bin/" in n]
     for tag in tags:
         interpreter, abi, plat = tag.split("-")
         assert interpreter == abi == "cp" + runtime.removeprefix("python").replace(".", "")
@@ -117,7 +122,8 @@ def test_compiled_code_and_wheel_tags_fit_the_target(ms_results: dict[str, Build
     assert f"{site}/markupsafe/__init__.py" in names
     assert "python/ms_helpers/__init__.py" in names
     manifest = json.loads(zip_read(result.zip_path, "layersmith/ms.json"))
-    assert manifest["distributions"] == [{"name": "markupsafe", "version": "3.0.2"}]
+    assert manifest["distributions"] == [{"name": "markupsafe", "version": "3.0.2"},
+                                         {"name": "tqdm", "version": "4.67.1"}]
     assert (manifest["variant"], manifest["runtimes"], manifest["architectures"]) == (key, [runtime], [arch])
 
 
@@ -179,10 +185,10 @@ def test_rebuild_with_nothing_changed_is_a_cache_hit(ms_project: Path, ms_cache:
     assert len(runner.argvs) == probes
 
 
-def _build_json(project: Path, cache: Path, umask: str) -> dict[str, str]:
+def _build_json(project: Path, cache: Path, umask: str, python: Path) -> dict[str, str]:
     env = {**os.environ, "LAYERSMITH_CACHE_DIR": str(cache)}
     script = f'umask {umask} && exec "$0" -m layersmith --project "$1" build --json'
-    done = subprocess.run(["sh", "-c", script, sys.executable, str(project)], env=env, capture_output=True,
+    done = subprocess.run(["sh", "-c", script, str(python), str(project)], env=env, capture_output=True,
                           text=True, check=False, timeout=600)
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
@@ -196,8 +202,12 @@ def test_builds_are_byte_for_byte_reproducible(ms_project: Path, tmp_path: Path,
     two = copy_project(ms_project, tmp_path / "somewhere" / "else" / "two")
     for path in (two / "layers").rglob("*"):
         os.utime(path, (1_000_000_000, 1_000_000_000))  # another clock, as far as files can tell
-    first = _build_json(one, tmp_path / "cache-one", "022")
-    second = _build_json(two, tmp_path / "cache-two", "077")
+    # three spellings of one venv interpreter (this process uses sys.executable): uv writes the one
+    # it is given into console-script shebangs, whose hashes land in RECORD
+    pythons = [Path(sys.executable).with_name(name) for name in ("python3.11", "python3")]
+    assert all(p.exists() and str(p) != sys.executable for p in pythons)
+    first = _build_json(one, tmp_path / "cache-one", "022", pythons[0])
+    second = _build_json(two, tmp_path / "cache-two", "077", pythons[1])
     assert first == second == {k: r.sha256 for k, r in ms_results.items()}
     zips = sorted((tmp_path / "cache-two").rglob("layer.zip"))
     assert len(zips) == 4
@@ -252,7 +262,7 @@ def test_cli_json_shape(ms_project: Path, ms_results: dict[str, BuildResult], ms
             "portable": False, "cached": True, "sha256": expected.sha256, "zip": str(expected.zip_path),
             "files": expected.files, "unzipped_bytes": expected.unzipped_bytes, "zip_bytes": expected.zip_bytes,
             "content_sha256": expected.content_sha256, "bytecode": "cpython-311",
-            "distributions": ["markupsafe==3.0.2"], "warnings": []}.items() <= row.items()
+            "distributions": ["markupsafe==3.0.2", "tqdm==4.67.1"], "warnings": []}.items() <= row.items()
     assert isinstance(row["builder"], str)
 
 

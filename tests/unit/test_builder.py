@@ -12,7 +12,7 @@ from fakes import FakeDist, FakeInstaller, ScriptedRunner
 from helpers import EM_X86_64, lock_text, read_machine, write_layer, zip_names, zip_read
 
 from layersmith.build.archive import content_sha256
-from layersmith.build.builder import Builder, cache_key, plan_variants, site_dir
+from layersmith.build.builder import RECIPE_VERSION, Builder, cache_key, plan_variants, site_dir
 from layersmith.build.cache import BuildCache
 from layersmith.build.factory import build_layers
 from layersmith.build.install import HostInstaller
@@ -106,7 +106,7 @@ def test_manifest_content(project: Path, cache: BuildCache) -> None:
     manifest = json.loads(zip_read(result.zip_path, "layersmith/demo.json"))
     assert manifest == {
         "layer": "demo", "variant": "py311-x86_64", "runtimes": ["python3.11"], "architectures": ["x86_64"],
-        "recipe": "1", "builder": "fake", "bytecode": "cpython-311",
+        "recipe": RECIPE_VERSION, "builder": "fake", "bytecode": "cpython-311",
         "distributions": [{"name": "alpha", "version": "1.0"}, {"name": "fast", "version": "2.0"}],
         "content_sha256": result.content_sha256,
     }

@@ -108,3 +108,20 @@ def test_exclude_of_an_absent_distribution_is_a_no_op(tmp_path: Path) -> None:
     assert remove_distributions(site, ("boto3",)) == []
     assert files(site) == before
 
+
+
+def test_slimmed_tree_does_not_depend_on_the_host_interpreter(tmp_path: Path) -> None:
+    """uv writes the build interpreter into console scripts and their hashes into RECORD; the scripts
+    go, so their RECORD rows must go too, or the zip differs per machine (and per venv path)."""
+    trees = []
+    for python in ("/work/.venv/bin/python", "/home/ci/.venv/bin/python3"):
+        lock = tmp_path / "requirements.txt"
+        lock.write_text(lock_text("alpha==1.0"))
+        site = tmp_path / python.replace("/", "_")
+        FakeInstaller(python=python).install(lock, site, RUNTIMES["python3.11"], "x86_64")
+        slim_tree(site)
+        trees.append({rel: (site / rel).read_bytes() for rel in files(site)})
+    assert trees[0] == trees[1]
+    record = trees[0]["alpha-1.0.dist-info/RECORD"].decode()
+    assert "bin/" not in record and "__pycache__" not in record and "/tests/" not in record
+    assert "alpha/__init__.py,sha256=" in record and "alpha-1.0.dist-info/RECORD,," in record
