@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -110,3 +111,20 @@ print(int(frame["a"].sum()), importlib.metadata.version("pandas"), importlib.met
     assert done.stdout.split() == ["6", versions["pandas"], versions["numpy"]]
     # nothing was written next to the layer (root ignores a-w, so check it): the shipped bytecode sufficed
     assert sorted(str(p) for p in opt.rglob("*")) == before
+
+
+def test_rebuild_elsewhere_is_byte_identical(ds: dict[str, BuildResult], tmp_path: Path) -> None:
+    """Another project copy, cache, umask, clock and interpreter spelling: the same bytes (numpy's
+    console scripts once made RECORD, and so the zip, depend on the build interpreter's path)."""
+    project = tmp_path / "elsewhere"
+    shutil.copytree(REPO / "layers" / "data-science", project / "layers" / "data-science")
+    for path in project.rglob("*"):
+        os.utime(path, (1_000_000_000, 1_000_000_000))
+    python = Path(sys.executable).with_name("python3")
+    script = 'umask 077 && exec "$0" -m layersmith --project "$1" build --runtime python3.12 --arch arm64 --json'
+    done = subprocess.run(["sh", "-c", script, str(python), str(project)], capture_output=True, text=True,
+                          check=False, timeout=600, env={**os.environ, "LAYERSMITH_CACHE_DIR": str(tmp_path / "c")})
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(done.stdout)
+    assert not row["cached"]
+    assert row["sha256"] == ds["py312-arm64"].sha256

@@ -157,9 +157,10 @@ def test_second_build_is_a_cache_hit_without_the_installer(project: Path, cache:
 
 def test_same_inputs_elsewhere_give_the_same_key_and_bytes(tmp_path: Path) -> None:
     results = []
-    for name in ("one", "two"):
+    for name, python in (("one", "/usr/bin/python3.11"), ("two", "/home/ci/.venv/bin/python3")):
         spec = native(tmp_path / name, source={"own/__init__.py": "VALUE = 1\n"})
-        results.append(build_one(spec, BuildCache(tmp_path / f"cache-{name}"), FakeInstaller(FAST)))
+        installer = FakeInstaller(FAST, python=python)  # another host interpreter in the shebangs
+        results.append(build_one(spec, BuildCache(tmp_path / f"cache-{name}"), installer))
     assert results[0].cache_key == results[1].cache_key
     assert results[0].zip_path.read_bytes() == results[1].zip_path.read_bytes()
 
