@@ -34,6 +34,7 @@ class FakeDist:
     platform: str | None = None  # wheel platform tag override, "{m}" -> wheel machine
     machine: int | None = None  # ELF e_machine override (a wrong-architecture wheel)
     top: str | None = None  # import name (default: the distribution name with '_')
+    data_bytes: int = 0  # a sparse `<top>/data.bin` of this size (cheap "huge" packages)
 
 
 @dataclass
@@ -110,6 +111,9 @@ def _write_dist(site: Path, name: str, version: str, dist: FakeDist, runtime: Ru
         writer.writerow([rel, "sha256=" + hashlib.sha256(files[rel]).hexdigest(), len(files[rel])])
     writer.writerow([f"{info}/RECORD", "", ""])
     (site / info / "RECORD").write_text(record.getvalue(), encoding="utf-8")
+    if dist.data_bytes:
+        (site / top / "data.bin").touch()
+        os.truncate(site / top / "data.bin", dist.data_bytes)
 
 
 class CountingRunner:

@@ -250,6 +250,16 @@ def test_too_new_glibc_wheel_is_refused_on_al2(project: Path, cache: BuildCache)
     assert build_one(native(project), cache, installer, "py312-x86_64").distributions
 
 
+def test_oversized_layer_is_refused_listing_the_largest_packages(project: Path, cache: BuildCache) -> None:
+    installer = FakeInstaller({"fat": FakeDist(data_bytes=200_000_000), "chubby": FakeDist(data_bytes=70_000_000)})
+    spec = native(project, pins=("alpha==1.0", "fat==1.0", "chubby==1.0"))
+    with pytest.raises(VerificationError) as err:
+        build_one(spec, cache, installer, "py312-x86_64")
+    assert "layer 'demo' is 270.0 MB unzipped, over Lambda's 262.1 MB limit" in err.value.message
+    assert "largest: fat 200.0 MB, chubby 70.0 MB, " in err.value.message
+    assert nothing_cached(cache)
+
+
 def test_unhashed_lock_is_refused_before_installing(project: Path, cache: BuildCache) -> None:
     spec = native(project)
     assert spec.requirements is not None
