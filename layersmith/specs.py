@@ -108,8 +108,8 @@ def load_layer(directory: Path) -> LayerSpec:
         license=_str(data, "license", path, required=False),
         runtimes=runtimes,
         architectures=architectures,
-        requirements=_relative_path(directory, requirements, path, "requirements", want_dir=False)
-        if requirements else None,
+        # The lock may not exist yet: `layersmith lock` creates it from requirements.in.
+        requirements=(directory / requirements).resolve() if requirements else None,
         source=_relative_path(directory, source, path, "source", want_dir=True) if source else None,
         portable=portable,
         exclude=tuple(canonicalize_name(n) for n in _str_list(data, "exclude", path)) if "exclude" in data
@@ -186,6 +186,9 @@ def parse_lock(path: Path) -> tuple[Requirement, ...]:
     """Refuse any unpinned or unhashed line before anything is downloaded."""
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"lock file missing; run `layersmith lock {path.parent.name}` to create it from "
+                        "requirements.in", path=path) from None
     except OSError as exc:
         raise SpecError(f"cannot read lock ({exc.strerror})", path=path) from None
     reqs = tuple(_parse_lock_line(n, line, path) for n, line in _logical_lines(text))

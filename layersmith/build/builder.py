@@ -51,13 +51,20 @@ def site_dir(variant: Variant) -> str:
     return "python" if variant.portable else RUNTIMES[variant.runtimes[0]].site_packages
 
 
+def _lock_digest(spec: LayerSpec) -> str | None:
+    if spec.requirements is None:
+        return None
+    parse_lock(spec.requirements)  # a missing or invalid lock fails here, naming the file
+    return hashlib.sha256(spec.requirements.read_bytes()).hexdigest()
+
+
 def cache_key(spec: LayerSpec, variant: Variant, installer: Installer) -> str:
     runtime = RUNTIMES[variant.runtimes[0]]
     parts: dict[str, Any] = {
         "recipe": RECIPE_VERSION,
         "layer": spec.name,
         "variant": asdict(variant),
-        "lock": hashlib.sha256(spec.requirements.read_bytes()).hexdigest() if spec.requirements else None,
+        "lock": _lock_digest(spec),
         "exclude": sorted(spec.exclude),
         "source": tree_sha256(spec.source, skip_pycache=True) if spec.source else None,
         "installer": installer.kind,

@@ -324,9 +324,6 @@ def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     assert done.stderr.startswith("layersmith: error: ") and len(done.stderr.splitlines()) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="known bug, left for the lead: `layersmith lock` loads the spec first, and "
-                   "load_layer refuses a requirements-only layer both before its lock exists (file missing) and "
-                   "without `requirements` (nothing to put in it)")
 def test_lock_a_new_requirements_only_layer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     directory = tmp_path / "p" / "layers" / "new"
     directory.mkdir(parents=True)
