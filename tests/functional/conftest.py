@@ -1,0 +1,112 @@
+"""Fixtures for the `layersmith invoke` / `layersmith check` tests: one build cache per session.
+
+Every real layer variant these tests need is built once per session into a private
+`LAYERSMITH_CACHE_DIR` (the repo's data-science py311-x86_64 variant is the slow one, ~20 s cold);
+tmp projects that copy a repo layer hit the same cache entry, because the cache key is the
+layer's name and contents, not its path.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from helpers import REPO
+
+from layersmith.build.factory import build_layers
+from layersmith.cli import main
+from layersmith.model import BuildResult
+
+# What the committed dev/prod stacks attach on this machine's python3.11/x86_64 and for the
+# python3.12/arm64 thumbnail-index (the portable utils layer covers both).
+REPO_VARIANTS = [("data-science", "python3.11", "x86_64"), ("monitoring", "python3.11", "x86_64"),
+                 ("monitoring", "python3.12", "arm64"), ("utils", None, None)]
+
+CliRun = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture(scope="session")
+def lambda_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's build cache (`invoke` puts its scratch dirs next to it, in `../invoke`)."""
+    return tmp_path_factory.mktemp("layersmith") / "cache"
+
+
+@pytest.fixture(scope="session")
+def repo_builds(lambda_cache: Path) -> dict[tuple[str, str], BuildResult]:
+    """The repo's layers, really built (uv + PyPI) once per session: {(layer, variant key): result}."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAYERSMITH_CACHE_DIR", str(lambda_cache))
+        with ThreadPoolExecutor(max_workers=len(REPO_VARIANTS)) as pool:
+            futures = [pool.submit(build_layers, REPO, [name], runtime=runtime, arch=arch)
+                       for name, runtime, arch in REPO_VARIANTS]
+            results = [r for f in futures for r in f.result()]
+    return {(r.variant.layer, r.variant.key): r for r in results}
+
+
+@pytest.fixture
+def use_cache(monkeypatch: pytest.MonkeyPatch, lambda_cache: Path) -> Path:
+    monkeypatch.setenv("LAYERSMITH_CACHE_DIR", str(lambda_cache))
+    return lambda_cache
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> CliRun:
+    """`layersmith ARGS…` in-process: (exit code, stdout, stderr)."""
+
+    def run(*argv: str | Path) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def write_function(project: Path, name: str, code: str | dict[str, str], *, layers: list[str],
+                   runtime: str = "python3.11", architecture: str = "x86_64", handler: str = "handler.handler",
+                   timeout: int = 10, environment: dict[str, str] | None = None,
+                   event: object | None = None) -> Path:
+    """`functions/<name>/` with function.toml and its code (`handler.py`, or several files)."""
+    directory = project / "functions" / name
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {"handler.py": code} if isinstance(code, str) else code
+    for rel, text in files.items():
+        (directory / rel).write_text(text, encoding="utf-8")
+    toml = [f'handler = "{handler}"', f'runtime = "{runtime}"', f'architecture = "{architecture}"',
+            "layers = [" + ", ".join(f'"{x}"' for x in layers) + "]", f"timeout = {timeout}"]
+    if environment:
+        toml.append("[environment]")
+        toml += [f'{k} = "{v}"' for k, v in environment.items()]
+    (directory / "function.toml").write_text("\n".join(toml) + "\n", encoding="utf-8")
+    if event is not None:
+        (directory / "event.json").write_text(json.dumps(event), encoding="utf-8")
+    return directory
+
+
+def source_layer(project: Path, name: str, files: dict[str, str], *, portable: bool = True,
+                 runtimes: tuple[str, ...] = ("python3.11",), architectures: tuple[str, ...] = ("x86_64",),
+                 lock: str | None = None) -> Path:
+    """A layer from a `src/` dir only (fast, no PyPI), or with a real hashed lock when `lock` is given."""
+    directory = project / "layers" / name
+    (directory / "src").mkdir(parents=True, exist_ok=True)
+    for rel, text in files.items():
+        path = directory / "src" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    toml = [f'description = "test layer {name}"', "runtimes = [" + ", ".join(f'"{r}"' for r in runtimes) + "]",
+            "architectures = [" + ", ".join(f'"{a}"' for a in architectures) + "]",
+            f"portable = {'true' if portable else 'false'}", 'source = "src"']
+    if lock is not None:
+        (directory / "requirements.txt").write_text(lock, encoding="utf-8")
+        toml.append('requirements = "requirements.txt"')
+    (directory / "layer.toml").write_text("\n".join(toml) + "\n", encoding="utf-8")
+    return directory
+
+
+def copy_repo_layer(project: Path, name: str) -> None:
+    shutil.copytree(REPO / "layers" / name, project / "layers" / name,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
