@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from layersmith.arns import parse_layer_arn
 from layersmith.errors import ConfigError, UserError
 from layersmith.model import Consume, FunctionSpec, LayerSpec, Pin, ShareWith, StackConfig
 from layersmith.naming import default_prefix
@@ -26,33 +26,12 @@ STRING_KEYS = {"namePrefix", "artifactBucket", "builder"}
 MAX_LAYERS = 5  # per function (Lambda quota)
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
-_LAYER_ARN = re.compile(r"^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):layer:([A-Za-z0-9_-]+)(:\d+)?$")
 _PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _STACK_REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 # CloudWatch Logs accepts only these retention periods (days).
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                   2922, 3288, 3653)
 BUILDERS = ("host", "docker", "auto")
-
-
-@dataclass(frozen=True)
-class LayerArn:
-    partition: str
-    region: str
-    account: str
-    name: str
-
-    @property
-    def unversioned(self) -> str:
-        return f"arn:{self.partition}:lambda:{self.region}:{self.account}:layer:{self.name}"
-
-
-def parse_layer_arn(value: str) -> tuple[LayerArn, int | None] | None:
-    m = _LAYER_ARN.match(value)
-    if not m:
-        return None
-    version = int(m.group(5)[1:]) if m.group(5) else None
-    return LayerArn(m.group(1), m.group(2), m.group(3), m.group(4)), version
 
 
 def project_name(project: Path) -> str:
@@ -142,6 +121,9 @@ def _accounts(ctx: _Ctx, raw: Any) -> tuple[str, ...]:
     if not isinstance(raw, list):
         raise ctx.fail(key, "must be a list of 12-digit account IDs (as quoted strings)")
     for value in raw:
+        if value == "*":  # checked before the 12-digit rule, which would otherwise hide this advice
+            raise ctx.fail(key, "'*' shares with every AWS account; set shareWith.public: true instead if "
+                                "that is really meant")
         if isinstance(value, int) and not isinstance(value, bool):
             raise ctx.fail(key, f"account ID {value} is a number; YAML drops leading zeros, so quote it: "
                                 f"\"{value:012d}\"")
@@ -160,9 +142,6 @@ def _share_with(ctx: _Ctx, raw: Any) -> ShareWith:
         raise ctx.fail(f"shareWith.{sorted(unknown)[0]}", "unknown key; use accounts, organizations, public")
     public = _bool(ctx, raw.get("public"), "shareWith.public", False)
     accounts = _accounts(ctx, raw.get("accounts", []))
-    if "*" in accounts:
-        raise ctx.fail("shareWith.accounts", "'*' shares with every AWS account; set shareWith.public: true "
-                                             "instead if that is really meant")
     orgs = raw.get("organizations", [])
     if not isinstance(orgs, list):
         raise ctx.fail("shareWith.organizations", "must be a list of organization IDs (o-…)")
@@ -183,7 +162,8 @@ def _retention(ctx: _Ctx, raw: Any) -> int:
         days = int(raw)
     except (TypeError, ValueError):
         days = -1
-    if isinstance(raw, bool) or days not in RETENTION_DAYS:
+    # int() would truncate 30.5 to 30 and accept it: a typo must not silently become another value.
+    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()) or days not in RETENTION_DAYS:
         raise ctx.fail("logRetentionDays", f"must be one of CloudWatch's periods: "
                                            f"{', '.join(map(str, RETENTION_DAYS))}")
     return days
@@ -213,11 +193,11 @@ def _consume(ctx: _Ctx, raw: Any, region: str) -> Consume:
         parsed = parse_layer_arn(arn) if isinstance(arn, str) else None
         if parsed is None:
             raise ctx.fail(key, f"{arn!r} is not a layer ARN (arn:aws:lambda:<region>:<account>:layer:<name>)")
-        if parsed[1] is not None:
+        if parsed.version is not None:
             raise ctx.fail(key, "is versioned; give the ARN without ':<version>' and pin the version in "
                                 "layersmith:pins")
-        if parsed[0].region != region:
-            raise ctx.fail(key, f"is in {parsed[0].region} but this stack deploys to {region}; Lambda attaches "
+        if parsed.region != region:
+            raise ctx.fail(key, f"is in {parsed.region} but this stack deploys to {region}; Lambda attaches "
                                 "only layers of the function's own region")
     return Consume(stack, tuple(sorted(arns.items())))
 
