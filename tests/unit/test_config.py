@@ -1,0 +1,373 @@
+"""Stack config (`Pulumi.<stack>.yaml`, namespace `layersmith`): every bad value the issue lists
+fails with a `ConfigError` that names the stack file and the `layersmith:<key>` and says what to
+do; the defaults are the documented ones; the engine's string encoding round-trips.
+
+Projects are small real directories (layer.toml / function.toml written to tmp), parsed by the
+real spec loaders, so a test cannot pass on a spec the product would refuse.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from layersmith.config import (
+    committed_stacks,
+    decode_engine_config,
+    load_stack_config,
+    parse_stack_config,
+    read_stack_file,
+)
+from layersmith.errors import ConfigError
+from layersmith.model import StackConfig
+from layersmith.specs import load_functions, load_layers
+
+REPO = Path(__file__).resolve().parents[2]
+REGION = {"aws:region": "eu-west-1"}
+ARN = "arn:aws:lambda:eu-west-1:015030872274:layer:Third-Party"
+
+
+# --- tiny real projects ----------------------------------------------------------------------------
+
+def write_layer(project: Path, name: str, runtimes: list[str], archs: list[str], *, portable: bool = False) -> None:
+    directory = project / "layers" / name
+    (directory / "src").mkdir(parents=True)
+    (directory / "src" / f"{name.replace('-', '_')}.py").write_text("X = 1\n", encoding="utf-8")
+    (directory / "layer.toml").write_text(
+        f'description = "{name} layer"\nlicense = "MIT"\nruntimes = {json.dumps(runtimes)}\n'
+        f'architectures = {json.dumps(archs)}\nsource = "src"\nportable = {str(portable).lower()}\n',
+        encoding="utf-8")
+
+
+def write_function(project: Path, name: str, runtime: str, arch: str, layers: list[str]) -> None:
+    directory = project / "functions" / name
+    directory.mkdir(parents=True)
+    (directory / "handler.py").write_text("def handler(event, context):\n    return {}\n", encoding="utf-8")
+    (directory / "function.toml").write_text(
+        f'handler = "handler.handler"\nruntime = "{runtime}"\narchitecture = "{arch}"\n'
+        f"layers = {json.dumps(layers)}\n", encoding="utf-8")
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Path:
+    """Layers: data (3.11/3.12 x both archs, native), utils (portable), legacy (3.11 x86_64 only).
+    Functions: report (3.11 x86_64: data, utils), thumbs (3.12 arm64: utils)."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "Pulumi.yaml").write_text("name: layersmith\nruntime: python\n", encoding="utf-8")
+    write_layer(root, "data", ["python3.11", "python3.12"], ["x86_64", "arm64"])
+    write_layer(root, "utils", ["python3.11", "python3.12", "python3.13"], ["x86_64", "arm64"], portable=True)
+    write_layer(root, "legacy", ["python3.11"], ["x86_64"])
+    write_function(root, "report", "python3.11", "x86_64", ["data", "utils"])
+    write_function(root, "thumbs", "python3.12", "arm64", ["utils"])
+    return root
+
+
+def parse(project: Path, config: dict[str, Any], stack: str = "test") -> StackConfig:
+    return parse_stack_config({**REGION, **config}, project="layersmith", stack=stack,
+                              path=project / f"Pulumi.{stack}.yaml", layers=load_layers(project),
+                              functions=load_functions(project))
+
+
+def fails(project: Path, config: dict[str, Any], key: str, *says: str) -> str:
+    """Asserts a ConfigError naming `Pulumi.test.yaml` and `layersmith:<key>`, whose message says
+    each of `says` (case-insensitive); returns the message."""
+    with pytest.raises(ConfigError) as err:
+        parse(project, config)
+    message = str(err.value)
+    assert "Pulumi.test.yaml" in message, message
+    assert f"layersmith:{key}:" in message, message
+    assert "\n" not in message, "one line"
+    for fragment in says:
+        assert fragment.lower() in message.lower(), f"{fragment!r} not in {message!r}"
+    return message
+
+
+# --- defaults --------------------------------------------------------------------------------------
+
+def test_defaults(proj: Path) -> None:
+    cfg = parse(proj, {})
+    assert cfg.publish == ("data", "legacy", "utils")  # every layer under layers/
+    assert cfg.deploy == ("report", "thumbs")  # every function under functions/
+    assert cfg.retain_versions is True
+    assert cfg.log_retention_days == 30
+    assert cfg.name_prefix == "layersmith-test"
+    assert cfg.require_pins is False
+    assert cfg.pins == ()
+    assert cfg.pin_for("report", "data") == "latest"
+    assert cfg.share_with.accounts == () and cfg.share_with.organizations == () and not cfg.share_with.public
+    assert cfg.consume.stack is None and cfg.consume.arns == ()
+    assert cfg.artifact_bucket is None
+    assert cfg.region == "eu-west-1"
+
+
+def test_default_prefixes_of_two_stacks_differ(proj: Path) -> None:
+    assert parse(proj, {}, "dev").name_prefix != parse(proj, {}, "prod").name_prefix
+
+
+def test_explicit_values_are_kept(proj: Path) -> None:
+    cfg = parse(proj, {
+        "layersmith:publish": ["data", "utils"], "layersmith:deploy": ["report"],
+        "layersmith:retainVersions": False, "layersmith:logRetentionDays": 90,
+        "layersmith:namePrefix": "team-x", "layersmith:artifactBucket": "my-bucket",
+        "layersmith:requirePins": True, "layersmith:pins": {"report": {"data": 3, "utils": 12}},
+        "layersmith:shareWith": {"accounts": ["111111111111"], "organizations": ["o-exampleorg01"]},
+    })
+    assert cfg.publish == ("data", "utils") and cfg.deploy == ("report",)
+    assert cfg.retain_versions is False and cfg.log_retention_days == 90
+    assert cfg.name_prefix == "team-x" and cfg.artifact_bucket == "my-bucket"
+    assert cfg.pin_for("report", "data") == 3 and cfg.pin_for("report", "utils") == 12
+    assert cfg.share_with.accounts == ("111111111111",)
+    assert cfg.share_with.organizations == ("o-exampleorg01",)
+
+
+def test_public_true_is_allowed(proj: Path) -> None:
+    assert parse(proj, {"layersmith:shareWith": {"public": True}}).share_with.public is True
+
+
+def test_publish_empty_for_a_consumer(proj: Path) -> None:
+    cfg = parse(proj, {"layersmith:publish": [], "layersmith:deploy": ["thumbs"],
+                       "layersmith:consume": {"stack": "acme/layersmith/prod"}})
+    assert cfg.publish == () and cfg.consume.stack == "acme/layersmith/prod"
+
+
+# --- shareWith ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("account", ["12345", "1234567890123", "12345678901a", "", "arn:aws:iam::111111111111:root"])
+def test_account_not_12_digits(proj: Path, account: str) -> None:
+    fails(proj, {"layersmith:shareWith": {"accounts": [account]}}, "shareWith.accounts", "12-digit")
+
+
+def test_account_as_a_number_from_yaml(proj: Path) -> None:
+    """YAML types `- 012345678901` unquoted as a number and drops the leading zero: the message says
+    so and shows the quoted 12-digit form."""
+    (proj / "Pulumi.test.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  layersmith:shareWith:\n    accounts:\n      - 12345678901\n",
+        encoding="utf-8")
+    assert read_stack_file(proj, "test")["layersmith:shareWith"]["accounts"] == [12345678901]  # YAML typed it
+    with pytest.raises(ConfigError) as err:
+        load_stack_config(proj, "test")
+    message = str(err.value)
+    assert "Pulumi.test.yaml" in message and "layersmith:shareWith.accounts" in message
+    assert "leading zeros" in message and "quote" in message
+    assert '"012345678901"' in message
+
+
+def test_twelve_digit_account_as_a_number_from_yaml(proj: Path) -> None:
+    (proj / "Pulumi.test.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  layersmith:shareWith:\n    accounts: [222222222222]\n",
+        encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"Pulumi\.test\.yaml: layersmith:shareWith\.accounts: .*number.*"
+                                          r"leading zeros.*\"222222222222\""):
+        load_stack_config(proj, "test")
+
+
+@pytest.mark.parametrize("org", ["o-short", "O-EXAMPLEORG01", "exampleorg01", "o-example_org01", "o-" + "a" * 33, 42])
+def test_malformed_organization(proj: Path, org: object) -> None:
+    fails(proj, {"layersmith:shareWith": {"organizations": [org]}}, "shareWith.organizations",
+          "organization ID", "o-")
+
+
+@pytest.mark.parametrize("where", ["accounts", "organizations"])
+def test_star_without_public(proj: Path, where: str) -> None:
+    fails(proj, {"layersmith:shareWith": {where: ["*"]}}, f"shareWith.{where}", "public: true")
+
+
+def test_unknown_share_with_key(proj: Path) -> None:
+    fails(proj, {"layersmith:shareWith": {"acounts": ["111111111111"]}}, "shareWith.acounts", "unknown key",
+          "accounts")
+
+
+# --- pins ------------------------------------------------------------------------------------------
+
+def test_pin_names_unknown_function(proj: Path) -> None:
+    fails(proj, {"layersmith:pins": {"reprot": {"data": 1}}}, "pins.reprot", "unknown function", "report")
+
+
+def test_pin_names_layer_the_function_does_not_attach(proj: Path) -> None:
+    fails(proj, {"layersmith:pins": {"thumbs": {"data": 1}}}, "pins.thumbs.data", "does not attach", "utils")
+
+
+@pytest.mark.parametrize("value", [0, -1, "3", 2.5, True, None, "LATEST", [3]])
+def test_pin_not_a_positive_integer_or_latest(proj: Path, value: object) -> None:
+    fails(proj, {"layersmith:pins": {"report": {"data": value}}}, "pins.report.data", "positive integer",
+          '"latest"')
+
+
+def test_pin_latest_is_accepted(proj: Path) -> None:
+    assert parse(proj, {"layersmith:pins": {"report": {"data": "latest"}}}).pin_for("report", "data") == "latest"
+
+
+def test_latest_under_require_pins(proj: Path) -> None:
+    fails(proj, {"layersmith:requirePins": True,
+                 "layersmith:pins": {"report": {"data": "latest", "utils": 2}, "thumbs": {"utils": 2}}},
+          "pins.report.data", "integer", "requirePins")
+
+
+def test_missing_pin_under_require_pins(proj: Path) -> None:
+    fails(proj, {"layersmith:requirePins": True,
+                 "layersmith:pins": {"report": {"data": 1}, "thumbs": {"utils": 2}}},
+          "pins.report.utils", "integer", "requirePins")
+
+
+def test_require_pins_satisfied(proj: Path) -> None:
+    cfg = parse(proj, {"layersmith:requirePins": True,
+                       "layersmith:pins": {"report": {"data": 1, "utils": 2}, "thumbs": {"utils": 2}}})
+    assert cfg.require_pins is True
+
+
+# --- functions and layers --------------------------------------------------------------------------
+
+def test_more_than_five_layers(proj: Path) -> None:
+    names = [f"extra{i}" for i in range(6)]
+    for name in names:
+        write_layer(proj, name, ["python3.11"], ["x86_64"], portable=True)
+    write_function(proj, "heavy", "python3.11", "x86_64", names)
+    fails(proj, {}, "deploy", "heavy", "6 layers", "at most 5")
+    # Not deploying it is fine: the quota binds deployed functions.
+    assert parse(proj, {"layersmith:deploy": ["report", "thumbs"]}).deploy == ("report", "thumbs")
+
+
+def test_five_layers_is_fine(proj: Path) -> None:
+    names = [f"extra{i}" for i in range(5)]
+    for name in names:
+        write_layer(proj, name, ["python3.11"], ["x86_64"], portable=True)
+    write_function(proj, "heavy", "python3.11", "x86_64", names)
+    assert "heavy" in parse(proj, {}).deploy
+
+
+@pytest.mark.parametrize(("runtime", "arch"), [("python3.12", "x86_64"), ("python3.11", "arm64"),
+                                               ("python3.13", "x86_64")])
+def test_no_variant_supports_the_function(proj: Path, runtime: str, arch: str) -> None:
+    write_function(proj, "old", runtime, arch, ["utils", "legacy"])
+    fails(proj, {}, "deploy", "old", "legacy", runtime, arch, "python3.11")
+
+
+def test_layer_in_both_publish_and_consume(proj: Path) -> None:
+    fails(proj, {"layersmith:consume": {"arns": {"utils": ARN}}}, "consume.arns.utils", "publish")
+
+
+@pytest.mark.parametrize("arn", [
+    "not-an-arn",
+    "arn:aws:lambda:eu-west-1:12345:layer:Third-Party",
+    "arn:aws:lambda:eu-west-1:015030872274:function:Third-Party",
+    "arn:aws:lambda:eu-west-1:015030872274:layer:Third Party",
+    42,
+])
+def test_consumed_arn_malformed(proj: Path, arn: object) -> None:
+    fails(proj, {"layersmith:publish": ["data"], "layersmith:consume": {"arns": {"utils": arn}}},
+          "consume.arns.utils", "not a layer ARN", "arn:aws:lambda:<region>")
+
+
+def test_consumed_arn_versioned(proj: Path) -> None:
+    fails(proj, {"layersmith:publish": ["data"], "layersmith:consume": {"arns": {"utils": ARN + ":12"}}},
+          "consume.arns.utils", "versioned", "pins")
+
+
+def test_consumed_arn_in_another_region(proj: Path) -> None:
+    fails(proj, {"layersmith:publish": ["data"],
+                 "layersmith:consume": {"arns": {"utils": ARN.replace("eu-west-1", "us-east-1")}}},
+          "consume.arns.utils", "us-east-1", "eu-west-1")
+
+
+def test_consumed_arn_needs_an_integer_pin(proj: Path) -> None:
+    consume = {"layersmith:publish": ["data"], "layersmith:consume": {"arns": {"utils": ARN}}}
+    fails(proj, consume, "pins.report.utils", "integer pin")
+    cfg = parse(proj, {**consume, "layersmith:pins": {"report": {"utils": 12}, "thumbs": {"utils": 12}}})
+    assert dict(cfg.consume.arns) == {"utils": ARN}
+
+
+def test_malformed_stack_reference(proj: Path) -> None:
+    fails(proj, {"layersmith:publish": [], "layersmith:consume": {"stack": "prod"}}, "consume.stack",
+          "org/project/stack")
+
+
+def test_attached_layer_neither_published_nor_consumed(proj: Path) -> None:
+    fails(proj, {"layersmith:publish": ["data"]}, "deploy", "utils", "layersmith:publish", "layersmith:consume")
+
+
+@pytest.mark.parametrize(("key", "value", "says"), [
+    ("publish", ["nope"], "unknown layer"),
+    ("publish", "data", "list of layer names"),
+    ("deploy", ["nope"], "unknown function"),
+    ("retainVersions", "yes", "true or false"),
+    ("requirePins", 1, "true or false"),
+    ("logRetentionDays", 10, "CloudWatch"),
+    ("logRetentionDays", True, "CloudWatch"),
+    ("logRetentionDays", 30.5, "CloudWatch"),
+    ("namePrefix", "has space", "letters, digits"),
+    ("namePrefix", "", "non-empty"),
+    ("artifactBucket", 3, "non-empty string"),
+])
+def test_bad_scalar_values(proj: Path, key: str, value: object, says: str) -> None:
+    fails(proj, {f"layersmith:{key}": value}, key, says)
+
+
+@pytest.mark.parametrize("key", ["retainVersion", "sharewith", "pin", "logRetention"])
+def test_unknown_key(proj: Path, key: str) -> None:
+    fails(proj, {f"layersmith:{key}": True}, key, "unknown key", "known keys")
+
+
+def test_foreign_namespaces_are_ignored(proj: Path) -> None:
+    assert parse(proj, {"aws:profile": "x", "other:thing": 1}).deploy == ("report", "thumbs")
+
+
+def test_missing_region(proj: Path) -> None:
+    with pytest.raises(ConfigError, match=r"Pulumi\.test\.yaml: aws:region: missing"):
+        parse_stack_config({}, project="layersmith", stack="test", path=proj / "Pulumi.test.yaml",
+                           layers=load_layers(proj), functions=load_functions(proj))
+
+
+# --- the engine's encoding -------------------------------------------------------------------------
+
+def engine_encode(raw: dict[str, Any]) -> dict[str, str]:
+    """What `pulumi up` hands the program (independently of layersmith.plan): strings stay, every
+    other value (objects, lists, numbers, booleans) arrives JSON-encoded."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+
+
+@pytest.mark.parametrize("stack", committed_stacks(REPO))
+def test_engine_config_round_trips_committed_stacks(stack: str) -> None:
+    raw = read_stack_file(REPO, stack)
+    assert decode_engine_config(engine_encode(raw)) == raw
+    from_yaml = load_stack_config(REPO, stack)
+    from_engine = parse_stack_config(decode_engine_config(engine_encode(raw)), project="layersmith",
+                                     stack=stack, path=REPO / f"Pulumi.{stack}.yaml",
+                                     layers=load_layers(REPO), functions=load_functions(REPO))
+    assert from_engine == from_yaml
+
+
+def test_engine_config_keeps_string_keys_strings() -> None:
+    encoded = {"layersmith:namePrefix": "007", "layersmith:artifactBucket": "true", "aws:region": "eu-west-1",
+               "other:value": "[1]", "layersmith:logRetentionDays": "14", "layersmith:retainVersions": "false",
+               "layersmith:publish": "[]", "layersmith:pins": json.dumps({"fn": {"utils": 4, "m": "latest"}})}
+    assert decode_engine_config(encoded) == {
+        "layersmith:namePrefix": "007", "layersmith:artifactBucket": "true", "aws:region": "eu-west-1",
+        "other:value": "[1]", "layersmith:logRetentionDays": 14, "layersmith:retainVersions": False,
+        "layersmith:publish": [], "layersmith:pins": {"fn": {"utils": 4, "m": "latest"}}}
+
+
+def test_engine_config_account_number_still_refused(proj: Path) -> None:
+    """Through the engine an unquoted account ID is a JSON number: the same error as from YAML."""
+    raw = yaml.safe_load("layersmith:shareWith:\n  accounts: [12345678901]\n")
+    decoded = decode_engine_config(engine_encode(raw))
+    fails(proj, decoded, "shareWith.accounts", "leading zeros", '"012345678901"')
+
+
+# --- the committed stacks --------------------------------------------------------------------------
+
+def test_committed_stacks_are_valid_and_as_documented() -> None:
+    assert set(committed_stacks(REPO)) >= {"dev", "staging", "prod", "consumer"}
+    prod = load_stack_config(REPO, "prod")
+    assert prod.require_pins and prod.retain_versions
+    assert len(prod.share_with.accounts) == 2 and len(prod.share_with.organizations) == 1
+    consumer = load_stack_config(REPO, "consumer")
+    assert consumer.publish == () and consumer.consume.stack and consumer.consume.arns
+    dev = load_stack_config(REPO, "dev")
+    assert dev.pins == () and len(dev.share_with.accounts) == 1
+    names = {load_stack_config(REPO, s).name_prefix for s in committed_stacks(REPO)}
+    assert len(names) == len(committed_stacks(REPO)), "default prefixes collide between stacks"
