@@ -6,9 +6,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from layersmith.arns import parse_layer_arn
 from layersmith.policy.model import Context, Finding, Resource, fail, is_unknown, skip
 from layersmith.policy.rules_layers import unknown_note, whole_unknown
-from layersmith.policy.values import blank, parse_layer_arn
+from layersmith.policy.values import blank
 from layersmith.runtimes import RUNTIMES
 
 MAX_LAYERS = 5  # Lambda quota: 5 layers per function (DESIGN.md §4)

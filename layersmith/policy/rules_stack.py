@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
+from layersmith.arns import parse_layer_arn
 from layersmith.policy import tokens
 from layersmith.policy.model import Context, Finding, Resource, fail, is_unknown, skip
-from layersmith.policy.values import blank, dig, parse_layer_arn
+from layersmith.policy.values import blank, dig
 
 # Services that invoke Lambda asynchronously (Lambda developer guide, "Invoking functions asynchronously").
 ASYNC_SERVICES = ("s3", "sns", "events", "ses", "logs", "iot", "codecommit", "config", "cloudformation")

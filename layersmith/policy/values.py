@@ -5,36 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from layersmith.policy.model import is_unknown
 
-# arn:<partition>:lambda:<region>:<account>:layer:<name>[:<version>] (Lambda API reference, LayerVersionArn).
-_LAYER_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"layer:(?P<name>[A-Za-z0-9_-]+)(?::(?P<version>\d+))?$"
-)
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ACCOUNT_ROOT = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):root$")
-
-
-@dataclass(frozen=True)
-class LayerArn:
-    partition: str
-    region: str
-    account: str
-    name: str
-    version: int | None
-
-
-def parse_layer_arn(value: str) -> LayerArn | None:
-    match = _LAYER_ARN.match(value)
-    if match is None:
-        return None
-    version = match["version"]
-    return LayerArn(match["partition"], match["region"], match["account"], match["name"],
-                    int(version) if version is not None else None)
 
 
 def principal_account(principal: str) -> str | None:
