@@ -35,6 +35,13 @@ BOOTSTRAP = Path(__file__).with_name("invoke_bootstrap.py")
 # What every Lambda Python runtime ships besides the stdlib (boto3 and its dependencies).
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
 LAMBDA_IMAGE = "public.ecr.aws/lambda/python"
+# Lambda's own library path (the base images' ENV): the image's python3 links libpython from
+# /var/lang/lib, and a layer's /opt/lib comes last, after the system's and the function's libraries.
+LAMBDA_LD_LIBRARY_PATH = ("/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:"
+                          "/opt/lib")
+# Lambda gives a function's init (imports, clients) up to 10 s on top of, not within, its timeout;
+# the handler's own timeout is enforced inside the bootstrap, from the end of init.
+INIT_TIMEOUT = 10
 _HOST_ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 
 
@@ -105,8 +112,10 @@ def extract_layers(layers: list[AttachedLayer], opt: Path) -> list[str]:
 
 
 def _freeze(root: Path) -> None:
-    """/opt and /var/task are read-only on Lambda: so are they here (no bytecode writes either)."""
-    for path in sorted(root.rglob("*"), key=lambda p: -len(p.parts)):
+    """/opt and /var/task are read-only on Lambda: so are they here (no bytecode writes either).
+    The root itself too, or a new file at /opt/x could be created. (Root ignores modes: the
+    bootstrap refuses those writes as well, see LAYERSMITH_READ_ONLY.)"""
+    for path in [*sorted(root.rglob("*"), key=lambda p: -len(p.parts)), root]:
         mode = path.stat().st_mode
         path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
 
@@ -134,7 +143,7 @@ def lambda_env(function: FunctionSpec, physical_name: str, region: str, task: st
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}", "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "LAMBDA_TASK_ROOT": task, "LAMBDA_RUNTIME_DIR": "/var/runtime", "_HANDLER": function.handler,
         "LANG": "en_US.UTF-8", "TZ": ":UTC", "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "LD_LIBRARY_PATH": f"{opt}/lib:/lib64:/usr/lib64", "PYTHONDONTWRITEBYTECODE": "1",
+        "LD_LIBRARY_PATH": f"/lib64:/usr/lib64:{task}:{task}/lib:{opt}/lib", "PYTHONDONTWRITEBYTECODE": "1",
         "LAYERSMITH_TIMEOUT": str(function.timeout),
     }
     # Credentials for functions that call AWS, as `sam local invoke` passes them.
@@ -169,14 +178,15 @@ def _host_command(function: FunctionSpec, dirs: _Dirs, env: dict[str, str]) -> t
     site = f"{dirs.opt}/{RUNTIMES[function.runtime].site_packages}"
     env = {**env, "LAYERSMITH_SYS_PATH": os.pathsep.join([str(dirs.task), site, f"{dirs.opt}/python",
                                                            str(runtime_dir(dirs.runtime))]),
-           "LAYERSMITH_RESULT_FILE": str(dirs.out / "result.json")}
+           "LAYERSMITH_RESULT_FILE": str(dirs.out / "result.json"),
+           "LAYERSMITH_READ_ONLY": os.pathsep.join(str(p) for p in (dirs.opt, dirs.task, dirs.runtime))}
     return [sys.executable, "-I", "-S", str(BOOTSTRAP)], env
 
 
 def docker_command(function: FunctionSpec, dirs: _Dirs, env: dict[str, str]) -> list[str]:
     """The same bootstrap inside the official Lambda base image of the runtime and architecture."""
     runtime = RUNTIMES[function.runtime]
-    inner = {**env, "LAMBDA_TASK_ROOT": "/var/task", "LD_LIBRARY_PATH": "/opt/lib:/lib64:/usr/lib64",
+    inner = {**env, "LAMBDA_TASK_ROOT": "/var/task", "LD_LIBRARY_PATH": LAMBDA_LD_LIBRARY_PATH,
              "LAYERSMITH_SYS_PATH": f"/var/task:/opt/{runtime.site_packages}:/opt/python:/var/runtime",
              "LAYERSMITH_RESULT_FILE": "/layersmith-out/result.json"}
     argv = ["docker", "run", "--rm", "-i", "--platform", DOCKER_PLATFORM[function.architecture],
@@ -207,11 +217,12 @@ def _interpret(function: FunctionSpec, done: Completed, out: Path, where: str) -
 
 
 def _rmtree(path: Path) -> None:
-    def writable(func: Any, target: str, _exc: Any) -> None:
-        os.chmod(target, 0o755)
-        func(target)
-
-    shutil.rmtree(path, onerror=writable)  # frozen (read-only) dirs: make writable, retry
+    """Remove a scratch tree whose dirs `_freeze` made read-only: deleting a file needs its
+    *directory* writable, so thaw every directory first (os.walk does not follow the runtime
+    dir's symlinks into the host's site-packages)."""
+    for dirpath, _dirs, _files in os.walk(path):
+        os.chmod(dirpath, 0o755)
+    shutil.rmtree(path)
 
 
 def invoke(function: FunctionSpec, layers: list[AttachedLayer], *, event: Any, physical_name: str, region: str,
@@ -240,7 +251,8 @@ def invoke(function: FunctionSpec, layers: list[AttachedLayer], *, event: Any, p
         env = lambda_env(function, physical_name, region, str(dirs.task), str(dirs.opt))
         if reason is None:
             argv, env = _host_command(function, dirs, env)
-            done = sandbox.run(argv, env=env, stdin=json.dumps(event), timeout=function.timeout + 1)
+            done = sandbox.run(argv, env=env, stdin=json.dumps(event),
+                               timeout=function.timeout + INIT_TIMEOUT + 1)
         else:
             done = sandbox.run(docker_command(function, dirs, env), env=dict(os.environ), stdin=json.dumps(event),
                                timeout=function.timeout + 30)

@@ -198,6 +198,7 @@ def handler(event, context):
         },
         "host_import": host_import,
         "boto3": boto3.__file__,
+        "cwd": os.getcwd(),
     }
 """
 
@@ -318,6 +319,7 @@ def test_lambda_environment_context_and_deadline(sem: Path, cli: CliRun, use_cac
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11", "LAMBDA_TASK_ROOT": task, "_HANDLER": "handler.handler",
         "GREETING": "hello", "LAYERSMITH_TEST_LEAK": None}
+    assert result["cwd"] == task  # Lambda's working directory is /var/task
     context = result["context"]
     assert context["function_name"] == "local-probe" and context["function_version"] == "$LATEST"
     assert context["memory_limit_in_mb"] == "128" and context["log_group_name"] == "/aws/lambda/local-probe"
@@ -344,6 +346,7 @@ def test_host_packages_are_not_importable_but_the_runtimes_boto3_is(sem: Path, c
     assert not result["boto3"].startswith((task, result["opt"]))
     host_site = [*site.getsitepackages(), site.getusersitepackages()]
     assert not [p for p in result["sys_path"] if p in host_site]
+    assert all(p.startswith(sys.base_prefix) for p in result["sys_path"][4:])  # then only the stdlib
 
 
 def test_init_time_does_not_count_against_the_timeout(sem: Path, cli: CliRun, use_cache: Path) -> None:
