@@ -222,47 +222,55 @@ def environment() -> dict[str, Any]:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed builds of each kind (median; default 3)")
-    parser.add_argument("--imports", type=int, default=7, help="fresh import processes per tree (default 7)")
+    parser.add_argument("--imports", type=int, default=11, help="fresh import processes per tree (default 11)")
     parser.add_argument("--plan-repeats", type=int, default=3, help="timed plans per fleet (default 3)")
     parser.add_argument("--skip-plan", action="store_true", help="skip the fleet plan timings")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (printed)")
     return parser.parse_args()
 
 
+def measure_all(args: argparse.Namespace, work: Path) -> None:
+    print(f"bench: {LAYER} {RUNTIME}/{ARCH}; warming pip's and uv's download caches", file=sys.stderr)
+    warm_download_caches(work)
+    print(f"bench: {args.repeats} timed build(s) of each kind", file=sys.stderr)
+    build = builds(work, args.repeats)
+    trees = import_trees(work, Path(build["layersmith"]["zip"]))
+    print(f"bench: import pandas, {args.imports} fresh process(es) per tree", file=sys.stderr)
+    imports = import_times(trees, args.imports)
+    summary = summarize(build, imports)
+    plan: dict[str, Any] = {"available": False, "reason": "skipped (--skip-plan)"}
+    if not args.skip_plan:
+        print("bench: plan on generated fleets (20 and 200 functions)", file=sys.stderr)
+        os.environ["LAYERSMITH_CACHE_DIR"] = str(work / "cache-0")  # plan reuses the built layers
+        plan = fleet.measure(work, REPO, (20, 200), accounts=20, repeats=args.plan_repeats)
+    report = {"environment": environment(), "layer": LAYER, "runtime": RUNTIME, "architecture": ARCH,
+              "download_caches": "warm for both (one untimed build of each kind first)",
+              "builds": build, "imports_s": imports, **summary, "plan": plan}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"{LAYER} layer, {RUNTIME}/{ARCH}; download caches warm for both; fresh target/cache dirs\n")
+    print(layer_table(summary), end="\n\n")
+    print(import_table(summary, trees), end="\n\n")
+    print(plan_table(plan))
+    print(f"\nJSON: {RESULTS.relative_to(REPO)}")
+
+
 def main() -> int:
     args = parse_args()
+    missing = [tool for tool in ("zip", "unzip") if shutil.which(tool) is None]
+    if missing:
+        sys.exit(f"bench: needs {' and '.join(missing)} on PATH (the naive recipe zips with Info-ZIP, and "
+                 "unzip restores the mtimes pip's timestamp pycs depend on)")
     work = Path(tempfile.mkdtemp(prefix="layersmith-bench-"))
     try:
-        print(f"bench: {LAYER} {RUNTIME}/{ARCH}; warming pip's and uv's download caches", file=sys.stderr)
-        warm_download_caches(work)
-        print(f"bench: {args.repeats} timed build(s) of each kind", file=sys.stderr)
-        build = builds(work, args.repeats)
-        trees = import_trees(work, Path(build["layersmith"]["zip"]))
-        print(f"bench: import pandas, {args.imports} fresh process(es) per tree", file=sys.stderr)
-        imports = import_times(trees, args.imports)
-        summary = summarize(build, imports)
-        plan: dict[str, Any] = {"available": False, "reason": "skipped (--skip-plan)"}
-        if not args.skip_plan:
-            print("bench: plan on generated fleets (20 and 200 functions)", file=sys.stderr)
-            os.environ["LAYERSMITH_CACHE_DIR"] = str(work / "cache-0")  # plan reuses the built layers
-            plan = fleet.measure(work, REPO, (20, 200), accounts=20, repeats=args.plan_repeats)
-        report = {"environment": environment(), "layer": LAYER, "runtime": RUNTIME, "architecture": ARCH,
-                  "download_caches": "warm for both (one untimed build of each kind first)",
-                  "builds": build, "imports_s": imports, **summary, "plan": plan}
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-        print(f"{LAYER} layer, {RUNTIME}/{ARCH}; download caches warm for both; fresh target/cache dirs\n")
-        print(layer_table(summary), end="\n\n")
-        print(import_table(summary, trees), end="\n\n")
-        print(plan_table(plan))
-        print(f"\nJSON: {RESULTS.relative_to(REPO)}")
+        measure_all(args, work)
     finally:
         if args.keep:
             print(f"bench: work directory kept at {work}", file=sys.stderr)
         else:
             for path in [work, *work.rglob("*")]:
                 if path.is_dir() and not path.is_symlink():
-                    path.chmod(0o755)
+                    path.chmod(0o755)  # the read-only copies must be deletable
             shutil.rmtree(work, ignore_errors=True)
     return 0
 
