@@ -23,7 +23,7 @@ from layersmith.build.install import HostInstaller
 from layersmith.build.runner import Completed
 from layersmith.cli import main
 from layersmith.commands.build import bytecode_cell, render_results
-from layersmith.errors import DockerUnavailable, UserError, VerificationError
+from layersmith.errors import BuildError, DockerUnavailable, UserError, VerificationError
 from layersmith.runtimes import ELF_MACHINE, RUNTIMES
 from layersmith.specs import load_layers
 
@@ -273,3 +273,44 @@ def test_build_table_says_why_there_is_no_bytecode(tmp_path: Path) -> None:
     assert bytecode_cell(host_like) == "none (no python3.12 here)"
     assert "none (no python3.12 here)" in render_results([host_like])
     assert bytecode_cell(result) == "cpython-312"
+
+
+class _Sequence:
+    """The engine answers the probe, then `docker run` fails as given."""
+
+    def __init__(self, failure: Completed) -> None:
+        self.failure = failure
+
+    def run(self, argv: Sequence[str], **_: object) -> Completed:
+        if list(argv[:2]) == ["docker", "version"]:
+            return Completed(tuple(argv), 0, "27.3.1\n", "")
+        return self.failure
+
+
+@pytest.mark.parametrize(("returncode", "stderr", "expected"), [
+    (1, "ERROR: Could not find a version that satisfies the requirement tinyext==1.2.0\n"
+        "ERROR: No matching distribution found for tinyext==1.2.0\n",
+     r"tinyext==1\.2\.0 has no wheel for python3\.11/arm64 in public\.ecr\.aws/sam/build-python3\.11:1\.154\.0-arm64;"),
+    (1, "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.\n",
+     r"a download differs from the hashes in the lock"),
+    (125, "Unable to find image 'public.ecr.aws/sam/build-python3.11:9.9.9-arm64' locally\n"
+          "docker: Error response from daemon: manifest unknown.\n",
+     r"docker could not run .*manifest unknown\.; check --image-tag"),
+])
+def test_container_failures_are_one_actionable_line(tmp_path: Path, returncode: int, stderr: str,
+                                                     expected: str) -> None:
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(LOCK)
+    installer = DockerInstaller(_Sequence(Completed(("docker",), returncode, "", stderr)), user=UID)
+    with pytest.raises(BuildError, match=expected) as info:
+        installer.install(lock, tmp_path / "site", RUNTIMES["python3.11"], "arm64")
+    assert "\n" not in info.value.render()
+    assert not isinstance(info.value, DockerUnavailable)
+
+
+def test_engine_gone_between_probe_and_run_is_docker_unavailable(tmp_path: Path) -> None:
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(LOCK)
+    installer = DockerInstaller(_Sequence(Completed(("docker",), 125, "", NO_DAEMON)), user=UID)
+    with pytest.raises(DockerUnavailable, match=r"no Docker engine answers at unix:///var/run/docker\.sock;"):
+        installer.install(lock, tmp_path / "site", RUNTIMES["python3.12"], "x86_64")
