@@ -28,7 +28,8 @@ class SharedLayerArgs:
     name_prefix: str
     retain: bool
     share: ShareWith
-    pinned_versions: tuple[int, ...] = ()  # older versions functions pin: granted to the same principals
+    # (runtime, arch, version) that functions pin: granted to the same principals on the matching variant
+    pinned_versions: tuple[tuple[str, str, int], ...] = ()
     direct_upload_limit: int = MAX_DIRECT_UPLOAD
 
 
@@ -76,7 +77,9 @@ class SharedLayer(pulumi.ComponentResource):
         LayerSharing(f"{resource}-current", layer_arn=version.layer_arn,
                      version=version.version.apply(int), share=args.share, retain=args.retain,
                      opts=pulumi.ResourceOptions(parent=self))
-        for pinned in args.pinned_versions:
+        # Only on the variant a pin attaches: version N of a sibling variant is another layer's
+        # version N (or does not exist, and the grant would fail the deploy).
+        for pinned in sorted({v for rt, arch, v in args.pinned_versions if variant.supports(rt, arch)}):
             # Pinned older versions are granted too, so an account added later can read what it pins.
             # A distinct statement prefix keeps them from colliding with the current version's grants
             # when a pin names the version being published.

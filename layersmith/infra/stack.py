@@ -27,8 +27,12 @@ class StackInputs:
     direct_upload_limit: int = MAX_DIRECT_UPLOAD
 
 
-def pinned_versions(cfg: StackConfig, layer: str) -> tuple[int, ...]:
-    return tuple(sorted({pin for fn in cfg.deploy if isinstance(pin := cfg.pin_for(fn, layer), int)}))
+def pinned_versions(cfg: StackConfig, layer: str,
+                    functions: dict[str, FunctionSpec]) -> tuple[tuple[str, str, int], ...]:
+    """(runtime, architecture, version) of every integer pin on `layer`. A pin names a version of the
+    variant matching that function's runtime/arch only: variants are numbered independently."""
+    return tuple(sorted({(functions[fn].runtime, functions[fn].architecture, pin) for fn in cfg.deploy
+                         if isinstance(pin := cfg.pin_for(fn, layer), int)}))
 
 
 def _pick_remote(variants: list[dict[str, Any]], layer: str, fn: FunctionSpec, pin: Pin) -> str:
@@ -73,7 +77,8 @@ def _publish(inputs: StackInputs) -> dict[str, SharedLayer]:
     artifacts = ArtifactStore("artifacts", cfg.artifact_bucket, cfg.retain_versions) if big else None
     return {layer: SharedLayer(layer, SharedLayerArgs(
         spec=inputs.layers[layer], builds=tuple(inputs.builds[layer]), name_prefix=cfg.name_prefix,
-        retain=cfg.retain_versions, share=cfg.share_with, pinned_versions=pinned_versions(cfg, layer),
+        retain=cfg.retain_versions, share=cfg.share_with,
+        pinned_versions=pinned_versions(cfg, layer, inputs.functions),
         direct_upload_limit=inputs.direct_upload_limit), artifacts) for layer in cfg.publish}
 
 
