@@ -1,0 +1,462 @@
+"""Every committed `Pulumi.<stack>.yaml`, planned by the real program under Pulumi's mocks.
+
+`run_plan` runs `__main__.py` exactly as `layersmith plan` does, with the repo's layers built for
+real (once per session, in a shared `LAYERSMITH_CACHE_DIR`; data-science takes about a minute
+cold). Each plan is compared with `tests/golden/plan-<stack>.json` (digests and hashed archive
+paths masked; `UPDATE_GOLDEN=1` rewrites them) and checked against the invariants of issue 3.
+Expected values come from the stack files and the `layer.toml` / `function.toml` files read
+here with plain `tomllib`/`yaml`, not from the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import tomllib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from layersmith.plan import run_plan
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "golden"
+STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
+
+LV = "aws:lambda/layerVersion:LayerVersion"
+PERM = "aws:lambda/layerVersionPermission:LayerVersionPermission"
+FN = "aws:lambda/function:Function"
+ROLE = "aws:iam/role:Role"
+ATTACH = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+LOGS = "aws:cloudwatch/logGroup:LogGroup"
+BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+XRAY = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
+VERSIONED = re.compile(r"^arn:aws:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$")
+PLAN_TIMEOUT = 1200  # a cold build of every layer variant, data-science included
+
+
+# --- running plans once per session ----------------------------------------------------------------
+
+@contextmanager
+def _deadline(seconds: int) -> Iterator[None]:
+    """Mock runs can hang instead of failing (DESIGN.md §5)."""
+    def expire(_signum: int, _frame: Any) -> None:
+        raise TimeoutError(f"plan did not finish within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def _cache(path: Path) -> Iterator[None]:
+    """Only while planning: other tests in the session expect their own cache settings."""
+    before = os.environ.get("LAYERSMITH_CACHE_DIR")
+    os.environ["LAYERSMITH_CACHE_DIR"] = str(path)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["LAYERSMITH_CACHE_DIR"]
+        else:
+            os.environ["LAYERSMITH_CACHE_DIR"] = before
+
+
+def plan_with(project: Path, stack: str, cache: Path) -> dict[str, Any]:
+    with _cache(cache), _deadline(PLAN_TIMEOUT):
+        return run_plan(project, stack)
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`$LAYERSMITH_CACHE_DIR` when CI provides a persistent one, else one tmp cache for the session."""
+    env = os.environ.get("LAYERSMITH_CACHE_DIR")
+    return Path(env) if env else tmp_path_factory.mktemp("layersmith-cache")
+
+
+@pytest.fixture(scope="session")
+def planned(cache_dir: Path) -> Callable[[str], dict[str, Any]]:
+    memo: dict[str, dict[str, Any]] = {}
+
+    def get(stack: str) -> dict[str, Any]:
+        if stack not in memo:
+            memo[stack] = plan_with(ROOT, stack, cache_dir)
+        return json.loads(json.dumps(memo[stack]))  # a copy: tests must not see each other's edits
+
+    return get
+
+
+# --- independent readers of the project's files ----------------------------------------------------
+
+def stack_config(stack: str) -> dict[str, Any]:
+    raw = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
+    return {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("layersmith:")}
+
+
+def toml(path: Path) -> dict[str, Any]:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def function_spec(name: str) -> dict[str, Any]:
+    spec = toml(ROOT / "functions" / name / "function.toml")
+    return {"architecture": "x86_64", "tracing": False, **spec}
+
+
+def layer_spec(name: str) -> dict[str, Any]:
+    return toml(ROOT / "layers" / name / "layer.toml")
+
+
+def all_layers() -> list[str]:
+    return sorted(p.parent.name for p in (ROOT / "layers").glob("*/layer.toml"))
+
+
+def all_functions() -> list[str]:
+    return sorted(p.parent.name for p in (ROOT / "functions").glob("*/function.toml"))
+
+
+def prefix(stack: str) -> str:
+    return str(stack_config(stack).get("namePrefix", f"{PROJECT}-{stack}"))
+
+
+def expected_variants(stack: str, layer: str) -> dict[str, tuple[list[str], list[str]]]:
+    """Physical layer name -> (compatible runtimes, compatible architectures), from layer.toml."""
+    spec = layer_spec(layer)
+    base = f"{prefix(stack)}-{layer}"
+    if spec.get("portable"):
+        return {base: (spec["runtimes"], spec["architectures"])}
+    return {f"{base}-py{rt.removeprefix('python').replace('.', '')}-{arch}": ([rt], [arch])
+            for rt in spec["runtimes"] for arch in spec["architectures"]}
+
+
+def pin(stack: str, fn: str, layer: str) -> int | str:
+    return stack_config(stack).get("pins", {}).get(fn, {}).get(layer, "latest")
+
+
+def of(plan: dict[str, Any], typ: str) -> list[dict[str, Any]]:
+    return [r for r in plan["resources"] if r["type"] == typ]
+
+
+def split_arn(arn: str) -> tuple[str, int]:
+    base, _, version = arn.rpartition(":")
+    return base, int(version)
+
+
+# --- golden plans ------------------------------------------------------------------------------------
+
+_ARCHIVE = re.compile(r'("archive": ")[^"]*?([^"/]+)(")')
+
+
+def mask(plan: dict[str, Any]) -> str:
+    """The plan as stable text: zip digests and hashed cache paths become placeholders."""
+    text = json.dumps(plan, indent=2, sort_keys=True)
+    text = _ARCHIVE.sub(lambda m: f"{m[1]}<cache>/{m[2]}{m[3]}", text)
+    text = re.sub(r"\b[0-9a-f]{64}\b", "<sha256>", text)
+    text = re.sub(r"sha256 [0-9a-f]{12}\b", "sha256 <sha256:12>", text)
+    text = re.sub(r"\b[0-9a-f]{16}\b", "<hash16>", text)
+    return text + "\n"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_plan_matches_golden(planned: Callable[[str], dict[str, Any]], stack: str) -> None:
+    actual = mask(planned(stack))
+    golden = GOLDEN / f"plan-{stack}.json"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(actual, encoding="utf-8")
+    assert golden.is_file(), f"no {golden.relative_to(ROOT)}; run UPDATE_GOLDEN=1 pytest {__file__}"
+    assert actual == golden.read_text(encoding="utf-8"), (
+        f"plan of {stack} differs from {golden.relative_to(ROOT)}; review, then UPDATE_GOLDEN=1 to accept")
+
+
+def test_mask_is_not_a_blanket() -> None:
+    """The mask hides digests, not structure: versions, ARNs and account IDs stay visible."""
+    masked = mask({"a": "f" * 64, "b": "x [any, sha256 0123456789ab]", "c": {"archive": "/tmp/x/0123456789abcdef.zip"},
+                   "d": "arn:aws:lambda:eu-west-1:123456789012:layer:n:7"})
+    assert '"<sha256>"' in masked and "sha256 <sha256:12>" in masked and "<cache>/<hash16>.zip" in masked
+    assert "arn:aws:lambda:eu-west-1:123456789012:layer:n:7" in masked
+
+
+# --- invariants ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_versions_and_grants_are_retained(planned: Callable[[str], dict[str, Any]], stack: str) -> None:
+    retain = stack_config(stack).get("retainVersions", True)
+    assert retain is True, "every committed stack retains versions (the default)"
+    plan = planned(stack)
+    for r in of(plan, LV) + of(plan, PERM):
+        assert r["inputs"].get("skipDestroy") is True, r["name"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_grants(planned: Callable[[str], dict[str, Any]], stack: str) -> None:
+    share = stack_config(stack).get("shareWith", {})
+    public = share.get("public", False)
+    expected = {(a, None) for a in share.get("accounts", [])} | {("*", o) for o in share.get("organizations", [])}
+    if public:
+        expected.add(("*", None))
+    plan = planned(stack)
+    current = {v["layerArn"]: v["version"] for variants in plan["outputs"]["layers"].values() for v in variants}
+    by_version: dict[tuple[str, int], set[tuple[str, str | None]]] = {}
+    statements: dict[tuple[str, int], list[str]] = {}
+    for perm in of(plan, PERM):
+        i = perm["inputs"]
+        assert i["action"] == "lambda:GetLayerVersion"
+        org = i.get("organizationId")
+        if org:
+            assert i["principal"] == "*"
+            derived = f"org-{org}"
+        elif i["principal"] == "*":
+            assert public, f"{perm['name']}: bare '*' without shareWith.public: true"
+            derived = "public"
+        else:
+            assert re.fullmatch(r"\d{12}", i["principal"]), i["principal"]
+            derived = f"account-{i['principal']}"
+        version = int(i["versionNumber"])
+        assert i["layerName"] in current, "grants only on layers this stack publishes"
+        want = derived if version == current[i["layerName"]] else f"pin{version}-{derived}"
+        assert i["statementId"] == want, perm["name"]
+        key = (i["layerName"], version)
+        by_version.setdefault(key, set()).add((i["principal"], org))
+        statements.setdefault(key, []).append(i["statementId"])
+    for key, ids in statements.items():
+        assert len(ids) == len(set(ids)), f"statement ids collide on {key}"
+    for layer_arn, version in current.items():  # every published version: exactly the configured grants
+        assert by_version.get((layer_arn, version), set()) == expected, layer_arn
+    for key, principals in by_version.items():
+        assert principals == expected, key
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_functions_attach_versioned_arns_in_spec_order(planned: Callable[[str], dict[str, Any]],
+                                                       stack: str) -> None:
+    cfg = stack_config(stack)
+    publish = cfg.get("publish", all_layers())
+    consumed = cfg.get("consume", {}).get("arns", {})
+    referenced = cfg.get("consume", {}).get("stack", "").rpartition("/")[2]
+    plan = planned(stack)
+    functions = {f["name"]: f["inputs"] for f in of(plan, FN)}
+    assert sorted(functions) == sorted(cfg.get("deploy", all_functions()))
+    current = {v["layerArn"]: v["version"] for variants in plan["outputs"]["layers"].values() for v in variants}
+    for name, inputs in functions.items():
+        spec = function_spec(name)
+        arns = inputs["layers"]
+        assert len(arns) == len(spec["layers"]) <= 5
+        for layer, arn in zip(spec["layers"], arns, strict=True):
+            assert VERSIONED.match(arn), arn
+            base, version = split_arn(arn)
+            wanted = pin(stack, name, layer)
+            if isinstance(wanted, int):
+                assert version == wanted, (name, layer, arn)
+            if layer in consumed:
+                assert base == consumed[layer], (name, layer, arn)
+                continue
+            # The variant of that layer (published here, or by the referenced stack) for this
+            # function's runtime and architecture.
+            variants = expected_variants(stack if layer in publish else referenced, layer)
+            runtimes, archs = variants[base.rsplit(":", 1)[-1]]
+            assert spec["runtime"] in runtimes and spec["architecture"] in archs, (name, arn)
+            if layer in publish and wanted == "latest":
+                assert version == current[base], (name, arn)
+
+
+def test_prod_attaches_the_pinned_variant_versions(planned: Callable[[str], dict[str, Any]]) -> None:
+    plan = planned("prod")
+    base = f"arn:aws:lambda:{plan['region']}:{plan['mocked']['account']}:layer:{prefix('prod')}"
+    layers = {f["name"]: f["inputs"]["layers"] for f in of(plan, FN)}
+    assert layers["sales-report"] == [f"{base}-data-science-py311-x86_64:7", f"{base}-utils:4",
+                                      f"{base}-monitoring-py311-x86_64:5"]
+    assert layers["ingest-orders"] == [f"{base}-utils:4", f"{base}-monitoring-py311-x86_64:5"]
+    assert layers["thumbnail-index"] == [f"{base}-utils:4", f"{base}-monitoring-py312-arm64:5"]
+    assert plan["outputs"]["functions"]["sales-report"]["layers"] == layers["sales-report"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_pinned_versions_are_granted_on_the_attached_variant_only(planned: Callable[[str], dict[str, Any]],
+                                                                  stack: str) -> None:
+    """A pin names a version of the variant matching the function's runtime/arch; variants are
+    numbered independently, so the same number on a sibling variant is another (or no) version."""
+    cfg = stack_config(stack)
+    share = cfg.get("shareWith", {})
+    principals = set(share.get("accounts", [])) | {f"org:{o}" for o in share.get("organizations", [])}
+    plan = planned(stack)
+    published = {lv["inputs"]["layerName"] for lv in of(plan, LV)}
+    attached_pins = set()
+    for fn in of(plan, FN):
+        for layer, arn in zip(function_spec(fn["name"])["layers"], fn["inputs"]["layers"], strict=True):
+            base, version = split_arn(arn)
+            if isinstance(pin(stack, fn["name"], layer), int) and base.rsplit(":", 1)[-1] in published:
+                attached_pins.add((base, version))
+    granted: dict[tuple[str, int], set[str]] = {}
+    for perm in of(plan, PERM):
+        i = perm["inputs"]
+        if i["statementId"].startswith("pin"):
+            who = f"org:{i['organizationId']}" if i.get("organizationId") else i["principal"]
+            granted.setdefault((i["layerName"], int(i["versionNumber"])), set()).add(who)
+    for key in attached_pins:
+        assert granted.get(key) == principals, f"pinned {key} not granted to every shareWith principal"
+    assert set(granted) <= attached_pins, f"grants on versions no function pins: {set(granted) - attached_pins}"
+    if stack == "prod":
+        assert len(attached_pins) == 4  # ds py311-x86_64:7, utils:4, monitoring py311-x86_64:5, py312-arm64:5
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_roles_are_least_privilege(planned: Callable[[str], dict[str, Any]], stack: str) -> None:
+    plan = planned(stack)
+    assert not [r for r in plan["resources"] if r["type"] in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy")]
+    roles = {r["name"]: r["inputs"] for r in of(plan, ROLE)}
+    attachments: dict[str, set[str]] = {}
+    for att in of(plan, ATTACH):
+        attachments.setdefault(att["inputs"]["role"], set()).add(att["inputs"]["policyArn"])
+    for fn in of(plan, FN):
+        name = fn["name"]
+        role = roles[f"{name}-role"]
+        assert not role.get("inlinePolicies") and not role.get("managedPolicyArns")
+        trust = json.loads(role["assumeRolePolicy"])
+        assert trust["Statement"] == [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                       "Action": "sts:AssumeRole"}]
+        # The mock names a role `<resource>-mock`; the function and the attachments use that role.
+        assert fn["inputs"]["role"] == f"arn:aws:iam::{plan['mocked']['account']}:role/{name}-role-mock"
+        want = {BASIC} | ({XRAY} if function_spec(name)["tracing"] else set())
+        assert attachments.pop(f"{name}-role-mock") == want, name
+        assert fn["inputs"]["tracingConfig"]["mode"] == ("Active" if function_spec(name)["tracing"] else "PassThrough")
+    assert not attachments, f"policies attached to roles of no function: {attachments}"
+    assert len(roles) == len(of(plan, FN))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_log_groups_have_the_stack_retention(planned: Callable[[str], dict[str, Any]], stack: str) -> None:
+    retention = stack_config(stack).get("logRetentionDays", 30)
+    plan = planned(stack)
+    groups = {g["inputs"]["name"]: g["inputs"] for g in of(plan, LOGS)}
+    for fn in of(plan, FN):
+        physical = fn["inputs"]["name"]
+        assert physical == f"{prefix(stack)}-{fn['name']}"
+        group = groups.pop(f"/aws/lambda/{physical}")
+        assert group["retentionInDays"] == retention
+        assert fn["inputs"]["loggingConfig"]["logGroup"] == f"/aws/lambda/{physical}"
+    assert not groups
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_layer_versions_match_their_variants(planned: Callable[[str], dict[str, Any]], stack: str) -> None:
+    publish = stack_config(stack).get("publish", all_layers())
+    plan = planned(stack)
+    layer_versions = {lv["inputs"]["layerName"]: lv["inputs"] for lv in of(plan, LV)}
+    expected: dict[str, tuple[str, tuple[list[str], list[str]]]] = {}
+    for layer in publish:
+        for physical, compat in expected_variants(stack, layer).items():
+            expected[physical] = (layer, compat)
+    assert sorted(layer_versions) == sorted(expected)
+    for physical, (layer, (runtimes, archs)) in expected.items():
+        inputs = layer_versions[physical]
+        spec = layer_spec(layer)
+        assert inputs["compatibleRuntimes"] == runtimes
+        assert inputs["compatibleArchitectures"] == archs
+        assert inputs["licenseInfo"] == spec["license"]
+        assert inputs["description"].startswith(spec["description"])
+        assert len(inputs["description"]) <= 256  # Lambda's limit on a layer description
+        assert Path(inputs["code"]["archive"]).suffix == ".zip"  # a reproducible zip, not a directory
+        assert "s3Key" not in inputs  # everything here is under the 50 MB direct-upload limit
+    for variants in plan["outputs"]["layers"].values():
+        for v in variants:
+            physical = v["layerArn"].rsplit(":", 1)[-1]
+            assert f"sha256 {v['sha256'][:12]}" in layer_versions[physical]["description"]
+
+
+def test_physical_names_do_not_collide_between_stacks(planned: Callable[[str], dict[str, Any]]) -> None:
+    seen: dict[str, str] = {}
+    for stack in STACKS:
+        plan = planned(stack)
+        names = ([lv["inputs"]["layerName"] for lv in of(plan, LV)] + [f["inputs"]["name"] for f in of(plan, FN)]
+                 + [g["inputs"]["name"] for g in of(plan, LOGS)])
+        for name in names:
+            assert name not in seen, f"{name} is used by both {seen[name]} and {stack}"
+            seen[name] = stack
+    assert {"dev", "prod"} <= set(STACKS)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_outputs_have_the_documented_shape(planned: Callable[[str], dict[str, Any]], stack: str) -> None:
+    cfg = stack_config(stack)
+    plan = planned(stack)
+    outputs = plan["outputs"]
+    assert set(outputs) == {"layers", "functions"}
+    assert sorted(outputs["layers"]) == sorted(cfg.get("publish", all_layers()))
+    for layer, variants in outputs["layers"].items():
+        assert len(variants) == len(expected_variants(stack, layer))
+        for v in variants:
+            assert set(v) == {"layerArn", "version", "arn", "runtimes", "architectures", "sha256"}
+            assert isinstance(v["version"], int) and v["version"] >= 1
+            assert v["arn"] == f"{v['layerArn']}:{v['version']}"
+            assert VERSIONED.match(v["arn"])
+            assert re.fullmatch(r"[0-9a-f]{64}", v["sha256"])
+            assert isinstance(v["runtimes"], list) and isinstance(v["architectures"], list)
+    functions = {f["name"]: f["inputs"] for f in of(plan, FN)}
+    assert sorted(outputs["functions"]) == sorted(functions)
+    for name, out in outputs["functions"].items():
+        assert set(out) == {"name", "arn", "layers"}
+        assert out["name"] == functions[name]["name"]
+        assert out["arn"].endswith(f":function:{functions[name]['name']}")
+        assert out["layers"] == functions[name]["layers"]
+
+
+def test_consumer_publishes_nothing_and_attaches_prod_and_third_party(
+        planned: Callable[[str], dict[str, Any]]) -> None:
+    plan = planned("consumer")
+    cfg = stack_config("consumer")
+    assert not of(plan, LV) and not of(plan, PERM)
+    assert not [r for r in plan["resources"] if r["type"].startswith("layersmith:index:Shared")]
+    assert plan["outputs"]["layers"] == {}
+    (ref,) = of(plan, "pulumi:pulumi:StackReference")
+    assert ref["name"] == cfg["consume"]["stack"] == "acme/layersmith/prod"
+    (fn,) = of(plan, FN)
+    assert fn["name"] == "partner-digest"
+    account, region = plan["mocked"]["account"], plan["region"]
+    prod = f"arn:aws:lambda:{region}:{account}:layer:{prefix('prod')}"
+    utils, monitoring, extension = fn["inputs"]["layers"]
+    assert utils == f"{prod}-utils:4"  # pinned, through the StackReference's `layers` output
+    monitoring_base, _ = split_arn(monitoring)
+    assert monitoring_base == f"{prod}-monitoring-py311-x86_64"  # latest: the variant for 3.11/x86_64
+    assert extension == cfg["consume"]["arns"]["secrets-extension"] + ":12"
+    assert fn["inputs"]["name"] == f"{prefix('consumer')}-partner-digest"
+
+
+# --- determinism -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_planning_twice_gives_identical_resources(planned: Callable[[str], dict[str, Any]], cache_dir: Path,
+                                                  stack: str) -> None:
+    first = planned(stack)
+    second = plan_with(ROOT, stack, cache_dir)
+    assert second["resources"] == first["resources"]
+    assert second["outputs"] == first["outputs"]
+
+
+def test_a_fresh_build_gives_identical_resources(cache_dir: Path, tmp_path: Path) -> None:
+    """Rebuilt from nothing (a new cache), unchanged inputs give the same zips, hence the same
+    archives and digests: an unchanged stack previews no change. utils and monitoring only, to keep
+    it fast; the data-science rebuild is covered by the builder's own tests."""
+    project = tmp_path / "copy"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".layersmith", ".venv", ".git", "tests",
+                                                                 "__pycache__", "bench", "docs"))
+    (project / "Pulumi.rebuild.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  layersmith:publish: [utils, monitoring]\n"
+        "  layersmith:deploy: [ingest-orders, thumbnail-index]\n"
+        "  layersmith:shareWith:\n    accounts: ['111111111111']\n", encoding="utf-8")
+    warm = plan_with(project, "rebuild", cache_dir)
+    cold = plan_with(project, "rebuild", tmp_path / "fresh-cache")
+    assert cold["resources"] == warm["resources"]
+    assert cold["outputs"] == warm["outputs"]
+    assert len(of(cold, LV)) == 1 + 4
