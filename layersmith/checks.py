@@ -59,32 +59,54 @@ def _top_level(path: str) -> str:
     return top[:-3] if top.endswith(".py") else top
 
 
-def _providers(parts: list[tuple[str, Iterable[str]]]) -> dict[str, list[str]]:
-    """top-level module -> the parts (code first, then layers in order) that provide it."""
-    found: dict[str, list[str]] = defaultdict(list)
+# Where a file sits decides its place on sys.path: /var/task, then
+# /opt/python/lib/python3.X/site-packages, then /opt/python (DESIGN.md §4).
+_TASK, _SITE, _OPT_PYTHON = 0, 1, 2
+
+
+def _providers(parts: list[tuple[str, Iterable[tuple[str, int]]]]) -> dict[str, list[tuple[str, int]]]:
+    """top-level module -> (part, sys.path slot) of the parts (code first, then layers in order) providing it."""
+    found: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for label, paths in parts:
-        for top in sorted({_top_level(p) for p in paths if not _top_level(p).endswith(".dist-info")}):
-            found[top].append(label)
+        slots: dict[str, int] = {}
+        for path, slot in paths:
+            top = _top_level(path)
+            if not top.endswith(".dist-info"):
+                slots[top] = min(slot, slots.get(top, slot))
+        for top, slot in sorted(slots.items()):
+            found[top].append((label, slot))
     return found
 
 
-def _members(build: BuildResult) -> list[str]:
+def _members(build: BuildResult) -> list[tuple[str, int]]:
     with zipfile.ZipFile(build.zip_path) as zf:
-        return [p for n in zf.namelist() if (p := import_path(n)) is not None]
+        return [(p, _SITE if n.startswith("python/lib/") else _OPT_PYTHON)
+                for n in zf.namelist() if (p := import_path(n)) is not None]
+
+
+def _winner(who: list[tuple[str, int]]) -> tuple[str, str]:
+    """What `import` finds first: the earliest sys.path entry, and there the layer extracted last."""
+    first = min(slot for _, slot in who)
+    winner = [label for label, slot in who if slot == first][-1]
+    if first == _TASK:
+        return winner, "/var/task is first on sys.path"
+    if len({slot for _, slot in who}) > 1:
+        return winner, "/opt/python/lib/python3.X/site-packages comes before /opt/python on sys.path"
+    return winner, "it is extracted last into /opt"
 
 
 def conflict_findings(fn: str, code_files: list[str], layers: list[AttachedLayer]) -> list[Finding]:
     built = [(a.name, _members(a.build)) for a in layers if a.build is not None]
     findings = []
-    for top, who in sorted(_providers([(CODE, code_files), *built]).items()):
+    for top, who in sorted(_providers([(CODE, [(f, _TASK) for f in code_files]), *built]).items()):
+        names = [label for label, _ in who]
         if top in RUNTIME_PROVIDED:
-            findings.append(Finding("warning", fn, "shadowing", f"{' and '.join(who)} ship {top}, shadowing the "
+            findings.append(Finding("warning", fn, "shadowing", f"{' and '.join(names)} ship {top}, shadowing the "
                                     "runtime's own copy (tested by AWS with its SDK); exclude it from the layer"))
         if len(who) > 1 and top not in ("__init__", "__pycache__"):
-            winner = CODE if CODE in who else who[-1]
-            why = "/var/task is first on sys.path" if winner == CODE else "it is extracted last into /opt"
+            winner, why = _winner(who)
             findings.append(Finding("warning", fn, "conflict",
-                                    f"{top} is provided by {', '.join(who)}: {winner} wins ({why})"))
+                                    f"{top} is provided by {', '.join(names)}: {winner} wins ({why})"))
     return findings
 
 
