@@ -17,14 +17,11 @@ from pathlib import Path
 import pytest
 from helpers import REPO
 
-from layersmith.build.factory import build_layers
+from layersmith.build.builder import plan_variants
+from layersmith.build.factory import make_builder
 from layersmith.cli import main
 from layersmith.model import BuildResult
-
-# What the committed dev/prod stacks attach on this machine's python3.11/x86_64 and for the
-# python3.12/arm64 thumbnail-index (the portable utils layer covers both).
-REPO_VARIANTS = [("data-science", "python3.11", "x86_64"), ("monitoring", "python3.11", "x86_64"),
-                 ("monitoring", "python3.12", "arm64"), ("utils", None, None)]
+from layersmith.specs import load_layers
 
 CliRun = Callable[..., tuple[int, str, str]]
 
@@ -37,13 +34,15 @@ def lambda_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def repo_builds(lambda_cache: Path) -> dict[tuple[str, str], BuildResult]:
-    """The repo's layers, really built (uv + PyPI) once per session: {(layer, variant key): result}."""
+    """Every variant of the repo's layers, really built (uv + PyPI) once per session, in parallel:
+    {(layer, variant key): result}. All of them, because `check` plans the committed stacks with the
+    real program, which builds every variant it publishes."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAYERSMITH_CACHE_DIR", str(lambda_cache))
-        with ThreadPoolExecutor(max_workers=len(REPO_VARIANTS)) as pool:
-            futures = [pool.submit(build_layers, REPO, [name], runtime=runtime, arch=arch)
-                       for name, runtime, arch in REPO_VARIANTS]
-            results = [r for f in futures for r in f.result()]
+        plans = [(spec, variant) for spec in load_layers(REPO).values() for variant in plan_variants(spec)]
+        with ThreadPoolExecutor(max_workers=len(plans)) as pool:
+            futures = [pool.submit(make_builder(REPO).build, spec, variant) for spec, variant in plans]
+            results = [f.result() for f in futures]
     return {(r.variant.layer, r.variant.key): r for r in results}
 
 
