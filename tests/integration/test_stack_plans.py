@@ -83,7 +83,10 @@ def plan_with(project: Path, stack: str, cache: Path) -> dict[str, Any]:
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`$LAYERSMITH_CACHE_DIR` when CI provides a persistent one, else one tmp cache for the session."""
     env = os.environ.get("LAYERSMITH_CACHE_DIR")
-    return Path(env) if env else tmp_path_factory.mktemp("layersmith-cache")
+    # A fixed name under the session's base temp: tests/functional/test_plan_cli.py shares it.
+    path = Path(env) if env else tmp_path_factory.getbasetemp() / "plan-cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture(scope="session")
