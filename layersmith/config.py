@@ -21,8 +21,8 @@ from layersmith.naming import default_prefix
 
 NAMESPACE = "layersmith"
 KEYS = ("publish", "deploy", "shareWith", "retainVersions", "pins", "requirePins", "consume", "namePrefix",
-        "artifactBucket", "logRetentionDays", "builder")
-STRING_KEYS = {"namePrefix", "artifactBucket", "builder"}
+        "artifactBucket", "logRetentionDays", "builder", "imageTag")
+STRING_KEYS = {"namePrefix", "artifactBucket", "builder", "imageTag"}
 MAX_LAYERS = 5  # per function (Lambda quota)
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
@@ -308,7 +308,8 @@ def parse_stack_config(raw: dict[str, Any], *, project: str, stack: str, path: P
         require_pins=_bool(ctx, ours.get("requirePins"), "requirePins", False),
         consume=consume, name_prefix=prefix,
         artifact_bucket=_string(ctx, ours.get("artifactBucket"), "artifactBucket"),
-        log_retention_days=_retention(ctx, ours.get("logRetentionDays")), builder=builder)
+        log_retention_days=_retention(ctx, ours.get("logRetentionDays")), builder=builder,
+        image_tag=_string(ctx, ours.get("imageTag"), "imageTag"))
     _check_functions(ctx, cfg, functions, layers)
     return cfg
 

@@ -135,6 +135,7 @@ class StackConfig:
     artifact_bucket: str | None
     log_retention_days: int
     builder: str = "host"
+    image_tag: str | None = None  # SAM build image tag for the docker builder (None: the default)
     extra: tuple[tuple[str, str], ...] = field(default=())
 
     def pin_for(self, function: str, layer: str) -> Pin:

@@ -45,7 +45,8 @@ def make_installer(kind: str, runner: Runner, *, image_tag: str = DEFAULT_IMAGE_
 
 
 def make_builder(project: Path, kind: str = "host", *, runner: Runner | None = None,
-                 image_tag: str = DEFAULT_IMAGE_TAG, report: Reporter = lambda _m: None) -> Builder:
+                 image_tag: str | None = None, report: Reporter = lambda _m: None) -> Builder:
+    image_tag = image_tag or DEFAULT_IMAGE_TAG
     installer = make_installer(kind, runner or SubprocessRunner(), image_tag=image_tag, report=report)
     return Builder(installer, BuildCache(cache_root(project)), report)
 

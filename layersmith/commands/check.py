@@ -32,7 +32,7 @@ def register(sub: Any) -> None:
 def function_reports(project: Path, stack: str) -> list[FunctionReport]:
     cfg = load_stack_config(project, stack)
     layers, functions = load_layers(project), load_functions(project, list(cfg.deploy))
-    builder = make_builder(project, cfg.builder)
+    builder = make_builder(project, cfg.builder, image_tag=cfg.image_tag)
     reports = []
     for fn in functions.values():
         try:

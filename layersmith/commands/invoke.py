@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     function = load_functions(project, [args.function])[args.function]
     cfg = load_stack_config(project, args.stack) if args.stack else None
     where, event = read_event(function, args.event)
-    builder = make_builder(project, cfg.builder if cfg else "host")
+    builder = make_builder(project, cfg.builder if cfg else "host", image_tag=cfg.image_tag if cfg else None)
     layers = attached_layers(function, load_layers(project), cfg, builder)
     physical = function_name(cfg.name_prefix, function.name) if cfg else f"local-{function.name}"
     result = invoke(function, layers, event=event, physical_name=physical,

@@ -33,7 +33,8 @@ def read_config(project: Path) -> tuple[StackConfig, dict[str, LayerSpec], dict[
 def build_published(project: Path, cfg: StackConfig) -> dict[str, list[BuildResult]]:
     if not cfg.publish:
         return {}
-    builder = make_builder(project, cfg.builder, report=lambda m: pulumi.log.info(f"layersmith build: {m}"))
+    builder = make_builder(project, cfg.builder, image_tag=cfg.image_tag,
+                           report=lambda m: pulumi.log.info(f"layersmith build: {m}"))
     results = build_layers(project, list(cfg.publish), builder=builder)
     by_layer: dict[str, list[BuildResult]] = {name: [] for name in cfg.publish}
     for result in results:
