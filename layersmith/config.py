@@ -125,8 +125,10 @@ def _accounts(ctx: _Ctx, raw: Any) -> tuple[str, ...]:
             raise ctx.fail(key, "'*' shares with every AWS account; set shareWith.public: true instead if "
                                 "that is really meant")
         if isinstance(value, int) and not isinstance(value, bool):
-            raise ctx.fail(key, f"account ID {value} is a number; YAML drops leading zeros, so quote it: "
-                                f"\"{value:012d}\"")
+            # Rebuild the ID only when it has all 12 digits: YAML also reads a leading 0 as octal.
+            example = f"\"{value}\"" if 10**11 <= value < 10**12 else "\"012345678901\""
+            raise ctx.fail(key, f"account ID {value} is a number; YAML drops leading zeros (and reads a leading "
+                                f"0 as octal), so quote the 12 digits as a string, e.g. {example}")
         if not isinstance(value, str) or not _ACCOUNT.match(value):
             raise ctx.fail(key, f"{value!r} is not a 12-digit AWS account ID")
     return tuple(raw)
