@@ -37,8 +37,10 @@ lint: venv
 	$(VENV)/bin/mypy
 
 ## test: lint, then every test tier (unit, functional, integration); real builds need PyPI
+# One fresh build cache for the whole run: every tier reuses the repo's layer builds.
 test: venv lint
-	timeout $(PYTEST_TIMEOUT) $(PY) -m pytest -q -p no:cacheprovider tests
+	rm -rf .layersmith/test-cache
+	LAYERSMITH_CACHE_DIR=$(CURDIR)/.layersmith/test-cache timeout $(PYTEST_TIMEOUT) $(PY) -m pytest -q -p no:cacheprovider tests
 
 unit: venv
 	$(PY) -m pytest -q tests/unit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -24,3 +25,13 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 def cache(tmp_path: Path) -> BuildCache:
     return BuildCache(tmp_path / "cache")
+
+
+@pytest.fixture(scope="session")
+def repo_build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One build cache for the repo's layers across the whole session (`make test` points
+    $LAYERSMITH_CACHE_DIR at a fresh directory), so data-science is built once, not per module."""
+    env = os.environ.get("LAYERSMITH_CACHE_DIR")
+    path = Path(env) if env else tmp_path_factory.getbasetemp() / "plan-cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

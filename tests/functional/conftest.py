@@ -27,9 +27,9 @@ CliRun = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture(scope="session")
-def lambda_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def lambda_cache(repo_build_cache: Path) -> Path:
     """The session's build cache (`invoke` puts its scratch dirs next to it, in `../invoke`)."""
-    return tmp_path_factory.mktemp("layersmith") / "cache"
+    return repo_build_cache
 
 
 @pytest.fixture(scope="session")

@@ -24,8 +24,8 @@ VARIANTS = [("python3.11", "x86_64"), ("python3.12", "x86_64"), ("python3.12", "
 
 
 @pytest.fixture(scope="session")
-def ds_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("data-science-cache")
+def ds_cache(repo_build_cache: Path) -> Path:
+    return repo_build_cache
 
 
 @pytest.fixture(scope="module")

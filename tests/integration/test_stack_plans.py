@@ -80,13 +80,9 @@ def plan_with(project: Path, stack: str, cache: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`$LAYERSMITH_CACHE_DIR` when CI provides a persistent one, else one tmp cache for the session."""
-    env = os.environ.get("LAYERSMITH_CACHE_DIR")
-    # A fixed name under the session's base temp: tests/functional/test_plan_cli.py shares it.
-    path = Path(env) if env else tmp_path_factory.getbasetemp() / "plan-cache"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def cache_dir(repo_build_cache: Path) -> Path:
+    """The session's shared build cache (tests/conftest.py); tests/functional/test_plan_cli.py shares it."""
+    return repo_build_cache
 
 
 @pytest.fixture(scope="session")
