@@ -2,9 +2,10 @@
 
 Rules (terraform-aws-lambda's `package.py` is the anchor, DESIGN.md §3): entries sorted by path,
 a fixed 1980-01-01 timestamp, modes normalised to 0644/0755 (keeping the executable bit, which
-Lambda honours for binaries), one compression method and level, no directory entries, no
-extra fields. The file is written next to its destination and renamed into place, so a reader
-never sees half a zip. Same tree -> same bytes, whatever the clock, umask or directory order.
+Lambda honours for binaries), one compression method (deflate) and level, no directory entries,
+no extra fields. Entries are deflated on every core (`zipwriter.py`). The file is written next
+to its destination and renamed into place, so a reader never sees half a zip. Same tree -> same
+bytes, whatever the clock, umask or directory order.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ import hashlib
 import json
 import os
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
 from layersmith.build.tree import file_sha256, is_executable, walk_files
+from layersmith.build.zipwriter import Entry, write_entries
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-COMPRESSION = zipfile.ZIP_DEFLATED
+DOS_DATE = ((ZIP_EPOCH[0] - 1980) << 9) | (ZIP_EPOCH[1] << 5) | ZIP_EPOCH[2]  # MS-DOS date of ZIP_EPOCH
+DOS_TIME = 0
 COMPRESS_LEVEL = 6
 MANIFEST_DIR = "layersmith"  # outside python/: never on sys.path, one file per layer in /opt
 
@@ -52,24 +54,16 @@ def write_manifest(root: Path, layer: str, data: dict[str, Any]) -> str:
     return digest
 
 
-def _zipinfo(rel: str, executable: bool) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(rel, date_time=ZIP_EPOCH)
-    info.create_system = 3  # Unix, so external_attr's high bits are read as a mode
-    info.external_attr = ((0o100755 if executable else 0o100644) & 0xFFFF) << 16
-    info.compress_type = COMPRESSION
-    return info
-
-
 def write_zip(root: Path, dest: Path) -> str:
     """Zip `root` deterministically to `dest` (atomically); returns the zip's sha256."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
-            for rel, path in walk_files(root):
-                zf.writestr(_zipinfo(rel, is_executable(path)), path.read_bytes(),
-                            compresslevel=COMPRESS_LEVEL)
+        entries = [Entry(rel, path, 0o100755 if is_executable(path) else 0o100644)
+                   for rel, path in walk_files(root)]
+        with os.fdopen(fd, "wb") as raw:
+            write_entries(raw, entries, level=COMPRESS_LEVEL, dos_date=DOS_DATE, dos_time=DOS_TIME)
         os.chmod(tmp, 0o644)
         os.replace(tmp, dest)
     except BaseException:

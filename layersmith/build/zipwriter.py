@@ -1,0 +1,80 @@
+"""A deterministic zip writer that deflates on every core.
+
+`zipfile` compresses one entry at a time on one thread, and writing the zip was half of a cold
+data-science build (bench/layers.py). zlib releases the GIL, so the entries are deflated in a
+thread pool and then written in sorted order. The bytes are exactly what `zipfile.ZipFile.writestr`
+writes for the same `ZipInfo`s (same raw-deflate stream, same headers: version 2.0, no data
+descriptor, no extra fields), which `tests/unit/test_zipwriter.py` checks against `zipfile` itself.
+Sizes stay below 4 GiB (a layer is at most 262 MB unzipped), so no Zip64 records are needed.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+_LOCAL = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # zipfile.structCentralDir
+_END = struct.Struct("<4s4H2LH")  # zipfile.structEndArchive
+_VERSION = 20  # 2.0: deflate
+_UNIX = 3
+_DEFLATED = 8
+_UTF8 = 0x800
+_LIMIT = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    path: Path
+    mode: int  # 0o100644 or 0o100755
+
+
+@dataclass(frozen=True)
+class _Packed:
+    name: bytes
+    flags: int
+    crc: int
+    size: int
+    data: bytes
+
+
+def _pack(entry: Entry, level: int) -> _Packed:
+    raw = entry.path.read_bytes()
+    deflate = zlib.compressobj(level, zlib.DEFLATED, -15)  # raw deflate, as zipfile does
+    data = deflate.compress(raw) + deflate.flush()
+    if len(raw) > _LIMIT or len(data) > _LIMIT:
+        raise ValueError(f"{entry.name} is over 4 GiB; a Lambda layer cannot hold it")
+    try:
+        name, flags = entry.name.encode("ascii"), 0
+    except UnicodeEncodeError:
+        name, flags = entry.name.encode("utf-8"), _UTF8
+    return _Packed(name, flags, zlib.crc32(raw), len(raw), data)
+
+
+def write_entries(out: BinaryIO, entries: Sequence[Entry], *, level: int, dos_date: int, dos_time: int,
+                  workers: int | None = None) -> None:
+    """Write `entries` (already in their final order) as a complete zip archive to `out`."""
+    central = []
+    offset = 0
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        for entry, packed in zip(entries, pool.map(lambda e: _pack(e, level), entries), strict=True):
+            header = _LOCAL.pack(b"PK\x03\x04", _VERSION, 0, packed.flags, _DEFLATED, dos_time, dos_date,
+                                 packed.crc, len(packed.data), packed.size, len(packed.name), 0)
+            out.write(header + packed.name + packed.data)
+            central.append(_CENTRAL.pack(b"PK\x01\x02", _VERSION, _UNIX, _VERSION, 0, packed.flags, _DEFLATED,
+                                         dos_time, dos_date, packed.crc, len(packed.data), packed.size,
+                                         len(packed.name), 0, 0, 0, 0, (entry.mode & 0xFFFF) << 16, offset)
+                           + packed.name)
+            offset += len(header) + len(packed.name) + len(packed.data)
+    directory = b"".join(central)
+    if offset > _LIMIT or len(entries) > 0xFFFF:
+        raise ValueError("archive too large for a Lambda layer (over 4 GiB or 65,535 files)")
+    out.write(directory)
+    out.write(_END.pack(b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory), offset, 0))
