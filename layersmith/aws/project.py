@@ -14,6 +14,7 @@ from layersmith.aws.inventory import LayerMatcher
 from layersmith.aws.records import PinRecord
 from layersmith.errors import UserError
 from layersmith.model import FunctionSpec, StackConfig, Variant
+from layersmith.naming import default_prefix
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,21 @@ class Scope:
         return sorted({s.region for s in self.stacks if s.region})
 
 
+def pin_prefix(stack: StackConfig, layer: str, stacks: Sequence[StackConfig]) -> str:
+    """The name prefix of the stack that *publishes* what this pin points at: the stack itself, or
+    the one its `layersmith:consume.stack` references (a consumer's pins protect the publisher's
+    versions — matching them against the consumer's own prefix would protect nothing)."""
+    if layer in stack.publish or layer in dict(stack.consume.arns) or not stack.consume.stack:
+        return stack.name_prefix
+    org_project, _, remote = stack.consume.stack.rpartition("/")
+    referenced = next((s for s in stacks if s.stack == remote), None)
+    return referenced.name_prefix if referenced else default_prefix(org_project.rpartition("/")[2], remote)
+
+
 def pins_of(stacks: Sequence[StackConfig], functions: Sequence[FunctionSpec] = ()) -> tuple[PinRecord, ...]:
     """Every `function -> layer: pin`, with the variant the function's runtime/arch selects (if known)."""
     variant = {f.name: Variant(f.name, (f.runtime,), (f.architecture,), portable=False).key for f in functions}
-    return tuple(PinRecord(s.stack, s.name_prefix, function, layer, pin, variant.get(function))
+    return tuple(PinRecord(s.stack, pin_prefix(s, layer, stacks), function, layer, pin, variant.get(function))
                  for s in stacks for function, layer_pins in s.pins for layer, pin in layer_pins)
 
 

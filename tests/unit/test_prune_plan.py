@@ -3,6 +3,7 @@ refuse to delete when an account/region could not be scanned. Plus `execute`'s l
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,20 @@ def test_a_pin_of_another_stack_or_layer_does_not_protect() -> None:
 def test_a_pin_of_a_stack_sharing_the_prefix_protects() -> None:
     shared = stack("staging", pins={"api": {"utils": 1}}, prefix="layersmith-dev")
     assert verdicts(inventory(utils(1, 2), stacks=(shared,)), 1) == {2: False, 1: False}
+
+
+def test_a_consumer_stacks_pin_protects_the_publishers_version() -> None:
+    # The consumer publishes nothing and takes utils from the dev stack: its pin names dev's version.
+    dev = stack("dev")
+    consumer = replace(stack("consumer", pins={"api": {"utils": 1}}), publish=(),
+                       consume=Consume(stack="acme/layersmith/dev"))
+    assert verdicts(inventory(utils(1, 2, 3), stacks=(dev, consumer)), 1) == {3: False, 2: True, 1: False}
+
+
+def test_a_consumer_pin_of_an_uncommitted_stack_uses_its_default_prefix() -> None:
+    consumer = replace(stack("consumer", pins={"api": {"utils": 2}}), publish=(),
+                       consume=Consume(stack="acme/layersmith/dev"))  # no Pulumi.dev.yaml here
+    assert verdicts(inventory(utils(1, 2, 3), stacks=(consumer,)), 1) == {3: False, 2: False, 1: True}
 
 
 def test_a_version_shared_with_an_unscanned_account_is_kept() -> None:
