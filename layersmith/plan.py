@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from layersmith.config import load_stack_config, project_name, read_stack_file, stack_file
+from layersmith.errors import LayersmithError
 
 MOCK_ACCOUNT = "123456789012"  # marked "(mocked)" wherever shown
 _SKIP_TYPES = {"pulumi:pulumi:Stack", "pulumi:providers:aws"}
@@ -153,6 +154,10 @@ def run_under_mocks(program: Callable[[], None], *, project: str, stack: str, re
 
     try:
         run()
+    except pulumi.RunError as exc:
+        if isinstance(exc.__cause__, LayersmithError):
+            raise exc.__cause__ from None  # the program's own one-line error, with its exit code
+        raise
     finally:
         settings.ROOT.set(None)
     return rec, captured

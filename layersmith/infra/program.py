@@ -43,6 +43,20 @@ def build_published(project: Path, cfg: StackConfig) -> dict[str, list[BuildResu
 
 
 def main(project: Path) -> None:
+    """Under `pulumi up`, a layersmith error is one line (a `RunError` prints without the program's
+    traceback), exactly as the CLI prints it: the stack file and key, and what to do."""
+    from layersmith.errors import LayersmithError
+
+    try:
+        _main(project)
+    except LayersmithError as exc:
+        error = pulumi.RunError(f"layersmith: {exc.render()}")
+        error.__cause__ = exc  # `layersmith plan` re-raises the original (and its exit code)
+        error.__suppress_context__ = True
+        raise error from exc
+
+
+def _main(project: Path) -> None:
     cfg, layers, functions = read_config(project)
     builds = build_published(project, cfg)
     outputs = deploy_stack(StackInputs(config=cfg, layers=layers, functions=functions,
