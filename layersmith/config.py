@@ -17,7 +17,7 @@ import yaml
 from layersmith.arns import parse_layer_arn
 from layersmith.errors import ConfigError, UserError
 from layersmith.model import Consume, FunctionSpec, LayerSpec, Pin, ShareWith, StackConfig
-from layersmith.naming import default_prefix
+from layersmith.naming import MAX_FUNCTION_NAME, MAX_LAYER_NAME, default_prefix, function_name, layer_name
 
 NAMESPACE = "layersmith"
 KEYS = ("publish", "deploy", "shareWith", "retainVersions", "pins", "requirePins", "consume", "namePrefix",
@@ -277,6 +277,24 @@ def _check_functions(ctx: _Ctx, cfg: StackConfig, functions: dict[str, FunctionS
                                                        "latest version is not known to this stack)")
 
 
+def _check_names(ctx: _Ctx, cfg: StackConfig, layers: dict[str, LayerSpec],
+                 functions: dict[str, FunctionSpec]) -> None:
+    """Lambda rejects long names only at deploy time: FunctionName <= 64, LayerName <= 140."""
+    from layersmith.build.builder import plan_variants
+
+    for name in cfg.deploy:
+        physical = function_name(cfg.name_prefix, name)
+        if len(physical) > MAX_FUNCTION_NAME:
+            raise ctx.fail("namePrefix", f"function name {physical!r} is {len(physical)} characters; Lambda allows "
+                                         f"{MAX_FUNCTION_NAME}: shorten the prefix or rename the function")
+    for name in cfg.publish:
+        for variant in plan_variants(layers[name]):
+            physical = layer_name(cfg.name_prefix, name, variant)
+            if len(physical) > MAX_LAYER_NAME:
+                raise ctx.fail("namePrefix", f"layer name {physical!r} is over Lambda's {MAX_LAYER_NAME} "
+                                             "characters; shorten the prefix")
+
+
 def parse_stack_config(raw: dict[str, Any], *, project: str, stack: str, path: Path,
                        layers: dict[str, LayerSpec], functions: dict[str, FunctionSpec]) -> StackConfig:
     """Validate every `layersmith:` key of one stack; raises ConfigError naming file and key."""
@@ -312,6 +330,7 @@ def parse_stack_config(raw: dict[str, Any], *, project: str, stack: str, path: P
         artifact_bucket=_string(ctx, ours.get("artifactBucket"), "artifactBucket"),
         log_retention_days=_retention(ctx, ours.get("logRetentionDays")), builder=builder,
         image_tag=_string(ctx, ours.get("imageTag"), "imageTag"))
+    _check_names(ctx, cfg, layers, functions)
     _check_functions(ctx, cfg, functions, layers)
     return cfg
 

@@ -15,7 +15,7 @@ from packaging.utils import canonicalize_name
 from layersmith.build import archive, slim, verify
 from layersmith.build.cache import ZIP, BuildCache
 from layersmith.build.install import Installer
-from layersmith.build.tree import top_level_sizes, tree_sha256
+from layersmith.build.tree import files_sha256, shipped_sources, top_level_sizes
 from layersmith.errors import BuildError, UserError
 from layersmith.model import BuildResult, Distribution, LayerSpec, Variant
 from layersmith.runtimes import RUNTIMES, check_architecture, get_runtime
@@ -66,7 +66,7 @@ def cache_key(spec: LayerSpec, variant: Variant, installer: Installer) -> str:
         "variant": asdict(variant),
         "lock": _lock_digest(spec),
         "exclude": sorted(spec.exclude),
-        "source": tree_sha256(spec.source, skip_pycache=True) if spec.source else None,
+        "source": files_sha256(shipped_sources(spec.source)) if spec.source else None,
         "installer": installer.kind,
         "installer_id": sorted({installer.identity(RUNTIMES[rt], a)
                                 for rt in variant.runtimes for a in variant.architectures}),
@@ -84,8 +84,11 @@ def _distributions(site: Path) -> tuple[Distribution, ...]:
 
 
 def _copy_sources(source: Path, dest: Path) -> None:
-    shutil.copytree(source, dest, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".*"))
+    """Copy exactly the files the cache key hashed (`shipped_sources`), keeping the exec bit."""
+    for rel, path in shipped_sources(source):
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
 
 
 def result_from_json(data: dict[str, Any], zip_path: Path, cached: bool) -> BuildResult:
@@ -136,7 +139,7 @@ class Builder:
             self.installer.install(spec.requirements, dest, runtime, arch)
             slim.remove_distributions(dest, spec.exclude)
             solo = Variant(variant.layer, (runtime.name,), (arch,), variant.portable)
-            verify.check_wheel_tags(dest, solo)
+            verify.check_wheel_tags(dest, solo, spec_path=spec.spec_path)
             dists = tuple((d.name, d.version) for d in _distributions(dest))
             if first is not None and dists != tuple((d.name, d.version) for d in first):
                 raise BuildError(
@@ -162,7 +165,7 @@ class Builder:
         if not any(p.is_file() for p in stage.rglob("*")):
             raise UserError(f"layer {spec.name!r} has nothing to put in it: the lock and source are empty",
                             path=spec.spec_path)
-        verify.check_elf(stage, variant)
+        verify.check_elf(stage, variant, spec_path=spec.spec_path)
         self.report(f"{spec.name} [{variant.key}]: compiling bytecode")
         bytecode = self._compile(variant, stage)
         dists = _distributions(site)

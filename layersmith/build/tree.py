@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 _CHUNK = 1 << 20
@@ -30,7 +30,8 @@ def walk_files(root: Path) -> Iterator[tuple[str, Path]]:
     hash, manifest, zip — independent of the filesystem's directory order.
     """
     found: list[tuple[str, Path]] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    # followlinks: a symlinked directory is copied into the layer, so it must be hashed too.
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         dirnames.sort()
         for name in filenames:
             path = Path(dirpath) / name
@@ -45,15 +46,28 @@ def walk_files(root: Path) -> Iterator[tuple[str, Path]]:
     yield from found
 
 
-def tree_sha256(root: Path, *, skip_pycache: bool = False) -> str:
+def shipped_sources(root: Path) -> Iterator[tuple[str, Path]]:
+    """The files of a layer's `source` that go into the zip: no hidden files or directories (editor
+    swap files, .mypy_cache), no bytecode. The cache key hashes exactly this set, so what cannot
+    change the zip cannot invalidate the cache either."""
+    for rel, path in walk_files(root):
+        parts = rel.split("/")
+        if any(p.startswith(".") or p == "__pycache__" for p in parts) or rel.endswith((".pyc", ".pyo")):
+            continue
+        yield rel, path
+
+
+def files_sha256(files: Iterable[tuple[str, Path]]) -> str:
     """Hash of names, executable bits and contents: stable across machines, clocks and umasks."""
     digest = hashlib.sha256()
-    for rel, path in walk_files(root):
-        if skip_pycache and ("__pycache__/" in rel or rel.endswith((".pyc", ".pyo"))):
-            continue
+    for rel, path in files:
         mode = "x" if is_executable(path) else "-"
         digest.update(f"{rel}\0{mode}\0{file_sha256(path)}\n".encode())
     return digest.hexdigest()
+
+
+def tree_sha256(root: Path) -> str:
+    return files_sha256(walk_files(root))
 
 
 def tree_size(root: Path) -> tuple[int, int]:

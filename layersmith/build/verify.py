@@ -49,7 +49,7 @@ def read_wheels(site: Path) -> list[WheelInfo]:
     return wheels
 
 
-def check_elf(root: Path, variant: Variant) -> None:
+def check_elf(root: Path, variant: Variant, *, spec_path: Path | None = None) -> None:
     for rel, path in walk_files(root):
         machine = elf_machine(path)
         if machine is None:
@@ -57,7 +57,7 @@ def check_elf(root: Path, variant: Variant) -> None:
         if variant.portable:
             raise VerificationError(
                 f"portable layer {variant.layer!r} contains compiled code ({rel}); set `portable = false` "
-                "to build one variant per runtime/architecture", key="portable")
+                "to build one variant per runtime/architecture", path=spec_path, key="portable")
         want = ELF_MACHINE[variant.architectures[0]]
         if machine != want:
             raise VerificationError(
@@ -65,13 +65,13 @@ def check_elf(root: Path, variant: Variant) -> None:
                 f"targets {variant.architectures[0]}; a wheel for the wrong architecture was installed")
 
 
-def check_wheel_tags(site: Path, variant: Variant) -> None:
+def check_wheel_tags(site: Path, variant: Variant, *, spec_path: Path | None = None) -> None:
     """Every installed wheel must carry a tag each of the variant's runtime/arch pairs accepts."""
     for wheel in read_wheels(site):
         if variant.portable and not wheel.pure:
             raise VerificationError(
                 f"portable layer {variant.layer!r} pulls in a compiled wheel ({wheel.dist_info}: "
-                f"{', '.join(wheel.tags)}); set `portable = false` in layer.toml", key="portable")
+                f"{', '.join(wheel.tags)}); set `portable = false`", path=spec_path, key="portable")
         for runtime in variant.runtimes:
             for arch in variant.architectures:
                 accepted = supported_tags(runtime, arch)

@@ -371,3 +371,15 @@ def test_committed_stacks_are_valid_and_as_documented() -> None:
     assert dev.pins == () and len(dev.share_with.accounts) == 1
     names = {load_stack_config(REPO, s).name_prefix for s in committed_stacks(REPO)}
     assert len(names) == len(committed_stacks(REPO)), "default prefixes collide between stacks"
+
+
+def test_function_name_over_lambdas_64_characters(proj: Path) -> None:
+    prefix = "p" * 40  # the longest prefix allowed; + "-report" is 47, fine; a long function is not
+    write_function(proj, "a-function-with-a-rather-long-name", "python3.11", "x86_64", ["utils"])
+    fails(proj, {"layersmith:namePrefix": prefix}, "namePrefix", "64", "shorten")
+
+
+def test_function_name_at_the_limit_is_accepted(proj: Path) -> None:
+    prefix = "p" * 40
+    cfg = parse(proj, {"layersmith:namePrefix": prefix, "layersmith:deploy": ["thumbs"]})
+    assert len(f"{cfg.name_prefix}-thumbs") <= 64
