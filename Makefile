@@ -40,7 +40,10 @@ lint: venv
 # One fresh build cache for the whole run: every tier reuses the repo's layer builds.
 test: venv lint
 	rm -rf .layersmith/test-cache
-	LAYERSMITH_CACHE_DIR=$(CURDIR)/.layersmith/test-cache timeout $(PYTEST_TIMEOUT) $(PY) -m pytest -q -p no:cacheprovider tests
+	@# pytest's exit 5 means no test ran: a failure, not a pass. timeout guards hanging mock runs.
+	LAYERSMITH_CACHE_DIR=$(CURDIR)/.layersmith/test-cache timeout $(PYTEST_TIMEOUT) \
+	  $(PY) -m pytest -q -p no:cacheprovider tests; code=$$?; \
+	  if [ $$code -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$code
 
 unit: venv
 	$(PY) -m pytest -q tests/unit

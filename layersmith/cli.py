@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from layersmith import __version__, commands
-from layersmith.errors import LayersmithError
+from layersmith.errors import LayersmithError, UserError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"layersmith.commands.{info.name}")
         module.register(sub)
+    for command in sub.choices.values():
+        # `layersmith build x -v` works too; SUPPRESS keeps the subparser from resetting a leading -v.
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="show tracebacks")
     return parser
 
 
@@ -37,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.project = args.project.resolve()
     try:
+        if not args.project.is_dir() or not any((args.project / n).exists() for n in ("Pulumi.yaml", "layers")):
+            raise UserError("not a layersmith project (no Pulumi.yaml or layers/ here); pass --project DIR",
+                            path=args.project)
         code: int = args.func(args)
         return code
     except LayersmithError as exc:

@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 from layersmith.build.tree import file_sha256
 
 RESULT = "result.json"
+_HOST = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:40] or "host"
 ZIP = "layer.zip"
 
 
@@ -39,9 +41,10 @@ class BuildCache:
             return None
         try:
             data: dict[str, Any] = json.loads(result_file.read_text(encoding="utf-8"))
+            digest = file_sha256(zip_file)
         except (OSError, ValueError):
-            return None
-        if data.get("sha256") != file_sha256(zip_file):
+            return None  # unreadable, or replaced under us by a concurrent publish: not a hit
+        if data.get("sha256") != digest:
             return None  # tampered or truncated: rebuild rather than ship it
         return data
 
@@ -62,7 +65,7 @@ class BuildCache:
         tmp_root = self.root / ".tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
         self._sweep(tmp_root)
-        path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=tmp_root))
+        path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-{_HOST}-", dir=tmp_root))
         try:
             yield path
         finally:
@@ -70,10 +73,11 @@ class BuildCache:
 
     @staticmethod
     def _sweep(tmp_root: Path) -> None:
-        """Remove scratch dirs of build processes that no longer exist (interrupted builds)."""
+        """Remove scratch dirs of build processes that no longer exist (interrupted builds). Only this
+        host's: a PID means nothing to a container or machine sharing LAYERSMITH_CACHE_DIR."""
         for path in tmp_root.iterdir():
-            pid = path.name.split("-", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            pid, _, rest = path.name.partition("-")
+            if pid.isdigit() and rest.startswith(f"{_HOST}-") and not _alive(int(pid)):
                 shutil.rmtree(path, ignore_errors=True)
 
     def publish(self, staged: Path, entry: Path, result: dict[str, Any]) -> None:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,14 +27,9 @@ STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.
 
 
 def _run_plan(stack: str) -> dict[str, Any]:
-    try:
-        plan = importlib.import_module("layersmith.plan")
-    except ModuleNotFoundError:
-        pytest.skip("plan not available yet (layersmith.plan)")
-    if not hasattr(plan, "run_plan"):
-        pytest.skip("plan not available yet (layersmith.plan.run_plan)")
-    result: dict[str, Any] = plan.run_plan(ROOT, stack)
-    return result
+    from layersmith.plan import run_plan  # a broken import must fail this test, never skip it
+
+    return run_plan(ROOT, stack)
 
 
 @pytest.mark.parametrize("stack", STACKS or [pytest.param(None, marks=pytest.mark.skip("no Pulumi.*.yaml"))])
