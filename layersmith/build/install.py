@@ -9,7 +9,9 @@ without touching the rest.
 from __future__ import annotations
 
 import re
+import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -66,11 +68,33 @@ class HostInstaller:
     kind = "host"
 
     def __init__(self, runner: Runner, *, python: str = sys.executable,
-                 python_version: tuple[int, int] = (sys.version_info[0], sys.version_info[1])) -> None:
+                 python_version: tuple[int, int] = (sys.version_info[0], sys.version_info[1]),
+                 which: Callable[[str], str | None] = shutil.which) -> None:
         self.runner = runner
         self.python = python
         self.python_version = python_version
+        self.which = which
         self._uv_version: str | None = None
+        self._interpreters: dict[str, tuple[str, str] | None] = {}
+
+    def interpreter(self, runtime: Runtime) -> tuple[str, str] | None:
+        """(path, full version) of a CPython of exactly the runtime's version: this one when it
+        matches, else a `python3.X` on PATH. Bytecode needs the runtime's own interpreter, and any
+        installed one will do, so a 3.11 host with python3.12 installed compiles both."""
+        if runtime.name not in self._interpreters:
+            self._interpreters[runtime.name] = self._find(runtime)
+        return self._interpreters[runtime.name]
+
+    def _find(self, runtime: Runtime) -> tuple[str, str] | None:
+        candidates = [self.python] if self.python_version == runtime.version else []
+        candidates += [p for p in [self.which(f"python{runtime.dotted}")] if p]
+        probe = "import platform, sys; print(sys.implementation.name, platform.python_version())"
+        for path in candidates:
+            done = self.runner.run([path, "-c", probe])
+            impl, _, version = done.stdout.strip().partition(" ")
+            if done.returncode == 0 and impl == "cpython" and version.startswith(f"{runtime.dotted}."):
+                return path, version
+        return None
 
     def _uv_id(self) -> str:
         if self._uv_version is None:
@@ -79,8 +103,8 @@ class HostInstaller:
         return self._uv_version
 
     def identity(self, runtime: Runtime, arch: str) -> str:
-        compiles = self.python_version == runtime.version
-        interpreter = f"cpython-{sys.version.split()[0]}" if compiles else "no-bytecode"
+        found = self.interpreter(runtime)
+        interpreter = f"cpython-{found[1]}" if found else "no-bytecode"
         return f"host|{self._uv_id()}|{interpreter}"
 
     def install(self, lock: Path, target: Path, runtime: Runtime, arch: str) -> None:
@@ -96,9 +120,10 @@ class HostInstaller:
             raise explain_uv_failure(done.stderr, runtime, arch, lock)
 
     def compile_bytecode(self, root: Path, runtime: Runtime) -> str | None:
-        if self.python_version != runtime.version:
+        found = self.interpreter(runtime)
+        if found is None:
             return None  # never ship bytecode for another Python (DESIGN.md §4)
-        return compile_with(self.runner, [self.python], root, runtime)
+        return compile_with(self.runner, [found[0]], root, runtime)
 
 
 def compile_with(runner: Runner, python: list[str], root: Path, runtime: Runtime,

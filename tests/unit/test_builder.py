@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakes import FakeDist, FakeInstaller, ScriptedRunner
@@ -16,6 +18,7 @@ from layersmith.build.builder import RECIPE_VERSION, Builder, cache_key, plan_va
 from layersmith.build.cache import BuildCache
 from layersmith.build.factory import build_layers
 from layersmith.build.install import HostInstaller
+from layersmith.build.runner import Completed
 from layersmith.errors import BuildError, SpecError, UserError, VerificationError
 from layersmith.model import BuildResult, LayerSpec, Variant
 from layersmith.runtimes import RUNTIMES, Runtime
@@ -346,20 +349,43 @@ def test_host_install_other_failures_are_one_line(tmp_path: Path, stderr: str, e
     assert expected in str(err.value) and "\n" not in str(err.value)
 
 
+PROBE = "platform.python_version"
+
+
 def test_host_bytecode_only_for_the_matching_interpreter(tmp_path: Path) -> None:
-    runner = ScriptedRunner({"--version": (0, "uv 9.9.9\n", "")})
-    installer = HostInstaller(runner, python="/usr/bin/python3.11", python_version=(3, 11))
+    runner = ScriptedRunner({"--version": (0, "uv 9.9.9\n", ""), PROBE: (0, "cpython 3.11.7\n", "")})
+    installer = HostInstaller(runner, python="/usr/bin/python3.11", python_version=(3, 11), which=lambda _: None)
     assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.12"]) is None
-    assert runner.argvs == []  # never compiles with the wrong interpreter
+    assert not any("compileall" in argv for argv in runner.argvs)  # never compiles with the wrong interpreter
     assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.11"]) == "cpython-311"
-    [argv] = runner.argvs
+    [argv] = [a for a in runner.argvs if "compileall" in a]
     assert argv[:3] == ("/usr/bin/python3.11", "-m", "compileall")
     assert "unchecked-hash" in argv and argv[argv.index("-p") + 1] == "/opt"
-    assert installer.identity(RUNTIMES["python3.11"], "x86_64").startswith("host|uv 9.9.9|cpython-3.11")
+    assert installer.identity(RUNTIMES["python3.11"], "x86_64") == "host|uv 9.9.9|cpython-3.11.7"
     assert installer.identity(RUNTIMES["python3.12"], "x86_64") == "host|uv 9.9.9|no-bytecode"
 
 
+def test_host_compiles_with_another_installed_python_of_the_exact_version(tmp_path: Path) -> None:
+    class Versions(ScriptedRunner):
+        def run(self, argv: Sequence[str], **kw: Any) -> Completed:
+            if PROBE in " ".join(argv):  # each interpreter reports its own version
+                self.argvs.append(tuple(argv))
+                version = "3.12.7" if argv[0].endswith("3.12") else "3.11.7"
+                return Completed(tuple(argv), 0, f"cpython {version}\n", "")
+            return super().run(argv, **kw)
+
+    runner = Versions({"--version": (0, "uv 9.9.9\n", "")})
+    found = {"python3.12": "/opt/py/bin/python3.12", "python3.13": "/opt/py/bin/python3.13"}
+    installer = HostInstaller(runner, python="/usr/bin/python3.11", python_version=(3, 11), which=found.get)
+    assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.12"]) == "cpython-312"
+    assert next(a for a in runner.argvs if "compileall" in a)[0] == "/opt/py/bin/python3.12"
+    assert installer.identity(RUNTIMES["python3.12"], "arm64") == "host|uv 9.9.9|cpython-3.12.7"
+    # a `python3.13` that turns out to be another version is not trusted
+    assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.13"]) is None
+
+
 def test_host_compile_failure_is_a_build_error(tmp_path: Path) -> None:
-    runner = ScriptedRunner({"compileall": (1, "", "*** Error compiling 'bad.py'...\nSyntaxError: nope\n")})
+    runner = ScriptedRunner({"compileall": (1, "", "*** Error compiling 'bad.py'...\nSyntaxError: nope\n"),
+                             PROBE: (0, "cpython 3.11.7\n", "")})
     with pytest.raises(BuildError, match=r"compiling bytecode for python3\.11 failed: .*SyntaxError: nope"):
         HostInstaller(runner, python_version=(3, 11)).compile_bytecode(tmp_path, RUNTIMES["python3.11"])
