@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -343,3 +344,30 @@ def load_stack_config(project: Path, stack: str) -> StackConfig:
     return parse_stack_config(raw, project=project_name(project), stack=stack,
                               path=stack_file(project, stack), layers=load_layers(project),
                               functions=load_functions(project))
+
+
+def consumer_pins(project: Path, cfg: StackConfig,
+                  on_error: Callable[[str], None] = lambda _m: None) -> tuple[tuple[str, str, str, int], ...]:
+    """(layer, runtime, arch, version) that other committed stacks pin on layers they take from
+    `cfg`'s stack (`layersmith:consume.stack: <org>/<project>/<this stack>`). A stack file that does
+    not validate is reported through `on_error` and skipped: it must not block this stack."""
+    from layersmith.specs import load_functions, load_layers
+
+    out: set[tuple[str, str, str, int]] = set()
+    for name in committed_stacks(project):
+        if name == cfg.stack:
+            continue
+        try:
+            other = load_stack_config(project, name)
+        except UserError as exc:
+            on_error(f"ignoring the pins of {stack_file(project, name).name}: {exc.render()}")
+            continue
+        ref = (other.consume.stack or "").split("/")
+        if len(ref) != 3 or ref[1:] != [cfg.project, cfg.stack]:
+            continue
+        functions = load_functions(project, list(other.deploy))
+        for fn, layer_pins in other.pins:
+            for layer, pin in layer_pins:
+                if isinstance(pin, int) and layer_source(other, layer) == "stack" and layer in load_layers(project):
+                    out.add((layer, functions[fn].runtime, functions[fn].architecture, pin))
+    return tuple(sorted(out))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pulumi
 
 from layersmith.build.factory import build_layers, cache_root, make_builder
-from layersmith.config import decode_engine_config, parse_stack_config, stack_file
+from layersmith.config import consumer_pins, decode_engine_config, parse_stack_config, stack_file
 from layersmith.infra.stack import StackInputs, deploy_stack
 from layersmith.model import BuildResult, FunctionSpec, LayerSpec, StackConfig
 from layersmith.specs import load_functions, load_layers
@@ -59,7 +59,8 @@ def main(project: Path) -> None:
 def _main(project: Path) -> None:
     cfg, layers, functions = read_config(project)
     builds = build_published(project, cfg)
+    pins = consumer_pins(project, cfg, on_error=pulumi.log.warn) if cfg.publish else ()
     outputs = deploy_stack(StackInputs(config=cfg, layers=layers, functions=functions,
-                                       builds=builds, cache_root=cache_root(project)))
+                                       builds=builds, cache_root=cache_root(project), consumer_pins=pins))
     for key, value in outputs.items():
         pulumi.export(key, value)

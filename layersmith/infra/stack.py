@@ -25,6 +25,9 @@ class StackInputs:
     builds: dict[str, list[BuildResult]]  # published layer -> its built variants
     cache_root: Path
     direct_upload_limit: int = MAX_DIRECT_UPLOAD
+    # (layer, runtime, architecture, version) pinned by committed stacks that consume this one:
+    # granted too, so an account added to shareWith later can read what its stack pins.
+    consumer_pins: tuple[tuple[str, str, str, int], ...] = ()
 
 
 def pinned_versions(cfg: StackConfig, layer: str,
@@ -78,7 +81,9 @@ def _publish(inputs: StackInputs) -> dict[str, SharedLayer]:
     return {layer: SharedLayer(layer, SharedLayerArgs(
         spec=inputs.layers[layer], builds=tuple(inputs.builds[layer]), name_prefix=cfg.name_prefix,
         retain=cfg.retain_versions, share=cfg.share_with,
-        pinned_versions=pinned_versions(cfg, layer, inputs.functions),
+        pinned_versions=tuple(sorted({*pinned_versions(cfg, layer, inputs.functions),
+                                      *((rt, arch, v) for name, rt, arch, v in inputs.consumer_pins
+                                        if name == layer)})),
         direct_upload_limit=inputs.direct_upload_limit), artifacts) for layer in cfg.publish}
 
 

@@ -114,7 +114,7 @@ def test_partner_digest_in_the_consumer_stack_runs_without_the_arn_layer(repo: P
     assert json.loads(out) == {"orders": 2, "source": "partner.orders", "type": "OrderBatchClosed", "units": 7}
     assert ("layersmith: note: layer secrets-extension is attached by ARN; its contents are not available "
             "offline, running without it") in err
-    assert "the stack pins utils to v4" in err
+    assert "the stack pins utils to v3" in err
     [done] = [x for x in json_lines(err) if x.get("message") == "Invocation succeeded"]
     # the stack's physical name and region, as the deployed function would see them
     assert done["function_name"] == "layersmith-consumer-partner-digest"

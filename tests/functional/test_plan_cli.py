@@ -105,7 +105,9 @@ def test_plan_prod_prints_who_gets_which_version_and_who_may_read_it(
     ds = row("layersmith-prod-data-science-py311-x86_64 ", "retained")
     assert f"v7 (pinned): {grants}" in ds
     assert f"v8* (new): {grants}" in lines[lines.index(ds) + 1]
-    assert f"v4 (pinned): {grants}" in row("layersmith-prod-utils ", "3.11,3.12,3.13", "x86_64,arm64")
+    utils = row("layersmith-prod-utils ", "3.11,3.12,3.13", "x86_64,arm64")
+    assert f"v3 (pinned): {grants}" in utils  # pinned by the consumer stack, granted by prod
+    assert f"v4 (pinned): {grants}" in lines[lines.index(utils) + 1]
     assert "PUBLIC" not in out and "DELETED" not in out
     assert row("Resources:", "LayerVersion", "Function")
     assert err == ""

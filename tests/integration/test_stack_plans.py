@@ -292,11 +292,14 @@ def test_pinned_versions_are_granted_on_the_attached_variant_only(planned: Calla
     plan = planned(stack)
     published = {lv["inputs"]["layerName"] for lv in of(plan, LV)}
     attached_pins = set()
-    for fn in of(plan, FN):
-        for layer, arn in zip(function_spec(fn["name"])["layers"], fn["inputs"]["layers"], strict=True):
-            base, version = split_arn(arn)
-            if isinstance(pin(stack, fn["name"], layer), int) and base.rsplit(":", 1)[-1] in published:
-                attached_pins.add((base, version))
+    # this stack's own pins, and those of committed stacks that consume it (they are granted too)
+    consumers = [s for s in STACKS if stack_config(s).get("consume", {}).get("stack", "").endswith(f"/{stack}")]
+    for source in [stack, *consumers]:
+        for fn in of(planned(source), FN):
+            for layer, arn in zip(function_spec(fn["name"])["layers"], fn["inputs"]["layers"], strict=True):
+                base, version = split_arn(arn)
+                if isinstance(pin(source, fn["name"], layer), int) and base.rsplit(":", 1)[-1] in published:
+                    attached_pins.add((base, version))
     granted: dict[tuple[str, int], set[str]] = {}
     for perm in of(plan, PERM):
         i = perm["inputs"]
@@ -307,7 +310,8 @@ def test_pinned_versions_are_granted_on_the_attached_variant_only(planned: Calla
         assert granted.get(key) == principals, f"pinned {key} not granted to every shareWith principal"
     assert set(granted) <= attached_pins, f"grants on versions no function pins: {set(granted) - attached_pins}"
     if stack == "prod":
-        assert len(attached_pins) == 4  # ds py311-x86_64:7, utils:4, monitoring py311-x86_64:5, py312-arm64:5
+        # ds py311-x86_64:7, utils:4, monitoring py311-x86_64:5, py312-arm64:5 + utils:3 pinned by consumer
+        assert len(attached_pins) == 5
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -425,7 +429,7 @@ def test_consumer_publishes_nothing_and_attaches_prod_and_third_party(
     account, region = plan["mocked"]["account"], plan["region"]
     prod = f"arn:aws:lambda:{region}:{account}:layer:{prefix('prod')}"
     utils, monitoring, extension = fn["inputs"]["layers"]
-    assert utils == f"{prod}-utils:4"  # pinned, through the StackReference's `layers` output
+    assert utils == f"{prod}-utils:3"  # pinned, through the StackReference's `layers` output
     monitoring_base, _ = split_arn(monitoring)
     assert monitoring_base == f"{prod}-monitoring-py311-x86_64"  # latest: the variant for 3.11/x86_64
     assert extension == cfg["consume"]["arns"]["secrets-extension"] + ":12"

@@ -383,3 +383,22 @@ def test_function_name_at_the_limit_is_accepted(proj: Path) -> None:
     prefix = "p" * 40
     cfg = parse(proj, {"layersmith:namePrefix": prefix, "layersmith:deploy": ["thumbs"]})
     assert len(f"{cfg.name_prefix}-thumbs") <= 64
+
+
+def test_consumer_pins_are_collected_for_the_publishing_stack(proj: Path) -> None:
+    from layersmith.config import consumer_pins, load_stack_config
+
+    (proj / "Pulumi.prod.yaml").write_text("config:\n  aws:region: eu-west-1\n", encoding="utf-8")
+    (proj / "Pulumi.cons.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  layersmith:publish: []\n  layersmith:deploy: [thumbs]\n"
+        "  layersmith:consume:\n    stack: acme/layersmith/prod\n"
+        "  layersmith:pins:\n    thumbs:\n      utils: 2\n", encoding="utf-8")
+    (proj / "Pulumi.other.yaml").write_text(  # consumes another stack: its pins are not prod's business
+        "config:\n  aws:region: eu-west-1\n  layersmith:publish: []\n  layersmith:deploy: [thumbs]\n"
+        "  layersmith:consume:\n    stack: acme/layersmith/dev\n"
+        "  layersmith:pins:\n    thumbs:\n      utils: 9\n", encoding="utf-8")
+    (proj / "Pulumi.broken.yaml").write_text("config:\n  layersmith:typo: 1\n", encoding="utf-8")
+    errors: list[str] = []
+    prod = load_stack_config(proj, "prod")
+    assert consumer_pins(proj, prod, on_error=errors.append) == (("utils", "python3.12", "arm64", 2),)
+    assert len(errors) == 1 and "Pulumi.broken.yaml" in errors[0]
