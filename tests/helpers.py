@@ -10,9 +10,13 @@ import hashlib
 import json
 import re
 import shutil
+import signal
 import struct
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -100,3 +104,18 @@ def platform_glibc(platform: str) -> tuple[tuple[int, int], str] | None:
     if legacy in _LEGACY:
         return _LEGACY[legacy], machine
     return None
+
+
+@contextmanager
+def deadline(seconds: int) -> Iterator[None]:
+    """Mock runs can hang instead of failing (DESIGN.md §5): fail the test after `seconds` instead."""
+    def expire(_signum: int, _frame: Any) -> None:
+        raise TimeoutError(f"did not finish within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -13,14 +13,13 @@ import json
 import os
 import runpy
 import shutil
-import signal
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from helpers import deadline
 
 import layersmith.plan
 from layersmith.cli import main
@@ -28,21 +27,6 @@ from layersmith.errors import ConfigError
 from layersmith.plan import _Recorder, run_under_mocks
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@contextmanager
-def _deadline(seconds: int) -> Iterator[None]:
-    """Mock runs can hang instead of failing (DESIGN.md §5)."""
-    def expire(_signum: int, _frame: Any) -> None:
-        raise TimeoutError(f"did not finish within {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +40,7 @@ def plan_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cache: Path, *argv: str,
         timeout: int = 1200) -> tuple[int, str, str]:
     monkeypatch.setenv("LAYERSMITH_CACHE_DIR", str(cache))
-    with _deadline(timeout):
+    with deadline(timeout):
         code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
@@ -66,7 +50,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cac
 def prod_json(plan_cache: Path) -> dict[str, Any]:
     """`plan --stack prod --json`, run once for the module's JSON tests (capsys is per test)."""
     buffer = io.StringIO()
-    with pytest.MonkeyPatch.context() as mp, _deadline(1200), contextlib.redirect_stdout(buffer):
+    with pytest.MonkeyPatch.context() as mp, deadline(1200), contextlib.redirect_stdout(buffer):
         mp.setenv("LAYERSMITH_CACHE_DIR", str(plan_cache))
         code = main(["--project", str(ROOT), "plan", "--stack", "prod", "--json"])
     assert code == 0
@@ -219,7 +203,7 @@ def test_bad_config_fails_the_program_before_any_resource(copy: Path, key: str) 
     def program() -> None:
         runpy.run_path(str(copy / "__main__.py"), run_name="__main__")
 
-    with _deadline(60), pytest.raises(ConfigError) as err:
+    with deadline(60), pytest.raises(ConfigError) as err:
         run_under_mocks(program, project="layersmith", stack="bad", region="eu-west-1", config=config,
                         recorder=recorder)
     assert str(err.value).startswith(f"Pulumi.bad.yaml: layersmith:{key}: ")
@@ -241,7 +225,7 @@ def test_the_recorder_does_see_resources_of_a_good_stack(copy: Path, tmp_path: P
     def program() -> None:
         runpy.run_path(str(copy / "__main__.py"), run_name="__main__")
 
-    with pytest.MonkeyPatch.context() as mp, _deadline(60):
+    with pytest.MonkeyPatch.context() as mp, deadline(60):
         mp.setenv("LAYERSMITH_CACHE_DIR", str(tmp_path / "cache"))
         run_under_mocks(program, project="layersmith", stack="bad", region="eu-west-1", config=config,
                         recorder=recorder)

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import deadline
 
 from layersmith.plan import run_plan
 
@@ -46,21 +46,6 @@ PLAN_TIMEOUT = 1200  # a cold build of every layer variant, data-science include
 # --- running plans once per session ----------------------------------------------------------------
 
 @contextmanager
-def _deadline(seconds: int) -> Iterator[None]:
-    """Mock runs can hang instead of failing (DESIGN.md §5)."""
-    def expire(_signum: int, _frame: Any) -> None:
-        raise TimeoutError(f"plan did not finish within {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-@contextmanager
 def _cache(path: Path) -> Iterator[None]:
     """Only while planning: other tests in the session expect their own cache settings."""
     before = os.environ.get("LAYERSMITH_CACHE_DIR")
@@ -75,7 +60,7 @@ def _cache(path: Path) -> Iterator[None]:
 
 
 def plan_with(project: Path, stack: str, cache: Path) -> dict[str, Any]:
-    with _cache(cache), _deadline(PLAN_TIMEOUT):
+    with _cache(cache), deadline(PLAN_TIMEOUT):
         return run_plan(project, stack)
 
 
