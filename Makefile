@@ -31,10 +31,12 @@ demo: venv
 	@echo "thumbnail-index is python3.12/arm64: it runs only with Docker or on such a host; here it is refused:"
 	-$(LS) invoke thumbnail-index
 
-## lint: ruff + mypy (strict) over the library
+## lint: ruff over everything; mypy (strict) over the library and the code the layers ship
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	cd layers/utils/src && $(CURDIR)/$(VENV)/bin/mypy --strict --no-incremental shared_utils
+	cd layers/monitoring/src && $(CURDIR)/$(VENV)/bin/mypy --strict --no-incremental shared_monitoring
 
 ## test: lint, then every test tier (unit, functional, integration); real builds need PyPI
 # One fresh build cache for the whole run: every tier reuses the repo's layer builds.
