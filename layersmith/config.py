@@ -19,12 +19,13 @@ from layersmith.arns import parse_layer_arn
 from layersmith.errors import ConfigError, UserError
 from layersmith.model import Consume, FunctionSpec, LayerSpec, Pin, ShareWith, StackConfig
 from layersmith.naming import MAX_FUNCTION_NAME, MAX_LAYER_NAME, default_prefix, function_name, layer_name
+from layersmith.specs import MAX_LAYERS_PER_FUNCTION
 
 NAMESPACE = "layersmith"
 KEYS = ("publish", "deploy", "shareWith", "retainVersions", "pins", "requirePins", "consume", "namePrefix",
         "artifactBucket", "logRetentionDays", "builder", "imageTag")
 STRING_KEYS = {"namePrefix", "artifactBucket", "builder", "imageTag"}
-MAX_LAYERS = 5  # per function (Lambda quota)
+MAX_LAYERS = MAX_LAYERS_PER_FUNCTION
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
 _PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -63,14 +64,44 @@ def read_stack_file(project: Path, stack: str) -> dict[str, Any]:
     if not path.is_file():
         known = ", ".join(committed_stacks(project)) or "none"
         raise UserError(f"no such stack file; committed stacks: {known}", path=path)
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(text) or {}
+        _check_plain_scalars(yaml.compose(text), path)
     except yaml.YAMLError as exc:
         raise ConfigError(f"malformed YAML ({str(exc).splitlines()[0]})", path=path) from None
     config = data.get("config", {}) if isinstance(data, dict) else None
     if not isinstance(config, dict):
         raise ConfigError("must be a map of key: value", path=path, key="config")
+    for key in config:
+        if ":" not in str(key):
+            # Pulumi refuses a key without a namespace; offline it must not be silently ignored.
+            raise ConfigError(f"configuration keys are `namespace:name`; write it as {NAMESPACE}:{key}",
+                              path=path.name, key=str(key))
     return config
+
+
+_YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
+
+
+def _check_plain_scalars(node: yaml.Node | None, path: Path, where: str = "") -> None:
+    """Catch what PyYAML (YAML 1.1) and Pulumi (YAML 1.2) read differently, by how it is *written*:
+    an unquoted account ID (a number to Pulumi: leading zeros dropped, or octal) and yes/no/on/off
+    (booleans here, strings to Pulumi)."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _check_plain_scalars(value, path, f"{where}.{key.value}" if where else str(key.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_plain_scalars(item, path, where)
+    elif isinstance(node, yaml.ScalarNode) and node.style is None:
+        key = where.removeprefix("config.")
+        if key.endswith("shareWith.accounts") and node.value.isdigit():
+            raise ConfigError(f"account ID {node.value} is unquoted: YAML reads it as a number (dropping "
+                              f"leading zeros, or as octal); quote it: \"{node.value}\"", path=path.name, key=key)
+        if node.value.lower() in _YAML11_BOOLS:
+            raise ConfigError(f"{node.value!r} is not a boolean to Pulumi; write true or false", path=path.name,
+                              key=key)
 
 
 def decode_engine_config(config: dict[str, str]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ LAYER_KEYS = {"description", "license", "runtimes", "architectures", "requiremen
               "exclude"}
 FUNCTION_KEYS = {"handler", "runtime", "architecture", "layers", "memory", "timeout", "environment", "tracing"}
 # Lambda's LayerName / FunctionName alphabet; we keep names short enough for a prefix.
+MAX_LAYERS_PER_FUNCTION = 5  # Lambda quota
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
 _HASH_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 _HANDLER_RE = re.compile(r"^[A-Za-z_][\w./]*\.[A-Za-z_]\w*$")
@@ -161,7 +162,7 @@ def _parse_lock_line(number: int, line: str, path: Path) -> Requirement:
     where = f"line {number}"
     if line.startswith("-"):
         raise SpecError(f"option {line.split()[0]!r} is not allowed in a lock; regenerate it with "
-                        "`layersmith lock`", path=path, key=where)
+                        f"`layersmith lock {path.parent.name}`", path=path, key=where)
     parts = line.split(" --hash=")
     head, hashes = parts[0].strip(), tuple(h.strip() for h in parts[1:])
     try:
@@ -171,10 +172,11 @@ def _parse_lock_line(number: int, line: str, path: Path) -> Requirement:
     specs = list(req.specifier)
     if req.url or len(specs) != 1 or specs[0].operator != "==" or "*" in specs[0].version:
         raise SpecError(f"{req.name!r} is not pinned with '=='; every line must be `name==version "
-                        "--hash=sha256:…` (run `layersmith lock`)", path=path, key=where)
+                        "--hash=sha256:…`: add it to requirements.in and run `layersmith lock "
+                        f"{path.parent.name}`", path=path, key=where)
     if not hashes:
-        raise SpecError(f"{req.name}=={specs[0].version} has no --hash; run `layersmith lock` to add "
-                        "hashes", path=path, key=where)
+        raise SpecError(f"{req.name}=={specs[0].version} has no --hash: add it to requirements.in and run "
+                        f"`layersmith lock {path.parent.name}`, which hashes every line", path=path, key=where)
     for h in hashes:
         if not _HASH_RE.match(h):
             raise SpecError(f"{req.name}: hash {h!r} is not sha256:<64 hex>", path=path, key=where)
@@ -221,6 +223,9 @@ def load_function(directory: Path) -> FunctionSpec:
         raise SpecError("must be a list of layer names", path=path, key="layers")
     if len(set(layers)) != len(layers):
         raise SpecError("lists a layer twice", path=path, key="layers")
+    if len(layers) > MAX_LAYERS_PER_FUNCTION:
+        raise SpecError(f"{len(layers)} layers; Lambda attaches at most {MAX_LAYERS_PER_FUNCTION} to a function: "
+                        "merge layers or drop one", path=path, key="layers")
     env = data.get("environment", {})
     if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
         raise SpecError("must be a table of strings", path=path, key="environment")

@@ -40,7 +40,8 @@ def uv_binary() -> str:
     return str(find_uv_bin())
 
 
-_NO_WHEEL = re.compile(r"(?:Because )?([A-Za-z0-9_.\-]+)==([^\s]+) has no usable wheels")
+# uv may write the marker in braces: `numpy{python_full_version < '3.12'}==2.4.6 has no usable wheels`
+_NO_WHEEL = re.compile(r"(?:Because )?([A-Za-z0-9_.\-]+)(?:\{[^}]*\})?==([^\s]+) has no usable wheels")
 _NO_WHEEL_ALT = re.compile(r"Distribution `([A-Za-z0-9_.\-]+)==([^\s`]+)")
 _HASH = re.compile(r"[Hh]ash mismatch for `?([A-Za-z0-9_.\-]+)")
 

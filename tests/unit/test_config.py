@@ -22,7 +22,7 @@ from layersmith.config import (
     parse_stack_config,
     read_stack_file,
 )
-from layersmith.errors import ConfigError
+from layersmith.errors import ConfigError, SpecError
 from layersmith.model import StackConfig
 from layersmith.specs import load_functions, load_layers
 
@@ -143,18 +143,42 @@ def test_account_not_12_digits(proj: Path, account: str) -> None:
 
 
 def test_account_as_a_number_from_yaml(proj: Path) -> None:
-    """YAML types `- 012345678901` unquoted as a number and drops the leading zero: the message says
-    so and shows the quoted 12-digit form."""
+    """An unquoted account ID is a number to YAML (the leading zero of 012345678901 is lost): the
+    message says so and quotes back what was written."""
     (proj / "Pulumi.test.yaml").write_text(
         "config:\n  aws:region: eu-west-1\n  layersmith:shareWith:\n    accounts:\n      - 12345678901\n",
         encoding="utf-8")
-    assert read_stack_file(proj, "test")["layersmith:shareWith"]["accounts"] == [12345678901]  # YAML typed it
     with pytest.raises(ConfigError) as err:
         load_stack_config(proj, "test")
     message = str(err.value)
     assert "Pulumi.test.yaml" in message and "layersmith:shareWith.accounts" in message
     assert "leading zeros" in message and "quote" in message
-    assert '"012345678901"' in message
+    assert '"12345678901"' in message
+
+
+@pytest.mark.parametrize("written", ["012345678901", "012345670123"])
+def test_unquoted_account_with_a_leading_zero(proj: Path, written: str) -> None:
+    # PyYAML reads the first as a string and the second as octal; Pulumi reads both as numbers.
+    (proj / "Pulumi.test.yaml").write_text(
+        f"config:\n  aws:region: eu-west-1\n  layersmith:shareWith:\n    accounts:\n      - {written}\n",
+        encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"layersmith:shareWith\.accounts: account ID {written} is unquoted.*"
+                                          rf"quote it: \"{written}\""):
+        load_stack_config(proj, "test")
+
+
+def test_yaml11_boolean_words_are_refused(proj: Path) -> None:
+    (proj / "Pulumi.test.yaml").write_text("config:\n  aws:region: eu-west-1\n  layersmith:requirePins: yes\n",
+                                           encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"layersmith:requirePins: 'yes' is not a boolean to Pulumi"):
+        load_stack_config(proj, "test")
+
+
+def test_key_without_namespace_is_refused(proj: Path) -> None:
+    (proj / "Pulumi.test.yaml").write_text("config:\n  aws:region: eu-west-1\n  shareWith:\n    public: true\n",
+                                           encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"Pulumi\.test\.yaml: shareWith: .*write it as layersmith:shareWith"):
+        load_stack_config(proj, "test")
 
 
 def test_twelve_digit_account_as_a_number_from_yaml(proj: Path) -> None:
@@ -227,9 +251,11 @@ def test_more_than_five_layers(proj: Path) -> None:
     for name in names:
         write_layer(proj, name, ["python3.11"], ["x86_64"], portable=True)
     write_function(proj, "heavy", "python3.11", "x86_64", names)
-    fails(proj, {}, "deploy", "heavy", "6 layers", "at most 5")
-    # Not deploying it is fine: the quota binds deployed functions.
-    assert parse(proj, {"layersmith:deploy": ["report", "thumbs"]}).deploy == ("report", "thumbs")
+    # Refused where it is written (function.toml), for every command, before any stack is read.
+    with pytest.raises(SpecError) as err:
+        parse(proj, {"layersmith:deploy": ["report", "thumbs"]})
+    assert (Path(str(err.value.path)).name, err.value.key) == ("function.toml", "layers")
+    assert "6 layers" in err.value.message and "at most 5" in err.value.message
 
 
 def test_five_layers_is_fine(proj: Path) -> None:
