@@ -8,6 +8,7 @@ the stack's mocked program run.
 
 from __future__ import annotations
 
+import ast
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from pathlib import Path
 from layersmith.build.function_zip import package_function
 from layersmith.build.verify import MAX_UNZIPPED
 from layersmith.config import MAX_LAYERS
-from layersmith.errors import UserError
+from layersmith.errors import LayersmithError
 from layersmith.model import BuildResult, FunctionSpec
 from layersmith.resolve import AttachedLayer
 
@@ -143,6 +144,39 @@ def size_findings(fn: FunctionSpec, code_bytes: int, layers: list[AttachedLayer]
     return (None if unknown else total), findings
 
 
+def handler_findings(fn: FunctionSpec) -> list[Finding]:
+    """The handler must resolve in the deployed code, or every invocation fails with
+    Runtime.ImportModuleError / HandlerNotFound. Checked statically: nothing of the function runs."""
+    module, _, attr = fn.handler.rpartition(".")
+    base = fn.directory / module.replace(".", "/")
+    source = base.with_suffix(".py") if base.with_suffix(".py").is_file() else base / "__init__.py"
+    if not source.is_file():
+        return [Finding("error", fn.name, "handler", f"handler module {module!r} not found: no "
+                        f"{module.replace('.', '/')}.py in functions/{fn.name}/ (function.toml: handler)")]
+    try:
+        tree = ast.parse(source.read_text(encoding="utf-8"), filename=str(source))
+    except SyntaxError as exc:
+        return [Finding("error", fn.name, "handler", f"{source.name} line {exc.lineno}: {exc.msg}")]
+    if attr not in _top_level_names(tree):
+        return [Finding("error", fn.name, "handler", f"{source.name} defines no {attr!r} (function.toml: handler "
+                        f"= {fn.handler!r})")]
+    return []
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.ImportFrom | ast.Import):
+            names.update(a.asname or a.name.split(".")[0] for a in node.names)
+    return names
+
+
 def function_report(fn: FunctionSpec, layers: list[AttachedLayer], cache_root: Path) -> FunctionReport:
     package = package_function(fn, cache_root)
     with zipfile.ZipFile(package.zip_path) as zf:
@@ -159,11 +193,12 @@ def function_report(fn: FunctionSpec, layers: list[AttachedLayer], cache_root: P
             findings.append(Finding("unverified", fn.name, "pin", f"{a.name} v{a.pin}: whether that version exists "
                                     "and holds these contents cannot be verified offline (`layersmith inventory` "
                                     "checks it against AWS)"))
+    findings += handler_findings(fn)
     findings += conflict_findings(fn.name, code_files, layers)
     findings += distribution_findings(fn.name, layers)
     return FunctionReport(fn.name, fn.runtime, fn.architecture, len(layers), total, findings)
 
 
-def unbuilt_report(fn: FunctionSpec, error: UserError) -> FunctionReport:
+def unbuilt_report(fn: FunctionSpec, error: LayersmithError) -> FunctionReport:
     return FunctionReport(fn.name, fn.runtime, fn.architecture, len(fn.layers), None,
                           [Finding("error", fn.name, "build", error.render())])

@@ -18,12 +18,12 @@ class AttachedLayer:
     build: BuildResult | None  # None: consumed by ARN, its contents are not known offline
 
 
-def _variant_build(spec: LayerSpec, fn: FunctionSpec, builder: Builder) -> BuildResult:
+def _variant_build(spec: LayerSpec, fn: FunctionSpec, builder: Builder, build_missing: bool) -> BuildResult:
     variant = next((v for v in plan_variants(spec) if v.supports(fn.runtime, fn.architecture)), None)
     if variant is None:
         raise UserError(f"layer {spec.name!r} has no variant for {fn.runtime}/{fn.architecture}; add them to "
                         "its runtimes/architectures", path=spec.spec_path)
-    result = builder.cached(spec, variant)
+    result = builder.build(spec, variant) if build_missing else builder.cached(spec, variant)
     if result is None:
         hint = f"layersmith build {spec.name}" + ("" if variant.portable else
                                                   f" --runtime {fn.runtime} --arch {fn.architecture}")
@@ -33,7 +33,9 @@ def _variant_build(spec: LayerSpec, fn: FunctionSpec, builder: Builder) -> Build
 
 
 def attached_layers(fn: FunctionSpec, layers: dict[str, LayerSpec], cfg: StackConfig | None,
-                    builder: Builder) -> list[AttachedLayer]:
+                    builder: Builder, *, build_missing: bool = False) -> list[AttachedLayer]:
+    """`build_missing`: build (cache hit when unchanged) instead of refusing an unbuilt variant —
+    `check` does, like `plan` and `pulumi up`, so its verdict never depends on what ran before."""
     out = []
     for name in fn.layers:
         source = layer_source(cfg, name) if cfg else "spec"
@@ -44,5 +46,5 @@ def attached_layers(fn: FunctionSpec, layers: dict[str, LayerSpec], cfg: StackCo
         if name not in layers:
             raise UserError(f"{fn.name} attaches {name!r}, which is not a layer of this project; pass the stack "
                             "that consumes it with --stack", path=fn.spec_path, key="layers")
-        out.append(AttachedLayer(name, source or "spec", pin, _variant_build(layers[name], fn, builder)))
+        out.append(AttachedLayer(name, source or "spec", pin, _variant_build(layers[name], fn, builder, build_missing)))
     return out

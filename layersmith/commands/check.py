@@ -11,8 +11,8 @@ from typing import Any
 
 from layersmith.build.factory import cache_root, make_builder
 from layersmith.checks import Finding, FunctionReport, function_report, unbuilt_report
-from layersmith.config import load_stack_config
-from layersmith.errors import UserError
+from layersmith.config import consumer_pins, load_stack_config
+from layersmith.errors import LayersmithError
 from layersmith.resolve import attached_layers
 from layersmith.specs import load_functions, load_layers
 from layersmith.table import render_table
@@ -36,12 +36,23 @@ def function_reports(project: Path, stack: str) -> list[FunctionReport]:
     reports = []
     for fn in functions.values():
         try:
-            attached = attached_layers(fn, layers, cfg, builder)
-        except UserError as exc:
+            attached = attached_layers(fn, layers, cfg, builder, build_missing=True)
+        except LayersmithError as exc:
             reports.append(unbuilt_report(fn, exc))
             continue
         reports.append(function_report(fn, attached, cache_root(project)))
     return reports
+
+
+def stack_findings(project: Path, stack: str) -> list[Finding]:
+    """Problems of the stack as a whole: a consuming stack file that does not validate (its pins
+    would silently not be granted by this stack)."""
+    cfg = load_stack_config(project, stack)
+    broken: list[str] = []
+    if cfg.publish:
+        consumer_pins(project, cfg, on_error=broken.append)
+    return [Finding("error", None, "consumers", f"{message}; the versions it pins are not granted by this stack")
+            for message in broken]
 
 
 def policy_findings(project: Path, stack: str) -> list[Finding]:
@@ -51,8 +62,11 @@ def policy_findings(project: Path, stack: str) -> list[Finding]:
     source = config_path(project, stack)
     violations = check_plan(run_plan(project, stack), load_config(source), dt.date.today(), source=str(source))
     level = {"mandatory": "error", "advisory": "warning"}
-    return [Finding("note" if v.skipped else level.get(v.level, "warning"), v.resource_name, f"policy:{v.rule}",
-                    f"{v.resource_type.rsplit(':', 1)[-1]}: {v.message}") for v in violations]
+    used = Finding("note", None, "policy", f"policy levels from {source.relative_to(project)}"
+                   + ("" if source.stem == stack else f" (there is no policies/config/{stack}.json)"))
+    return [used, *(Finding("note" if v.skipped else level.get(v.level, "warning"), v.resource_name,
+                            f"policy:{v.rule}", f"{v.resource_type.rsplit(':', 1)[-1]}: {v.message}")
+                    for v in violations)]
 
 
 def render(stack: str, reports: list[FunctionReport], findings: list[Finding]) -> str:
@@ -75,7 +89,7 @@ def render(stack: str, reports: list[FunctionReport], findings: list[Finding]) -
 
 def run(args: argparse.Namespace) -> int:
     reports = function_reports(args.project, args.stack)
-    findings = [f for r in reports for f in r.findings]
+    findings = [f for r in reports for f in r.findings] + stack_findings(args.project, args.stack)
     if not args.no_policy:
         findings += policy_findings(args.project, args.stack)
     failed = any(f.level == "error" for f in findings)

@@ -49,6 +49,7 @@ STACKS: dict[str, tuple[list[str], dict[str, Any]]] = {
     "over": (["over"], {}),
     "pinned": (["layered"], {"requirePins": True, "pins": {"layered": {"a": 3, "b": 12}}}),
     "unbuilt": (["unbuilt", "layered"], {}),
+    "unbuilt-ok": (["unbuilt-ok"], {}),
 }
 
 
@@ -86,7 +87,10 @@ def seeded(tmp_path_factory: pytest.TempPathFactory, lambda_cache: Path) -> Path
     for name, size in (("big-a", 150 * MB), ("big-b", 65 * MB), ("big-c", 50 * MB)):
         directory = source_layer(root, name, {f"{name.replace('-', '_')}/__init__.py": ""})
         sparse(directory / "src" / name.replace("-", "_") / "blob.bin", size)
-    source_layer(root, "never", {"never.py": ""})
+    never = source_layer(root, "never", {"never.py": ""})  # names a lock that does not exist: cannot build
+    with (never / "layer.toml").open("a", encoding="utf-8") as fh:
+        fh.write('requirements = "requirements.txt"\n')
+    source_layer(root, "fresh", {"fresh_mod.py": ""})  # never built before check runs
     write_function(root, "layered", HANDLER, layers=["a", "b"])
     write_function(root, "coded", {"handler.py": HANDLER, "shared.py": "WHO = 'code'\n"}, layers=["a"])
     write_function(root, "six-diff", HANDLER, layers=["six16", "six17"])
@@ -96,6 +100,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory, lambda_cache: Path) -> Path
     write_function(root, "near", HANDLER, layers=["big-a", "big-b"])
     write_function(root, "over", HANDLER, layers=["big-a", "big-b", "big-c"])
     write_function(root, "unbuilt", HANDLER, layers=["a", "never"])
+    write_function(root, "unbuilt-ok", HANDLER, layers=["a", "fresh"])
     for stack, (deploy, extra) in STACKS.items():
         write_stack(root, stack, deploy, extra)
     built = ["a", "b", "six16", "six17", "six17-copy", "six16-native", "botoish", "big-a", "big-b", "big-c"]
@@ -218,16 +223,22 @@ def test_pins_are_unverified_offline(seeded: Path, cli: CliRun, use_cache: Path)
         "(`layersmith inventory` checks it against AWS)" for layer in ("a v3", "b v12")]
 
 
-def test_an_unbuilt_layer_is_an_error_with_the_build_hint(seeded: Path, cli: CliRun, use_cache: Path) -> None:
+def test_a_layer_that_cannot_build_is_an_error_for_its_function(seeded: Path, cli: CliRun, use_cache: Path) -> None:
     code, report = check(cli, seeded, "unbuilt", "--no-policy")
     assert code == 1
     [finding] = [f for f in report["findings"] if f["level"] == "error"]
     assert finding["function"] == "unbuilt" and finding["check"] == "build"
-    assert "layer 'never' (any) is not built" in finding["message"]
-    assert "run `layersmith build never`" in finding["message"]
+    assert "lock file missing" in finding["message"] and "layersmith lock never" in finding["message"]
     assert [f["unzipped"] for f in report["functions"] if f["name"] == "unbuilt"] == [None]
     # the other function is still checked
     assert any(f["function"] == "layered" for f in report["findings"])
+
+
+def test_check_builds_what_is_missing_so_its_verdict_does_not_depend_on_history(
+        seeded: Path, cli: CliRun, use_cache: Path) -> None:
+    first = check(cli, seeded, "unbuilt-ok", "--no-policy")
+    assert first[0] == 0 and not findings(first[1], level="error")
+    assert check(cli, seeded, "unbuilt-ok", "--no-policy") == first
 
 
 def test_human_output_lists_errors_and_warnings_separately(seeded: Path, cli: CliRun, use_cache: Path) -> None:
