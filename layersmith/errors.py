@@ -10,6 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def _shown(path: Path | str) -> str:
+    """A path as the user would type it: relative to the working directory when it is below it."""
+    candidate = Path(path)
+    if candidate.is_absolute():
+        try:
+            return str(candidate.relative_to(Path.cwd()))
+        except (ValueError, OSError):
+            return str(candidate)
+    return str(path)
+
+
 class LayersmithError(Exception):
     """Base of every error layersmith raises on purpose."""
 
@@ -17,7 +28,7 @@ class LayersmithError(Exception):
 
     def __init__(self, message: str, *, path: Path | str | None = None, key: str | None = None) -> None:
         self.message = message
-        self.path = str(path) if path is not None else None
+        self.path = _shown(path) if path is not None else None
         self.key = key
         super().__init__(self.render())
 

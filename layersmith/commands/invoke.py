@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     physical = function_name(cfg.name_prefix, function.name) if cfg else f"local-{function.name}"
     result = invoke(function, layers, event=event, physical_name=physical,
                     region=cfg.region if cfg else "us-east-1", sandbox=SubprocessSandbox(),
-                    runner=SubprocessRunner(), work_root=cache_root(project).parent / "invoke")
+                    runner=SubprocessRunner(), work_root=cache_root(project) / ".invoke")
     for note in result.notes:
         print(f"layersmith: note: {note}", file=sys.stderr)
     sys.stderr.write(result.logs)

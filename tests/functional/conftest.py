@@ -28,7 +28,7 @@ CliRun = Callable[..., tuple[int, str, str]]
 
 @pytest.fixture(scope="session")
 def lambda_cache(repo_build_cache: Path) -> Path:
-    """The session's build cache (`invoke` puts its scratch dirs next to it, in `../invoke`)."""
+    """The session's build cache (`invoke` puts its scratch dirs inside it, in `.invoke/`)."""
     return repo_build_cache
 
 
