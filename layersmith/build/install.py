@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -108,6 +109,18 @@ class HostInstaller:
         interpreter = f"cpython-{found[1]}" if found else "no-bytecode"
         return f"host|{self._uv_id()}|{interpreter}"
 
+    def resolves(self, lock: Path, runtime: Runtime, arch: str, *, shown: Path) -> None:
+        """Dry-run the install for one target: a lock that some variant cannot install is refused
+        when it is written, not at the next build. Errors name `shown` (the lock being replaced)."""
+        with tempfile.TemporaryDirectory(prefix="layersmith-dry-run-") as target:
+            argv = [uv_binary(), "pip", "install", "--no-config", "--quiet", "--dry-run",
+                    "--target", target, "--python-version", runtime.dotted,
+                    "--python-platform", uv_python_platform(runtime, arch), "--only-binary", ":all:",
+                    "--require-hashes", "--python", self.python, "-r", str(lock)]
+            done = self.runner.run(argv)
+        if done.returncode != 0:
+            raise explain_uv_failure(done.stderr, runtime, arch, shown)
+
     def install(self, lock: Path, target: Path, runtime: Runtime, arch: str) -> None:
         argv = [uv_binary(), "pip", "install", "--no-config", "--quiet",
                 "--target", str(target),
@@ -140,8 +153,10 @@ def compile_with(runner: Runner, python: list[str], root: Path, runtime: Runtime
     return f"cpython-{runtime.version[0]}{runtime.version[1]}"
 
 
-def lock_requirements(runner: Runner, source: Path, dest: Path, min_runtime: Runtime, layer: str) -> None:
-    """`requirements.in` -> hashed, universal lock (markers select per-runtime versions)."""
+def lock_requirements(runner: Runner, source: Path, dest: Path, min_runtime: Runtime, layer: str,
+                      check: Callable[[Path], None] = lambda _lock: None) -> None:
+    """`requirements.in` -> hashed, universal lock (markers select per-runtime versions). `check`
+    vets the new lock before it replaces the old one: on failure the old lock stays untouched."""
     tmp = dest.with_name(f".{dest.name}.tmp")
     argv = [uv_binary(), "pip", "compile", "--no-config", "--quiet", "--universal", "--generate-hashes",
             "--python-version", min_runtime.dotted, "--only-binary", ":all:",
@@ -151,4 +166,9 @@ def lock_requirements(runner: Runner, source: Path, dest: Path, min_runtime: Run
         tmp.unlink(missing_ok=True)
         tail = " | ".join(line.strip() for line in done.stderr.strip().splitlines()[-3:])
         raise BuildError(f"resolving failed: {tail}", path=source)
+    try:
+        check(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(dest)
