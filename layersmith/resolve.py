@@ -27,6 +27,8 @@ def _variant_build(spec: LayerSpec, fn: FunctionSpec, builder: Builder, build_mi
     if result is None:
         hint = f"layersmith build {spec.name}" + ("" if variant.portable else
                                                   f" --runtime {fn.runtime} --arch {fn.architecture}")
+        if builder.installer.kind != "host":  # the stack builds with another builder: a host build won't match
+            hint += f" --builder {builder.installer.kind}"
         raise UserError(f"layer {spec.name!r} ({variant.key}) is not built (or is out of date); run `{hint}`",
                         path=fn.spec_path, key="layers")
     return result

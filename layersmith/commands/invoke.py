@@ -9,7 +9,8 @@ from typing import Any
 
 from layersmith.build.factory import cache_root, make_builder
 from layersmith.build.runner import SubprocessRunner, SubprocessSandbox
-from layersmith.config import load_stack_config
+from layersmith.config import committed_stacks, load_stack_config
+from layersmith.errors import UserError
 from layersmith.invoke import invoke, read_event
 from layersmith.naming import function_name
 from layersmith.resolve import attached_layers
@@ -28,6 +29,11 @@ def run(args: argparse.Namespace) -> int:
     project = args.project
     function = load_functions(project, [args.function])[args.function]
     cfg = load_stack_config(project, args.stack) if args.stack else None
+    if cfg is not None and function.name not in cfg.deploy:
+        others = [s for s in committed_stacks(project) if s != cfg.stack
+                  and function.name in load_stack_config(project, s).deploy]
+        raise UserError(f"stack {cfg.stack} does not deploy {function.name} (layersmith:deploy)"
+                        + (f"; try --stack {others[0]}" if others else ""), key="--stack")
     where, event = read_event(function, args.event)
     builder = make_builder(project, cfg.builder if cfg else "host", image_tag=cfg.image_tag if cfg else None)
     layers = attached_layers(function, load_layers(project), cfg, builder)
