@@ -34,6 +34,8 @@ _STACK_REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                   2922, 3288, 3653)
 BUILDERS = ("host", "docker", "auto")
+# (layer, runtime, architecture, version, consuming stack's file name)
+ConsumerPin = tuple[str, str, str, int, str]
 
 
 def project_name(project: Path) -> str:
@@ -78,7 +80,32 @@ def read_stack_file(project: Path, stack: str) -> dict[str, Any]:
             # Pulumi refuses a key without a namespace; offline it must not be silently ignored.
             raise ConfigError(f"configuration keys are `namespace:name`; write it as {NAMESPACE}:{key}",
                               path=path.name, key=str(key))
+        if str(key).startswith(f"{NAMESPACE}:") and _has_secret(config[key]):
+            raise secret_error(path.name, str(key))
     return config
+
+
+def _has_secret(value: Any) -> bool:
+    """A `{secure: <ciphertext>}` anywhere in the value: how Pulumi writes a secret in a stack file."""
+    if isinstance(value, dict):
+        return set(value) == {"secure"} or any(_has_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_secret(v) for v in value)
+    return False
+
+
+def secret_error(path: str, key: str) -> ConfigError:
+    """layersmith's keys are names, account IDs and pins, read by other stacks and by offline tools
+    that cannot decrypt: a secret there would be silently unreadable, so it is refused."""
+    return ConfigError("is a secret (secure:), and layersmith keys cannot be secrets; set it in plain "
+                       f"text: pulumi config set {key} <value> (without --secret)", path=path, key=key)
+
+
+def check_no_secrets(secret_keys: list[str] | set[str], path: str) -> None:
+    """The engine passes secrets decrypted and lists their keys apart: refuse any of ours."""
+    for key in sorted(secret_keys):
+        if key.startswith(f"{NAMESPACE}:"):
+            raise secret_error(path, key.split(".", 1)[0] if "." in key else key)
 
 
 _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
@@ -378,13 +405,13 @@ def load_stack_config(project: Path, stack: str) -> StackConfig:
 
 
 def consumer_pins(project: Path, cfg: StackConfig,
-                  on_error: Callable[[str], None] = lambda _m: None) -> tuple[tuple[str, str, str, int], ...]:
-    """(layer, runtime, arch, version) that other committed stacks pin on layers they take from
+                  on_error: Callable[[str], None] = lambda _m: None) -> tuple[ConsumerPin, ...]:
+    """(layer, runtime, arch, version, stack file) that other committed stacks pin on layers they take from
     `cfg`'s stack (`layersmith:consume.stack: <org>/<project>/<this stack>`). A stack file that does
     not validate is reported through `on_error` and skipped: it must not block this stack."""
     from layersmith.specs import load_functions, load_layers
 
-    out: set[tuple[str, str, str, int]] = set()
+    out: set[ConsumerPin] = set()
     for name in committed_stacks(project):
         if name == cfg.stack:
             continue
@@ -400,5 +427,6 @@ def consumer_pins(project: Path, cfg: StackConfig,
         for fn, layer_pins in other.pins:
             for layer, pin in layer_pins:
                 if isinstance(pin, int) and layer_source(other, layer) == "stack" and layer in load_layers(project):
-                    out.add((layer, functions[fn].runtime, functions[fn].architecture, pin))
+                    out.add((layer, functions[fn].runtime, functions[fn].architecture, pin,
+                             stack_file(project, name).name))
     return tuple(sorted(out))

@@ -17,8 +17,12 @@ from typing import Any
 
 from layersmith.config import load_stack_config, project_name, read_stack_file, stack_file
 from layersmith.errors import LayersmithError
+from layersmith.pin_preflight import OFFLINE_NOTE
 
 MOCK_ACCOUNT = "123456789012"  # marked "(mocked)" wherever shown
+GRANTS_TYPE = "pulumi-python:dynamic/layersmith:LayerGrants"
+PROVIDER_KEY = "__provider"
+Answer = Callable[[str, dict[str, Any]], dict[str, Any] | None]
 _SKIP_TYPES = {"pulumi:pulumi:Stack", "pulumi:providers:aws"}
 
 
@@ -28,6 +32,9 @@ class _Recorder:
     next_versions: dict[str, int]  # physical layer name -> mocked next version
     remote_layers: dict[str, Any]
     resources: list[dict[str, Any]] = field(default_factory=list)
+    # dynamic resources' serialized providers (`__provider`), by resource name: kept out of the plan,
+    # kept for the tests that load them in the engine's own dynamic-provider host
+    providers: dict[str, str] = field(default_factory=dict)
 
     def outputs_for(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         out = dict(inputs)
@@ -48,6 +55,8 @@ class _Recorder:
             out.update(bucket=f"{name}-mock", arn=f"arn:aws:s3:::{name}-mock")
         elif typ == "pulumi:pulumi:StackReference":
             out.update(outputs={"layers": self.remote_layers})
+        elif typ == GRANTS_TYPE:
+            return f"{inputs['layerArn']}:{int(inputs['version'])}", out
         return f"{name}-id", out
 
 
@@ -118,9 +127,12 @@ def _clean(value: Any, project: Path) -> Any:
 
 
 def run_under_mocks(program: Callable[[], None], *, project: str, stack: str, region: str,
-                    config: dict[str, str], recorder: _Recorder | None = None) -> tuple[_Recorder, dict[str, Any]]:
+                    config: dict[str, str], recorder: _Recorder | None = None,
+                    answer: Answer | None = None, secret_keys: list[str] | None = None,
+                    ) -> tuple[_Recorder, dict[str, Any]]:
     """Run `program` inside one `pulumi.runtime.test` with layersmith's mocks; returns what was
-    registered and the resolved stack outputs."""
+    registered and the resolved stack outputs. `answer(token, args)` may answer a data source call
+    (a test answers `getLayerVersion` from moto); None falls through to the built-in answers."""
     import pulumi
     from pulumi.runtime import settings
 
@@ -128,22 +140,27 @@ def run_under_mocks(program: Callable[[], None], *, project: str, stack: str, re
 
     class _Mocks(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+            inputs = dict(args.inputs)
+            if PROVIDER_KEY in inputs:
+                rec.providers[args.name] = str(inputs.pop(PROVIDER_KEY))
             if args.typ not in _SKIP_TYPES:
-                rec.resources.append({"type": args.typ, "name": args.name, "inputs": dict(args.inputs)})
-            return rec.outputs_for(args.typ, args.name, dict(args.inputs))
+                rec.resources.append({"type": args.typ, "name": args.name, "inputs": inputs})
+            return rec.outputs_for(args.typ, args.name, inputs)
 
         def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+            if answer is not None and (answered := answer(args.token, dict(args.args))) is not None:
+                return answered, []
             if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
                 return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/mock",
-                        "userId": "MOCK"}, None
+                        "userId": "MOCK"}, []
             if args.token == "aws:index/getRegion:getRegion":
-                return {"name": region, "region": region}, None
-            return {}, None
+                return {"name": region, "region": region}, []
+            return {}, []
 
     captured: dict[str, Any] = {}
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(_Mocks(), project=project, stack=stack, preview=False)
-    pulumi.runtime.set_all_config(config)
+    pulumi.runtime.set_all_config(config, secret_keys)
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def run() -> Any:
@@ -170,7 +187,13 @@ def run_plan(project: Path, stack: str) -> dict[str, Any]:
                          _mock_remote_layers(project, cfg.region, cfg.consume.stack))
 
     def program() -> None:
-        runpy.run_path(str(project / "__main__.py"), run_name="__main__")
+        from layersmith.infra.program import OFFLINE
+
+        token = OFFLINE.set(True)  # no AWS to check pins against: the program says so and skips it
+        try:
+            runpy.run_path(str(project / "__main__.py"), run_name="__main__")
+        finally:
+            OFFLINE.reset(token)
 
     rec, captured = run_under_mocks(
         program,
@@ -179,7 +202,8 @@ def run_plan(project: Path, stack: str) -> dict[str, Any]:
     resources = sorted(({**r, "inputs": _clean(r["inputs"], project)} for r in rec.resources),
                        key=lambda r: (r["type"], r["name"]))
     outputs = _clean(captured, project)
-    return {"project": cfg.project, "stack": stack, "region": cfg.region, "mocked": {"account": MOCK_ACCOUNT},
+    return {"project": cfg.project, "stack": stack, "region": cfg.region,
+            "mocked": {"account": MOCK_ACCOUNT, "pins": OFFLINE_NOTE},
             "attachments": _attachments(project, cfg, outputs), "resources": resources, "outputs": outputs}
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from layersmith.aws.grants import Statement, describe_statements
 from layersmith.table import render_table
 
 _LV = "aws:lambda/layerVersion:LayerVersion"
-_PERM = "aws:lambda/layerVersionPermission:LayerVersionPermission"
+_GRANTS = "pulumi-python:dynamic/layersmith:LayerGrants"
 _FN = "aws:lambda/function:Function"
 _ATTACH = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 
@@ -43,18 +44,19 @@ def _function_rows(plan: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
-def _grant_label(perm: dict[str, Any]) -> str:
-    inputs = perm["inputs"]
-    if inputs.get("organizationId"):
-        return f"org {inputs['organizationId']}"
-    return "PUBLIC" if inputs.get("principal") == "*" else f"account {inputs.get('principal')}"
+def _grants(plan: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
+    """(unversioned layer ARN, version) -> who each `LayerGrants` lets read that version."""
+    grants: dict[tuple[str, str], list[str]] = {}
+    for resource in _of(plan, _GRANTS):
+        inputs = resource["inputs"]
+        statements = [Statement.from_props(s) for s in inputs.get("statements") or []]
+        key = (inputs["layerArn"], str(inputs["version"]))
+        grants[key] = sorted({*grants.get(key, []), *describe_statements(statements)}) or ["not shared"]
+    return grants
 
 
 def _layer_rows(plan: dict[str, Any], published: dict[str, int]) -> list[list[str]]:
-    grants: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for perm in _of(plan, _PERM):
-        inputs = perm["inputs"]
-        grants[(inputs["layerName"], str(inputs["versionNumber"]))].append(_grant_label(perm))
+    grants = _grants(plan)
     rows = []
     for layer in _of(plan, _LV):
         inputs = layer["inputs"]
@@ -83,7 +85,8 @@ def published_versions(plan: dict[str, Any]) -> dict[str, int]:
 def render_plan(plan: dict[str, Any]) -> str:
     published = published_versions(plan)
     lines = [f"Plan for stack {plan['stack']} (project {plan['project']}) — run under Pulumi mocks: "
-             f"account {plan['mocked']['account']} and versions marked * are mocked", ""]
+             f"account {plan['mocked']['account']} and versions marked * are mocked; "
+             f"{plan['mocked'].get('pins', '')}", ""]
     fn_rows = _function_rows(plan)
     lines += ["Functions (layers in extraction order: later overwrite earlier)",
               render_table(["function", "runtime", "arch", "role policies", "layers"], fn_rows)

@@ -14,11 +14,11 @@ from packaging.tags import parse_tag
 
 from layersmith.build.tree import top_level_sizes, tree_size, walk_files
 from layersmith.errors import VerificationError
+from layersmith.limits import MAX_DIRECT_UPLOAD
 from layersmith.model import Variant
 from layersmith.runtimes import ELF_MACHINE, ELF_MACHINE_NAMES, supported_tags
 
 MAX_UNZIPPED = 262_144_000  # function + all layers, unzipped (Lambda quota)
-MAX_DIRECT_UPLOAD = 50 * 1024 * 1024  # larger zips must be published from S3
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,6 @@ def check_size(root: Path, layer: str) -> tuple[int, int]:
 
 def zip_warnings(zip_bytes: int) -> list[str]:
     if zip_bytes > MAX_DIRECT_UPLOAD:
-        return [f"zip is {zip_bytes / 1e6:.1f} MB, over the 50 MB direct-upload limit: it will be "
-                "published through S3 (layersmith:artifactBucket)"]
+        return [f"zip is {zip_bytes / 1e6:.1f} MB, over the {MAX_DIRECT_UPLOAD / 2**20:.0f} MiB direct-upload "
+                "limit: it will be published through S3 (layersmith:artifactBucket)"]
     return []

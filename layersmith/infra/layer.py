@@ -1,9 +1,15 @@
 """`SharedLayer`: one `LayerVersion` per built variant, published directly or through S3, with grants.
 
-Every `LayerVersion` input is replace-only (DESIGN.md §5): a changed zip publishes a new version
-and, unless retained, deletes the old one — breaking every function pinned to it. So versions
-are published with `skip_destroy` + `retain_on_delete` when the stack retains versions, and the
-zip is byte-reproducible, so an unchanged layer previews no change at all.
+Every `LayerVersion` input is replace-only (terraform-provider-aws `layer_version.go`: every
+argument is ForceNew): a changed zip publishes a new version and, unless retained, deletes the old
+one — breaking every function pinned to it. So versions are published with `skip_destroy` +
+`retain_on_delete` when the stack retains versions, and the zip is byte-reproducible, so an
+unchanged layer previews no change at all.
+
+Grants: one `LayerGrants` per version this stack shares — the version it publishes now, and, when
+the stack retains versions, every version a function of this stack or a committed consuming stack
+pins (an account added to `shareWith` later can then read what it pins). A stack that does not
+retain versions deletes superseded ones, so it grants only its current version.
 """
 
 from __future__ import annotations
@@ -13,12 +19,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from layersmith.aws.grants import Statement
 from layersmith.infra.artifacts import ArtifactStore
-from layersmith.infra.sharing import LayerSharing
-from layersmith.model import BuildResult, LayerSpec, ShareWith
+from layersmith.infra.grants import LayerGrants
+from layersmith.limits import MAX_DIRECT_UPLOAD
+from layersmith.model import BuildResult, LayerSpec
 from layersmith.naming import layer_name
-
-MAX_DIRECT_UPLOAD = 50 * 1024 * 1024  # PublishLayerVersion direct upload; larger goes through S3
 
 
 @dataclass(frozen=True)
@@ -27,7 +33,8 @@ class SharedLayerArgs:
     builds: tuple[BuildResult, ...]
     name_prefix: str
     retain: bool
-    share: ShareWith
+    statements: tuple[Statement, ...]
+    layer_arn_base: str  # `arn:<partition>:lambda:<region>:<account>:layer:`, known in preview
     # (runtime, arch, version) that functions pin: granted to the same principals on the matching variant
     pinned_versions: tuple[tuple[str, str, int], ...] = ()
     direct_upload_limit: int = MAX_DIRECT_UPLOAD
@@ -38,6 +45,8 @@ class PublishedVariant:
     build: BuildResult
     version: aws.lambda_.LayerVersion
     name: str
+    layer_arn: str  # unversioned, built from the physical name: never unknown in preview
+    grants: list[LayerGrants]
 
 
 class SharedLayer(pulumi.ComponentResource):
@@ -74,16 +83,16 @@ class SharedLayer(pulumi.ComponentResource):
             skip_destroy=args.retain,
             code=code, s3_bucket=s3_bucket, s3_key=s3_key,
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain))
-        LayerSharing(f"{resource}-current", layer_arn=version.layer_arn,
-                     version=version.version.apply(int), share=args.share, retain=args.retain,
-                     opts=pulumi.ResourceOptions(parent=self))
-        # Only on the variant a pin attaches: version N of a sibling variant is another layer's
-        # version N (or does not exist, and the grant would fail the deploy).
-        for pinned in sorted({v for rt, arch, v in args.pinned_versions if variant.supports(rt, arch)}):
-            # Pinned older versions are granted too, so an account added later can read what it pins.
-            # A distinct statement prefix keeps them from colliding with the current version's grants
-            # when a pin names the version being published.
-            LayerSharing(f"{resource}-v{pinned}", layer_arn=version.layer_arn, version=pinned,
-                         share=args.share, retain=args.retain, statement_prefix=f"pin{pinned}-",
-                         opts=pulumi.ResourceOptions(parent=self))
-        return PublishedVariant(build, version, physical)
+        layer_arn = f"{args.layer_arn_base}{physical}"
+        grants = [LayerGrants(f"{resource}-grants", layer_arn=layer_arn, version=version.version.apply(int),
+                              statements=list(args.statements), retain=args.retain,
+                              opts=pulumi.ResourceOptions(parent=self))]
+        if args.retain:
+            # Only on the variant a pin attaches: version N of a sibling variant is another layer's
+            # version N (or does not exist, and the grant would fail the deploy). `depends_on`: a pin
+            # may name the version this very deploy publishes.
+            for pinned in sorted({v for rt, arch, v in args.pinned_versions if variant.supports(rt, arch)}):
+                grants.append(LayerGrants(f"{resource}-v{pinned}-grants", layer_arn=layer_arn, version=pinned,
+                                          statements=list(args.statements), retain=args.retain,
+                                          opts=pulumi.ResourceOptions(parent=self, depends_on=[version])))
+        return PublishedVariant(build, version, physical, layer_arn, grants)

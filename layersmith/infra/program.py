@@ -1,32 +1,53 @@
-"""The Pulumi program: config at the edge -> build (cache hit when unchanged) -> components -> exports."""
+"""The Pulumi program: config at the edge -> build (cache hit when unchanged) -> pin preflight ->
+components -> exports."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from pathlib import Path
 
 import pulumi
 
 from layersmith.build.factory import build_layers, cache_root, make_builder
-from layersmith.config import consumer_pins, decode_engine_config, parse_stack_config, stack_file
-from layersmith.infra.stack import StackInputs, deploy_stack
+from layersmith.config import (
+    ConsumerPin,
+    check_no_secrets,
+    consumer_pins,
+    decode_engine_config,
+    layer_source,
+    parse_stack_config,
+    stack_file,
+)
+from layersmith.errors import LayersmithError
+from layersmith.infra.stack import StackInputs, deploy_stack, program_error
 from layersmith.model import BuildResult, FunctionSpec, LayerSpec, StackConfig
+from layersmith.naming import layer_name
+from layersmith.pin_preflight import OFFLINE_NOTE, PinUse, Preflight, VersionLookup, lambda_sha256
 from layersmith.specs import load_functions, load_layers
 
+# Set by `layersmith plan`: under its mocks there is no AWS to check pins against.
+OFFLINE: ContextVar[bool] = ContextVar("layersmith_offline_plan", default=False)
 
-def engine_config() -> dict[str, str]:
-    """Every config key the engine passed (`PULUMI_CONFIG`), plus any set in-process (mocks)."""
+
+def engine_config() -> tuple[dict[str, str], set[str]]:
+    """Every config key the engine passed (`PULUMI_CONFIG`), plus any set in-process (mocks), and
+    the keys of those that are secrets."""
     from pulumi.runtime import config as runtime_config
 
-    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret = {k for k in values if runtime_config.is_config_secret(k)}
+    return values, secret | set(runtime_config.get_config_secret_keys_env())
 
 
 def read_config(project: Path) -> tuple[StackConfig, dict[str, LayerSpec], dict[str, FunctionSpec]]:
     stack = pulumi.get_stack()
+    path = stack_file(project, stack)
+    values, secret = engine_config()
+    check_no_secrets(secret, path.name)
     layers = load_layers(project)
     functions = load_functions(project)
-    cfg = parse_stack_config(decode_engine_config(engine_config()), project=pulumi.get_project(),
-                             stack=stack, path=stack_file(project, stack), layers=layers,
-                             functions=functions)
+    cfg = parse_stack_config(decode_engine_config(values), project=pulumi.get_project(),
+                             stack=stack, path=path, layers=layers, functions=functions)
     return cfg, layers, functions
 
 
@@ -42,24 +63,59 @@ def build_published(project: Path, cfg: StackConfig) -> dict[str, list[BuildResu
     return by_layer
 
 
+def check_pins(cfg: StackConfig, functions: dict[str, FunctionSpec], builds: dict[str, list[BuildResult]],
+               consumers: tuple[ConsumerPin, ...], lookup: VersionLookup) -> tuple[ConsumerPin, ...]:
+    """Fail on a pin of this stack that names no version; drop (and warn about) consumers' pins that
+    name none. Returns the consumer pins that can be granted."""
+    variants = {layer: [b.variant for b in results] for layer, results in builds.items()}
+
+    def physical(layer: str, runtime: str, arch: str) -> str | None:
+        variant = next((v for v in variants.get(layer, []) if v.supports(runtime, arch)), None)
+        return layer_name(cfg.name_prefix, layer, variant) if variant else None
+
+    preflight = Preflight(lookup, {layer_name(cfg.name_prefix, layer, b.variant): lambda_sha256(b.sha256)
+                                   for layer, results in builds.items() for b in results})
+    own, consumed = [], []
+    for fn in cfg.deploy:
+        spec = functions[fn]
+        for layer in spec.layers:
+            pin, source = cfg.pin_for(fn, layer), layer_source(cfg, layer)
+            if not isinstance(pin, int):
+                continue
+            if source == "publish" and (name := physical(layer, spec.runtime, spec.architecture)):
+                own.append(PinUse(layer, name, pin, cfg.path.name, fn))
+            elif source == "arn":
+                consumed.append(PinUse(layer, dict(cfg.consume.arns)[layer], pin, cfg.path.name, fn))
+    preflight.check_own(own)
+    preflight.check_consumed(consumed)
+    keep, warnings = preflight.filter_consumers(
+        PinUse(layer, name, version, file) for layer, rt, arch, version, file in consumers
+        if (name := physical(layer, rt, arch)) is not None)
+    for warning in warnings:
+        pulumi.log.warn(f"layersmith: {warning}")
+    kept = {(p.layer, p.version, p.stack_file) for p in keep}
+    return tuple(c for c in consumers if (c[0], c[3], c[4]) in kept)
+
+
 def main(project: Path) -> None:
     """Under `pulumi up`, a layersmith error is one line (a `RunError` prints without the program's
     traceback), exactly as the CLI prints it: the stack file and key, and what to do."""
-    from layersmith.errors import LayersmithError
-
     try:
         _main(project)
     except LayersmithError as exc:
-        error = pulumi.RunError(f"layersmith: {exc.render()}")
-        error.__cause__ = exc  # `layersmith plan` re-raises the original (and its exit code)
-        error.__suppress_context__ = True
-        raise error from exc
+        raise program_error(exc) from exc
 
 
 def _main(project: Path) -> None:
+    from layersmith.infra.preflight import DataSourceLookup
+
     cfg, layers, functions = read_config(project)
     builds = build_published(project, cfg)
     pins = consumer_pins(project, cfg, on_error=pulumi.log.warn) if cfg.publish else ()
+    if OFFLINE.get():
+        pulumi.log.info(f"layersmith: {OFFLINE_NOTE}")
+    else:
+        pins = check_pins(cfg, functions, builds, pins, DataSourceLookup())
     outputs = deploy_stack(StackInputs(config=cfg, layers=layers, functions=functions,
                                        builds=builds, cache_root=cache_root(project), consumer_pins=pins))
     for key, value in outputs.items():
