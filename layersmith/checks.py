@@ -45,6 +45,11 @@ class FunctionReport:
     findings: list[Finding] = field(default_factory=list)
 
 
+UNVERIFIED_PIN = ("not checked offline; `pulumi preview` refuses a pin to a version that does not exist, and "
+                  "`layersmith inventory` lists what is published; neither compares the version's contents "
+                  "with this build")
+
+
 def import_path(name: str) -> str | None:
     """Where a zip member lands relative to sys.path (None for metadata/manifest outside python/)."""
     if name.startswith("python/lib/"):
@@ -190,9 +195,9 @@ def function_report(fn: FunctionSpec, layers: list[AttachedLayer], cache_root: P
             findings.append(Finding("error", fn.name, "compatibility", f"{a.name} ({a.build.variant.key}) does not "
                                     f"support {fn.runtime}/{fn.architecture}"))
         if a.pin != "latest":
-            findings.append(Finding("unverified", fn.name, "pin", f"{a.name} v{a.pin}: whether that version exists "
-                                    "and holds these contents cannot be verified offline (`layersmith inventory` "
-                                    "checks it against AWS)"))
+            # Truthful about what does check it: the program's preflight (existence, in preview) and
+            # inventory (what is published). Nothing compares contents yet.
+            findings.append(Finding("unverified", fn.name, "pin", f"{a.name} v{a.pin}: {UNVERIFIED_PIN}"))
     findings += handler_findings(fn)
     findings += conflict_findings(fn.name, code_files, layers)
     findings += distribution_findings(fn.name, layers)

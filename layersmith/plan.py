@@ -126,6 +126,33 @@ def _clean(value: Any, project: Path) -> Any:
     return value
 
 
+def _mocks(rec: _Recorder, region: str, answer: Answer | None) -> Any:
+    """Pulumi mocks that record every resource and answer the data sources the program calls."""
+    import pulumi
+
+    class _Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+            inputs = dict(args.inputs)
+            if PROVIDER_KEY in inputs:
+                rec.providers[args.name] = str(inputs.pop(PROVIDER_KEY))
+            if args.typ not in _SKIP_TYPES:
+                rec.resources.append({"type": args.typ, "name": args.name, "inputs": inputs})
+            return rec.outputs_for(args.typ, args.name, inputs)
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+            # The monitor iterates the failures: always a list, never None.
+            if answer is not None and (answered := answer(args.token, dict(args.args))) is not None:
+                return answered, []
+            if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+                return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/mock",
+                        "userId": "MOCK"}, []
+            if args.token == "aws:index/getRegion:getRegion":
+                return {"name": region, "region": region}, []
+            return {}, []
+
+    return _Mocks()
+
+
 def run_under_mocks(program: Callable[[], None], *, project: str, stack: str, region: str,
                     config: dict[str, str], recorder: _Recorder | None = None,
                     answer: Answer | None = None, secret_keys: list[str] | None = None,
@@ -138,28 +165,9 @@ def run_under_mocks(program: Callable[[], None], *, project: str, stack: str, re
 
     rec = recorder or _Recorder(region, {}, {})
 
-    class _Mocks(pulumi.runtime.Mocks):
-        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-            inputs = dict(args.inputs)
-            if PROVIDER_KEY in inputs:
-                rec.providers[args.name] = str(inputs.pop(PROVIDER_KEY))
-            if args.typ not in _SKIP_TYPES:
-                rec.resources.append({"type": args.typ, "name": args.name, "inputs": inputs})
-            return rec.outputs_for(args.typ, args.name, inputs)
-
-        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-            if answer is not None and (answered := answer(args.token, dict(args.args))) is not None:
-                return answered, []
-            if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-                return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/mock",
-                        "userId": "MOCK"}, []
-            if args.token == "aws:index/getRegion:getRegion":
-                return {"name": region, "region": region}, []
-            return {}, []
-
     captured: dict[str, Any] = {}
     settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(_Mocks(), project=project, stack=stack, preview=False)
+    pulumi.runtime.set_mocks(_mocks(rec, region, answer), project=project, stack=stack, preview=False)
     pulumi.runtime.set_all_config(config, secret_keys)
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]

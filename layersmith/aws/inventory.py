@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from layersmith.aws.clients import Caller, ClientFactory, LambdaApi, error_code
+from layersmith.aws.grants import PREFIX as GRANT_PREFIX
 from layersmith.aws.records import (
     Attachment,
     AttachmentKind,
@@ -62,11 +63,15 @@ class LayerMatcher:
         return bool(m and self.match(m.group(1)))
 
 
-def parse_shares(policy: str) -> tuple[str, ...]:
-    """Who a layer version's resource policy lets use it: account IDs, `org:o-…`, or `public`."""
+def parse_shares(policy: str, *, unmanaged_only: bool = False) -> tuple[str, ...]:
+    """Who a layer version's resource policy lets use it: account IDs, `org:o-…`, or `public`.
+    `unmanaged_only`: just those granted by statements layersmith does not own (no `layersmith-`
+    statement-id prefix: added by hand or by another tool; layersmith never changes them)."""
     shares: list[str] = []
     for statement in json.loads(policy).get("Statement", []):
         if statement.get("Effect", "Allow") != "Allow":
+            continue
+        if unmanaged_only and str(statement.get("Sid", "")).startswith(GRANT_PREFIX):
             continue
         principal = statement.get("Principal", "")
         principal = principal.get("AWS", "") if isinstance(principal, dict) else principal
@@ -81,7 +86,8 @@ def parse_shares(policy: str) -> tuple[str, ...]:
     return tuple(sorted(set(shares)))
 
 
-def _shares(client: LambdaApi, call: Caller, name: str, version: int, target: Target) -> tuple[str, ...]:
+def _shares(client: LambdaApi, call: Caller, name: str, version: int,
+            target: Target) -> tuple[tuple[str, ...], tuple[str, ...]]:
     def get() -> dict[str, Any]:
         try:
             return client.get_layer_version_policy(LayerName=name, VersionNumber=version)
@@ -91,7 +97,9 @@ def _shares(client: LambdaApi, call: Caller, name: str, version: int, target: Ta
             raise
 
     policy = call(get, f"{target}: lambda:GetLayerVersionPolicy {name}:{version}")
-    return parse_shares(policy["Policy"]) if policy.get("Policy") else ()
+    if not policy.get("Policy"):
+        return (), ()
+    return parse_shares(policy["Policy"]), parse_shares(policy["Policy"], unmanaged_only=True)
 
 
 def _version_record(client: LambdaApi, call: Caller, target: Target, name: str, ref: LayerRef,
@@ -100,12 +108,13 @@ def _version_record(client: LambdaApi, call: Caller, target: Target, name: str, 
     # ListLayerVersions does not return the size; GetLayerVersion does (Content.CodeSize).
     full = call(lambda: client.get_layer_version(LayerName=name, VersionNumber=version),
                 f"{target}: lambda:GetLayerVersion {name}:{version}")
+    shares, unmanaged = _shares(client, call, name, version, target)
     return LayerVersionRecord(
         target=target, name=name, version=version, arn=str(item["LayerVersionArn"]),
         created=str(item.get("CreatedDate", "")), code_size=int(full.get("Content", {}).get("CodeSize", 0)),
         runtimes=tuple(item.get("CompatibleRuntimes", ())),
         architectures=tuple(item.get("CompatibleArchitectures", ())),
-        shared_with=_shares(client, call, name, version, target), ref=ref)
+        shared_with=shares, shared_unmanaged=unmanaged, ref=ref)
 
 
 def scan_layers(client: LambdaApi, call: Caller, target: Target,

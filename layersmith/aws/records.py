@@ -43,6 +43,8 @@ class LayerVersionRecord:
     architectures: tuple[str, ...]
     shared_with: tuple[str, ...]  # account IDs, "org:o-…", "public"
     ref: LayerRef
+    # those of `shared_with` granted by a statement layersmith does not own (no `layersmith-` id)
+    shared_unmanaged: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[Target, str]:

@@ -66,9 +66,17 @@ def _version_rows(inventory: Inventory, record: LayerVersionRecord) -> list[list
     users = users or ["-"]
     first = [str(record.version), short_date(record.created), human_size(record.code_size),
              ",".join(r.removeprefix("python") for r in record.runtimes) or "-",
-             ",".join(record.architectures) or "-", ",".join(record.shared_with) or "-",
+             ",".join(record.architectures) or "-", _shared_cell(record),
              _marks(inventory, record), users[0]]
     return [first, *([""] * 7 + [u] for u in users[1:])]
+
+
+UNMANAGED_NOTE = ("* granted by a statement layersmith does not own (its id lacks the `layersmith-` prefix): "
+                  "pulumi up never changes or revokes it; remove it with aws lambda remove-layer-version-permission")
+
+
+def _shared_cell(record: LayerVersionRecord) -> str:
+    return ",".join(f"{s}*" if s in record.shared_unmanaged else s for s in record.shared_with) or "-"
 
 
 def render_inventory(inventory: Inventory) -> str:
@@ -84,6 +92,8 @@ def render_inventory(inventory: Inventory) -> str:
         table = render_table(["version", "created (UTC)", "size", "python", "arch", "shared with", "marks",
                               "used by"], rows, right={0, 2})
         blocks.append(title + "\n" + _indent(table))
+    if any(r.shared_unmanaged for r in inventory.versions):
+        blocks.append(UNMANAGED_NOTE)
     dangling = _dangling(inventory)
     if dangling:
         blocks.append("attached but not found (deleted, or in an account/region not scanned):\n" + _indent(
@@ -130,7 +140,7 @@ def _version_json(inventory: Inventory, r: LayerVersionRecord) -> dict[str, Any]
             "region": r.target.region, "stacks": list(r.ref.stacks), "layer": r.ref.layer,
             "variant": r.ref.variant, "created": r.created, "code_size": r.code_size,
             "runtimes": list(r.runtimes), "architectures": list(r.architectures),
-            "shared_with": list(r.shared_with),
+            "shared_with": list(r.shared_with), "shared_unmanaged": list(r.shared_unmanaged),
             "latest": inventory.latest_versions().get(r.key) == r.version,
             "pinned_by": [p.describe() for p in inventory.pins_of(r, exact=True)],
             "used_by": [_attachment_json(a) for a in inventory.attachments_of(r.arn)],

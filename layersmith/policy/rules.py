@@ -28,21 +28,22 @@ _ORGANIZATIONS: dict[str, Any] = {
 }
 _PATTERNS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 _ROLE_TYPES = (tokens.ROLE, tokens.ROLE_POLICY, tokens.ROLE_POLICY_ATTACHMENT)
+_GRANT_TYPES = (tokens.LAYER_GRANTS, tokens.LAYER_PERMISSION)
 
 RULES: tuple[Rule, ...] = (
     Rule("layer-not-public", 1, "A layer permission with principal `*` must carry an organizationId.",
          "publishing the team's code (and whatever it embeds) to every AWS account in the world",
-         MANDATORY, (tokens.LAYER_PERMISSION,), layers.check_not_public),
+         MANDATORY, _GRANT_TYPES, layers.per_statement(layers.check_not_public)),
     Rule("layer-grants-scoped", 2,
          "Layer grants: action lambda:GetLayerVersion only, allow-listed principals, valid statement ids.",
          "a grant that lets another account do more than read the layer, reaches an account nobody "
          "approved, or collides with another grant's statement id",
-         MANDATORY, (tokens.LAYER_PERMISSION,), layers.check_grants_scoped,
+         MANDATORY, _GRANT_TYPES, layers.per_statement(layers.check_grants_scoped),
          options={"allowedAccounts": _ACCOUNTS, "allowedOrganizations": _ORGANIZATIONS}),
     Rule("layer-versions-retained", 3, "Layer versions and their grants set skipDestroy.",
          "a replacement (any input change) deleting the old version or grant and breaking every "
          "function still pinned to it",
-         MANDATORY, (tokens.LAYER_VERSION, tokens.LAYER_PERMISSION), layers.check_retained),
+         MANDATORY, (tokens.LAYER_VERSION, *_GRANT_TYPES), layers.check_retained),
     Rule("layer-metadata-complete", 4,
          "Layer versions declare supported runtimes and architectures, a license and a description.",
          "layers nobody can tell apart, license questions, and functions attaching a layer built for "

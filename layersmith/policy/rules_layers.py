@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 from layersmith.policy.model import Context, Finding, Resource, fail, is_unknown, skip
+from layersmith.policy.tokens import LAYER_GRANTS, LAYER_PERMISSION
 from layersmith.policy.values import blank, find_unknown, principal_account
 from layersmith.runtimes import ARCHITECTURES, RUNTIMES
 
@@ -31,6 +33,37 @@ def whole_unknown(resource: Resource, key: str) -> Finding | None:
     if not is_unknown(resource.get(key)):
         return None
     return skip(f"`{key}` is not known until deployment, so this was not checked")
+
+
+Check = Callable[[Resource, Context], Iterator[Finding]]
+
+
+def grant_statements(resource: Resource) -> list[Resource]:
+    """A `LayerGrants` as the per-statement grants it owns, shaped like `LayerVersionPermission`s
+    (statementId, principal, organizationId, action, skipDestroy), so one check serves both."""
+    items = resource.get("statements")
+    if not isinstance(items, list):
+        return []
+    return [Resource(LAYER_PERMISSION, resource.name,
+                     {"statementId": item.get("sid"), "principal": item.get("principal"),
+                      "organizationId": item.get("organizationId"), "action": resource.get("action"),
+                      "skipDestroy": resource.get("retain")}, resource.urn, resource.region)
+            for item in items if isinstance(item, dict)]
+
+
+def per_statement(check: Check) -> Check:
+    """Run a per-grant check on each statement of a `LayerGrants` (a plain permission as it is)."""
+
+    def run(resource: Resource, ctx: Context) -> Iterator[Finding]:
+        if resource.type != LAYER_GRANTS:
+            yield from check(resource, ctx)
+            return
+        for statement in grant_statements(resource):
+            for finding in check(statement, ctx):
+                yield replace(finding, message=f"statement {statement.get('statementId')}: {finding.message}")
+
+    run.__doc__ = check.__doc__
+    return run
 
 
 def check_not_public(resource: Resource, ctx: Context) -> Iterator[Finding]:
@@ -79,12 +112,17 @@ def _principal_allowed(resource: Resource, ctx: Context) -> Iterator[Finding]:
 
 def check_retained(resource: Resource, ctx: Context) -> Iterator[Finding]:
     """Rule 3: without skipDestroy a replacement deletes the old version and breaks pinned functions."""
+    if resource.type == LAYER_GRANTS:
+        if resource.get("retain") is not True:
+            yield fail("retain is not true (layersmith:retainVersions): the next publish revokes these grants, "
+                       "cutting off every account still pinned to this version")
+        return
     if note := unknown_note(resource, "skipDestroy"):
         yield note
     elif resource.get("skipDestroy") is not True:
         what = "layer version" if "layerVersion:" in resource.type else "grant"
         yield fail(f"skipDestroy is not true: the next publish deletes this {what}, breaking every "
-                   "function or account still pinned to it (DESIGN.md §5)")
+                   "function or account still pinned to it")
 
 
 def check_metadata(resource: Resource, ctx: Context) -> Iterator[Finding]:

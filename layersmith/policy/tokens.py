@@ -4,6 +4,8 @@ from __future__ import annotations
 
 LAYER_VERSION = "aws:lambda/layerVersion:LayerVersion"
 LAYER_PERMISSION = "aws:lambda/layerVersionPermission:LayerVersionPermission"
+# layersmith's own grants resource (a dynamic resource: `pulumi-python:dynamic/<module>:<name>`)
+LAYER_GRANTS = "pulumi-python:dynamic/layersmith:LayerGrants"
 FUNCTION = "aws:lambda/function:Function"
 PERMISSION = "aws:lambda/permission:Permission"
 FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"

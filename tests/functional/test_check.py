@@ -219,8 +219,9 @@ def test_pins_are_unverified_offline(seeded: Path, cli: CliRun, use_cache: Path)
     code, report = check(cli, seeded, "pinned", "--no-policy")
     assert code == 0
     assert findings(report, "pin", "unverified") == [
-        f"{layer}: whether that version exists and holds these contents cannot be verified offline "
-        "(`layersmith inventory` checks it against AWS)" for layer in ("a v3", "b v12")]
+        f"{layer}: not checked offline; `pulumi preview` refuses a pin to a version that does not exist, and "
+        "`layersmith inventory` lists what is published; neither compares the version's contents with this build"
+        for layer in ("a v3", "b v12")]
 
 
 def test_a_layer_that_cannot_build_is_an_error_for_its_function(seeded: Path, cli: CliRun, use_cache: Path) -> None:

@@ -426,5 +426,6 @@ def test_consumer_pins_are_collected_for_the_publishing_stack(proj: Path) -> Non
     (proj / "Pulumi.broken.yaml").write_text("config:\n  layersmith:typo: 1\n", encoding="utf-8")
     errors: list[str] = []
     prod = load_stack_config(proj, "prod")
-    assert consumer_pins(proj, prod, on_error=errors.append) == (("utils", "python3.12", "arm64", 2),)
+    assert consumer_pins(proj, prod, on_error=errors.append) == (
+        ("utils", "python3.12", "arm64", 2, "Pulumi.cons.yaml"),)
     assert len(errors) == 1 and "Pulumi.broken.yaml" in errors[0]

@@ -176,4 +176,20 @@ def test_empty_layer_is_refused(tmp_path: Path) -> None:
 def test_zip_warnings_at_the_direct_upload_limit() -> None:
     assert zip_warnings(MAX_DIRECT_UPLOAD) == []
     [warning] = zip_warnings(MAX_DIRECT_UPLOAD + 1)
-    assert "50 MB direct-upload limit" in warning and "S3" in warning
+    assert "45 MiB direct-upload limit" in warning and "S3" in warning
+
+
+def test_the_direct_upload_limit_fits_lambdas_request_body_once_base64_encoded() -> None:
+    """PublishLayerVersion carries the zip base64-encoded in a body capped at 69,905,067 bytes: a
+    50 MiB zip (exactly 69,905,067 once encoded) leaves no room for the rest of the request."""
+    import base64
+    import math
+
+    from layersmith.infra.layer import SharedLayerArgs
+    from layersmith.limits import MAX_DIRECT_UPLOAD as LIMIT
+
+    request_cap = 69_905_067
+    assert LIMIT is MAX_DIRECT_UPLOAD  # one constant, wherever it is read
+    assert SharedLayerArgs.__dataclass_fields__["direct_upload_limit"].default == LIMIT
+    assert 4 * math.ceil(LIMIT / 3) < request_cap - 1_000_000  # a margin for the JSON around it
+    assert len(base64.b64encode(bytes(50 * 1024 * 1024))) >= request_cap
