@@ -17,6 +17,7 @@ from typing import Any
 
 from layersmith.config import load_stack_config, project_name, read_stack_file, stack_file
 from layersmith.errors import LayersmithError
+from layersmith.model import StackConfig
 from layersmith.pin_preflight import OFFLINE_NOTE
 
 MOCK_ACCOUNT = "123456789012"  # marked "(mocked)" wherever shown
@@ -188,8 +189,11 @@ def run_under_mocks(program: Callable[[], None], *, project: str, stack: str, re
     return rec, captured
 
 
-def run_plan(project: Path, stack: str) -> dict[str, Any]:
-    """Plan one committed stack: `{"project", "stack", "resources": [...], "outputs": {...}}`."""
+def run_program(project: Path, stack: str, *, offline: bool = True, answer: Answer | None = None,
+                ) -> tuple[StackConfig, _Recorder, dict[str, Any]]:
+    """The project's `__main__.py` for one committed stack under mocks: (config, what was registered,
+    stack outputs). `offline`: skip the pin preflight (nothing answers `getLayerVersion`); a test
+    that answers it through `answer` (from moto) runs it."""
     cfg = load_stack_config(project, stack)  # fails here, before any resource is registered
     recorder = _Recorder(cfg.region, _next_versions(project, cfg),
                          _mock_remote_layers(project, cfg.region, cfg.consume.stack))
@@ -197,7 +201,7 @@ def run_plan(project: Path, stack: str) -> dict[str, Any]:
     def program() -> None:
         from layersmith.infra.program import OFFLINE
 
-        token = OFFLINE.set(True)  # no AWS to check pins against: the program says so and skips it
+        token = OFFLINE.set(offline)  # no AWS to check pins against: the program says so and skips it
         try:
             runpy.run_path(str(project / "__main__.py"), run_name="__main__")
         finally:
@@ -206,7 +210,13 @@ def run_plan(project: Path, stack: str) -> dict[str, Any]:
     rec, captured = run_under_mocks(
         program,
         project=cfg.project, stack=stack, region=cfg.region,
-        config=_engine_config(read_stack_file(project, stack)), recorder=recorder)
+        config=_engine_config(read_stack_file(project, stack)), recorder=recorder, answer=answer)
+    return cfg, rec, captured
+
+
+def run_plan(project: Path, stack: str) -> dict[str, Any]:
+    """Plan one committed stack: `{"project", "stack", "resources": [...], "outputs": {...}}`."""
+    cfg, rec, captured = run_program(project, stack)
     resources = sorted(({**r, "inputs": _clean(r["inputs"], project)} for r in rec.resources),
                        key=lambda r: (r["type"], r["name"]))
     outputs = _clean(captured, project)

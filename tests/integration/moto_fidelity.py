@@ -90,12 +90,25 @@ def remove_layer_version_permission(backend: Any, layer_name: str, version_numbe
 
 
 @contextmanager
-def layer_policy_fidelity() -> Iterator[None]:
+def _backend_methods(add: Any, remove: Any) -> Iterator[None]:
     backend = lambda_models.LambdaBackend
     saved = backend.add_layer_version_permission, backend.remove_layer_version_permission
-    backend.add_layer_version_permission = add_layer_version_permission  # type: ignore[assignment]
-    backend.remove_layer_version_permission = remove_layer_version_permission  # type: ignore[assignment]
+    backend.add_layer_version_permission, backend.remove_layer_version_permission = add, remove
     try:
         yield
     finally:
         backend.add_layer_version_permission, backend.remove_layer_version_permission = saved
+
+
+_MOTO = (lambda_models.LambdaBackend.add_layer_version_permission,
+         lambda_models.LambdaBackend.remove_layer_version_permission)
+
+
+def layer_policy_fidelity() -> Any:
+    """moto_server started inside this context answers layer policies as AWS does."""
+    return _backend_methods(add_layer_version_permission, remove_layer_version_permission)
+
+
+def plain_moto() -> Any:
+    """moto's own behaviour again, inside a `layer_policy_fidelity()` (to show what it hides)."""
+    return _backend_methods(*_MOTO)
