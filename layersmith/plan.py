@@ -142,8 +142,13 @@ def _mocks(rec: _Recorder, region: str, answer: Answer | None) -> Any:
 
         def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
             # The monitor iterates the failures: always a list, never None.
-            if answer is not None and (answered := answer(args.token, dict(args.args))) is not None:
-                return answered, []
+            if answer is not None:
+                try:
+                    answered = answer(args.token, dict(args.args))
+                except Exception as exc:  # as the engine reports a failing data source: to its caller
+                    return {}, [("", str(exc))]
+                if answered is not None:
+                    return answered, []
             if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
                 return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/mock",
                         "userId": "MOCK"}, []
