@@ -109,13 +109,13 @@ def test_plan_json_has_the_documented_keys(prod_json: dict[str, Any]) -> None:
 
 def test_plan_json_uses_pulumi_type_tokens(prod_json: dict[str, Any]) -> None:
     types = {r["type"] for r in prod_json["resources"]}
-    assert {"aws:lambda/layerVersion:LayerVersion", "aws:lambda/layerVersionPermission:LayerVersionPermission",
+    assert {"aws:lambda/layerVersion:LayerVersion", "pulumi-python:dynamic/layersmith:LayerGrants",
             "aws:lambda/function:Function", "aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
             "aws:cloudwatch/logGroup:LogGroup"} <= types
     for token in types:
         package, _, rest = token.partition(":")
         module, _, typ = rest.partition(":")
-        assert package in ("aws", "layersmith", "pulumi") and module and typ[:1].isupper(), token
+        assert package in ("aws", "layersmith", "pulumi", "pulumi-python") and module and typ[:1].isupper(), token
 
 
 def _keys(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -136,7 +136,7 @@ def test_plan_json_inputs_are_camel_case(prod_json: dict[str, Any]) -> None:
             assert "_" not in key, f"{resource['type']} {resource['name']}{where}: {key} is not camelCase"
             seen.add(key)
     assert {"layerName", "compatibleRuntimes", "compatibleArchitectures", "licenseInfo", "skipDestroy",
-            "versionNumber", "statementId", "organizationId", "memorySize", "assumeRolePolicy",
+            "layerArn", "version", "statements", "organizationId", "retain", "memorySize", "assumeRolePolicy",
             "policyArn", "retentionInDays", "loggingConfig", "tracingConfig"} <= seen
 
 

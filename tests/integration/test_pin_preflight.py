@@ -63,7 +63,8 @@ def answer_from(lam: Any) -> Any:
         try:
             got = lam.get_layer_version(LayerName=name, VersionNumber=int(version))
         except ClientError:
-            raise LookupError(f"reading Lambda Layer ({name}) Version ({int(version)}): couldn't find resource") from None
+            raise LookupError(f"reading Lambda Layer ({name}) Version ({int(version)}): "
+                              "couldn't find resource") from None
         return {"version": got["Version"], "codeSha256": got["Content"]["CodeSha256"], "layerName": name,
                 "layerArn": got["LayerArn"], "arn": got["LayerVersionArn"]}
 

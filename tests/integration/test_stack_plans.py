@@ -32,7 +32,7 @@ STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
 
 LV = "aws:lambda/layerVersion:LayerVersion"
-PERM = "aws:lambda/layerVersionPermission:LayerVersionPermission"
+GRANTS = "pulumi-python:dynamic/layersmith:LayerGrants"
 FN = "aws:lambda/function:Function"
 ROLE = "aws:iam/role:Role"
 ATTACH = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
@@ -179,47 +179,62 @@ def test_versions_and_grants_are_retained(planned: Callable[[str], dict[str, Any
     retain = stack_config(stack).get("retainVersions", True)
     assert retain is True, "every committed stack retains versions (the default)"
     plan = planned(stack)
-    for r in of(plan, LV) + of(plan, PERM):
+    for r in of(plan, LV):
         assert r["inputs"].get("skipDestroy") is True, r["name"]
+    for r in of(plan, GRANTS):
+        assert r["inputs"].get("retain") is True, r["name"]
+
+
+def _grant_sets(plan: dict[str, Any]) -> dict[tuple[str, int], set[tuple[str, str | None]]]:
+    """(layer ARN, version) -> the (principal, organization) its `LayerGrants` resources hold."""
+    out: dict[tuple[str, int], set[tuple[str, str | None]]] = {}
+    for res in of(plan, GRANTS):
+        i = res["inputs"]
+        key = (i["layerArn"], int(i["version"]))
+        out.setdefault(key, set()).update((st["principal"], st.get("organizationId")) for st in i["statements"])
+    return out
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_grants(planned: Callable[[str], dict[str, Any]], stack: str) -> None:
-    share = stack_config(stack).get("shareWith", {})
+    cfg = stack_config(stack)
+    share = cfg.get("shareWith", {})
     public = share.get("public", False)
     expected = {(a, None) for a in share.get("accounts", [])} | {("*", o) for o in share.get("organizations", [])}
     if public:
         expected.add(("*", None))
     plan = planned(stack)
     current = {v["layerArn"]: v["version"] for variants in plan["outputs"]["layers"].values() for v in variants}
-    by_version: dict[tuple[str, int], set[tuple[str, str | None]]] = {}
-    statements: dict[tuple[str, int], list[str]] = {}
-    for perm in of(plan, PERM):
-        i = perm["inputs"]
+    owners: dict[tuple[str, int], list[str]] = {}
+    for res in of(plan, GRANTS):
+        i = res["inputs"]
         assert i["action"] == "lambda:GetLayerVersion"
-        org = i.get("organizationId")
-        if org:
-            assert i["principal"] == "*"
-            derived = f"org-{org}"
-        elif i["principal"] == "*":
-            assert public, f"{perm['name']}: bare '*' without shareWith.public: true"
-            derived = "public"
-        else:
-            assert re.fullmatch(r"\d{12}", i["principal"]), i["principal"]
-            derived = f"account-{i['principal']}"
-        version = int(i["versionNumber"])
-        assert i["layerName"] in current, "grants only on layers this stack publishes"
-        want = derived if version == current[i["layerName"]] else f"pin{version}-{derived}"
-        assert i["statementId"] == want, perm["name"]
-        key = (i["layerName"], version)
-        by_version.setdefault(key, set()).add((i["principal"], org))
-        statements.setdefault(key, []).append(i["statementId"])
-    for key, ids in statements.items():
-        assert len(ids) == len(set(ids)), f"statement ids collide on {key}"
+        assert i["retain"] is cfg.get("retainVersions", True), res["name"]
+        assert i["layerArn"] in current, "grants only on layers this stack publishes"
+        for st in i["statements"]:
+            org = st.get("organizationId")
+            if org:
+                assert st["principal"] == "*"
+                derived = f"org-{org}"
+            elif st["principal"] == "*":
+                assert public, f"{res['name']}: bare '*' without shareWith.public: true"
+                derived = "public"
+            else:
+                assert re.fullmatch(r"\d{12}", st["principal"]), st["principal"]
+                derived = f"account-{st['principal']}"
+            assert st["sid"] == f"layersmith-{derived}", res["name"]  # derived from the principal
+        owners.setdefault((i["layerArn"], int(i["version"])), []).append(res["name"])
+        assert len({st["sid"] for st in i["statements"]}) == len(i["statements"]), f"ids collide in {res['name']}"
+    grants = _grant_sets(plan)
     for layer_arn, version in current.items():  # every published version: exactly the configured grants
-        assert by_version.get((layer_arn, version), set()) == expected, layer_arn
-    for key, principals in by_version.items():
+        assert grants.get((layer_arn, version)) is not None, f"{layer_arn}: no grants resource on the new version"
+        assert grants[(layer_arn, version)] == expected, layer_arn
+    for key, principals in grants.items():
         assert principals == expected, key
+    # one resource per (layer, version), except a pin on the version being published (two owners
+    # with identical statements: the reconcile adopts whatever the other already added)
+    for key, names in owners.items():
+        assert len(names) == 1 or (len(names) == 2 and current.get(key[0]) == key[1]), (key, names)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -286,11 +301,12 @@ def test_pinned_versions_are_granted_on_the_attached_variant_only(planned: Calla
                 if isinstance(pin(source, fn["name"], layer), int) and base.rsplit(":", 1)[-1] in published:
                     attached_pins.add((base, version))
     granted: dict[tuple[str, int], set[str]] = {}
-    for perm in of(plan, PERM):
-        i = perm["inputs"]
-        if i["statementId"].startswith("pin"):
-            who = f"org:{i['organizationId']}" if i.get("organizationId") else i["principal"]
-            granted.setdefault((i["layerName"], int(i["versionNumber"])), set()).add(who)
+    for res in of(plan, GRANTS):
+        i = res["inputs"]
+        if re.search(r"-v\d+-grants$", res["name"]):  # a pinned version's own grants
+            granted[(i["layerArn"], int(i["version"]))] = {
+                f"org:{st['organizationId']}" if st.get("organizationId") else st["principal"]
+                for st in i["statements"]}
     for key in attached_pins:
         assert granted.get(key) == principals, f"pinned {key} not granted to every shareWith principal"
     assert set(granted) <= attached_pins, f"grants on versions no function pins: {set(granted) - attached_pins}"
@@ -404,7 +420,7 @@ def test_consumer_publishes_nothing_and_attaches_prod_and_third_party(
         planned: Callable[[str], dict[str, Any]]) -> None:
     plan = planned("consumer")
     cfg = stack_config("consumer")
-    assert not of(plan, LV) and not of(plan, PERM)
+    assert not of(plan, LV) and not of(plan, GRANTS)
     assert not [r for r in plan["resources"] if r["type"].startswith("layersmith:index:Shared")]
     assert plan["outputs"]["layers"] == {}
     (ref,) = of(plan, "pulumi:pulumi:StackReference")
