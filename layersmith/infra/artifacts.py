@@ -1,4 +1,4 @@
-"""S3 for zips over the 50 MB direct-upload limit, under content-addressed keys.
+"""S3 for zips over the direct-upload limit (`layersmith.limits`), under content-addressed keys.
 
 With `s3_bucket`/`s3_key` nothing watches the content (DESIGN.md §5): the key carries the zip's
 sha256, so new bytes mean a new key, and that is what replaces the layer version.

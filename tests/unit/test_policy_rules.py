@@ -451,3 +451,35 @@ def test_docs_and_shipped_configs_cover_every_rule() -> None:
     assert {p.stem for p in configs} >= {"dev", "staging", "prod"}
     levels = {p.stem: resolve(load_config(p))["layer-versions-retained"][0] for p in configs}
     assert levels["dev"] == "advisory" and levels["staging"] == levels["prod"] == "mandatory"
+
+
+def grants(*statements: dict[str, Any], retain: bool = True) -> dict[str, Any]:
+    """layersmith's own `LayerGrants`: every statement of one version in one resource."""
+    return res(t.LAYER_GRANTS, "utils-any-grants", layerArn=layer_arn(version=None), version=1.0, retain=retain,
+               action="lambda:GetLayerVersion", statements=list(statements))
+
+
+def statement(principal: str = PARTNER, org: str | None = None, sid: str | None = None) -> dict[str, Any]:
+    derived = f"org-{org}" if org else ("public" if principal == "*" else f"account-{principal}")
+    return {"sid": sid or f"layersmith-{derived}", "principal": principal, "organizationId": org}
+
+
+def _found(rule: str, resource: dict[str, Any]) -> list[str]:
+    config = {rule: {"enforcementLevel": "mandatory", "allowedAccounts": [PARTNER],
+                     "allowedOrganizations": [ORG]}} if rule == "layer-grants-scoped" else {}
+    return [v.message for v in evaluate([resource], config, TODAY) if v.rule == rule and not v.skipped]
+
+
+def test_layer_grants_are_checked_statement_by_statement() -> None:
+    good = grants(statement(), statement("*", ORG))
+    for rule in ("layer-not-public", "layer-grants-scoped", "layer-versions-retained"):
+        assert _found(rule, good) == [], rule
+    assert _found("layer-not-public", grants(statement(), statement("*"))) == [
+        "statement layersmith-public: principal `*` without `organizationId` makes this layer version readable by "
+        "every AWS account; set organizationId or grant named accounts"]
+    [scoped] = _found("layer-grants-scoped", grants(statement(), statement("444444444444")))
+    assert scoped.startswith("statement layersmith-account-444444444444: principal '444444444444' is not")
+    [bad_id] = _found("layer-grants-scoped", grants(statement(sid="share with partner")))
+    assert bad_id.startswith("statement share with partner: statementId 'share with partner' is invalid")
+    [unretained] = _found("layer-versions-retained", grants(statement(), retain=False))
+    assert unretained.startswith("retain is not true")
