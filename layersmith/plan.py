@@ -56,8 +56,8 @@ class _Recorder:
             out.update(bucket=f"{name}-mock", arn=f"arn:aws:s3:::{name}-mock")
         elif typ == "pulumi:pulumi:StackReference":
             out.update(outputs={"layers": self.remote_layers})
-        elif typ == GRANTS_TYPE:
-            return f"{inputs['layerArn']}:{int(inputs['version'])}", out
+        elif typ == GRANTS_TYPE and isinstance(inputs.get("version"), int | float):
+            return f"{inputs['layerArn']}:{int(inputs['version'])}", out  # the provider's own ID
         return f"{name}-id", out
 
 
@@ -162,10 +162,12 @@ def _mocks(rec: _Recorder, region: str, answer: Answer | None) -> Any:
 def run_under_mocks(program: Callable[[], None], *, project: str, stack: str, region: str,
                     config: dict[str, str], recorder: _Recorder | None = None,
                     answer: Answer | None = None, secret_keys: list[str] | None = None,
-                    ) -> tuple[_Recorder, dict[str, Any]]:
+                    preview: bool = False) -> tuple[_Recorder, dict[str, Any]]:
     """Run `program` inside one `pulumi.runtime.test` with layersmith's mocks; returns what was
     registered and the resolved stack outputs. `answer(token, args)` may answer a data source call
-    (a test answers `getLayerVersion` from moto); None falls through to the built-in answers."""
+    (a test answers `getLayerVersion` from moto); None falls through to the built-in answers.
+    `preview`: outputs a mock does not return stay unknown, and applies on them never run (what
+    `pulumi preview` sees); plans use False, or they would pass vacuously."""
     import pulumi
     from pulumi.runtime import settings
 
@@ -173,8 +175,8 @@ def run_under_mocks(program: Callable[[], None], *, project: str, stack: str, re
 
     captured: dict[str, Any] = {}
     settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(_mocks(rec, region, answer), project=project, stack=stack, preview=False)
-    pulumi.runtime.set_all_config(config, secret_keys)
+    pulumi.runtime.set_mocks(_mocks(rec, region, answer), project=project, stack=stack, preview=preview)
+    pulumi.runtime.set_all_config(config, secret_keys or [])  # [] resets what an earlier run set
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def run() -> Any:
@@ -186,8 +188,9 @@ def run_under_mocks(program: Callable[[], None], *, project: str, stack: str, re
     try:
         run()
     except pulumi.RunError as exc:
-        if isinstance(exc.__cause__, LayersmithError):
-            raise exc.__cause__ from None  # the program's own one-line error, with its exit code
+        original = getattr(exc, "layersmith_error", None)
+        if isinstance(original, LayersmithError):
+            raise original from None  # the program's own one-line error, with its exit code
         raise
     finally:
         settings.ROOT.set(None)

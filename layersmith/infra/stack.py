@@ -36,10 +36,13 @@ class StackInputs:
 
 def program_error(exc: LayersmithError) -> pulumi.RunError:
     """A layersmith error as the engine prints it: one line, no program traceback (a `RunError`).
-    `layersmith plan` re-raises the original, with its exit code, from `__cause__`."""
+    `layersmith plan` re-raises the original, with its exit code."""
     error = pulumi.RunError(f"layersmith: {exc.render()}")
     error.__cause__ = exc
     error.__suppress_context__ = True
+    # Raised inside an `apply`, the runtime re-raises it `from` its own record, replacing
+    # `__cause__`: keep the original where nothing overwrites it too.
+    error.layersmith_error = exc  # type: ignore[attr-defined]
     return error
 
 
@@ -102,7 +105,7 @@ class _Resolver:
                                       "consume it by ARN", path=path, key=f"layersmith:pins.{fn.name}.{layer}")
                 return _pick_remote(layers[layer], layer, fn, pin, stack, path)
             except ConfigError as exc:
-                raise program_error(exc) from None
+                raise program_error(exc)  # noqa: B904 - program_error sets __cause__ (plan re-raises it)
 
         return self.ref.get_output("layers").apply(pick)
 

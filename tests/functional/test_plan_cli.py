@@ -161,6 +161,66 @@ BAD = {
     "consume.arns.extension": {"layersmith:consume": {"arns": {
         "extension": "arn:aws:lambda:us-east-1:015030872274:layer:AWS-Parameters-and-Secrets-Lambda-Extension"}}},
 }
+# A `pulumi config set --secret` value, as Pulumi writes it in the stack file. The engine hands the
+# program such a value decrypted and lists its key apart: both paths are refused in one line.
+SECRET = {"layersmith:shareWith": {"accounts": [{"secure": "v1:Zm9vYmFy"}]}}
+
+
+def test_a_secret_layersmith_value_exits_2_naming_the_key(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str], copy: Path) -> None:
+    write_bad(copy, SECRET)
+    code, out, err = cli(monkeypatch, capsys, copy / ".cache", "--project", str(copy), "plan", "--stack", "bad",
+                         timeout=60)
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert err.startswith("layersmith: error: Pulumi.bad.yaml: layersmith:shareWith: is a secret (secure:), and "
+                          "layersmith keys cannot be secrets; set it in plain text"), err
+
+
+def test_a_secret_layersmith_value_fails_the_program_as_the_engine_passes_it(copy: Path) -> None:
+    config = {"aws:region": "eu-west-1", "layersmith:shareWith": json.dumps({"accounts": ["222222222222"]})}
+    recorder = _Recorder("eu-west-1", {}, {})
+
+    def program() -> None:
+        runpy.run_path(str(copy / "__main__.py"), run_name="__main__")
+
+    with deadline(60), pytest.raises(ConfigError) as err:
+        run_under_mocks(program, project="layersmith", stack="bad", region="eu-west-1", config=config,
+                        recorder=recorder, secret_keys=["layersmith:shareWith"])
+    assert str(err.value).startswith("Pulumi.bad.yaml: layersmith:shareWith: is a secret")
+    assert recorder.resources == []
+
+
+def test_a_consumers_secret_is_reported_not_silently_dropped(copy: Path) -> None:
+    from layersmith.config import consumer_pins, load_stack_config
+
+    write_bad(copy, {**SECRET, "layersmith:consume": {"stack": "acme/layersmith/prod"}})
+    errors: list[str] = []
+    consumer_pins(copy, load_stack_config(copy, "prod"), on_error=errors.append)
+    assert [e for e in errors if "Pulumi.bad.yaml" in e] == [
+        "ignoring the pins of Pulumi.bad.yaml: Pulumi.bad.yaml: layersmith:shareWith: is a secret (secure:), and "
+        "layersmith keys cannot be secrets; set it in plain text: pulumi config set layersmith:shareWith <value> "
+        "(without --secret)"]
+
+
+def test_an_error_inside_apply_is_the_same_one_line_error(copy: Path, tmp_path: Path) -> None:
+    """The StackReference lookup runs inside `apply`, after main() returned: its error must still be
+    the one-line RunError (and `layersmith plan`'s exit-2 ConfigError), not a traceback."""
+    config = {"aws:region": "eu-west-1", "layersmith:publish": "[]", "layersmith:deploy": '["partner-digest"]',
+              "layersmith:consume": json.dumps({"stack": "acme/layersmith/prod", "arns": {
+                  "secrets-extension": "arn:aws:lambda:eu-west-1:015030872274:layer:ext"}}),
+              "layersmith:pins": json.dumps({"partner-digest": {"utils": 3, "secrets-extension": 12}})}
+    (copy / "Pulumi.bad.yaml").write_text("config: {}\n", encoding="utf-8")
+    recorder = _Recorder("eu-west-1", {}, {"monitoring": []})  # the referenced stack exports no `utils`
+
+    def program() -> None:
+        runpy.run_path(str(copy / "__main__.py"), run_name="__main__")
+
+    with pytest.MonkeyPatch.context() as mp, deadline(60), pytest.raises(ConfigError) as err:
+        mp.setenv("LAYERSMITH_CACHE_DIR", str(tmp_path / "cache"))
+        run_under_mocks(program, project="layersmith", stack="bad", region="eu-west-1", config=config,
+                        recorder=recorder)
+    assert err.value.render() == ("Pulumi.bad.yaml: layersmith:pins.partner-digest.utils: stack acme/layersmith/prod "
+                                  "exports no layer 'utils'; publish it there, or consume it by ARN")
 
 
 def write_bad(project: Path, config: dict[str, Any]) -> None:
