@@ -63,7 +63,6 @@ def add_layer_version_permission(backend: Any, layer_name: str, version_number: 
     CALLS["add", layer_version.name, int(version_number)] += 1
     request = json.loads(statement)
     policy = layer_version.policy
-    _precondition(policy, request.get("RevisionId"))
     sid = request["StatementId"]
     if any(s.get("Sid") == sid for s in policy.statements):
         raise ResourceConflict(sid)

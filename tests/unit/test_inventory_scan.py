@@ -3,6 +3,8 @@ failure the issue names (no credentials, unknown region, unassumable role, throt
 
 from __future__ import annotations
 
+import json
+
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from botocore.exceptions import NoCredentialsError
 from layersmith.aws.clients import Boto3ClientFactory, Caller, check_accounts, check_regions
 from layersmith.aws.inventory import LayerMatcher, parse_shares, scan
 from layersmith.aws.records import LayerRef
-from layersmith.aws.report import render_inventory
+from layersmith.aws.report import inventory_json, render_inventory
 from layersmith.errors import AwsError, UserError
 
 HOME, OTHER, THIRD = "111111111111", "222222222222", "333333333333"
@@ -45,6 +47,25 @@ def test_parse_shares_reads_accounts_orgs_and_public() -> None:
               '{"Effect": "Allow", "Principal": "*", "Condition": {"StringEquals": '
               '{"aws:PrincipalOrgID": "o-abcdefghij"}}}, {"Effect": "Allow", "Principal": "*"}]}')
     assert parse_shares(policy) == ("222222222222", "333333333333", "org:o-abcdefghij", "public")
+
+
+def test_unmanaged_shares_are_those_without_the_layersmith_prefix() -> None:
+    policy = json.dumps({"Statement": [
+        {"Sid": "layersmith-account-222222222222", "Effect": "Allow",
+         "Principal": {"AWS": "arn:aws:iam::222222222222:root"}},
+        {"Sid": "account-333333333333", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::333333333333:root"}},
+        {"Sid": "manual", "Effect": "Allow", "Principal": "*"}]})
+    assert parse_shares(policy) == ("222222222222", "333333333333", "public")
+    assert parse_shares(policy, unmanaged_only=True) == ("333333333333", "public")
+
+
+def test_inventory_marks_grants_layersmith_does_not_own() -> None:
+    factory = _two_accounts()  # shares utils v1 with OTHER by a statement without an id
+    inv = scan(factory, [], ["eu-west-1"], MATCHER, call=Caller(sleep=Sleeps()))
+    assert inv.versions[2].shared_unmanaged == (OTHER,)
+    text = render_inventory(inv)
+    assert f"{OTHER}*" in text and "granted by a statement layersmith does not own" in text
+    assert inventory_json(inv)["versions"][2]["shared_unmanaged"] == [OTHER]
 
 
 def _two_accounts() -> FakeFactory:

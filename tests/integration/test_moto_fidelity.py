@@ -1,0 +1,93 @@
+"""The layer-policy fidelity patch (`moto_fidelity`) behaves as the Lambda API reference documents:
+
+* AddLayerVersionPermission — "ResourceConflictException: The resource already exists, or another
+  operation is in progress" for a StatementId already in the policy; the returned Statement and
+  the policy carry the principal as `{"AWS": "arn:aws:iam::<id>:root"}` (or `*`) and an
+  OrganizationId as `Condition.StringEquals["aws:PrincipalOrgID"]`; RevisionId is the policy's new
+  revision.
+* RemoveLayerVersionPermission — ResourceNotFoundException for an id not in the policy; the
+  RevisionId changes; a stale RevisionId is PreconditionFailedException. (layersmith sends no
+  RevisionId; moto hands the backend no query string on add, so only remove checks it.)
+* GetLayerVersionPolicy — ResourceNotFoundException when the version has no policy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto_fidelity import layer_policy_fidelity
+from moto_layers import REGION, layer_zip, moto_server, reset
+
+LAYER = "fidelity"
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    with layer_policy_fidelity(), moto_server() as url:
+        yield url
+
+
+@pytest.fixture
+def lam(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    reset(endpoint)
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_ENDPOINT_URL": endpoint}.items():
+        monkeypatch.setenv(key, value)
+    client = boto3.client("lambda", region_name=REGION)
+    client.publish_layer_version(LayerName=LAYER, Content={"ZipFile": layer_zip(LAYER)})
+    return client
+
+
+def add(lam: Any, sid: str, principal: str, **extra: Any) -> dict[str, Any]:
+    return dict(lam.add_layer_version_permission(LayerName=LAYER, VersionNumber=1, StatementId=sid,
+                                                 Action="lambda:GetLayerVersion", Principal=principal, **extra))
+
+
+def policy(lam: Any) -> tuple[list[dict[str, Any]], str]:
+    got = lam.get_layer_version_policy(LayerName=LAYER, VersionNumber=1)
+    return json.loads(got["Policy"])["Statement"], got["RevisionId"]
+
+
+def test_no_policy_is_resource_not_found(lam: Any) -> None:
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_layer_version_policy(LayerName=LAYER, VersionNumber=1)
+
+
+def test_principals_and_organizations_read_back_as_aws_writes_them(lam: Any) -> None:
+    added = add(lam, "acct", "222222222222")
+    add(lam, "org", "*", OrganizationId="o-exampleorg01")
+    statements, revision = policy(lam)
+    assert revision
+    by_sid = {s["Sid"]: s for s in statements}
+    assert by_sid["acct"]["Principal"] == {"AWS": "arn:aws:iam::222222222222:root"}
+    assert json.loads(added["Statement"])["Principal"] == {"AWS": "arn:aws:iam::222222222222:root"}
+    assert by_sid["org"]["Principal"] == "*"
+    assert by_sid["org"]["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-exampleorg01"}}
+    assert by_sid["acct"]["Resource"].endswith(f":layer:{LAYER}:1")  # the version ARN
+
+
+def test_an_existing_statement_id_is_a_conflict(lam: Any) -> None:
+    add(lam, "acct", "222222222222")
+    with pytest.raises(lam.exceptions.ResourceConflictException):
+        add(lam, "acct", "333333333333")
+    assert len(policy(lam)[0]) == 1
+
+
+def test_every_mutation_changes_the_revision_and_a_stale_one_is_refused(lam: Any) -> None:
+    first = add(lam, "a", "222222222222")["RevisionId"]
+    second = add(lam, "b", "333333333333")["RevisionId"]
+    assert first != second == policy(lam)[1]
+    lam.remove_layer_version_permission(LayerName=LAYER, VersionNumber=1, StatementId="a")
+    assert policy(lam)[1] != second
+    with pytest.raises(lam.exceptions.PreconditionFailedException):
+        lam.remove_layer_version_permission(LayerName=LAYER, VersionNumber=1, StatementId="b", RevisionId=second)
+
+
+def test_removing_an_unknown_statement_is_resource_not_found(lam: Any) -> None:
+    add(lam, "a", "222222222222")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.remove_layer_version_permission(LayerName=LAYER, VersionNumber=1, StatementId="nope")
