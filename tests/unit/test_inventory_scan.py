@@ -4,7 +4,6 @@ failure the issue names (no credentials, unknown region, unassumable role, throt
 from __future__ import annotations
 
 import json
-
 from typing import Any
 
 import pytest
