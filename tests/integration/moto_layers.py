@@ -104,7 +104,8 @@ class Account:
 
     def share(self, name: str, version: int, account: str) -> None:
         self.lam.add_layer_version_permission(LayerName=name, VersionNumber=version,
-                                              StatementId=f"account-{account}", Action="lambda:GetLayerVersion",
+                                              StatementId=f"layersmith-account-{account}",
+                                              Action="lambda:GetLayerVersion",
                                               Principal=account)
 
     def function(self, name: str, layers: list[str]) -> None:
