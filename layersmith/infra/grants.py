@@ -33,7 +33,7 @@ import pulumi.dynamic as dynamic
 
 from layersmith.arns import parse_layer_arn
 from layersmith.aws.grants import ACTION, PREFIX, LayerPolicyApi, Statement, VersionGone, VersionPolicy
-from layersmith.errors import LayersmithError
+from layersmith.errors import AwsError, LayersmithError
 
 T = TypeVar("T")
 TYPE = "pulumi-python:dynamic/layersmith:LayerGrants"
@@ -83,9 +83,15 @@ class LayerGrantsProvider(dynamic.ResourceProvider):
 
         from layersmith.aws.clients import BOTO_CONFIG
 
+        from botocore.exceptions import ProfileNotFound
+
         parsed = parse_layer_arn(layer_arn)
         region = parsed.region if parsed else None
-        session = boto3.Session(profile_name=self._profile) if self._profile else boto3.Session()
+        try:
+            session = boto3.Session(profile_name=self._profile) if self._profile else boto3.Session()
+        except ProfileNotFound:
+            raise AwsError(f"aws:profile {self._profile!r} is not in your AWS config files; fix the stack's "
+                           "aws:profile or run aws configure --profile with that name") from None
         api: LayerPolicyApi = session.client("lambda", region_name=region, config=BOTO_CONFIG)
         return api
 

@@ -27,7 +27,13 @@ TYPE = "pulumi-python:dynamic/layersmith:LayerGrants"
 def _struct(props: dict[str, Any]) -> Any:
     from pulumi.runtime import rpc
 
-    return asyncio.run(rpc.serialize_properties(props, {}))
+    # A private loop: asyncio.run() would leave the main thread without a current event loop, and
+    # the Pulumi mock runs of later tests need one.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(rpc.serialize_properties(props, {}))
+    finally:
+        loop.close()
 
 
 def _props(struct: Any) -> dict[str, Any]:
@@ -37,13 +43,15 @@ def _props(struct: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def dynamic_provider_host(cwd: Path, env: dict[str, str]) -> Iterator[Any]:
+def dynamic_provider_host(cwd: Path, env: dict[str, str | None]) -> Iterator[Any]:
+    """`env` is added to this process's environment; a None value unsets that variable."""
     import grpc
     from pulumi.runtime.proto import provider_pb2_grpc
 
     # A fresh process, started from the project directory, with no PYTHONPATH: the serialized
     # provider must load there (imports, sys.path) — the most common way dynamic providers fail.
-    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | env
+    merged = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | env
+    clean = {k: v for k, v in merged.items() if v is not None}
     proc = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:9"], cwd=cwd, env=clean,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

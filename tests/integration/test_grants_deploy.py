@@ -196,6 +196,34 @@ def test_a_missing_version_fails_in_one_line_naming_layer_and_version(engine: En
     assert "botocore" not in err.value.details()  # no chained AWS traceback
 
 
+def test_aws_profile_is_honoured(lam: Any, endpoint: str, provider_blob: str, tmp_path: Path) -> None:
+    """The host gets no credentials in its environment, only a profile in a credentials file; the
+    stack's `aws:profile` picks it. A profile that does not exist is one line naming it."""
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[platform]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+                           encoding="utf-8")
+    env: dict[str, str | None] = {
+        "AWS_ENDPOINT_URL": endpoint, "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+        "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None,
+        "AWS_SESSION_TOKEN": None, "AWS_PROFILE": None}
+    v1 = publish(lam)
+    with dynamic_provider_host(REPO, env) as stub:
+        eng = Engine(stub, provider_blob)
+        eng.configure({"aws:region": REGION, "aws:profile": "platform"})
+        eng.up({"g": grants(v1)})
+        assert len(policy(lam, v1)) == 3
+    import grpc
+
+    with dynamic_provider_host(REPO, env) as stub:
+        eng = Engine(stub, provider_blob)
+        eng.configure({"aws:region": REGION, "aws:profile": "nope"})
+        with pytest.raises(grpc.RpcError) as err:
+            eng.up({"g": grants(v1)})
+    assert err.value.details().strip().splitlines()[-1] == (
+        "layersmith.infra.grants.GrantError: layersmith: aws:profile 'nope' is not in your AWS config files; fix "
+        "the stack's aws:profile or run aws configure --profile with that name")
+
+
 # --- today's upstream design, for contrast ----------------------------------------------------------
 
 class UpstreamPermission:
