@@ -80,10 +80,9 @@ class LayerGrantsProvider(dynamic.ResourceProvider):
     def client(self, layer_arn: str) -> LayerPolicyApi:
         """The seam the tests replace; boto3 honours AWS_ENDPOINT_URL (moto_server in the tests)."""
         import boto3
+        from botocore.exceptions import ProfileNotFound
 
         from layersmith.aws.clients import BOTO_CONFIG
-
-        from botocore.exceptions import ProfileNotFound
 
         parsed = parse_layer_arn(layer_arn)
         region = parsed.region if parsed else None
