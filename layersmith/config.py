@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +24,29 @@ from layersmith.specs import MAX_LAYERS_PER_FUNCTION
 
 NAMESPACE = "layersmith"
 KEYS = ("publish", "deploy", "shareWith", "retainVersions", "pins", "requirePins", "consume", "namePrefix",
-        "artifactBucket", "logRetentionDays", "builder", "imageTag")
+        "artifactBucket", "logRetentionDays", "builder", "imageTag", "regions")
 STRING_KEYS = {"namePrefix", "artifactBucket", "builder", "imageTag"}
 MAX_LAYERS = MAX_LAYERS_PER_FUNCTION
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
 _PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+# A region name as AWS spells them (eu-west-1, us-gov-west-1, ap-southeast-5, cn-north-1, …).
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 _STACK_REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 # CloudWatch Logs accepts only these retention periods (days).
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                   2922, 3288, 3653)
 BUILDERS = ("host", "docker", "auto")
-# (layer, runtime, architecture, version, consuming stack's file name)
-ConsumerPin = tuple[str, str, str, int, str]
+@dataclass(frozen=True, order=True)
+class ConsumerPin:
+    """A version of one of this stack's layers that a committed consuming stack pins."""
+
+    layer: str
+    runtime: str
+    architecture: str
+    version: int
+    stack_file: str  # the consumer's, for messages
+    region: str  # where the consumer's functions run: the version is that region's
 
 
 def project_name(project: Path) -> str:
@@ -263,16 +274,45 @@ def _consume(ctx: _Ctx, raw: Any, region: str) -> Consume:
     return Consume(stack, tuple(sorted(arns.items())))
 
 
-def _pin_value(ctx: _Ctx, key: str, value: Any) -> Pin:
-    if value == "latest":
-        return "latest"
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    raise ctx.fail(key, f"{value!r} must be a positive integer version or \"latest\"")
+def _regions(ctx: _Ctx, raw: Any, region: str) -> tuple[str, ...]:
+    """`layersmith:regions`: where the stack publishes and grants (default: `aws:region` only)."""
+    if raw is None:
+        return (region,)
+    if not isinstance(raw, list) or not raw or not all(isinstance(r, str) for r in raw):
+        raise ctx.fail("regions", f"must be a non-empty list of region names, e.g. [{region}, us-east-1]")
+    for name in raw:
+        if not _REGION.match(name):
+            raise ctx.fail("regions", f"{name!r} is not an AWS region name (like {region} or us-east-1)")
+    if len(set(raw)) != len(raw):
+        raise ctx.fail("regions", "lists a region twice")
+    return tuple(raw)
+
+
+def _is_version(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _pin_value(ctx: _Ctx, key: str, value: Any, region: str) -> Pin:
+    """A version in the function's region: `7`, `latest`, or `{eu-west-1: 7, us-east-1: 3}` (version
+    numbers differ between regions: the qualified form says which region a number belongs to, so a
+    stack copied into another region fails here instead of attaching whatever has that number)."""
+    if value == "latest" or _is_version(value):
+        return "latest" if value == "latest" else int(value)
+    if isinstance(value, dict) and value:
+        for name, version in value.items():
+            if not isinstance(name, str) or not _REGION.match(name):
+                raise ctx.fail(f"{key}.{name}", "is not an AWS region name; write {<region>: <version>, …}")
+            if not _is_version(version):
+                raise ctx.fail(f"{key}.{name}", f"{version!r} must be a positive integer version")
+        if region not in value:
+            raise ctx.fail(key, f"no version for {region}, the region this function deploys to "
+                                f"(it names {', '.join(sorted(value))}); add {region}: <version>")
+        return int(value[region])
+    raise ctx.fail(key, f"{value!r} must be a positive integer version, \"latest\", or {{<region>: <version>}}")
 
 
 def _pins(ctx: _Ctx, raw: Any, functions: dict[str, FunctionSpec],
-          deploy: tuple[str, ...]) -> tuple[tuple[str, tuple[tuple[str, Pin], ...]], ...]:
+          deploy: tuple[str, ...], region: str) -> tuple[tuple[str, tuple[tuple[str, Pin], ...]], ...]:
     if raw is None:
         return ()
     if not isinstance(raw, dict):
@@ -290,7 +330,7 @@ def _pins(ctx: _Ctx, raw: Any, functions: dict[str, FunctionSpec],
             if layer not in functions[fn].layers:
                 raise ctx.fail(f"pins.{fn}.{layer}", f"{fn} does not attach {layer!r} (it attaches "
                                                      f"{', '.join(functions[fn].layers) or 'no layers'})")
-            pins.append((layer, _pin_value(ctx, f"pins.{fn}.{layer}", value)))
+            pins.append((layer, _pin_value(ctx, f"pins.{fn}.{layer}", value, region)))
         out.append((fn, tuple(pins)))
     return tuple(out)
 
@@ -318,6 +358,9 @@ def _check_functions(ctx: _Ctx, cfg: StackConfig, functions: dict[str, FunctionS
             if source is None:
                 raise ctx.fail("deploy", f"function {name} attaches {layer!r}, which this stack neither "
                                          "publishes (layersmith:publish) nor consumes (layersmith:consume)")
+            if source == "publish" and cfg.region not in cfg.publish_regions:
+                raise ctx.fail("regions", f"function {name} attaches {layer!r} in {cfg.region} (aws:region), "
+                                          f"where this stack does not publish; add {cfg.region} to layersmith:regions")
             if source == "stack" and layer not in layers:
                 raise ctx.fail("consume.stack", f"{layer!r} (attached by {name}) is not a layer of this project; "
                                                 "consume it through layersmith:consume.arns")
@@ -383,12 +426,13 @@ def parse_stack_config(raw: dict[str, Any], *, project: str, stack: str, path: P
         project=project, stack=stack, path=path, region=region, publish=publish, deploy=deploy,
         share_with=_share_with(ctx, ours.get("shareWith")),
         retain_versions=_bool(ctx, ours.get("retainVersions"), "retainVersions", True),
-        pins=_pins(ctx, ours.get("pins"), functions, deploy),
+        pins=_pins(ctx, ours.get("pins"), functions, deploy, region),
         require_pins=_bool(ctx, ours.get("requirePins"), "requirePins", False),
         consume=consume, name_prefix=prefix,
         artifact_bucket=_string(ctx, ours.get("artifactBucket"), "artifactBucket"),
         log_retention_days=_retention(ctx, ours.get("logRetentionDays")), builder=builder,
-        image_tag=_string(ctx, ours.get("imageTag"), "imageTag"))
+        image_tag=_string(ctx, ours.get("imageTag"), "imageTag"),
+        regions=_regions(ctx, ours.get("regions"), region))
     _check_names(ctx, cfg, layers, functions)
     _check_functions(ctx, cfg, functions, layers)
     return cfg
@@ -406,7 +450,7 @@ def load_stack_config(project: Path, stack: str) -> StackConfig:
 
 def consumer_pins(project: Path, cfg: StackConfig,
                   on_error: Callable[[str], None] = lambda _m: None) -> tuple[ConsumerPin, ...]:
-    """(layer, runtime, arch, version, stack file) that other committed stacks pin on layers they take from
+    """The versions that other committed stacks pin on layers they take from
     `cfg`'s stack (`layersmith:consume.stack: <org>/<project>/<this stack>`). A stack file that does
     not validate is reported through `on_error` and skipped: it must not block this stack."""
     from layersmith.specs import load_functions, load_layers
@@ -427,6 +471,6 @@ def consumer_pins(project: Path, cfg: StackConfig,
         for fn, layer_pins in other.pins:
             for layer, pin in layer_pins:
                 if isinstance(pin, int) and layer_source(other, layer) == "stack" and layer in load_layers(project):
-                    out.add((layer, functions[fn].runtime, functions[fn].architecture, pin,
-                             stack_file(project, name).name))
+                    out.add(ConsumerPin(layer, functions[fn].runtime, functions[fn].architecture, pin,
+                                        stack_file(project, name).name, other.region))
     return tuple(sorted(out))

@@ -137,6 +137,13 @@ class StackConfig:
     builder: str = "host"
     image_tag: str | None = None  # SAM build image tag for the docker builder (None: the default)
     extra: tuple[tuple[str, str], ...] = field(default=())
+    # Where layers are published and granted; functions deploy to `region` (always listed first).
+    regions: tuple[str, ...] = ()
+
+    @property
+    def publish_regions(self) -> tuple[str, ...]:
+        """`regions` with the stack's own region first (its resources keep their names)."""
+        return tuple(sorted(self.regions or (self.region,), key=lambda r: r != self.region))
 
     def pin_for(self, function: str, layer: str) -> Pin:
         for fn, layer_pins in self.pins:

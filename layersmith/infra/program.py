@@ -89,12 +89,14 @@ def check_pins(cfg: StackConfig, functions: dict[str, FunctionSpec], builds: dic
     preflight.check_own(own)
     preflight.check_consumed(consumed)
     keep, warnings = preflight.filter_consumers(
-        PinUse(layer, name, version, file) for layer, rt, arch, version, file in consumers
-        if (name := physical(layer, rt, arch)) is not None)
+        PinUse(c.layer, name, c.version, c.stack_file) for c in consumers
+        if c.region == cfg.region and (name := physical(c.layer, c.runtime, c.architecture)) is not None)
     for warning in warnings:
         pulumi.log.warn(f"layersmith: {warning}")
     kept = {(p.layer, p.version, p.stack_file) for p in keep}
-    return tuple(c for c in consumers if (c[0], c[3], c[4]) in kept)
+    # pins of consumers in this stack's other regions are granted unchecked: the preflight asks the
+    # aws provider of `aws:region` only
+    return tuple(c for c in consumers if c.region != cfg.region or (c.layer, c.version, c.stack_file) in kept)
 
 
 def main(project: Path) -> None:

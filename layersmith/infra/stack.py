@@ -119,8 +119,8 @@ def _publish(inputs: StackInputs, arn_base: str) -> dict[str, SharedLayer]:
         spec=inputs.layers[layer], builds=tuple(inputs.builds[layer]), name_prefix=cfg.name_prefix,
         retain=cfg.retain_versions, statements=statements, layer_arn_base=arn_base,
         pinned_versions=tuple(sorted({*pinned_versions(cfg, layer, inputs.functions),
-                                      *((rt, arch, v) for name, rt, arch, v, _file in inputs.consumer_pins
-                                        if name == layer)})),
+                                      *((c.runtime, c.architecture, c.version) for c in inputs.consumer_pins
+                                        if c.layer == layer)})),
         direct_upload_limit=inputs.direct_upload_limit), artifacts) for layer in cfg.publish}
 
 

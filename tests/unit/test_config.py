@@ -412,7 +412,7 @@ def test_function_name_at_the_limit_is_accepted(proj: Path) -> None:
 
 
 def test_consumer_pins_are_collected_for_the_publishing_stack(proj: Path) -> None:
-    from layersmith.config import consumer_pins, load_stack_config
+    from layersmith.config import ConsumerPin, consumer_pins, load_stack_config
 
     (proj / "Pulumi.prod.yaml").write_text("config:\n  aws:region: eu-west-1\n", encoding="utf-8")
     (proj / "Pulumi.cons.yaml").write_text(
@@ -427,5 +427,42 @@ def test_consumer_pins_are_collected_for_the_publishing_stack(proj: Path) -> Non
     errors: list[str] = []
     prod = load_stack_config(proj, "prod")
     assert consumer_pins(proj, prod, on_error=errors.append) == (
-        ("utils", "python3.12", "arm64", 2, "Pulumi.cons.yaml"),)
+        ConsumerPin("utils", "python3.12", "arm64", 2, "Pulumi.cons.yaml", "eu-west-1"),)
     assert len(errors) == 1 and "Pulumi.broken.yaml" in errors[0]
+
+
+# --- regions and region-qualified pins --------------------------------------------------------------
+
+def test_regions_default_to_the_stacks_region_and_keep_it_first(proj: Path) -> None:
+    assert parse(proj, {}).publish_regions == ("eu-west-1",)
+    cfg = parse(proj, {"layersmith:regions": ["us-east-1", "eu-west-1"]})
+    assert cfg.regions == ("us-east-1", "eu-west-1") and cfg.publish_regions == ("eu-west-1", "us-east-1")
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    ([], "non-empty list"), ("eu-west-1", "non-empty list"),
+    (["eu-west-1", "euwest1"], "'euwest1' is not an AWS region"),
+    (["eu-west-1", "eu-west-1"], "twice"), ([3], "non-empty list")])
+def test_bad_regions_are_one_line(proj: Path, value: Any, says: str) -> None:
+    fails(proj, {"layersmith:regions": value}, "regions", says)
+
+
+def test_functions_attaching_published_layers_need_their_region_published(proj: Path) -> None:
+    fails(proj, {"layersmith:regions": ["us-east-1"]}, "regions", "in eu-west-1 (aws:region)",
+          "add eu-west-1 to layersmith:regions")
+    cfg = parse(proj, {"layersmith:regions": ["us-east-1"], "layersmith:deploy": []})  # publishing only
+    assert cfg.publish_regions == ("us-east-1",)
+
+
+def test_a_region_qualified_pin_resolves_to_the_functions_region(proj: Path) -> None:
+    cfg = parse(proj, {"layersmith:pins": {"report": {"data": {"eu-west-1": 7, "us-east-1": 3}}}})
+    assert cfg.pin_for("report", "data") == 7
+
+
+@pytest.mark.parametrize(("value", "key", "says"), [
+    ({"us-east-1": 3}, "pins.report.data", "no version for eu-west-1, the region this function deploys to"),
+    ({"eu-west-1": 7, "us-eats-1x": 3}, "pins.report.data.us-eats-1x", "is not an AWS region name"),
+    ({"eu-west-1": "7"}, "pins.report.data.eu-west-1", "must be a positive integer version"),
+    ({}, "pins.report.data", "{<region>: <version>}")])
+def test_region_qualified_pin_typos_fail_in_one_line(proj: Path, value: Any, key: str, says: str) -> None:
+    fails(proj, {"layersmith:pins": {"report": {"data": value}}}, key, says)
