@@ -39,7 +39,9 @@ class _Recorder:
 
     def outputs_for(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         out = dict(inputs)
-        arn_base = f"arn:aws:lambda:{self.region}:{MOCK_ACCOUNT}"
+        # pulumi-aws 7's per-resource `region` wins over the provider's
+        region = inputs.get("region") if isinstance(inputs.get("region"), str) else self.region
+        arn_base = f"arn:aws:lambda:{region}:{MOCK_ACCOUNT}"
         if typ == "aws:lambda/layerVersion:LayerVersion":
             layer = inputs["layerName"]
             version = self.next_versions.get(layer, 1)
@@ -63,7 +65,9 @@ class _Recorder:
 
 def _mock_remote_layers(project: Path, region: str, stack_ref: str | None) -> dict[str, Any]:
     """What a referenced stack of this program would export: its project's layers at a plausible
-    version (one above the highest pin that stack's file holds, when it is committed here)."""
+    version (one above the highest pin that stack's file holds), in the regions that stack publishes
+    to. A referenced stack not committed here is modelled in this stack's region (the only thing
+    offline can assume); a committed one in its own `layersmith:regions`, never invented ones."""
     if not stack_ref:
         return {}
     from layersmith.build.builder import plan_variants
@@ -73,9 +77,10 @@ def _mock_remote_layers(project: Path, region: str, stack_ref: str | None) -> di
     remote_stack = stack_ref.rsplit("/", 1)[-1]
     prefix = default_prefix(project_name(project), remote_stack)
     pins: dict[str, int] = {}
+    regions: tuple[str, ...] = (region,)
     if stack_file(project, remote_stack).is_file():
         remote = load_stack_config(project, remote_stack)
-        prefix = remote.name_prefix
+        prefix, regions = remote.name_prefix, remote.publish_regions
         for _fn, layer_pins in remote.pins:
             for layer, pin in layer_pins:
                 if isinstance(pin, int):
@@ -85,10 +90,12 @@ def _mock_remote_layers(project: Path, region: str, stack_ref: str | None) -> di
         version = pins.get(name, 0) + 1
         out[name] = []
         for variant in plan_variants(spec):
-            base = f"arn:aws:lambda:{region}:{MOCK_ACCOUNT}:layer:{layer_name(prefix, name, variant)}"
-            out[name].append({"layerArn": base, "version": version, "arn": f"{base}:{version}",
-                              "runtimes": list(variant.runtimes), "architectures": list(variant.architectures),
-                              "sha256": "(mocked)"})
+            per_region = {}
+            for where in regions:
+                base = f"arn:aws:lambda:{where}:{MOCK_ACCOUNT}:layer:{layer_name(prefix, name, variant)}"
+                per_region[where] = {"layerArn": base, "version": version, "arn": f"{base}:{version}"}
+            out[name].append({**per_region[regions[0]], "regions": per_region, "runtimes": list(variant.runtimes),
+                              "architectures": list(variant.architectures), "sha256": "(mocked)"})
     return out
 
 

@@ -60,8 +60,10 @@ def _layer_rows(plan: dict[str, Any], published: dict[str, int]) -> list[list[st
     rows = []
     for layer in _of(plan, _LV):
         inputs = layer["inputs"]
-        name = inputs["layerName"]
-        base = next((k[0] for k in grants if k[0].endswith(f":layer:{name}")), None)
+        region = inputs.get("region") or plan["region"]
+        name = inputs["layerName"] + ("" if region == plan["region"] else f" ({region})")
+        base = next((k[0] for k in grants if k[0].endswith(f":{region}:{plan['mocked']['account']}:layer:"
+                                                            f"{inputs['layerName']}")), None)
         versions = sorted({v for (b, v) in grants if b == base}, key=int) if base else []
         retained = "retained" if inputs.get("skipDestroy") else "DELETED on replace"
         runtimes = ",".join(r.removeprefix("python") for r in inputs.get("compatibleRuntimes", []))
@@ -78,7 +80,8 @@ def published_versions(plan: dict[str, Any]) -> dict[str, int]:
     out = {}
     for variants in plan["outputs"].get("layers", {}).values():
         for v in variants:
-            out[v["layerArn"]] = int(v["version"])
+            for here in (v.get("regions") or {"": v}).values():
+                out[here["layerArn"]] = int(here["version"])
     return out
 
 

@@ -35,6 +35,9 @@ class SharedLayerArgs:
     retain: bool
     statements: tuple[Statement, ...]
     layer_arn_base: str  # `arn:<partition>:lambda:<region>:<account>:layer:`, known in preview
+    # None: the provider's region (`aws:region`; resources keep the names they always had). Another
+    # region: pulumi-aws 7's per-resource `region` argument (the provider's credentials apply there).
+    region: str | None = None
     # (runtime, arch, version) that functions pin: granted to the same principals on the matching variant
     pinned_versions: tuple[tuple[str, str, int], ...] = ()
     direct_upload_limit: int = MAX_DIRECT_UPLOAD
@@ -80,7 +83,7 @@ class SharedLayer(pulumi.ComponentResource):
             license_info=args.spec.license,
             compatible_runtimes=list(variant.runtimes),
             compatible_architectures=list(variant.architectures),
-            skip_destroy=args.retain,
+            skip_destroy=args.retain, region=args.region,
             code=code, s3_bucket=s3_bucket, s3_key=s3_key,
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain))
         layer_arn = f"{args.layer_arn_base}{physical}"

@@ -30,12 +30,13 @@ def _fail(what: str, exc: Exception) -> AwsError:
 class DataSourceLookup:
     """`VersionLookup` on `aws.lambda_.get_layer_version` (a synchronous invoke, answered in preview)."""
 
-    def __init__(self, opts: pulumi.InvokeOptions | None = None) -> None:
+    def __init__(self, region: str | None = None, opts: pulumi.InvokeOptions | None = None) -> None:
+        self._region = region  # None: the provider's (`aws:region`)
         self._opts = opts
 
     def latest(self, layer_name: str) -> Published | None:
         try:
-            found = aws.lambda_.get_layer_version(layer_name=layer_name, opts=self._opts)
+            found = aws.lambda_.get_layer_version(layer_name=layer_name, region=self._region, opts=self._opts)
         except Exception as exc:  # the engine reports a provider failure as a plain Exception
             if _missing(exc):
                 return None
@@ -44,7 +45,8 @@ class DataSourceLookup:
 
     def exists(self, layer_name: str, version: int) -> bool:
         try:
-            aws.lambda_.get_layer_version(layer_name=layer_name, version=version, opts=self._opts)
+            aws.lambda_.get_layer_version(layer_name=layer_name, version=version, region=self._region,
+                                          opts=self._opts)
         except Exception as exc:
             if _missing(exc):
                 return False

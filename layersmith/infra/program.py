@@ -3,6 +3,7 @@ components -> exports."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -63,18 +64,21 @@ def build_published(project: Path, cfg: StackConfig) -> dict[str, list[BuildResu
     return by_layer
 
 
+LookupFor = Callable[[str | None], VersionLookup]  # region (None: aws:region) -> lookup
+
+
 def check_pins(cfg: StackConfig, functions: dict[str, FunctionSpec], builds: dict[str, list[BuildResult]],
-               consumers: tuple[ConsumerPin, ...], lookup: VersionLookup) -> tuple[ConsumerPin, ...]:
+               consumers: tuple[ConsumerPin, ...], lookup_for: LookupFor) -> tuple[ConsumerPin, ...]:
     """Fail on a pin of this stack that names no version; drop (and warn about) consumers' pins that
-    name none. Returns the consumer pins that can be granted."""
+    name none, each checked in its own region. Returns the consumer pins that can be granted."""
     variants = {layer: [b.variant for b in results] for layer, results in builds.items()}
 
     def physical(layer: str, runtime: str, arch: str) -> str | None:
         variant = next((v for v in variants.get(layer, []) if v.supports(runtime, arch)), None)
         return layer_name(cfg.name_prefix, layer, variant) if variant else None
 
-    preflight = Preflight(lookup, {layer_name(cfg.name_prefix, layer, b.variant): lambda_sha256(b.sha256)
-                                   for layer, results in builds.items() for b in results})
+    publishing = {layer_name(cfg.name_prefix, layer, b.variant): lambda_sha256(b.sha256)
+                  for layer, results in builds.items() for b in results}
     own, consumed = [], []
     for fn in cfg.deploy:
         spec = functions[fn]
@@ -86,17 +90,21 @@ def check_pins(cfg: StackConfig, functions: dict[str, FunctionSpec], builds: dic
                 own.append(PinUse(layer, name, pin, cfg.path.name, fn))
             elif source == "arn":
                 consumed.append(PinUse(layer, dict(cfg.consume.arns)[layer], pin, cfg.path.name, fn))
-    preflight.check_own(own)
-    preflight.check_consumed(consumed)
-    keep, warnings = preflight.filter_consumers(
-        PinUse(c.layer, name, c.version, c.stack_file) for c in consumers
-        if c.region == cfg.region and (name := physical(c.layer, c.runtime, c.architecture)) is not None)
-    for warning in warnings:
-        pulumi.log.warn(f"layersmith: {warning}")
-    kept = {(p.layer, p.version, p.stack_file) for p in keep}
-    # pins of consumers in this stack's other regions are granted unchecked: the preflight asks the
-    # aws provider of `aws:region` only
-    return tuple(c for c in consumers if c.region != cfg.region or (c.layer, c.version, c.stack_file) in kept)
+    home = Preflight(lookup_for(None), publishing)
+    home.check_own(own)
+    home.check_consumed(consumed)
+    kept: list[ConsumerPin] = []
+    for region in cfg.publish_regions:
+        preflight = home if region == cfg.region else Preflight(lookup_for(region), publishing)
+        here = [c for c in consumers if c.region == region]
+        keep, warnings = preflight.filter_consumers(
+            PinUse(c.layer, name, c.version, c.stack_file) for c in here
+            if (name := physical(c.layer, c.runtime, c.architecture)) is not None)
+        for warning in warnings:
+            pulumi.log.warn(f"layersmith: {warning} [{region}]")
+        ok = {(p.layer, p.version, p.stack_file) for p in keep}
+        kept += [c for c in here if (c.layer, c.version, c.stack_file) in ok]
+    return tuple(kept)
 
 
 def main(project: Path) -> None:
@@ -117,7 +125,8 @@ def _main(project: Path) -> None:
     if OFFLINE.get():
         pulumi.log.info(f"layersmith: {OFFLINE_NOTE}")
     else:
-        pins = check_pins(cfg, functions, builds, pins, DataSourceLookup())
+        pins = check_pins(cfg, functions, builds, pins,
+                          lambda region: DataSourceLookup(None if region == cfg.region else region))
     outputs = deploy_stack(StackInputs(config=cfg, layers=layers, functions=functions,
                                        builds=builds, cache_root=cache_root(project), consumer_pins=pins))
     for key, value in outputs.items():

@@ -114,7 +114,7 @@ def test_a_consumers_pin_above_what_exists_is_warned_about_and_not_granted(
     assert grant_versions(rec, "utils-any") == [4]  # prod's own pin only: 9 is not granted
     warned = [r.getMessage() for r in caplog.records if "pins utils v9" in r.getMessage()]
     assert warned == ["layersmith: Pulumi.consumer.yaml pins utils v9: version 9 of layersmith-prod-utils does "
-                      "not exist; the latest is 4; not granted (fix that stack's pin)"]
+                      "not exist; the latest is 4; not granted (fix that stack's pin) [eu-west-1]"]
 
 
 def test_offline_plan_skips_the_preflight_and_says_so(lam: Any, caplog: pytest.LogCaptureFixture) -> None:

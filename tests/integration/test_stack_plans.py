@@ -401,8 +401,13 @@ def test_outputs_have_the_documented_shape(planned: Callable[[str], dict[str, An
     for layer, variants in outputs["layers"].items():
         assert len(variants) == len(expected_variants(stack, layer))
         for v in variants:
-            assert set(v) == {"layerArn", "version", "arn", "runtimes", "architectures", "sha256"}
+            assert set(v) == {"layerArn", "version", "arn", "runtimes", "architectures", "sha256", "regions"}
             assert isinstance(v["version"], int) and v["version"] >= 1
+            home = plan["region"]
+            regions = cfg.get("regions", [home])
+            assert sorted(v["regions"]) == sorted(regions)
+            assert v["regions"][home if home in regions else regions[0]] == {
+                "layerArn": v["layerArn"], "version": v["version"], "arn": v["arn"]}
             assert v["arn"] == f"{v['layerArn']}:{v['version']}"
             assert VERSIONED.match(v["arn"])
             assert re.fullmatch(r"[0-9a-f]{64}", v["sha256"])
