@@ -34,7 +34,8 @@ class Scope:
         return pins_of(self.all_stacks, self.functions)
 
     def regions(self) -> list[str]:
-        return sorted({s.region for s in self.stacks if s.region})
+        """Where the stacks in scope deploy (`aws:region`) and publish (`layersmith:regions`)."""
+        return sorted({r for s in self.stacks for r in (s.region, *s.publish_regions) if r})
 
 
 def pin_prefix(stack: StackConfig, layer: str, stacks: Sequence[StackConfig]) -> str:

@@ -466,3 +466,13 @@ def test_a_region_qualified_pin_resolves_to_the_functions_region(proj: Path) -> 
     ({}, "pins.report.data", "{<region>: <version>}")])
 def test_region_qualified_pin_typos_fail_in_one_line(proj: Path, value: Any, key: str, says: str) -> None:
     fails(proj, {"layersmith:pins": {"report": {"data": value}}}, key, says)
+
+
+def test_inventory_and_prune_scan_every_region_the_stacks_publish_to(proj: Path) -> None:
+    from layersmith.aws.project import load_scope
+
+    (proj / "Pulumi.prod.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  layersmith:regions: [eu-west-1, us-east-1]\n", encoding="utf-8")
+    (proj / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-central-1\n", encoding="utf-8")
+    assert load_scope(proj, None).regions() == ["eu-central-1", "eu-west-1", "us-east-1"]
+    assert load_scope(proj, "prod").regions() == ["eu-west-1", "us-east-1"]
