@@ -43,31 +43,40 @@ def _props(struct: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def dynamic_provider_host(cwd: Path, env: dict[str, str | None]) -> Iterator[Any]:
-    """`env` is added to this process's environment; a None value unsets that variable."""
+def plugin_channel(argv: list[str], cwd: Path, env: dict[str, str | None] | None = None) -> Iterator[Any]:
+    """Start a Pulumi plugin as the engine does (it prints its gRPC port on the first line of
+    stdout) and yield a ready channel to it. `env` is added to this process's environment; a None
+    value unsets that variable; PYTHONPATH is never passed on."""
     import grpc
-    from pulumi.runtime.proto import provider_pb2_grpc
 
-    # A fresh process, started from the project directory, with no PYTHONPATH: the serialized
-    # provider must load there (imports, sys.path) — the most common way dynamic providers fail.
-    merged = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | env
+    merged = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | (env or {})
     clean = {k: v for k, v in merged.items() if v is not None}
-    proc = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:9"], cwd=cwd, env=clean,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, cwd=cwd, env=clean, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert proc.stdout is not None
         port = proc.stdout.readline().decode().strip()
         if not port.isdigit():
             proc.kill()
-            raise AssertionError(f"dynamic provider host did not start: {port!r} "
+            raise AssertionError(f"{' '.join(argv[1:])} did not start: {port!r} "
                                  f"{proc.communicate(timeout=10)[1].decode()}")
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=30)
-        yield provider_pb2_grpc.ResourceProviderStub(channel)
+        yield channel
         channel.close()
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+@contextmanager
+def dynamic_provider_host(cwd: Path, env: dict[str, str | None]) -> Iterator[Any]:
+    """Pulumi's dynamic-provider host, started from the project directory with no PYTHONPATH: the
+    serialized provider must load there (imports, sys.path) — the most common way dynamic
+    providers fail. The engine address argument is only logged."""
+    from pulumi.runtime.proto import provider_pb2_grpc
+
+    with plugin_channel([sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:9"], cwd, env) as channel:
+        yield provider_pb2_grpc.ResourceProviderStub(channel)
 
 
 @dataclass

@@ -64,6 +64,19 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
+TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}
+
+
+def fresh_lambda(endpoint: str, monkeypatch: Any) -> Any:
+    """An emptied moto_server and a Lambda client on it; boto3 anywhere in this process (and any
+    subprocess started with this environment) goes to the same endpoint with test credentials."""
+    reset(endpoint)
+    for key, value in {**TEST_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}.items():
+        monkeypatch.setenv(key, value)
+    return boto3.client("lambda", region_name=REGION)
+
+
 def reset(endpoint: str) -> None:
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10)
 

@@ -18,12 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from grpc_engine import Engine, dynamic_provider_host
 from helpers import REPO
 from moto_fidelity import CALLS, layer_policy_fidelity, plain_moto
-from moto_layers import REGION, layer_zip, moto_server, reset
+from moto_layers import REGION, TEST_CREDENTIALS, fresh_lambda, layer_zip, moto_server, reset
 
 from layersmith.aws.grants import PREFIX, desired_statements
 from layersmith.model import ShareWith
@@ -33,8 +32,7 @@ ACCOUNT = "123456789012"  # moto's default account
 LAYER = "layersmith-prod-utils"
 ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{LAYER}"
 SHARE = ShareWith(accounts=(A, B), organizations=(ORG,), public=False)
-AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-           "AWS_DEFAULT_REGION": REGION}
+AWS_ENV: dict[str, str | None] = {**TEST_CREDENTIALS}
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +56,8 @@ def endpoint() -> Iterator[str]:
 
 @pytest.fixture
 def lam(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    reset(endpoint)
     CALLS.clear()
-    for key, value in {**AWS_ENV, "AWS_ENDPOINT_URL": endpoint}.items():
-        monkeypatch.setenv(key, value)
-    return boto3.client("lambda", region_name=REGION)
+    return fresh_lambda(endpoint, monkeypatch)
 
 
 @pytest.fixture
@@ -266,11 +261,8 @@ def test_the_upstream_design_breaks_the_second_up_on_a_faithful_policy(lam: Any)
 def test_plain_moto_would_have_hidden_it(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the fidelity patch the broken design passes the rerun: moto accepts the duplicate
     statement id (and keeps both)."""
-    for key, value in {**AWS_ENV, "AWS_ENDPOINT_URL": endpoint}.items():
-        monkeypatch.setenv(key, value)
     with plain_moto():
-        reset(endpoint)
-        lam = boto3.client("lambda", region_name=REGION)
+        lam = fresh_lambda(endpoint, monkeypatch)
         v1 = publish(lam)
         upstream = UpstreamPermission(lam)
         upstream.up(v1, SHARE)

@@ -17,10 +17,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto_fidelity import layer_policy_fidelity
-from moto_layers import REGION, layer_zip, moto_server, reset
+from moto_layers import fresh_lambda, layer_zip, moto_server
 
 LAYER = "fidelity"
 
@@ -33,11 +32,7 @@ def endpoint() -> Iterator[str]:
 
 @pytest.fixture
 def lam(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    reset(endpoint)
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_ENDPOINT_URL": endpoint}.items():
-        monkeypatch.setenv(key, value)
-    client = boto3.client("lambda", region_name=REGION)
+    client = fresh_lambda(endpoint, monkeypatch)
     client.publish_layer_version(LayerName=LAYER, Content={"ZipFile": layer_zip(LAYER)})
     return client
 

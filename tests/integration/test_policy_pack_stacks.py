@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,25 +59,12 @@ def test_the_stack_check_is_not_vacuous() -> None:
 
 @pytest.fixture(scope="module")
 def analyzer() -> Iterator[Any]:
-    import grpc
+    from grpc_engine import plugin_channel
     from pulumi.runtime.proto import analyzer_pb2_grpc
 
     # The engine address is only used to log; nothing listens there and nothing is sent.
-    proc = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:9", "policies"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        assert proc.stdout is not None
-        port = proc.stdout.readline().decode().strip()
-        if not port.isdigit():
-            proc.kill()
-            pytest.fail(f"policy pack did not start: {port!r} {proc.communicate(timeout=10)[1].decode()}")
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        grpc.channel_ready_future(channel).result(timeout=30)
+    with plugin_channel([sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:9", "policies"], ROOT) as channel:
         yield analyzer_pb2_grpc.AnalyzerStub(channel)
-        channel.close()
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 def _struct(values: dict[str, Any]) -> Any:
