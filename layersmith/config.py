@@ -20,11 +20,12 @@ from layersmith.arns import parse_layer_arn
 from layersmith.errors import ConfigError, UserError
 from layersmith.model import Consume, FunctionSpec, LayerSpec, Pin, ShareWith, StackConfig
 from layersmith.naming import MAX_FUNCTION_NAME, MAX_LAYER_NAME, default_prefix, function_name, layer_name
+from layersmith.overrides import parse_overrides
 from layersmith.specs import MAX_LAYERS_PER_FUNCTION
 
 NAMESPACE = "layersmith"
 KEYS = ("publish", "deploy", "shareWith", "retainVersions", "pins", "requirePins", "consume", "namePrefix",
-        "artifactBucket", "logRetentionDays", "builder", "imageTag", "regions")
+        "artifactBucket", "logRetentionDays", "builder", "imageTag", "regions", "functions")
 STRING_KEYS = {"namePrefix", "artifactBucket", "builder", "imageTag"}
 MAX_LAYERS = MAX_LAYERS_PER_FUNCTION
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -432,7 +433,9 @@ def parse_stack_config(raw: dict[str, Any], *, project: str, stack: str, path: P
         artifact_bucket=_string(ctx, ours.get("artifactBucket"), "artifactBucket"),
         log_retention_days=_retention(ctx, ours.get("logRetentionDays")), builder=builder,
         image_tag=_string(ctx, ours.get("imageTag"), "imageTag"),
-        regions=_regions(ctx, ours.get("regions"), region))
+        regions=_regions(ctx, ours.get("regions"), region),
+        overrides=parse_overrides(ours.get("functions"), path=path, namespace=NAMESPACE, region=region,
+                                  deploy=deploy, functions=functions))
     _check_names(ctx, cfg, layers, functions)
     _check_functions(ctx, cfg, functions, layers)
     return cfg

@@ -88,6 +88,27 @@ class BuildResult:
 
 
 @dataclass(frozen=True)
+class Statement:
+    """One least-privilege inline IAM statement of a function's execution role (`[[statements]]`)."""
+
+    effect: str  # "Allow" | "Deny"
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    allow_wildcard: bool = False  # the user's explicit consent to a bare `*` resource
+
+
+@dataclass(frozen=True)
+class SqsSource:
+    """An SQS event source mapping (`[sqs]`). Without a queue ARN no mapping is created: a stack
+    gives each environment its own queue (`layersmith:functions.<fn>.sqs.queue_arn`)."""
+
+    queue_arn: str | None = None
+    batch_size: int = 10
+    maximum_batching_window: int = 0  # seconds
+    report_batch_item_failures: bool = True
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     name: str
     directory: Path
@@ -99,6 +120,12 @@ class FunctionSpec:
     timeout: int
     environment: tuple[tuple[str, str], ...] = ()
     tracing: bool = False
+    reserved_concurrency: int | None = None  # None: unreserved (the account's shared pool)
+    kms_key_arn: str | None = None
+    code_signing_config_arn: str | None = None
+    managed_policies: tuple[str, ...] = ()
+    statements: tuple[Statement, ...] = ()
+    sqs: SqsSource | None = None
 
     @property
     def spec_path(self) -> Path:
@@ -139,11 +166,17 @@ class StackConfig:
     extra: tuple[tuple[str, str], ...] = field(default=())
     # Where layers are published and granted; functions deploy to `region` (always listed first).
     regions: tuple[str, ...] = ()
+    # function -> its spec with this stack's `layersmith:functions` overrides applied
+    overrides: tuple[tuple[str, FunctionSpec], ...] = ()
 
     @property
     def publish_regions(self) -> tuple[str, ...]:
         """`regions` with the stack's own region first (its resources keep their names)."""
         return tuple(sorted(self.regions or (self.region,), key=lambda r: r != self.region))
+
+    def function_spec(self, spec: FunctionSpec) -> FunctionSpec:
+        """`spec` as this stack deploys it (queue ARN, concurrency, … may differ per environment)."""
+        return dict(self.overrides).get(spec.name, spec)
 
     def pin_for(self, function: str, layer: str) -> Pin:
         for fn, layer_pins in self.pins:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,19 @@ from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PkgRequirement
 from packaging.utils import canonicalize_name
 
+from layersmith import function_keys as keys
 from layersmith.errors import SpecError
 from layersmith.model import FunctionSpec, LayerSpec, Requirement
 from layersmith.runtimes import check_architecture, get_runtime
 
 LAYER_KEYS = {"description", "license", "runtimes", "architectures", "requirements", "source", "portable",
               "exclude"}
-FUNCTION_KEYS = {"handler", "runtime", "architecture", "layers", "memory", "timeout", "environment", "tracing"}
+FUNCTION_KEYS = {"handler", "runtime", "architecture", "layers", "memory", "timeout", "environment", "tracing",
+                 "reserved_concurrency", "kms_key_arn", "code_signing_config_arn", "managed_policies", "statements",
+                 "sqs"}
+# Attached to every function's role by layersmith itself (infra/function.py); listing them again is refused.
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+XRAY_WRITE = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 # Lambda's LayerName / FunctionName alphabet; we keep names short enough for a prefix.
 MAX_LAYERS_PER_FUNCTION = 5  # Lambda quota
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
@@ -232,7 +239,7 @@ def load_function(directory: Path) -> FunctionSpec:
     tracing = data.get("tracing", False)
     if not isinstance(tracing, bool):
         raise SpecError("must be true or false", path=path, key="tracing")
-    return FunctionSpec(
+    return _with_access_keys(data, path, FunctionSpec(
         name=check_name(directory.name, path),
         directory=directory.resolve(),
         handler=handler,
@@ -243,6 +250,26 @@ def load_function(directory: Path) -> FunctionSpec:
         timeout=_positive_int(data, "timeout", path, 3, 900),
         environment=tuple(sorted(env.items())),
         tracing=tracing,
+    ))
+
+
+def _with_access_keys(data: dict[str, Any], path: Path, spec: FunctionSpec) -> FunctionSpec:
+    """Concurrency, encryption, signing, permissions and event sources (function_keys.py)."""
+    def fail(key: str, message: str) -> SpecError:
+        return SpecError(message, path=path, key=key)
+
+    def optional(key: str, parse: Any) -> Any:
+        return parse(data[key], fail) if key in data else None
+
+    return replace(
+        spec,
+        reserved_concurrency=optional("reserved_concurrency", keys.reserved_concurrency),
+        kms_key_arn=optional("kms_key_arn", keys.kms_key_arn),
+        code_signing_config_arn=optional("code_signing_config_arn", keys.code_signing_config_arn),
+        managed_policies=keys.managed_policies(data.get("managed_policies", []), fail,
+                                               (BASIC_EXECUTION, XRAY_WRITE)),
+        statements=optional("statements", keys.statements) or (),
+        sqs=optional("sqs", keys.sqs_source),
     )
 
 

@@ -191,7 +191,7 @@ def deploy_stack(inputs: StackInputs, identity: Identity | None = None) -> dict[
     resolver = _Resolver(inputs, shared)
     functions: dict[str, Any] = {}
     for name in cfg.deploy:
-        spec = inputs.functions[name]
+        spec = cfg.function_spec(inputs.functions[name])  # with this stack's layersmith:functions
         arns = [resolver.arn(spec, layer) for layer in spec.layers]
         deployed = LayeredFunction(name, LayeredFunctionArgs(
             spec=spec, physical_name=function_name(cfg.name_prefix, name),
