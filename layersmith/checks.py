@@ -149,6 +149,15 @@ def size_findings(fn: FunctionSpec, code_bytes: int, layers: list[AttachedLayer]
     return (None if unknown else total), findings
 
 
+def size_warnings(fn: FunctionSpec, layers: list[AttachedLayer], cache_root: Path) -> list[str]:
+    """`check`'s size findings as the lines `plan` and `invoke` print: Lambda refuses a function whose
+    code and layers exceed the limit only at deploy time, and a local run would not notice."""
+    _total, findings = size_findings(fn, package_function(fn, cache_root).unzipped_bytes, layers)
+    return [f"{fn.name}: {f.message}" + ("; Lambda rejects this function at deploy time: drop or slim a layer"
+                                         if f.level == "error" else "")
+            for f in findings if f.check == "size" and f.level in ("warning", "error")]
+
+
 def handler_findings(fn: FunctionSpec) -> list[Finding]:
     """The handler must resolve in the deployed code, or every invocation fails with
     Runtime.ImportModuleError / HandlerNotFound. Checked statically: nothing of the function runs."""
@@ -202,6 +211,18 @@ def function_report(fn: FunctionSpec, layers: list[AttachedLayer], cache_root: P
     findings += conflict_findings(fn.name, code_files, layers)
     findings += distribution_findings(fn.name, layers)
     return FunctionReport(fn.name, fn.runtime, fn.architecture, len(layers), total, findings)
+
+
+def settings_findings(fn: FunctionSpec, stack_file: str) -> list[Finding]:
+    """What function.toml and the stack's `layersmith:functions` allow but would surprise on Lambda."""
+    findings = []
+    if fn.reserved_concurrency == 0:
+        findings.append(Finding("warning", fn.name, "concurrency", "reserved_concurrency = 0 throttles every "
+                                "invocation (Lambda's off switch); raise it or remove it"))
+    if fn.sqs is not None and fn.sqs.queue_arn is None:
+        findings.append(Finding("warning", fn.name, "event source", f"[sqs] has no queue_arn in {stack_file}, so no "
+                                f"event source mapping is created; set layersmith:functions.{fn.name}.sqs.queue_arn"))
+    return findings
 
 
 def unbuilt_report(fn: FunctionSpec, error: LayersmithError) -> FunctionReport:

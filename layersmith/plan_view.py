@@ -12,6 +12,8 @@ _LV = "aws:lambda/layerVersion:LayerVersion"
 _GRANTS = "pulumi-python:dynamic/layersmith:LayerGrants"
 _FN = "aws:lambda/function:Function"
 _ATTACH = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+_INLINE = "aws:iam/rolePolicy:RolePolicy"
+_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 
 
 def _of(plan: dict[str, Any], typ: str) -> list[dict[str, Any]]:
@@ -29,18 +31,38 @@ def _layer_label(att: dict[str, Any]) -> str:
     return f"{name} v{version} ({pin}, {_SOURCES.get(att['source'], att['source'])})"
 
 
-def _function_rows(plan: dict[str, Any]) -> list[list[str]]:
+def _role_policies(plan: dict[str, Any]) -> dict[str, list[str]]:
+    """Role name -> its managed policies' names, then its inline policies (`inline:<name>`)."""
     policies: dict[str, list[str]] = defaultdict(list)
     for att in _of(plan, _ATTACH):
-        policies[att["name"].split("-AWS")[0]].append(att["inputs"]["policyArn"].rsplit("/", 1)[-1])
+        policies[att["inputs"]["role"]].append(att["inputs"]["policyArn"].rsplit("/", 1)[-1])
+    for inline in _of(plan, _INLINE):
+        policies[inline["inputs"]["role"]].append(f"inline:{inline['inputs'].get('name', inline['name'])}")
+    return policies
+
+
+def _function_rows(plan: dict[str, Any]) -> list[list[str]]:
+    policies = _role_policies(plan)
     rows = []
     for fn in _of(plan, _FN):
         inputs = fn["inputs"]
         labels = [_layer_label(a) for a in plan.get("attachments", {}).get(fn["name"], [])] or ["(no layers)"]
-        role = ", ".join(sorted(policies.get(fn["name"], []))) or "-"
+        role = ", ".join(policies.get(str(inputs.get("role", "")).rsplit("/", 1)[-1], [])) or "-"
+        reserved = inputs.get("reservedConcurrentExecutions")
+        head = [fn["name"], inputs.get("runtime", ""), ",".join(inputs.get("architectures", [])),
+                "-" if reserved is None else str(reserved), role]
         for i, label in enumerate(labels):
-            head = [fn["name"], inputs.get("runtime", ""), ",".join(inputs.get("architectures", [])), role]
-            rows.append([*(head if i == 0 else [""] * 4), f"{i + 1}. {label}"])
+            rows.append([*(head if i == 0 else [""] * len(head)), f"{i + 1}. {label}"])
+    return rows
+
+
+def _mapping_rows(plan: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for mapping in _of(plan, _MAPPING):
+        inputs = mapping["inputs"]
+        rows.append([mapping["name"], str(inputs.get("eventSourceArn")), str(inputs.get("batchSize")),
+                     f"{inputs.get('maximumBatchingWindowInSeconds', 0)} s",
+                     ", ".join(inputs.get("functionResponseTypes") or []) or "-"])
     return rows
 
 
@@ -92,8 +114,12 @@ def render_plan(plan: dict[str, Any]) -> str:
              f"{plan['mocked'].get('pins', '')}", ""]
     fn_rows = _function_rows(plan)
     lines += ["Functions (layers in extraction order: later overwrite earlier)",
-              render_table(["function", "runtime", "arch", "role policies", "layers"], fn_rows)
+              render_table(["function", "runtime", "arch", "reserved", "role policies", "layers"], fn_rows)
               if fn_rows else "  (this stack deploys no functions)", ""]
+    mapping_rows = _mapping_rows(plan)
+    if mapping_rows:
+        lines += ["Event source mappings (the role may read and delete only these queues)",
+                  render_table(["mapping", "source", "batch", "window", "response types"], mapping_rows), ""]
     layer_rows = _layer_rows(plan, published)
     lines += ["Layer versions published by this stack, and who may read them",
               render_table(["layer", "python", "arch", "on replace", "grants (lambda:GetLayerVersion)"], layer_rows)

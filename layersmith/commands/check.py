@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from layersmith.build.factory import cache_root, make_builder
-from layersmith.checks import Finding, FunctionReport, function_report, unbuilt_report
-from layersmith.config import consumer_pins, load_stack_config
+from layersmith.checks import Finding, FunctionReport, function_report, settings_findings, unbuilt_report
+from layersmith.config import consumer_pins, load_stack_config, stack_file
 from layersmith.errors import LayersmithError
 from layersmith.resolve import attached_layers
 from layersmith.specs import load_functions, load_layers
@@ -40,7 +40,9 @@ def function_reports(project: Path, stack: str) -> list[FunctionReport]:
         except LayersmithError as exc:
             reports.append(unbuilt_report(fn, exc))
             continue
-        reports.append(function_report(fn, attached, cache_root(project)))
+        report = function_report(fn, attached, cache_root(project))
+        report.findings += settings_findings(cfg.function_spec(fn), stack_file(project, stack).name)
+        reports.append(report)
     return reports
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from layersmith.build.factory import cache_root, make_builder
 from layersmith.build.runner import SubprocessRunner, SubprocessSandbox
+from layersmith.checks import size_warnings
 from layersmith.config import committed_stacks, load_stack_config
 from layersmith.errors import UserError
 from layersmith.invoke import invoke, read_event
@@ -36,7 +37,10 @@ def run(args: argparse.Namespace) -> int:
                         + (f"; try --stack {others[0]}" if others else ""), key="--stack")
     where, event = read_event(function, args.event)
     builder = make_builder(project, cfg.builder if cfg else "host", image_tag=cfg.image_tag if cfg else None)
-    layers = attached_layers(function, load_layers(project), cfg, builder)
+    # Missing layers are built first (cache hits when unchanged), as `plan` and `check` do.
+    layers = attached_layers(function, load_layers(project), cfg, builder, build_missing=True)
+    for line in size_warnings(function, layers, cache_root(project)):
+        print(f"layersmith: warning: {line}", file=sys.stderr)
     physical = function_name(cfg.name_prefix, function.name) if cfg else f"local-{function.name}"
     result = invoke(function, layers, event=event, physical_name=physical,
                     region=cfg.region if cfg else "us-east-1", sandbox=SubprocessSandbox(),

@@ -93,7 +93,8 @@ def _admin_arns(resource: Resource, key: str) -> Iterator[Finding]:
         return
     for arn in listify(resource.get(key)):
         if arn in ADMIN_POLICIES:
-            yield fail(f"{arn} makes the function an administrator of the account")
+            yield fail(f"{arn} makes the function an administrator of the account; drop it from "
+                       "`managed_policies` in function.toml")
 
 
 def _full_access(resource: Resource, key: str) -> Iterator[Finding]:
@@ -102,7 +103,7 @@ def _full_access(resource: Resource, key: str) -> Iterator[Finding]:
     for arn in listify(resource.get(key)):
         if isinstance(arn, str) and arn.endswith("FullAccess") and arn not in ADMIN_POLICIES:
             yield fail(f"{arn} grants every action of a service; attach a policy scoped to what the "
-                       "function calls")
+                       "function calls (`managed_policies` or `[[statements]]` in function.toml)")
 
 
 StatementCheck = Callable[[list[Mapping[str, Any]], str], Iterator[Finding]]
@@ -137,7 +138,8 @@ def _admin_statements(statements: list[Mapping[str, Any]], where: str) -> Iterat
     for statement in statements:
         actions = {str(a) for a in listify(statement.get("Action"))}
         if actions & {"*", "*:*"}:
-            yield fail(f"{where} allows every action (`*`): the function could do anything in the account")
+            yield fail(f"{where} allows every action (`*`): the function could do anything in the account; list "
+                       "the actions in `[[statements]]` of function.toml")
         elif "NotAction" in statement:
             yield fail(f"{where} allows NotAction: everything except a list is admin in all but name")
 
@@ -147,6 +149,8 @@ def _wildcard_statements(statements: list[Mapping[str, Any]], where: str) -> Ite
         actions = [str(a) for a in listify(statement.get("Action"))]
         broad = [a for a in actions if "*" in a and a not in ("*", "*:*")]
         if broad:
-            yield fail(f"{where} allows wildcard actions {broad}; list the actions the function calls")
+            yield fail(f"{where} allows wildcard actions {broad}; list the actions the function calls "
+                       "(`actions` of `[[statements]]` in function.toml)")
         if "*" in listify(statement.get("Resource")) and not set(actions) <= STAR_ONLY_ACTIONS:
-            yield fail(f"{where} allows {actions} on every resource (`*`); name the resources")
+            yield fail(f"{where} allows {actions} on every resource (`*`); name the resources (`resources` of "
+                       "`[[statements]]` in function.toml, without allow_wildcard)")

@@ -12,7 +12,14 @@ from layersmith.policy.rules_layers import unknown_note, whole_unknown
 from layersmith.policy.values import blank
 from layersmith.runtimes import RUNTIMES
 
-MAX_LAYERS = 5  # Lambda quota: 5 layers per function (DESIGN.md §4)
+MAX_LAYERS = 5  # Lambda quota: 5 layers per function
+
+
+def fix(resource: Resource, key: str, *, per_stack: bool = True) -> str:
+    """Where a layersmith user fixes it: the function.toml key, and the stack key when environments
+    may differ. The resource's logical name is the function's directory name (infra/function.py)."""
+    where = f"set `{key}` in functions/{resource.name}/function.toml"
+    return where + (f" or per stack in layersmith:functions.{resource.name}.{key}" if per_stack else "")
 
 # Values that look like credentials whatever the variable is called. Options may replace the list.
 SECRET_VALUE_PATTERNS: tuple[str, ...] = (
@@ -52,7 +59,8 @@ def check_runtime_not_deprecated(resource: Resource, ctx: Context) -> Iterator[F
                        "is not known, so it was not checked")
         elif runtime.is_deprecated(ctx.today):
             yield fail(f"runtime {item} was deprecated on {runtime.deprecated}: move to "
-                       f"{max(RUNTIMES.values(), key=lambda r: r.version).name}")
+                       f"{max(RUNTIMES.values(), key=lambda r: r.version).name} (`runtime` in "
+                       f"functions/{resource.name}/function.toml)")
 
 
 def check_runtime_deprecation_soon(resource: Resource, ctx: Context) -> Iterator[Finding]:
@@ -65,7 +73,7 @@ def check_runtime_deprecation_soon(resource: Resource, ctx: Context) -> Iterator
         days = (runtime.deprecated - ctx.today).days
         if days <= window:
             yield fail(f"runtime {runtime.name} is deprecated in {days} days ({runtime.deprecated}); "
-                       "plan the upgrade")
+                       f"plan the upgrade (`runtime` in functions/{resource.name}/function.toml)")
 
 
 def check_layers_valid(resource: Resource, ctx: Context) -> Iterator[Finding]:
@@ -104,7 +112,8 @@ def check_code_signing(resource: Resource, ctx: Context) -> Iterator[Finding]:
     if note := unknown_note(resource, "codeSigningConfigArn"):
         yield note
     elif blank(resource.get("codeSigningConfigArn")):
-        yield fail("no codeSigningConfigArn: Lambda accepts unsigned code for this function")
+        yield fail("no codeSigningConfigArn: Lambda accepts unsigned code for this function; "
+                   + fix(resource, "code_signing_config_arn"))
 
 
 def _variables(resource: Resource) -> Iterator[Finding | Mapping[str, Any]]:
@@ -140,10 +149,11 @@ def _secret_variable(key: str, value: object, values: list[re.Pattern[str]],
     if any(p.search(text) for p in values):
         # Never echo the value: the violation message lands in CI logs.
         yield fail(f"environment variable {key} holds what looks like a credential; store it in "
-                   "Secrets Manager or SSM and pass its name/ARN instead")
+                   "Secrets Manager or SSM and pass its name/ARN instead ([environment] in function.toml)")
     elif any(p.search(key) for p in names) and not _is_reference(text):
         yield fail(f"environment variable {key} is named like a secret and holds a literal value; "
-                   f"pass a Secrets Manager/SSM reference (e.g. {key}_ARN) instead")
+                   f"pass a Secrets Manager/SSM reference (e.g. {key}_ARN) instead ([environment] in "
+                   "function.toml)")
 
 
 def _is_reference(text: str) -> bool:
@@ -161,7 +171,8 @@ def check_environment_encrypted(resource: Resource, ctx: Context) -> Iterator[Fi
         elif note := unknown_note(resource, "kmsKeyArn"):
             yield note
         elif blank(resource.get("kmsKeyArn")):
-            yield fail("environment variables are set but no kmsKeyArn encrypts them with a customer key")
+            yield fail("environment variables are set but no kmsKeyArn encrypts them with a customer key; "
+                       + fix(resource, "kms_key_arn"))
 
 
 def check_observability(resource: Resource, ctx: Context) -> Iterator[Finding]:
@@ -170,10 +181,11 @@ def check_observability(resource: Resource, ctx: Context) -> Iterator[Finding]:
     if note := unknown_note(resource, "tracingConfig"):
         yield note
     elif not isinstance(tracing, Mapping) or tracing.get("mode") != "Active":
-        yield fail("tracingConfig.mode is not Active: slow or failing calls through layers stay invisible")
+        yield fail("tracingConfig.mode is not Active: slow or failing calls through layers stay invisible; "
+                   f"set `tracing = true` in functions/{resource.name}/function.toml")
     reserved = resource.get("reservedConcurrentExecutions")
     if note := unknown_note(resource, "reservedConcurrentExecutions"):
         yield note
     elif blank(reserved) or float(reserved) < 0:
         yield fail("no reservedConcurrentExecutions: one busy function can take the account's whole "
-                   "concurrency and throttle every other function")
+                   "concurrency and throttle every other function; " + fix(resource, "reserved_concurrency"))

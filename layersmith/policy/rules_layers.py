@@ -122,7 +122,7 @@ def check_retained(resource: Resource, ctx: Context) -> Iterator[Finding]:
     elif resource.get("skipDestroy") is not True:
         what = "layer version" if "layerVersion:" in resource.type else "grant"
         yield fail(f"skipDestroy is not true: the next publish deletes this {what}, breaking every "
-                   "function or account still pinned to it")
+                   "function or account still pinned to it; set layersmith:retainVersions: true (the default)")
 
 
 def check_metadata(resource: Resource, ctx: Context) -> Iterator[Finding]:
