@@ -37,6 +37,8 @@ FN = "aws:lambda/function:Function"
 ROLE = "aws:iam/role:Role"
 ATTACH = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 LOGS = "aws:cloudwatch/logGroup:LogGroup"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 XRAY = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 VERSIONED = re.compile(r"^arn:aws:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$")
@@ -122,6 +124,16 @@ def expected_variants(stack: str, layer: str) -> dict[str, tuple[list[str], list
         return {base: (spec["runtimes"], spec["architectures"])}
     return {f"{base}-py{rt.removeprefix('python').replace('.', '')}-{arch}": ([rt], [arch])
             for rt in spec["runtimes"] for arch in spec["architectures"]}
+
+
+def overrides(stack: str, fn: str) -> dict[str, Any]:
+    return dict(stack_config(stack).get("functions", {}).get(fn, {}))
+
+
+def expected_queue(stack: str, fn: str) -> str | None:
+    """The stack's queue for `fn`, else function.toml's `[sqs] queue_arn`."""
+    queue = overrides(stack, fn).get("sqs", {}).get("queue_arn")
+    return queue or function_spec(fn).get("sqs", {}).get("queue_arn")
 
 
 def pin(stack: str, fn: str, layer: str) -> int | str:
@@ -318,7 +330,17 @@ def test_pinned_versions_are_granted_on_the_attached_variant_only(planned: Calla
 @pytest.mark.parametrize("stack", STACKS)
 def test_roles_are_least_privilege(planned: Callable[[str], dict[str, Any]], stack: str) -> None:
     plan = planned(stack)
-    assert not [r for r in plan["resources"] if r["type"] in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy")]
+    assert not of(plan, "aws:iam/policy:Policy")
+    inline = {r["inputs"]["role"]: json.loads(r["inputs"]["policy"]) for r in of(plan, ROLE_POLICY)}
+    for fn in of(plan, FN):  # the only inline policy is the SQS poller's, on that function's queue alone
+        queue = expected_queue(stack, fn["name"])
+        document = inline.pop(f"{fn['name']}-role-mock", None)
+        if queue is None:
+            assert document is None, fn["name"]
+        else:
+            assert document["Statement"] == [{"Effect": "Allow", "Resource": queue, "Action": [
+                "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]}], fn["name"]
+    assert not inline
     roles = {r["name"]: r["inputs"] for r in of(plan, ROLE)}
     attachments: dict[str, set[str]] = {}
     for att in of(plan, ATTACH):
@@ -337,6 +359,33 @@ def test_roles_are_least_privilege(planned: Callable[[str], dict[str, Any]], sta
         assert fn["inputs"]["tracingConfig"]["mode"] == ("Active" if function_spec(name)["tracing"] else "PassThrough")
     assert not attachments, f"policies attached to roles of no function: {attachments}"
     assert len(roles) == len(of(plan, FN))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_event_sources_and_concurrency_follow_function_toml_and_the_stack(
+        planned: Callable[[str], dict[str, Any]], stack: str) -> None:
+    plan = planned(stack)
+    functions = {f["name"]: f["inputs"] for f in of(plan, FN)}
+    mappings = {m["name"]: m["inputs"] for m in of(plan, MAPPING)}
+    for name, inputs in functions.items():
+        concurrency = overrides(stack, name).get("reserved_concurrency",
+                                                 function_spec(name).get("reserved_concurrency"))
+        assert inputs.get("reservedConcurrentExecutions") == concurrency, name
+        queue = expected_queue(stack, name)
+        mapping = mappings.pop(f"{name}-sqs", None)
+        if queue is None:
+            assert mapping is None, name
+            continue
+        sqs = {**function_spec(name).get("sqs", {}), **overrides(stack, name).get("sqs", {})}
+        assert mapping.pop("functionName").endswith(f":function:{inputs['name']}")
+        assert mapping == {"eventSourceArn": queue, "batchSize": sqs.get("batch_size", 10),
+                           "maximumBatchingWindowInSeconds": sqs.get("maximum_batching_window", 0),
+                           "functionResponseTypes": ["ReportBatchItemFailures"]}, name
+    assert not mappings
+    if stack == "prod":  # the committed prod stack demonstrates both fixes
+        assert functions["ingest-orders"]["reservedConcurrentExecutions"] == 20
+        assert [m["inputs"]["eventSourceArn"] for m in of(plan, MAPPING)] == [
+            "arn:aws:sqs:eu-west-1:123456789012:orders-prod"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
