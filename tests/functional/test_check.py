@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,32 @@ STACKS: dict[str, tuple[list[str], dict[str, Any]]] = {
     "pinned": (["layered"], {"requirePins": True, "pins": {"layered": {"a": 3, "b": 12}}}),
     "unbuilt": (["unbuilt", "layered"], {}),
     "unbuilt-ok": (["unbuilt-ok"], {}),
+    "over-plan": (["over"], {"publish": ["big-a", "big-b", "big-c"]}),
+    "hidden": (["hidden"], {"publish": ["a"], "functions": {"hidden": {
+        "reserved_concurrency": 3, "sqs": {"queue_arn": "arn:aws:sqs:eu-west-1:123456789012:hidden-jobs"}}}}),
 }
+# A function that uses every key issue 15 added (the queue comes from the stack above).
+EVERY_KEY = """
+tracing = true
+reserved_concurrency = 1
+kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+code_signing_config_arn = "arn:aws:lambda:eu-west-1:123456789012:code-signing-config:csc-0123456789abcdef0"
+managed_policies = ["arn:aws:iam::123456789012:policy/hidden-reader"]
+
+[[statements]]
+actions = ["dynamodb:GetItem", "dynamodb:PutItem"]
+resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/hidden"]
+
+[[statements]]
+effect = "Deny"
+actions = ["dynamodb:DeleteTable"]
+resources = ["*"]
+allow_wildcard = true
+
+[sqs]
+batch_size = 20
+maximum_batching_window = 2
+"""
 
 
 def six_lock(version: str) -> str:
@@ -77,6 +103,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory, lambda_cache: Path) -> Path
     (root / "layers").mkdir(parents=True)
     (root / "Pulumi.yaml").write_text("name: checks\nruntime: python\n", encoding="utf-8")
     source_layer(root, "a", {"shared.py": "WHO = 'a'\n", "common/__init__.py": "", "only_a.py": ""})
+    with (root / "layers" / "a" / "layer.toml").open("a", encoding="utf-8") as fh:
+        fh.write('license = "MIT"\n')  # complete metadata: the policy pack's mandatory rule 4
     source_layer(root, "b", {"shared.py": "WHO = 'b'\n", "common/__init__.py": "", "common/extra.py": ""})
     source_layer(root, "six16", {"marker16.py": ""}, lock=six_lock("1.16.0"))
     source_layer(root, "six17", {"marker17.py": ""}, lock=six_lock("1.17.0"))
@@ -101,6 +129,13 @@ def seeded(tmp_path_factory: pytest.TempPathFactory, lambda_cache: Path) -> Path
     write_function(root, "over", HANDLER, layers=["big-a", "big-b", "big-c"])
     write_function(root, "unbuilt", HANDLER, layers=["a", "never"])
     write_function(root, "unbuilt-ok", HANDLER, layers=["a", "fresh"])
+    hidden = write_function(root, "hidden", HANDLER, layers=["a"], environment={"TABLE": "hidden"})
+    toml = (hidden / "function.toml").read_text(encoding="utf-8")
+    # top-level keys must come before function.toml's [environment] table
+    (hidden / "function.toml").write_text(toml.replace("[environment]", EVERY_KEY.strip() + "\n\n[environment]", 1)
+                                          if "[environment]" in toml else toml + EVERY_KEY, encoding="utf-8")
+    shutil.copy(REPO / "__main__.py", root / "__main__.py")  # `plan` runs the real program
+    shutil.copytree(REPO / "policies" / "config", root / "policies" / "config")
     for stack, (deploy, extra) in STACKS.items():
         write_stack(root, stack, deploy, extra)
     built = ["a", "b", "six16", "six17", "six17-copy", "six16-native", "botoish", "big-a", "big-b", "big-c"]
@@ -213,6 +248,61 @@ def test_over_80_percent_is_a_warning_with_a_breakdown(seeded: Path, cli: CliRun
     assert level == "warning"
     assert re.fullmatch(r"215\.0 MB unzipped of Lambda's 262\.1 MB \(82%\): function code 0\.0 MB, "
                         r"big-a 150\.0 MB, big-b 65\.0 MB", message), message
+
+
+def test_plan_and_invoke_warn_about_the_unzipped_size_as_check_does(seeded: Path, cli: CliRun,
+                                                                   use_cache: Path) -> None:
+    code, report = check(cli, seeded, "over-plan", "--no-policy")
+    _, message = size_finding(report)
+    warning = f"layersmith: warning: over: {message}; Lambda rejects this function at deploy time: drop or slim a layer"
+    code, _, err = cli("--project", seeded, "plan", "--stack", "over-plan")
+    assert code == 0 and warning in err.splitlines(), err
+    _, _, err = cli("--project", seeded, "invoke", "over", "--stack", "over-plan")
+    assert warning in err.splitlines(), err
+
+
+def test_a_function_with_every_new_key_plans_and_passes_check(seeded: Path, cli: CliRun, use_cache: Path) -> None:
+    code, out, err = cli("--project", seeded, "plan", "--stack", "hidden", "--json")
+    assert code == 0, err
+    resources = json.loads(out)["resources"]
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for r in resources:
+        by_type.setdefault(r["type"].rsplit(":", 1)[-1], []).append(r)
+    (fn,) = by_type["Function"]
+    assert fn["inputs"]["reservedConcurrentExecutions"] == 3  # the stack's value wins over function.toml's 1
+    assert fn["inputs"]["kmsKeyArn"].endswith(":key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    assert fn["inputs"]["codeSigningConfigArn"].endswith(":code-signing-config:csc-0123456789abcdef0")
+    assert "arn:aws:iam::123456789012:policy/hidden-reader" in [
+        a["inputs"]["policyArn"] for a in by_type["RolePolicyAttachment"]]
+    inline = {p["inputs"]["name"]: json.loads(p["inputs"]["policy"])["Statement"] for p in by_type["RolePolicy"]}
+    assert inline["function-toml-statements"] == [
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+         "Resource": ["arn:aws:dynamodb:eu-west-1:123456789012:table/hidden"]},
+        {"Effect": "Deny", "Action": ["dynamodb:DeleteTable"], "Resource": ["*"]}]
+    assert inline["sqs-event-source"][0]["Resource"] == "arn:aws:sqs:eu-west-1:123456789012:hidden-jobs"
+    (mapping,) = by_type["EventSourceMapping"]
+    assert mapping["inputs"]["batchSize"] == 20 and mapping["inputs"]["maximumBatchingWindowInSeconds"] == 2
+    assert mapping["inputs"]["functionResponseTypes"] == ["ReportBatchItemFailures"]
+
+    code, report = check(cli, seeded, "hidden")
+    assert code == 0 and report["ok"] is True, report
+    policy = [f for f in report["findings"] if f["check"].startswith("policy:") and f["function"] == "hidden"]
+    assert not [f for f in policy if f["check"] in ("policy:function-code-signing", "policy:function-env-encrypted",
+                                                    "policy:function-observability")], policy
+    assert not [f for f in policy if f["level"] in ("error", "warning")], policy
+
+
+def test_the_same_function_without_the_keys_gets_the_warnings_naming_them(seeded: Path, cli: CliRun,
+                                                                          use_cache: Path) -> None:
+    """The control for the test above: `plain` sets none of them, so each warning fires, naming its key."""
+    write_function(seeded, "plain", HANDLER, layers=["a"], environment={"TABLE": "plain"})
+    write_stack(seeded, "plain", ["plain"], {"publish": ["a"]})
+    code, report = check(cli, seeded, "plain")
+    assert code == 0
+    messages = " ".join(f["message"] for f in report["findings"] if f["function"] == "plain")
+    for key in ("code_signing_config_arn", "kms_key_arn", "reserved_concurrency", "tracing = true"):
+        assert f"`{key}` in functions/plain/function.toml" in messages, messages
+    assert "per stack in layersmith:functions.plain.reserved_concurrency" in messages
 
 
 def test_pins_are_unverified_offline(seeded: Path, cli: CliRun, use_cache: Path) -> None:
