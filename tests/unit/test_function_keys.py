@@ -112,7 +112,7 @@ def statement(body: str) -> str:
 
 
 @pytest.mark.parametrize(("body", "key", "says"), [
-    (f'actions = ["s3:GetObject"]\nresources = ["*"]', "statements[0].resources", "allow_wildcard = true"),
+    ('actions = ["s3:GetObject"]\nresources = ["*"]', "statements[0].resources", "allow_wildcard = true"),
     (f'actions = ["*"]\nresources = ["{TABLE}"]', "statements[0].actions", "every action"),
     (f'actions = ["*:*"]\nresources = ["{TABLE}"]', "statements[0].actions", "every action"),
     (f'actions = ["GetObject"]\nresources = ["{TABLE}"]', "statements[0].actions", "not an IAM action"),
