@@ -483,3 +483,34 @@ def test_layer_grants_are_checked_statement_by_statement() -> None:
     assert bad_id.startswith("statement share with partner: statementId 'share with partner' is invalid")
     [unretained] = _found("layer-versions-retained", grants(statement(), retain=False))
     assert unretained.startswith("retain is not true")
+
+
+# --- every warning says what fixes it (issue 15) ----------------------------------------------------
+
+@pytest.mark.parametrize(("rule", "resource", "fix"), [
+    ("function-code-signing", function(codeSigningConfigArn=None),
+     "set `code_signing_config_arn` in functions/orders/function.toml or per stack in "
+     "layersmith:functions.orders.code_signing_config_arn"),
+    ("function-env-encrypted", function(kmsKeyArn=""),
+     "set `kms_key_arn` in functions/orders/function.toml or per stack in layersmith:functions.orders.kms_key_arn"),
+    ("function-observability", function(reservedConcurrentExecutions=None),
+     "set `reserved_concurrency` in functions/orders/function.toml or per stack in "
+     "layersmith:functions.orders.reserved_concurrency"),
+    ("function-observability", function(tracingConfig={"mode": "PassThrough"}),
+     "set `tracing = true` in functions/orders/function.toml"),
+    ("function-runtime-deprecation-warning", function(runtime="python3.11"),
+     "`runtime` in functions/orders/function.toml"),
+    ("execution-role-no-wildcards", res(t.ROLE_POLICY, "orders-statements", policy=policy_doc(allow("s3:Get*"))),
+     "`actions` of `[[statements]]` in function.toml"),
+    ("execution-role-no-wildcards",
+     res(t.ROLE_POLICY, "orders-statements", policy=policy_doc(allow("s3:GetObject", "*"))),
+     "`resources` of `[[statements]]` in function.toml"),
+    ("execution-role-no-wildcards",
+     res(t.ROLE_POLICY_ATTACHMENT, "orders-s3", policyArn="arn:aws:iam::aws:policy/AmazonS3FullAccess"),
+     "`managed_policies` or `[[statements]]` in function.toml"),
+    ("layer-versions-retained", layer(skipDestroy=False), "set layersmith:retainVersions: true"),
+])
+def test_each_warning_names_the_key_that_fixes_it(rule: str, resource: dict[str, Any], fix: str) -> None:
+    found = findings(rule, resource, config={**CONFIG, "function-runtime-deprecation-warning": {
+        "deprecationWarningDays": 100_000}})
+    assert found and all(fix in v.message for v in found), [v.message for v in found]
