@@ -26,7 +26,8 @@ ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
 RESOURCE = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:\S+$")
 # Lambda caps an SQS batch at 10,000 messages (10 for FIFO) and the batching window at 300 s.
 SQS_MAX_BATCH, SQS_FIFO_MAX_BATCH, SQS_MAX_WINDOW = 10_000, 10, 300
-# The reserved pool Lambda lets one function take: the default account quota is 1,000.
+# Lambda's API sets no fixed maximum: the account's concurrency quota (1,000 by default, raisable)
+# bounds it at deploy time, which cannot be known offline. This bound only catches a slipped digit.
 MAX_RESERVED = 1_000_000
 STATEMENT_KEYS = ("effect", "actions", "resources", "allow_wildcard")
 SQS_KEYS = ("queue_arn", "batch_size", "maximum_batching_window", "report_batch_item_failures")
