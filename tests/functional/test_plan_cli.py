@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import runpy
 import shutil
 from collections.abc import Iterator
@@ -79,10 +80,18 @@ def test_plan_prod_prints_who_gets_which_version_and_who_may_read_it(
     i = lines.index(first)
     assert "2. layersmith-prod-utils v4 (pinned" in lines[i + 1]
     assert "3. layersmith-prod-monitoring-py311-x86_64 v5 (pinned" in lines[i + 2]
-    assert "AWSXRayDaemonWriteAccess" in row("ingest-orders", "python3.11")
-    assert "AWSXRayDaemonWriteAccess" not in first
+    # every committed function traces; prod reserves concurrency per function (layersmith:functions)
+    ingest = row("ingest-orders", "python3.11")
+    assert "AWSXRayDaemonWriteAccess" in ingest and "AWSXRayDaemonWriteAccess" in first
+    assert re.search(r"x86_64\s+5\s+AWSLambdaBasicExecutionRole", first), first
+    assert re.search(r"x86_64\s+20\s+AWSLambdaBasicExecutionRole, AWSXRayDaemonWriteAccess, inline:sqs-event-source",
+                     ingest), ingest
     assert "layersmith-prod-monitoring-py312-arm64 v5" in out
-    assert row("thumbnail-index", "python3.12", "arm64")
+    assert row("thumbnail-index", "python3.12", "arm64", " 10 ")
+
+    # Event source mappings: ingest-orders reads prod's queue, reporting partial batch failures.
+    mapping = row("ingest-orders-sqs", "arn:aws:sqs:eu-west-1:123456789012:orders-prod")
+    assert re.search(r"orders-prod\s+25\s+5 s\s+ReportBatchItemFailures$", mapping), mapping
 
     # Layers: every variant, retained, with its grants on the pinned and the new version.
     grants = "account 222222222222, account 333333333333, org o-exampleorg01"
