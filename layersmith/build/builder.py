@@ -16,7 +16,8 @@ from layersmith.build import archive, slim, verify
 from layersmith.build.cache import ZIP, BuildCache
 from layersmith.build.install import Installer
 from layersmith.build.tree import files_sha256, shipped_sources, top_level_sizes
-from layersmith.errors import BuildError, UserError
+from layersmith.errors import BuildError, SpecError, UserError
+from layersmith.lockfile import generated_by_layersmith, recorded_targets, target_label
 from layersmith.model import BuildResult, Distribution, LayerSpec, Variant
 from layersmith.runtimes import RUNTIMES, check_architecture, get_runtime
 from layersmith.specs import parse_lock
@@ -55,7 +56,24 @@ def _lock_digest(spec: LayerSpec) -> str | None:
     if spec.requirements is None:
         return None
     parse_lock(spec.requirements)  # a missing or invalid lock fails here, naming the file
-    return hashlib.sha256(spec.requirements.read_bytes()).hexdigest()
+    data = spec.requirements.read_bytes()
+    check_lock_targets(spec, data.decode("utf-8"))
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_lock_targets(spec: LayerSpec, text: str) -> None:
+    """A lock `layersmith lock` wrote records the targets it was resolved for: one that does not cover
+    a runtime/architecture now in layer.toml may pick a wheel that target cannot load. (A hand-written
+    lock records none; installing and verifying it is the only check.)"""
+    if not generated_by_layersmith(text):
+        return
+    recorded = recorded_targets(text) or ()
+    missing = [label for rt in spec.runtimes for a in spec.architectures
+               if (label := target_label(rt, a)) not in recorded]
+    if missing:
+        raise SpecError(f"the lock was resolved for {' '.join(recorded) or 'no recorded targets'}, not for "
+                        f"{' '.join(missing)} (now in layer.toml); run `layersmith lock {spec.name}`",
+                        path=spec.requirements)
 
 
 def cache_key(spec: LayerSpec, variant: Variant, installer: Installer) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from layersmith.build.builder import Builder, Reporter, plan_variants
+from layersmith.build.builder import Builder, Reporter, check_lock_targets, plan_variants
 from layersmith.build.cache import BuildCache
 from layersmith.build.docker import DEFAULT_IMAGE_TAG, DockerInstaller
 from layersmith.build.install import HostInstaller, Installer
@@ -57,6 +57,9 @@ def build_layers(project: Path, names: list[str] | None = None, *, runtime: str 
     """Build (or fetch from the cache) every selected variant of the selected layers."""
     specs = load_layers(project, names)
     builder = builder or make_builder(project, report=report)
+    for spec in specs.values():  # a stale lock is refused before anything starts
+        if spec.requirements is not None and spec.requirements.is_file():
+            check_lock_targets(spec, spec.requirements.read_text(encoding="utf-8"))
     plans = [(spec, v) for spec in specs.values() for v in plan_variants(spec, runtime, arch)]
     if not plans:
         raise UserError("nothing to build: no layer variant matches --runtime/--arch", key="--runtime")

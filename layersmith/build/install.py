@@ -8,6 +8,7 @@ without touching the rest.
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import sys
@@ -35,7 +36,10 @@ class Installer(Protocol):
         ...
 
 
+@functools.cache
 def uv_binary() -> str:
+    """Cached: `find_uv_bin` reads sysconfig, whose first initialisation is not thread-safe (a
+    concurrent first call returned None into a path join: `lock` resolves targets in threads)."""
     from uv import find_uv_bin  # the pinned `uv` wheel ships the binary
 
     return str(find_uv_bin())
@@ -152,23 +156,3 @@ def compile_with(runner: Runner, python: list[str], root: Path, runtime: Runtime
         raise BuildError(f"compiling bytecode for {runtime.name} failed: {tail}")
     return f"cpython-{runtime.version[0]}{runtime.version[1]}"
 
-
-def lock_requirements(runner: Runner, source: Path, dest: Path, min_runtime: Runtime, layer: str,
-                      check: Callable[[Path], None] = lambda _lock: None) -> None:
-    """`requirements.in` -> hashed, universal lock (markers select per-runtime versions). `check`
-    vets the new lock before it replaces the old one: on failure the old lock stays untouched."""
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    argv = [uv_binary(), "pip", "compile", "--no-config", "--quiet", "--universal", "--generate-hashes",
-            "--python-version", min_runtime.dotted, "--only-binary", ":all:",
-            "--custom-compile-command", f"layersmith lock {layer}", "-o", str(tmp), str(source)]
-    done = runner.run(argv, cwd=source.parent)
-    if done.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        tail = " | ".join(line.strip() for line in done.stderr.strip().splitlines()[-3:])
-        raise BuildError(f"resolving failed: {tail}", path=source)
-    try:
-        check(tmp)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    tmp.replace(dest)

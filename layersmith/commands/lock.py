@@ -1,4 +1,4 @@
-"""`layersmith lock LAYER` — requirements.in -> hashed lock (requirements.txt next to it)."""
+"""`layersmith lock LAYER [--upgrade | --upgrade-package NAME …]` — requirements.in -> hashed lock."""
 
 from __future__ import annotations
 
@@ -6,40 +6,45 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from layersmith.build.install import HostInstaller, lock_requirements
+from layersmith.build.install import HostInstaller
 from layersmith.build.runner import SubprocessRunner
-from layersmith.errors import SpecError
+from layersmith.locking import LockRequest, describe, lock_layer
 from layersmith.runtimes import RUNTIMES
-from layersmith.specs import load_layers, parse_lock
+from layersmith.specs import load_layers
+from layersmith.wheel_index import PyPIIndex
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("lock", help="resolve a layer's requirements.in into its hashed lock")
+    parser = sub.add_parser("lock", help="resolve a layer's requirements.in into its hashed lock, per target")
     parser.add_argument("layer", metavar="LAYER")
+    parser.add_argument("--upgrade", action="store_true", help="re-resolve everything to the newest versions")
+    parser.add_argument("--upgrade-package", action="append", default=[], metavar="NAME",
+                        help="move just this package (and what it needs) to its newest version; repeatable")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     spec = load_layers(args.project, [args.layer])[args.layer]
-    source = spec.directory / "requirements.in"
-    if not source.is_file():
-        raise SpecError("no requirements.in to lock; create it with one requirement per line", path=source)
     dest = spec.requirements or spec.directory / "requirements.txt"
-    oldest = min((RUNTIMES[r] for r in spec.runtimes), key=lambda r: r.version)
+    targets = tuple((RUNTIMES[rt], arch) for rt in spec.runtimes for arch in spec.architectures)
     runner = SubprocessRunner()
     installer = HostInstaller(runner)
-    targets = [(RUNTIMES[rt], arch) for rt in spec.runtimes for arch in spec.architectures]
 
-    def every_variant_installs(lock: Path) -> None:
-        # The universal lock knows Python versions, not glibc: python3.11 on Amazon Linux 2 may need
-        # older releases (markers in requirements.in). Refuse a lock some variant cannot install.
+    def every_target_installs(lock: Path) -> None:
         for runtime, arch in targets:
             installer.resolves(lock, runtime, arch, shown=dest)
 
-    lock_requirements(runner, source, dest, oldest, spec.name, check=every_variant_installs)
-    reqs = parse_lock(dest)
-    print(f"locked {len(reqs)} requirement line(s) with hashes into {dest.relative_to(args.project)}; "
-          f"checked that all {len(targets)} runtime/architecture targets install from it")
+    request = LockRequest(spec.name, spec.directory / "requirements.in", dest, targets, args.upgrade,
+                          tuple(args.upgrade_package))
+    outcome = lock_layer(runner, request, PyPIIndex(), check=every_target_installs)
+    shown = dest.relative_to(args.project)
+    if not outcome.written:
+        print(f"{shown} is up to date for all {len(targets)} target(s); nothing moved")
+    else:
+        print(f"locked {outcome.lines} requirement line(s) with hashes into {shown}, resolved per target for "
+              + ", ".join(describe(rt, a) for rt, a in targets))
+        for change in outcome.moved:
+            print(f"  {change}")
     if spec.requirements is None:
         print(f"add `requirements = \"{dest.name}\"` to {spec.spec_path.relative_to(args.project)}")
     return 0
