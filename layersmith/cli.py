@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="layersmith", description="Own your shared AWS Lambda layers.")
     parser.add_argument("--project", type=Path, default=Path.cwd(),
                         help="project directory (holds Pulumi.yaml, layers/, functions/); default: .")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks (and build's phase timings)")
     parser.add_argument("--version", action="version", version=f"layersmith {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command in sub.choices.values():
         # `layersmith build x -v` works too; SUPPRESS keeps the subparser from resetting a leading -v.
         command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                             help="show tracebacks")
+                             help="show tracebacks (and build's phase timings)")
     return parser
 
 

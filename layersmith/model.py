@@ -85,6 +85,9 @@ class BuildResult:
     builder: str
     warnings: tuple[str, ...] = ()
     top_level_sizes: tuple[tuple[str, int], ...] = ()  # largest top-level entries, for size errors
+    timings: tuple[tuple[str, float], ...] = ()  # seconds per phase (install, slim, verify, bytecode, zip)
+    pieces_reused: int = 0  # packages (and the source) taken from the piece cache
+    pieces_built: int = 0
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -13,18 +15,20 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from layersmith.build import archive, slim, verify
+from layersmith.build.assemble import assemble
 from layersmith.build.cache import ZIP, BuildCache
 from layersmith.build.install import Installer
-from layersmith.build.tree import files_sha256, shipped_sources, top_level_sizes
+from layersmith.build.pieces import Deflater, Piece, PieceStore, deflater, piece_key, split_by_distribution, stage_piece
+from layersmith.build.tree import files_sha256, shipped_sources, walk_files
 from layersmith.errors import BuildError, SpecError, UserError
-from layersmith.lockfile import generated_by_layersmith, recorded_targets, target_label
-from layersmith.model import BuildResult, Distribution, LayerSpec, Variant
-from layersmith.runtimes import RUNTIMES, check_architecture, get_runtime
+from layersmith.lockfile import generated_by_layersmith, pins_for, recorded_targets, target_label
+from layersmith.model import BuildResult, Distribution, LayerSpec, Requirement, Variant
+from layersmith.runtimes import ARCHITECTURES, RUNTIMES, Runtime, check_architecture, get_runtime
 from layersmith.specs import parse_lock
 
 # Bump when the recipe (slimming rules, zip format, manifest) changes: old cache entries and
 # old zips then stop matching, exactly once, on every machine.
-RECIPE_VERSION = "2"  # 2: RECORD rows of slimmed-away files dropped (reproducible across hosts)
+RECIPE_VERSION = "3"  # 2: RECORD rows of slimmed-away files dropped; 3: assembled from per-wheel pieces
 
 Reporter = Callable[[str], None]
 
@@ -117,7 +121,9 @@ def result_from_json(data: dict[str, Any], zip_path: Path, cached: bool) -> Buil
         files=data["files"], unzipped_bytes=data["unzipped_bytes"], zip_bytes=data["zip_bytes"],
         cached=cached, cache_key=data["cache_key"], distributions=dists, bytecode=data["bytecode"],
         builder=data["builder"], warnings=tuple(data["warnings"]),
-        top_level_sizes=tuple((n, s) for n, s in data["top_level_sizes"]))
+        top_level_sizes=tuple((n, s) for n, s in data["top_level_sizes"]),
+        timings=tuple((k, float(v)) for k, v in data.get("timings", {}).items()),
+        pieces_reused=int(data.get("pieces_reused", 0)), pieces_built=int(data.get("pieces_built", 0)))
 
 
 class Builder:
@@ -146,62 +152,195 @@ class Builder:
                 self.cache.publish(work / "out", entry, result)
         return result_from_json(result, entry / ZIP, cached=False)
 
-    def _install(self, spec: LayerSpec, variant: Variant, site: Path, work: Path) -> None:
-        assert spec.requirements is not None
-        parse_lock(spec.requirements)  # refuse unpinned/unhashed lines before any download
-        targets = [(RUNTIMES[rt], a) for rt in variant.runtimes for a in variant.architectures]
-        first: tuple[Distribution, ...] | None = None
+    def _pins(self, spec: LayerSpec, variant: Variant) -> list[Requirement]:
+        """The lock lines this variant installs (markers evaluated per target), minus `exclude`."""
+        if spec.requirements is None:
+            return []
+        reqs = parse_lock(spec.requirements)  # refuse unpinned/unhashed lines before any download
+        excluded = {canonicalize_name(n) for n in spec.exclude}
+        targets = _targets(variant)
+        per_target = [{n: r.version for n, r in pins_for(reqs, rt, a).items() if n not in excluded}
+                      for rt, a in targets]
+        for (runtime, arch), pins in zip(targets[1:], per_target[1:], strict=True):
+            if pins != per_target[0]:
+                raise _portable_mismatch(spec, runtime.name, arch, targets[0])
+        chosen = pins_for(reqs, *targets[0])
+        return sorted((r for n, r in chosen.items() if n not in excluded), key=lambda r: r.name)
+
+    def _install(self, spec: LayerSpec, variant: Variant, missing: list[Requirement], site: Path,
+                 work: Path) -> None:
+        """Install only the pins no cached piece has (`--no-deps`: the lock is complete)."""
+        subset = work / "missing.txt"
+        subset.write_text("".join(f"{r.name}=={r.version} " + " ".join(f"--hash={h}" for h in r.hashes) + "\n"
+                                  for r in missing), encoding="utf-8")
+        targets = _targets(variant)
+        first: tuple[tuple[str, str], ...] | None = None
         for index, (runtime, arch) in enumerate(targets):
             dest = site if index == 0 else work / f"probe-{index}"
             self.report(f"{spec.name} [{variant.key}]: installing for {runtime.name}/{arch}")
-            self.installer.install(spec.requirements, dest, runtime, arch)
+            try:
+                self.installer.install(subset, dest, runtime, arch)
+            except BuildError as exc:  # name the user's lock, not the scratch subset of it
+                if exc.path is None or Path(exc.path).name != subset.name:
+                    raise
+                raise type(exc)(exc.message, path=spec.requirements, key=exc.key) from None
             slim.remove_distributions(dest, spec.exclude)
             solo = Variant(variant.layer, (runtime.name,), (arch,), variant.portable)
             verify.check_wheel_tags(dest, solo, spec_path=spec.spec_path)
             dists = tuple((d.name, d.version) for d in _distributions(dest))
-            if first is not None and dists != tuple((d.name, d.version) for d in first):
-                raise BuildError(
-                    f"portable layer {spec.name!r} resolves to different packages for {runtime.name}/{arch} "
-                    f"than for {targets[0][0].name}/{targets[0][1]}; set `portable = false`",
-                    path=spec.spec_path, key="portable")
-            first = first or _distributions(dest)
+            if first is not None and dists != first:
+                raise _portable_mismatch(spec, runtime.name, arch, targets[0])
+            first = first or dists
 
     def _compile(self, variant: Variant, stage: Path) -> str | None:
         compiled = [c for rt in variant.runtimes
                     if (c := self.installer.compile_bytecode(stage, RUNTIMES[rt])) is not None]
         return ",".join(compiled) or None
 
+    def _piece_key(self, variant: Variant, kind: str, what: dict[str, Any], pure: bool) -> str:
+        archs = ARCHITECTURES if pure else variant.architectures
+        return piece_key({
+            "recipe": RECIPE_VERSION, "kind": kind, **what, "site": site_dir(variant),
+            "runtimes": list(variant.runtimes), "architectures": ["any"] if pure else list(variant.architectures),
+            "installer": sorted({self.installer.identity(RUNTIMES[rt], a) for rt in variant.runtimes for a in archs}),
+        })
+
+    def _dist_keys(self, variant: Variant, req: Requirement) -> tuple[str, str]:
+        """(pure key, native key): a pure-Python piece is shared by every architecture."""
+        what = {"name": req.name, "version": req.version, "hashes": sorted(req.hashes)}
+        return self._piece_key(variant, "dist", what, True), self._piece_key(variant, "dist", what, False)
+
     def _build_into(self, spec: LayerSpec, variant: Variant, key: str, work: Path) -> dict[str, Any]:
-        stage = work / "layer"
-        site = stage / site_dir(variant)
-        site.mkdir(parents=True)
-        if spec.requirements:
-            self._install(spec, variant, site, work)
-        slim.slim_tree(site)
+        run = _Run(self, spec, variant, work)
+        return run.build(key)
+
+
+class _Run:
+    """One variant build from pieces: reuse what the piece cache has, make the rest, assemble."""
+
+    def __init__(self, builder: Builder, spec: LayerSpec, variant: Variant, work: Path) -> None:
+        self.b, self.spec, self.variant, self.work = builder, spec, variant, work
+        self.store = PieceStore(builder.cache.root)
+        self.timings: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
+
+    def build(self, key: str) -> dict[str, Any]:
+        b, spec, variant = self.b, self.spec, self.variant
+        pieces: dict[str, Piece] = {}
+        missing: list[Requirement] = []
+        for req in b._pins(spec, variant):
+            pure, native = b._dist_keys(variant, req)
+            if (piece := self.store.get(pure) or self.store.get(native)) is not None:
+                pieces[req.name] = piece
+            else:
+                missing.append(req)
+        source_keys = None
         if spec.source:
-            _copy_sources(spec.source, stage / "python")
-        if not any(p.is_file() for p in stage.rglob("*")):
+            what = {"files": files_sha256(shipped_sources(spec.source))}
+            source_keys = (b._piece_key(variant, "source", what, True), b._piece_key(variant, "source", what, False))
+        source = (self.store.get(source_keys[0]) or self.store.get(source_keys[1])) if source_keys else None
+        if pieces:
+            b.report(f"{spec.name} [{variant.key}]: {len(pieces)} package(s) from the piece cache, "
+                     f"{len(missing)} to build")
+        made, made_source, compiled = self._make(missing, source_keys if source is None else None)
+        reused = len(pieces) + (source is not None)
+        pieces.update(made)
+        source = source or made_source
+        ordered = [pieces[n] for n in sorted(pieces)] + ([source] if source else [])
+        if not any(p.entries for p in ordered):
             raise UserError(f"layer {spec.name!r} has nothing to put in it: the lock and source are empty",
                             path=spec.spec_path)
-        verify.check_elf(stage, variant, spec_path=spec.spec_path)
-        self.report(f"{spec.name} [{variant.key}]: compiling bytecode")
-        bytecode = self._compile(variant, stage)
-        dists = _distributions(site)
+        bytecode = compiled if (made or made_source) else ordered[0].bytecode
+        dists = [Distribution(p.dist["name"], p.dist["version"], tuple(p.dist["tags"]))
+                 for p in ordered if p.dist is not None]
         manifest = {"layer": spec.name, "variant": variant.key, "runtimes": list(variant.runtimes),
                     "architectures": list(variant.architectures), "recipe": RECIPE_VERSION,
-                    "builder": self.installer.kind, "bytecode": bytecode,
+                    "builder": b.installer.kind, "bytecode": bytecode,
                     "distributions": [{"name": d.name, "version": d.version} for d in dists]}
-        content = archive.write_manifest(stage, spec.name, manifest)
-        files, unzipped = verify.check_size(stage, spec.name)
-        self.report(f"{spec.name} [{variant.key}]: writing zip")
-        out = work / "out"
-        sha = archive.write_zip(stage, out / ZIP)
-        zip_bytes = (out / ZIP).stat().st_size
+        b.report(f"{spec.name} [{variant.key}]: writing zip")
+        with self.phase("zip"):
+            done = assemble(ordered, spec.name, manifest, self.work / "out" / ZIP)
         return {"layer": spec.name, "runtimes": list(variant.runtimes),
                 "architectures": list(variant.architectures), "portable": variant.portable,
-                "sha256": sha, "content_sha256": content, "files": files, "unzipped_bytes": unzipped,
-                "zip_bytes": zip_bytes, "cache_key": key, "bytecode": bytecode,
-                "builder": self.installer.kind, "warnings": verify.zip_warnings(zip_bytes),
+                "sha256": done.sha256, "content_sha256": done.content_sha256, "files": done.files,
+                "unzipped_bytes": done.unzipped_bytes, "zip_bytes": done.zip_bytes, "cache_key": key,
+                "bytecode": bytecode, "builder": b.installer.kind, "warnings": verify.zip_warnings(done.zip_bytes),
                 "distributions": [{"name": d.name, "version": d.version, "tags": list(d.tags)} for d in dists],
-                "top_level_sizes": [list(x) for x in top_level_sizes(stage)]}
+                "top_level_sizes": [list(x) for x in done.top_level_sizes],
+                "pieces": [p.key for p in ordered], "pieces_reused": reused, "pieces_built": len(ordered) - reused,
+                "timings": {k: round(v, 3) for k, v in self.timings.items()}}
 
+    def _make(self, missing: list[Requirement], source_key: tuple[str, str] | None
+              ) -> tuple[dict[str, Piece], Piece | None, str | None]:
+        """Install, slim, verify and compile what no piece has yet; split it into new pieces."""
+        b, spec, variant = self.b, self.spec, self.variant
+        stage = self.work / "layer"
+        site = stage / site_dir(variant)
+        site.mkdir(parents=True)
+        if missing:
+            with self.phase("install"):
+                b._install(spec, variant, missing, site, self.work)
+            with self.phase("slim"):
+                slim.slim_tree(site)
+        if source_key and spec.source:
+            _copy_sources(spec.source, stage / "python")
+        if not missing and not source_key:
+            return {}, None, None
+        with self.phase("verify"):
+            verify.check_elf(stage, variant, spec_path=spec.spec_path)
+        with deflater(archive.COMPRESS_LEVEL) as pool:
+            # Sources and .so files are deflated while compileall runs: it only adds .pyc files.
+            pool.submit(path for _, path in walk_files(stage))
+            b.report(f"{spec.name} [{variant.key}]: compiling bytecode")
+            with self.phase("bytecode"):
+                compiled = b._compile(variant, stage)
+            with self.phase("zip"):
+                made, source = self._split(stage, site, missing, source_key, pool, compiled)
+        return made, source, compiled
+
+    def _split(self, stage: Path, site: Path, missing: list[Requirement], source_key: tuple[str, str] | None,
+               pool: Deflater, compiled: str | None) -> tuple[dict[str, Piece], Piece | None]:
+        wanted = {r.name: r for r in missing}
+        wheels: dict[str, verify.WheelInfo] = {
+            canonicalize_name(w.dist_info.removesuffix(".dist-info").rsplit("-", 1)[0]): w
+            for w in verify.read_wheels(site)}
+        by_dist, rest = split_by_distribution(stage, site)
+        made: dict[str, Piece] = {}
+        for name, files in by_dist.items():
+            if name not in wanted:
+                raise BuildError(f"installing the lock for {self.variant.key} also installed {name}, which the "
+                                 f"lock does not list for it; run `layersmith lock {self.spec.name}`",
+                                 path=self.spec.requirements)
+            entries, elf = stage_piece(files, pool, self.work / "pieces" / name)
+            wheel = wheels[name]
+            pure_key, native_key = self.b._dist_keys(self.variant, wanted[name])
+            pure = not elf and all(t.endswith("-none-any") for t in wheel.tags)
+            dist = {"name": name, "version": wanted[name].version, "tags": list(wheel.tags),
+                    "dist_info": wheel.dist_info}
+            made[name] = self.store.put(pure_key if pure else native_key, self.work / "pieces" / name, entries,
+                                        dist, compiled)
+        if source_key is None:
+            if rest:
+                raise BuildError(f"the install left {rest[0][0]}, which no installed distribution owns; "
+                                 "report this layer's lock")
+            return made, None
+        entries, elf = stage_piece(rest, pool, self.work / "pieces" / ".source")
+        key = source_key[1] if elf else source_key[0]  # sources without compiled code: every architecture
+        return made, self.store.put(key, self.work / "pieces" / ".source", entries, None, compiled)
+
+
+def _targets(variant: Variant) -> list[tuple[Runtime, str]]:
+    return [(RUNTIMES[rt], a) for rt in variant.runtimes for a in variant.architectures]
+
+
+def _portable_mismatch(spec: LayerSpec, runtime: str, arch: str, first: tuple[Runtime, str]) -> BuildError:
+    return BuildError(f"portable layer {spec.name!r} resolves to different packages for {runtime}/{arch} "
+                      f"than for {first[0].name}/{first[1]}; set `portable = false`",
+                      path=spec.spec_path, key="portable")

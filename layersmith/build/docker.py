@@ -134,7 +134,7 @@ class DockerInstaller:
         # --no-compile: bytecode is a separate, deterministic step after slimming.
         # --no-cache-dir / --disable-pip-version-check: the container user has no writable home.
         pip = ["python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-cache-dir",
-               "--only-binary", ":all:", "--require-hashes", "--no-compile",
+               "--only-binary", ":all:", "--require-hashes", "--no-deps", "--no-compile",
                "-r", f"{IN}/{lock.name}", "--target", OUT]
         argv = self.run_argv(runtime, arch, [(lock.parent, IN, True), (target, OUT, False)], pip)
         done = self.runner.run(argv)

@@ -130,7 +130,8 @@ class HostInstaller:
                 "--target", str(target),
                 "--python-version", runtime.dotted,
                 "--python-platform", uv_python_platform(runtime, arch),
-                "--only-binary", ":all:", "--require-hashes", "--link-mode", "copy",
+                # --no-deps: the lock (or the part of it no cached piece has) is complete already.
+                "--only-binary", ":all:", "--require-hashes", "--no-deps", "--link-mode", "copy",
                 "--python", self.python,
                 "-r", str(lock)]
         done = self.runner.run(argv)

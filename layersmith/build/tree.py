@@ -81,11 +81,16 @@ def tree_size(root: Path) -> tuple[int, int]:
 
 def top_level_sizes(root: Path, limit: int = 10) -> list[tuple[str, int]]:
     """The largest top-level packages under every site-packages-like directory, biggest first."""
+    return largest_tops(((rel, path.stat().st_size) for rel, path in walk_files(root)), limit)
+
+
+def largest_tops(sized: Iterable[tuple[str, int]], limit: int = 10) -> list[tuple[str, int]]:
+    """`top_level_sizes` over (relative path, size) pairs, e.g. from the piece cache's indexes."""
     sizes: dict[str, int] = {}
-    for rel, path in walk_files(root):
+    for rel, size in sized:
         parts = rel.split("/")
         # python/lib/python3.X/site-packages/<pkg>/... or python/<pkg>/...
         idx = parts.index("site-packages") + 1 if "site-packages" in parts else 1
         key = parts[idx] if idx < len(parts) else parts[-1]
-        sizes[key] = sizes.get(key, 0) + path.stat().st_size
+        sizes[key] = sizes.get(key, 0) + size
     return sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]

@@ -7,6 +7,7 @@ fails at import. So every ELF header and every installed wheel tag is checked he
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,8 +84,13 @@ def check_wheel_tags(site: Path, variant: Variant, *, spec_path: Path | None = N
 
 def check_size(root: Path, layer: str) -> tuple[int, int]:
     files, unzipped = tree_size(root)
+    return check_totals(files, unzipped, lambda: top_level_sizes(root), layer)
+
+
+def check_totals(files: int, unzipped: int, largest_tops: Callable[[], list[tuple[str, int]]],
+                 layer: str) -> tuple[int, int]:
     if unzipped > MAX_UNZIPPED:
-        largest = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in top_level_sizes(root))
+        largest = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in largest_tops())
         raise VerificationError(
             f"layer {layer!r} is {unzipped / 1e6:.1f} MB unzipped, over Lambda's {MAX_UNZIPPED / 1e6:.1f} MB "
             f"limit; largest: {largest}. Split the layer or drop packages")

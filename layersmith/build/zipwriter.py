@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,30 +51,47 @@ def _pack(entry: Entry, level: int) -> _Packed:
     data = deflate.compress(raw) + deflate.flush()
     if len(raw) > _LIMIT or len(data) > _LIMIT:
         raise ValueError(f"{entry.name} is over 4 GiB; a Lambda layer cannot hold it")
-    try:
-        name, flags = entry.name.encode("ascii"), 0
-    except UnicodeEncodeError:
-        name, flags = entry.name.encode("utf-8"), _UTF8
+    name, flags = encode_name(entry.name)
     return _Packed(name, flags, zlib.crc32(raw), len(raw), data)
+
+
+def encode_name(name: str) -> tuple[bytes, int]:
+    try:
+        return name.encode("ascii"), 0
+    except UnicodeEncodeError:
+        return name.encode("utf-8"), _UTF8
 
 
 def write_entries(out: BinaryIO, entries: Sequence[Entry], *, level: int, dos_date: int, dos_time: int,
                   workers: int | None = None) -> None:
     """Write `entries` (already in their final order) as a complete zip archive to `out`."""
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        packed = pool.map(lambda e: _pack(e, level), entries)
+        write_packed(out, ((e.mode, p) for e, p in zip(entries, packed, strict=True)), dos_date=dos_date,
+                     dos_time=dos_time)
+
+
+def packed(name: str, crc: int, size: int, data: bytes) -> _Packed:
+    """An entry deflated earlier (the piece cache): its bytes are written as they are, never recompressed."""
+    encoded, flags = encode_name(name)
+    return _Packed(encoded, flags, crc, size, data)
+
+
+def write_packed(out: BinaryIO, entries: Iterable[tuple[int, _Packed]], *, dos_date: int, dos_time: int) -> None:
+    """Write (mode, deflated entry) pairs, in the order given, as a complete zip archive to `out`."""
     central = []
     offset = 0
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        for entry, packed in zip(entries, pool.map(lambda e: _pack(e, level), entries), strict=True):
-            header = _LOCAL.pack(b"PK\x03\x04", _VERSION, 0, packed.flags, _DEFLATED, dos_time, dos_date,
-                                 packed.crc, len(packed.data), packed.size, len(packed.name), 0)
-            out.write(header + packed.name + packed.data)
-            central.append(_CENTRAL.pack(b"PK\x01\x02", _VERSION, _UNIX, _VERSION, 0, packed.flags, _DEFLATED,
-                                         dos_time, dos_date, packed.crc, len(packed.data), packed.size,
-                                         len(packed.name), 0, 0, 0, 0, (entry.mode & 0xFFFF) << 16, offset)
-                           + packed.name)
-            offset += len(header) + len(packed.name) + len(packed.data)
+    for mode, packed in entries:
+        header = _LOCAL.pack(b"PK\x03\x04", _VERSION, 0, packed.flags, _DEFLATED, dos_time, dos_date,
+                             packed.crc, len(packed.data), packed.size, len(packed.name), 0)
+        out.write(header + packed.name + packed.data)
+        central.append(_CENTRAL.pack(b"PK\x01\x02", _VERSION, _UNIX, _VERSION, 0, packed.flags, _DEFLATED,
+                                     dos_time, dos_date, packed.crc, len(packed.data), packed.size,
+                                     len(packed.name), 0, 0, 0, 0, (mode & 0xFFFF) << 16, offset)
+                       + packed.name)
+        offset += len(header) + len(packed.name) + len(packed.data)
     directory = b"".join(central)
-    if offset > _LIMIT or len(entries) > 0xFFFF:
+    if offset > _LIMIT or len(central) > 0xFFFF:
         raise ValueError("archive too large for a Lambda layer (over 4 GiB or 65,535 files)")
     out.write(directory)
-    out.write(_END.pack(b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory), offset, 0))
+    out.write(_END.pack(b"PK\x05\x06", 0, 0, len(central), len(central), len(directory), offset, 0))

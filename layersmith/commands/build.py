@@ -37,7 +37,19 @@ def result_json(r: BuildResult) -> dict[str, Any]:
             "sha256": r.sha256, "content_sha256": r.content_sha256, "zip": str(r.zip_path),
             "cached": r.cached, "builder": r.builder, "bytecode": r.bytecode,
             "distributions": [f"{d.name}=={d.version}" for d in r.distributions],
-            "warnings": list(r.warnings)}
+            "warnings": list(r.warnings), "timings": dict(r.timings) if not r.cached else {},
+            "pieces_reused": r.pieces_reused, "pieces_built": r.pieces_built}
+
+
+PHASES = ("install", "slim", "verify", "bytecode", "zip")
+
+
+def timings_line(r: BuildResult) -> str:
+    """`-v`: where a build's time went, so the next slowdown is visible."""
+    spent = dict(r.timings)
+    phases = ", ".join(f"{name} {spent.get(name, 0.0):.2f} s" for name in PHASES)
+    return (f"{r.variant.layer} {r.variant.key}: {phases}; {r.pieces_built} piece(s) built, "
+            f"{r.pieces_reused} from the piece cache")
 
 
 def bytecode_cell(r: BuildResult) -> str:
@@ -80,6 +92,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([result_json(r) for r in results], indent=2))
     else:
         print(render_results(results))
+        if getattr(args, "verbose", False):
+            for r in results:
+                if not r.cached:
+                    print(timings_line(r))
         built = sum(not r.cached for r in results)
         print(f"{len(results)} variant(s): {built} built, {len(results) - built} cached "
               f"in {time.monotonic() - started:.1f} s")

@@ -64,7 +64,7 @@ def test_tampered_zip_is_rebuilt(project: Path, cache: BuildCache) -> None:
     installer = FakeInstaller()
     again = build(spec, cache, installer)
     assert not again.cached
-    assert ("install", "python3.11", "x86_64") in installer.calls
+    assert installer.calls == []  # reassembled from the per-package pieces: nothing to install
     assert again.zip_path.read_bytes() == original
 
 

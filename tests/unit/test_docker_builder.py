@@ -125,7 +125,7 @@ def pip_argv(layer_dir: Path, target: Path, platform: str, image: str) -> list[s
     return ["docker", "run", "--rm", "--platform", platform,
             "-v", f"{layer_dir}:/in:ro", "-v", f"{target}:/out", "-u", UID, image,
             "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-cache-dir",
-            "--only-binary", ":all:", "--require-hashes", "--no-compile",
+            "--only-binary", ":all:", "--require-hashes", "--no-deps", "--no-compile",
             "-r", "/in/requirements.txt", "--target", "/out"]
 
 

@@ -1,0 +1,98 @@
+"""A variant's zip, assembled from cached pieces: nothing is unpacked or recompressed.
+
+The bytes equal what `archive.write_zip` writes for the same tree (same sorted names, modes, 1980
+timestamps, deflate level, headers: `zipwriter.write_packed` is the one writer of both), so a
+variant built from pieces cached by earlier builds is byte-identical to one built from scratch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from layersmith.build.archive import COMPRESS_LEVEL, DOS_DATE, DOS_TIME, manifest_path
+from layersmith.build.pieces import Piece, PieceEntry
+from layersmith.build.tree import file_sha256, largest_tops
+from layersmith.build.verify import check_totals
+from layersmith.build.zipwriter import packed, write_packed
+
+
+@dataclass(frozen=True)
+class Assembled:
+    sha256: str
+    content_sha256: str
+    files: int
+    unzipped_bytes: int
+    zip_bytes: int
+    top_level_sizes: list[tuple[str, int]]
+
+
+def _layout(pieces: Sequence[Piece]) -> dict[str, tuple[Piece, PieceEntry]]:
+    """zip name -> where its bytes are; a later piece wins a clash (the layer's own source comes last,
+    as it was copied over the installed packages before pieces existed)."""
+    layout: dict[str, tuple[Piece, PieceEntry]] = {}
+    for piece in pieces:
+        for entry in piece.entries:
+            layout[entry.name] = (piece, entry)
+    return layout
+
+
+def content_hash(layout: dict[str, tuple[Piece, PieceEntry]]) -> str:
+    """`archive.content_sha256` from the indexes: names, exec bits and contents as in /opt."""
+    digest = hashlib.sha256()
+    for name in sorted(layout):
+        entry = layout[name][1]
+        mode = "x" if entry.mode & 0o100 else "-"
+        digest.update(f"{name}\0{mode}\0{entry.sha256}\n".encode())
+    return digest.hexdigest()
+
+
+def _manifest_bytes(manifest: dict[str, Any], content: str) -> bytes:
+    return (json.dumps({**manifest, "content_sha256": content}, indent=2, sort_keys=True) + "\n").encode()
+
+
+def _entries(layout: dict[str, tuple[Piece, PieceEntry]], manifest_name: str,
+             manifest: bytes) -> Iterator[tuple[int, Any]]:
+    blobs: dict[str, bytes] = {}
+    deflate = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+    extra = {manifest_name: (0o100644, packed(manifest_name, zlib.crc32(manifest), len(manifest),
+                                              deflate.compress(manifest) + deflate.flush()))}
+    for name in sorted([*layout, *extra]):
+        if name in extra:
+            yield extra[name]
+            continue
+        piece, entry = layout[name]
+        if piece.key not in blobs:
+            blobs[piece.key] = piece.read()
+        data = blobs[piece.key][entry.offset:entry.offset + entry.csize]
+        yield entry.mode, packed(name, entry.crc, entry.size, data)
+
+
+def assemble(pieces: Sequence[Piece], layer: str, manifest: dict[str, Any], dest: Path) -> Assembled:
+    """Check the size, embed the manifest, write the zip atomically to `dest`."""
+    layout = _layout(pieces)
+    manifest_name = manifest_path(layer)
+    layout.pop(manifest_name, None)
+    content = content_hash(layout)
+    body = _manifest_bytes(manifest, content)
+    sized = [(name, e.size) for name, (_, e) in layout.items()] + [(manifest_name, len(body))]
+    files, unzipped = check_totals(len(sized), sum(s for _, s in sized), lambda: largest_tops(sized), layer)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            write_packed(raw, _entries(layout, manifest_name, body), dos_date=DOS_DATE, dos_time=DOS_TIME)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return Assembled(file_sha256(dest), content, files, unzipped, dest.stat().st_size, largest_tops(sized))

@@ -1,0 +1,229 @@
+"""The per-distribution build cache: one slimmed, compiled and deflated piece per locked wheel.
+
+A variant is assembled from pieces, so bumping one package in a lock rebuilds that package only
+(issue 13). A piece is keyed by what decides its bytes: the wheel (name, version and the lock's
+hashes, which pin the file uv may install), where it sits in the zip (the runtime's site-packages),
+the targets it was verified for, the installer's identity (uv and the interpreter that compiles
+the bytecode) and the recipe version. A pure-Python piece without compiled code is stored under a
+key without the architecture, so the arm64 and x86_64 variants share it.
+
+On disk: `<cache>/.pieces/<k[:2]>/<k>/index.json` (every entry's name, mode, CRC, sizes, sha256 and
+offset) and `data.bin` (the raw-deflate streams, back to back). `.py`/`.pyc` bytes are deflated
+once, when the piece is made, and copied verbatim into every zip that uses them. The unpacked tree
+is not kept: inflating `data.bin` gives it back, and nothing but the zip needs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import os
+import shutil
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from layersmith.build.tree import is_executable, walk_files
+from layersmith.build.verify import elf_machine
+
+PIECES = ".pieces"
+_INDEX = "index.json"
+_DATA = "data.bin"
+
+
+@dataclass(frozen=True)
+class PieceEntry:
+    name: str  # path in the zip
+    mode: int
+    crc: int
+    size: int
+    csize: int
+    offset: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Piece:
+    key: str
+    directory: Path
+    entries: tuple[PieceEntry, ...]
+    dist: dict[str, Any] | None  # {"name", "version", "tags", "dist_info"} for a wheel's piece, None for sources
+    bytecode: str | None  # what compiled its .pyc files ("cpython-311"), None when nothing could
+
+    def read(self) -> bytes:
+        return (self.directory / _DATA).read_bytes()
+
+
+def piece_key(parts: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+class PieceStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root / PIECES
+
+    def path(self, key: str) -> Path:
+        return self.root / key[:2] / key
+
+    def get(self, key: str) -> Piece | None:
+        directory = self.path(key)
+        try:
+            data = json.loads((directory / _INDEX).read_text(encoding="utf-8"))
+            size = (directory / _DATA).stat().st_size
+        except (OSError, ValueError):
+            return None
+        entries = tuple(PieceEntry(**e) for e in data["entries"])
+        if size != sum(e.csize for e in entries):
+            return None  # truncated: make it again rather than ship it
+        return Piece(key, directory, entries, data.get("dist"), data.get("bytecode"))
+
+    def put(self, key: str, staged: Path, entries: Sequence[PieceEntry], dist: dict[str, Any] | None,
+            bytecode: str | None) -> Piece:
+        """`staged` holds data.bin; index.json is written last, then the directory is renamed into place."""
+        index = {"entries": [e.__dict__ for e in entries], "dist": dist, "bytecode": bytecode}
+        (staged / _INDEX).write_text(json.dumps(index, sort_keys=True), encoding="utf-8")
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(staged, target)
+        except OSError:  # a concurrent build stored the same piece first: same bytes, keep theirs
+            shutil.rmtree(staged, ignore_errors=True)
+        piece = self.get(key)
+        if piece is None:
+            raise OSError(f"piece {key[:16]} could not be stored in {self.root}")
+        return piece
+
+    def keys(self) -> Iterator[str]:
+        if self.root.is_dir():
+            for shard in self.root.iterdir():
+                if shard.is_dir():
+                    yield from (p.name for p in shard.iterdir() if p.is_dir())
+
+
+# --- splitting a freshly built tree into pieces ---------------------------------------------------
+
+def _record_files(site: Path, dist_info: Path) -> set[Path]:
+    owned = {p for p in dist_info.rglob("*") if p.is_file()}
+    record = dist_info / "RECORD"
+    if record.is_file():
+        base = os.path.normpath(site)
+        with record.open(newline="", encoding="utf-8") as fh:
+            for row in csv.reader(fh):
+                if not row:
+                    continue
+                target = os.path.normpath(os.path.join(base, row[0]))
+                if target.startswith(base + os.sep) and os.path.isfile(target):
+                    owned.add(Path(target))
+    return owned
+
+
+def _with_bytecode(files: set[Path]) -> set[Path]:
+    """A module's `__pycache__/<stem>.cpython-3X.pyc` belongs with it (RECORD predates compiling)."""
+    out = set(files)
+    for path in files:
+        if path.suffix == ".py":
+            out.update((path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"))
+    return out
+
+
+def split_by_distribution(stage: Path, site: Path) -> tuple[dict[str, list[tuple[str, Path]]], list[tuple[str, Path]]]:
+    """({canonical dist name: [(zip name, path)]}, [files no distribution owns]) of a built stage."""
+    by_dist: dict[str, list[tuple[str, Path]]] = {}
+    claimed: set[Path] = set()
+    for dist_info in sorted(site.glob("*.dist-info")):
+        name: str = canonicalize_name(dist_info.name.removesuffix(".dist-info").rsplit("-", 1)[0])
+        owned = _with_bytecode(_record_files(site, dist_info)) - claimed
+        claimed |= owned
+        by_dist[name] = sorted((p.relative_to(stage).as_posix(), p) for p in owned)
+    # A file RECORD does not list (a package's data written by a post-install step, or an installer
+    # that under-reports) goes with the distribution that owns its top-level directory.
+    tops: dict[str, str] = {}
+    for owner, listed in by_dist.items():
+        for _, path in listed:
+            first = path.relative_to(site).parts[0]
+            if (site / first).is_dir():
+                tops.setdefault(first, owner)
+    rest: list[tuple[str, Path]] = []
+    for rel, path in walk_files(stage):
+        if path in claimed:
+            continue
+        top = path.relative_to(site).parts[0] if path.is_relative_to(site) else None
+        if top is not None and top in tops:
+            by_dist[tops[top]].append((rel, path))
+        else:
+            rest.append((rel, path))
+    for listed in by_dist.values():
+        listed.sort()
+    return by_dist, rest
+
+
+@dataclass(frozen=True)
+class _Deflated:
+    raw_sha: str
+    crc: int
+    size: int
+    data: bytes
+    mode: int
+    elf: bool
+
+
+def deflate_file(path: Path, level: int) -> _Deflated:
+    raw = path.read_bytes()
+    deflate = zlib.compressobj(level, zlib.DEFLATED, -15)  # raw deflate, as zipfile writes it
+    data = deflate.compress(raw) + deflate.flush()
+    mode = 0o100755 if is_executable(path) else 0o100644
+    return _Deflated(hashlib.sha256(raw).hexdigest(), zlib.crc32(raw), len(raw), data, mode,
+                     elf_machine(path) is not None)
+
+
+class Deflater:
+    """Deflates files on every core (zlib releases the GIL); results are read back in a fixed order,
+    so the output never depends on which thread finished first."""
+
+    def __init__(self, level: int, workers: int | None = None) -> None:
+        self.level = level
+        self.pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+        self.futures: dict[Path, Future[_Deflated]] = {}
+
+    def submit(self, paths: Iterable[Path]) -> None:
+        for path in paths:
+            if path not in self.futures:
+                self.futures[path] = self.pool.submit(deflate_file, path, self.level)
+
+    def result(self, path: Path) -> _Deflated:
+        self.submit([path])
+        return self.futures[path].result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def deflater(level: int) -> Iterator[Deflater]:
+    d = Deflater(level)
+    try:
+        yield d
+    finally:
+        d.close()
+
+
+def stage_piece(files: Sequence[tuple[str, Path]], deflate: Deflater, dest: Path) -> tuple[list[PieceEntry], bool]:
+    """Write the deflated streams of `files` into `dest/data.bin`; (entries, has compiled code)."""
+    dest.mkdir(parents=True)
+    entries, offset, elf = [], 0, False
+    with (dest / _DATA).open("wb") as out:
+        for name, path in files:
+            d = deflate.result(path)
+            out.write(d.data)
+            entries.append(PieceEntry(name, d.mode, d.crc, d.size, len(d.data), offset, d.raw_sha))
+            offset += len(d.data)
+            elf = elf or d.elf
+    return entries, elf
+
