@@ -144,7 +144,11 @@ class Builder:
         entry = self.cache.entry(spec.name, variant.key, key)
         if (hit := self.cache.lookup(entry)) is not None:
             return result_from_json(hit, entry / ZIP, cached=True)
-        with self.cache.locked(entry):
+        def waiting(lock: Path) -> None:
+            self.report(f"{spec.name} [{variant.key}]: waiting for another build of this variant to finish "
+                        f"(it holds {lock})")
+
+        with self.cache.locked(entry, on_wait=waiting):
             if (hit := self.cache.lookup(entry)) is not None:  # built by a concurrent process
                 return result_from_json(hit, entry / ZIP, cached=True)
             with self.cache.workdir() as work:

@@ -16,7 +16,7 @@ import os
 import shutil
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +48,21 @@ class BuildCache:
             return None  # tampered or truncated: rebuild rather than ship it
         return data
 
+    def lock_path(self, entry: Path) -> Path:
+        return self.root / ".locks" / f"{entry.parent.name}-{entry.name}.lock"
+
     @contextlib.contextmanager
-    def locked(self, entry: Path) -> Iterator[None]:
-        locks = self.root / ".locks"
-        locks.mkdir(parents=True, exist_ok=True)
-        with (locks / f"{entry.parent.name}-{entry.name}.lock").open("w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+    def locked(self, entry: Path, on_wait: Callable[[Path], None] = lambda _p: None) -> Iterator[None]:
+        """Exclusive per-entry lock; `on_wait(lock file)` is called once when another build holds it,
+        so a build that waits says so instead of looking hung."""
+        path = self.lock_path(entry)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                on_wait(path)
+                fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
             finally:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,19 +26,37 @@ class Runner(Protocol):
 
 
 class SubprocessRunner:
-    """Runs a command to completion, capturing its output; never raises on a non-zero exit."""
+    """Runs a command to completion, capturing its output; never raises on a non-zero exit.
+
+    The command gets its own process group, and anything that interrupts the wait (Ctrl-C, a SIGINT
+    sent to layersmith alone) kills that whole group before it propagates: `compileall -j 0`'s
+    workers are the command's children, and killing only the command left them running as orphans.
+    """
 
     def run(self, argv: Sequence[str], *, cwd: Path | None = None,
             env: Mapping[str, str] | None = None, timeout: float | None = None) -> Completed:
         full_env = {**os.environ, **env} if env else None
         try:
-            proc = subprocess.run(list(argv), cwd=cwd, env=full_env, capture_output=True, text=True,
-                                  timeout=timeout, check=False)
+            proc = subprocess.Popen(list(argv), cwd=cwd, env=full_env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True, start_new_session=True)
         except FileNotFoundError as exc:
             return Completed(tuple(argv), 127, "", f"command not found: {exc.filename}")
-        except subprocess.TimeoutExpired as exc:
-            return Completed(tuple(argv), 124, "", f"timed out after {exc.timeout} s")
-        return Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
+            proc.communicate()
+            return Completed(tuple(argv), 124, "", f"timed out after {timeout} s")
+        except BaseException:
+            kill_group(proc)
+            proc.wait()
+            raise
+        return Completed(tuple(argv), proc.returncode, stdout, stderr)
+
+
+def kill_group(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 class Sandbox(Protocol):

@@ -15,7 +15,7 @@ import pytest
 from fakes import FakeInstaller
 from helpers import write_layer
 
-from layersmith.build.builder import Builder, plan_variants
+from layersmith.build.builder import Builder, cache_key, plan_variants
 from layersmith.build.cache import RESULT, ZIP, BuildCache
 from layersmith.build.tree import file_sha256
 from layersmith.model import BuildResult, LayerSpec
@@ -170,3 +170,35 @@ def test_two_concurrent_builds_of_the_same_variant(project: Path, cache: BuildCa
     [entry] = entries(cache)
     assert cache.lookup(entry) is not None
     assert scratch(cache) == []
+
+
+def test_a_build_waiting_for_another_builds_lock_says_so(project: Path, cache: BuildCache) -> None:
+    import fcntl
+    import threading
+
+    spec = demo_spec(project)
+    [variant] = plan_variants(spec)
+    builder = Builder(FakeInstaller(), cache)
+    entry = cache.entry(spec.name, variant.key, cache_key(spec, variant, builder.installer))
+    lock = cache.lock_path(entry)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    messages: list[str] = []
+    waiting = threading.Event()
+
+    def report(message: str) -> None:
+        messages.append(message)
+        if "waiting" in message:
+            waiting.set()
+
+    builder.report = report
+    with lock.open("w") as held:  # "another build" holds the variant's lock
+        fcntl.flock(held, fcntl.LOCK_EX)
+        worker = threading.Thread(target=builder.build, args=(spec, variant))
+        worker.start()
+        assert waiting.wait(60)
+        fcntl.flock(held, fcntl.LOCK_UN)
+    worker.join(60)
+    assert not worker.is_alive()
+    assert messages[0] == (f"demo [py311-x86_64]: waiting for another build of this variant to finish "
+                           f"(it holds {lock})")
+    assert cache.lookup(entry) is not None
