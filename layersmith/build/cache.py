@@ -80,6 +80,9 @@ class BuildCache:
         finally:
             shutil.rmtree(path, ignore_errors=True)
 
+    def sweep(self, tmp_root: Path) -> None:
+        self._sweep(tmp_root)
+
     @staticmethod
     def _sweep(tmp_root: Path) -> None:
         """Remove scratch dirs of build processes that no longer exist (interrupted builds). Only this

@@ -1,0 +1,115 @@
+"""`layersmith cache prune`: drop what no current layer spec or lock can produce any more.
+
+Kept: every variant entry whose key the project's current specs and locks give (for the host
+builder and the Docker builder with the given image tag), and every piece such an entry uses or
+a current lock pin would use. Removed: entries of deleted layers and variants, of old locks,
+sources, recipes or interpreters, the pieces only they used, stale lock files and the scratch
+directories of dead builds. A layer whose spec or lock cannot be read is left alone, with a note:
+its key cannot be computed, so nothing proves its entries stale.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from layersmith.build.builder import Builder, cache_key, plan_variants
+from layersmith.build.cache import RESULT, BuildCache
+from layersmith.build.install import Installer
+from layersmith.build.pieces import PieceStore
+from layersmith.errors import LayersmithError
+from layersmith.model import LayerSpec
+
+_KEEP = {".tmp", ".locks", ".invoke"}  # handled separately, or not build output at all
+_PIECES = ".pieces"
+
+
+@dataclass
+class CachePrunePlan:
+    entries: list[Path] = field(default_factory=list)  # variant entries to remove
+    pieces: list[Path] = field(default_factory=list)
+    kept_entries: int = 0
+    kept_pieces: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def paths(self) -> list[Path]:
+        return [*self.entries, *self.pieces]
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def _wanted(specs: dict[str, LayerSpec], builders: Sequence[Builder], plan: CachePrunePlan
+            ) -> tuple[set[Path], set[str], set[str]]:
+    """(entries to keep, layers whose entries must all stay, piece keys current pins would use)."""
+    entries: set[Path] = set()
+    untouchable: set[str] = set()
+    pieces: set[str] = set()
+    for spec in specs.values():
+        try:
+            for variant in plan_variants(spec):
+                for builder in builders:
+                    key = cache_key(spec, variant, builder.installer)
+                    entries.add(builder.cache.entry(spec.name, variant.key, key))
+                    for req in builder._pins(spec, variant):
+                        pieces.update(builder._dist_keys(variant, req))
+        except LayersmithError as exc:
+            untouchable.add(spec.name)
+            plan.notes.append(f"{spec.name}: kept as is ({exc.message})")
+    return entries, untouchable, pieces
+
+
+def plan_cache_prune(cache: BuildCache, specs: dict[str, LayerSpec], installers: Sequence[Installer]
+                     ) -> CachePrunePlan:
+    plan = CachePrunePlan()
+    builders = [Builder(installer, cache) for installer in installers]
+    wanted, untouchable, piece_keys = _wanted(specs, builders, plan)
+    if not cache.root.is_dir():
+        return plan
+    for layer_dir in sorted(p for p in cache.root.iterdir() if p.is_dir() and p.name not in _KEEP | {_PIECES}):
+        for entry in sorted(p for p in layer_dir.iterdir() if p.is_dir()):
+            if entry in wanted or layer_dir.name in untouchable:
+                plan.kept_entries += 1
+                piece_keys.update(_entry_pieces(entry))
+            else:
+                plan.entries.append(entry)
+    store = PieceStore(cache.root)
+    for key in sorted(store.keys()):
+        if key in piece_keys:
+            plan.kept_pieces += 1
+        else:
+            plan.pieces.append(store.path(key))
+    return plan
+
+
+def _entry_pieces(entry: Path) -> list[str]:
+    try:
+        data = json.loads((entry / RESULT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [str(k) for k in data.get("pieces", [])]
+
+
+def execute(cache: BuildCache, plan: CachePrunePlan) -> int:
+    """Remove what the plan lists, plus stale lock files and dead builds' scratch dirs; bytes freed."""
+    freed = 0
+    for path in plan.paths():
+        freed += _size(path)
+        shutil.rmtree(path, ignore_errors=True)
+    for entry in plan.entries:
+        cache.lock_path(entry).unlink(missing_ok=True)
+    for layer_dir in (p for p in cache.root.iterdir() if p.is_dir() and p.name not in _KEEP | {_PIECES}):
+        if not any(layer_dir.iterdir()):
+            layer_dir.rmdir()
+    tmp = cache.root / ".tmp"
+    if tmp.is_dir():
+        cache.sweep(tmp)
+    return freed
+
+
+def total_size(paths: Sequence[Path]) -> int:
+    return sum(_size(p) for p in paths)
