@@ -50,8 +50,11 @@ test: venv lint
 unit: venv
 	$(PY) -m pytest -q tests/unit
 
+## bench: naive pip+zip vs layersmith and plan scaling (bench/layers.py), then the real peers,
+## Chalice and the SAM CLI, in a bench-only virtualenv (bench/peers.py). Long: ~10 minutes.
 bench: venv
 	$(PY) bench/layers.py
+	$(PY) bench/peers.py
 
 clean:
 	rm -rf $(VENV) .layersmith .pytest_cache .mypy_cache .ruff_cache
