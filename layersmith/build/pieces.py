@@ -124,12 +124,24 @@ def _record_files(site: Path, dist_info: Path) -> set[Path]:
     return owned
 
 
-def _with_bytecode(files: set[Path]) -> set[Path]:
+def _bytecode_by_source(site: Path) -> dict[Path, list[Path]]:
+    """`pkg/__pycache__/mod.cpython-311[.opt-N].pyc` -> `pkg/mod.py`, from one walk of the tree."""
+    index: dict[Path, list[Path]] = {}
+    for cache_dir in site.rglob("__pycache__"):
+        for pyc in cache_dir.glob("*.pyc"):
+            stem = pyc.name.removesuffix(".pyc")
+            if ".opt-" in stem:
+                stem = stem.rsplit(".", 1)[0]
+            index.setdefault(cache_dir.parent / f"{stem.rsplit('.', 1)[0]}.py", []).append(pyc)
+    return index
+
+
+def _with_bytecode(files: set[Path], bytecode: dict[Path, list[Path]]) -> set[Path]:
     """A module's `__pycache__/<stem>.cpython-3X.pyc` belongs with it (RECORD predates compiling)."""
     out = set(files)
     for path in files:
         if path.suffix == ".py":
-            out.update((path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"))
+            out.update(bytecode.get(path, ()))
     return out
 
 
@@ -137,9 +149,10 @@ def split_by_distribution(stage: Path, site: Path) -> tuple[dict[str, list[tuple
     """({canonical dist name: [(zip name, path)]}, [files no distribution owns]) of a built stage."""
     by_dist: dict[str, list[tuple[str, Path]]] = {}
     claimed: set[Path] = set()
+    bytecode = _bytecode_by_source(site)
     for dist_info in sorted(site.glob("*.dist-info")):
         name: str = canonicalize_name(dist_info.name.removesuffix(".dist-info").rsplit("-", 1)[0])
-        owned = _with_bytecode(_record_files(site, dist_info)) - claimed
+        owned = _with_bytecode(_record_files(site, dist_info), bytecode) - claimed
         claimed |= owned
         by_dist[name] = sorted((p.relative_to(stage).as_posix(), p) for p in owned)
     # A file RECORD does not list (a package's data written by a post-install step, or an installer
