@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
@@ -226,6 +227,7 @@ class _Run:
         self.b, self.spec, self.variant, self.work = builder, spec, variant, work
         self.store = PieceStore(builder.cache.root)
         self.timings: dict[str, float] = {}
+        self.cleanup: threading.Thread | None = None
 
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -271,6 +273,8 @@ class _Run:
         b.report(f"{spec.name} [{variant.key}]: writing zip")
         with self.phase("zip"):
             done = assemble(ordered, spec.name, manifest, self.work / "out" / ZIP)
+        if self.cleanup is not None:
+            self.cleanup.join()
         return {"layer": spec.name, "runtimes": list(variant.runtimes),
                 "architectures": list(variant.architectures), "portable": variant.portable,
                 "sha256": done.sha256, "content_sha256": done.content_sha256, "files": done.files,
@@ -307,6 +311,9 @@ class _Run:
                 compiled = b._compile(variant, stage)
             with self.phase("zip"):
                 made, source = self._split(stage, site, missing, source_key, pool, compiled)
+        # The pieces hold everything now: delete the ~100 MB stage while the zip is assembled.
+        self.cleanup = threading.Thread(target=shutil.rmtree, args=(stage,), kwargs={"ignore_errors": True})
+        self.cleanup.start()
         return made, source, compiled
 
     def _split(self, stage: Path, site: Path, missing: list[Requirement], source_key: tuple[str, str] | None,
