@@ -37,11 +37,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import parse_wheel_filename
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from layersmith.build.tree import tree_size, walk_files
 from layersmith.lockfile import pins_for
-from layersmith.runtimes import RUNTIMES, supported_tags
+from layersmith.runtimes import RUNTIMES
 from layersmith.specs import parse_lock
 from layersmith.table import render_table
 
@@ -247,20 +247,23 @@ def import_times(entries: dict[str, Path], runs: int) -> dict[str, list[float]]:
 
 
 def download_floor(site: Path) -> float:
-    """Download the exact wheels the layer holds, in parallel, from PyPI (no cache)."""
+    """Download the exact wheels the layer holds, in parallel, from PyPI (no cache). File URLs come
+    from the simple API's JSON form (PEP 691), matched by the tags in each installed WHEEL file."""
     urls = []
     for wheel in sorted(site.glob("*.dist-info/WHEEL")):
         name, _, version = wheel.parent.name.removesuffix(".dist-info").rpartition("-")
         tags = {line.split(":", 1)[1].strip() for line in wheel.read_text().splitlines() if line.startswith("Tag:")}
-        with urllib.request.urlopen(f"https://pypi.org/pypi/{name}/{version}/json", timeout=30) as resp:
-            files = json.load(resp)["urls"]
-        accepted = supported_tags(RUNTIME, ARCH)
+        request = urllib.request.Request(f"https://pypi.org/simple/{canonicalize_name(name)}/",
+                                         headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            files = json.load(resp)["files"]
         for f in files:
-            if f["filename"].endswith(".whl"):
-                wheel_tags = parse_wheel_filename(f["filename"])[3]
-                if {str(t) for t in wheel_tags} & tags and wheel_tags & accepted:
-                    urls.append(f["url"])
-                    break
+            if not f["filename"].endswith(".whl"):
+                continue
+            _, wheel_version, _, wheel_tags = parse_wheel_filename(f["filename"])
+            if str(wheel_version) == version and {str(t) for t in wheel_tags} & tags:
+                urls.append(f["url"])
+                break
 
     def fetch(url: str) -> int:
         with urllib.request.urlopen(url, timeout=120) as resp:
@@ -268,8 +271,10 @@ def download_floor(site: Path) -> float:
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(fetch, urls))
-    return time.perf_counter() - started
+        fetched = sum(pool.map(fetch, urls))
+    seconds = time.perf_counter() - started
+    print(f"bench: downloaded {len(urls)} wheel(s), {fetched / 1e6:.1f} MB, in {seconds:.2f} s", file=sys.stderr)
+    return seconds
 
 
 def deflate_floor(root: Path) -> float:
@@ -353,6 +358,9 @@ def main() -> int:
         zips: dict[str, Path] = {}
         for index in range(args.rounds):
             measure_round(tools, index, samples, zips)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        # Written now too, so the timings survive a failure in the steps below.
+        RESULTS.write_text(json.dumps({"environment": env, "samples": samples}, indent=2) + "\n")
         roots = {name: work / "x" / z.stem for name, z in zips.items()}
         trees = {name: extract(z, roots[name]) for name, z in zips.items()}
         sizes = {name: (zips[name].stat().st_size, tree_size(roots[name])[1]) for name in zips}
