@@ -23,7 +23,8 @@ def python(path: Path, version: str, machine: str = "x86_64") -> str:
 def finder(tmp_path: Path, *, on_path: dict[str, str] | None = None, env: dict[str, str] | None = None,
            uv: str | None = None, reports: list[str] | None = None) -> Finder:
     log = reports if reports is not None else []
-    return Finder(SubprocessRunner(), log.append, env=env if env is not None else {"PYENV_ROOT": str(tmp_path / "none")},
+    env = env if env is not None else {"PYENV_ROOT": str(tmp_path / "none")}
+    return Finder(SubprocessRunner(), log.append, env=env,
                   which=lambda name, _p: (on_path or {}).get(name), home=tmp_path / "home",
                   uv=lambda: uv, current=("/usr/bin/python3.11", (3, 11)))
 
