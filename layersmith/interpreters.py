@@ -117,16 +117,17 @@ class Finder:
         parts = done.stdout.split()
         if done.returncode != 0 or len(parts) != 3:
             tail = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[0]
-            return self._skip(f"{path} ({source}): does not run ({tail}); skipped")
+            self._skip(f"{path} ({source}): does not run ({tail}); skipped")
+            return None
         impl, reported, machine = parts
         if impl != "cpython" or not reported.startswith(f"{dotted}."):
-            return self._skip(f"{path} ({source}): is {impl} {reported}, not CPython {dotted}; skipped")
+            self._skip(f"{path} ({source}): is {impl} {reported}, not CPython {dotted}; skipped")
+            return None
         return Interpreter(path, reported, HOST_ARCH.get(machine.lower(), machine), source)
 
     def _skip(self, message: str) -> None:
         self.skipped.append(message)
         self.report(f"python: {message}")
-        return None
 
 
 def _which(name: str, path: str | None) -> str | None:
