@@ -75,3 +75,10 @@ class DockerUnavailable(BuildError):
 
 class AwsError(LayersmithError):
     """An AWS call failed in a way the user must act on (credentials, region, role, throttling)."""
+
+
+class EnvironmentProblem(LayersmithError):
+    """Something this machine lacks or refuses (a download, a tool, a kernel feature): not bad input,
+    not a bug. The message says what is missing and how to get it."""
+
+    exit_code = 1
