@@ -397,3 +397,18 @@ def test_host_compile_failure_is_a_build_error(tmp_path: Path) -> None:
                              PROBE: (0, "cpython 3.11.7 x86_64\n", "")})
     with pytest.raises(BuildError, match=r"compiling bytecode for python3\.11 failed: .*SyntaxError: nope"):
         HostInstaller(runner, finder=finder(runner, tmp_path)).compile_bytecode(tmp_path, RUNTIMES["python3.11"])
+
+
+def test_a_wheel_whose_so_needs_glibc_2_28_is_refused_in_a_python311_layer(project: Path, cache: BuildCache) -> None:
+    """The hand-made wheel's tag claims manylinux2014 (glibc 2.17) but its `.so` needs GLIBC_2.28:
+    the tag check passes, the glibc guard does not, and nothing is cached."""
+    installer = FakeInstaller({"fast": FakeDist(compiled=True, glibc=("GLIBC_2.28",))})
+    spec = native(project)
+    with pytest.raises(VerificationError) as info:
+        build_one(spec, cache, installer, "py311-x86_64")
+    assert info.value.message.startswith(
+        "python/lib/python3.11/site-packages/fast/_speedups.cpython-311-x86_64-linux-gnu.so needs GLIBC_2.28 "
+        "but python3.11 runs on Amazon Linux 2 (glibc 2.26)")
+    assert nothing_cached(cache)
+    # Amazon Linux 2023 (glibc 2.34) loads it: the same wheel builds for python3.12
+    assert build_one(spec, cache, installer, "py312-x86_64").files > 0
