@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"layersmith: note: {note}", file=sys.stderr)
     sys.stderr.write(result.logs)
     if result.error:
-        print(f"layersmith: error: {function.name} failed (on {result.on}): {result.error}", file=sys.stderr)
+        print(f"layersmith: error: {function.name} failed on {result.on}: {result.error}", file=sys.stderr)
         return 1
     print(f"layersmith: {function.name} ran on {result.on} with event {where} in "
           f"{result.duration_ms} ms", file=sys.stderr)
