@@ -4,8 +4,8 @@ layers' *source* (what lands under /opt/python) with the environment from their 
 thumbnail-index targets python3.13/arm64; its code is pure Python and is exercised here on the
 host's 3.11/x86_64 — that shows the logic; that it imports and runs on its real runtime is shown
 by `layersmith invoke` on an arm64 CPython 3.13 (tests/functional/test_variants_execute.py).
-sales-report needs pandas, which is deliberately not in this venv: only its request parsing (pandas-free by design) is tested here; the
-handler runs for real on the built data-science layer in `layersmith invoke`'s tests.
+sales-report needs pandas, which is deliberately not in this venv: only its request parsing
+(pandas-free by design) is tested here; the handler runs for real on the built data-science layer in `layersmith invoke`'s tests.
 """
 
 from __future__ import annotations
