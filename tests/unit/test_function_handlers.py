@@ -5,7 +5,8 @@ thumbnail-index targets python3.13/arm64; its code is pure Python and is exercis
 host's 3.11/x86_64 — that shows the logic; that it imports and runs on its real runtime is shown
 by `layersmith invoke` on an arm64 CPython 3.13 (tests/functional/test_variants_execute.py).
 sales-report needs pandas, which is deliberately not in this venv: only its request parsing
-(pandas-free by design) is tested here; the handler runs for real on the built data-science layer in `layersmith invoke`'s tests.
+(pandas-free by design) is tested here; the handler runs for real on the built data-science layer
+in `layersmith invoke`'s tests.
 """
 
 from __future__ import annotations
