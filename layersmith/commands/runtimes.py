@@ -54,8 +54,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"{spec.name}: {'prepared' if fresh else 'already prepared'}: {python.label}")
         print(f"sysroots in {sysroots.root} ({time.monotonic() - started:.1f} s)")
         return 0
-    chooser = Chooser(runner, sysroots)
+    chooser = Chooser(runner, sysroots, report=lambda m: print(f"  {m}", file=sys.stderr))
     rows = [[rt, arch, chooser.describe(RUNTIMES[rt], arch)] for rt in LISTED for arch in ARCHITECTURES]
     print(render_table(["runtime", "arch", "runs here on"], rows))
-    print(f"sysroots: {sysroots.root}")
+    print()
+    prepared = [[s.name, f"python{s.dotted}", s.arch, f"Debian {s.suite}",
+                 (f"prepared (CPython {p.version})" if (p := sysroots.python(s)) else "not prepared")]
+                for s in SYSROOTS]
+    print(render_table(["sysroot", "python", "arch", "from", "state"], prepared))
+    print(f"in {sysroots.root} (`layersmith runtimes fetch` prepares them; Python 3.12 exists in no Debian suite)")
     return 0
