@@ -517,4 +517,4 @@ def test_a_fresh_build_gives_identical_resources(cache_dir: Path, tmp_path: Path
     cold = plan_with(project, "rebuild", tmp_path / "fresh-cache")
     assert cold["resources"] == warm["resources"]
     assert cold["outputs"] == warm["outputs"]
-    assert len(of(cold, LV)) == 1 + 4
+    assert len(of(cold, LV)) == 1 + 6  # utils, and monitoring for 3 runtimes x 2 architectures
