@@ -121,9 +121,10 @@ class Sysroots:
             return SysrootPython(spec, root, version, argv, {}, emulated=False, children=False)
         env = {"QEMU_CPU": QEMU_CPU.get(spec.arch, "max"), "QEMU_LD_PREFIX": str(root)}
         if children:
-            argv = ("unshare", "--user", "--map-root-user", "--mount", "--fork", "sh", "-c", BINFMT_SCRIPT,
-                    "layersmith-binfmt", binfmt_registration(spec.arch, self.qemu(spec.arch)),
-                    str(root / ".binfmt"), exe)
+            # --kill-child: a timed-out run (the sandbox kills unshare) must not leave the python behind
+            argv = ("unshare", "--user", "--map-root-user", "--mount", "--fork", "--kill-child",
+                    "sh", "-c", BINFMT_SCRIPT, "layersmith-binfmt",
+                    binfmt_registration(spec.arch, self.qemu(spec.arch)), str(root / ".binfmt"), exe)
         else:
             argv = (str(self.qemu(spec.arch)), "-L", str(root), exe)
         return SysrootPython(spec, root, version, argv, env, emulated=True, children=children)
