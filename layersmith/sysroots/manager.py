@@ -11,6 +11,7 @@ Layout under the sysroots directory (`$LAYERSMITH_SYSROOTS`, else `<cache>/sysro
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -197,6 +198,8 @@ class Sysroots:
         tmp.replace(dest / STAMP)
         # The package lists and .debs (~100 MB per suite) are not needed once unpacked.
         shutil.rmtree(self.root / "apt" / spec.name, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (self.root / "apt").rmdir()  # when no other fetch is using it
         self.report(f"runtimes: {spec.name}: ready ({python.label})")
         return python
 
