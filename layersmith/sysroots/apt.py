@@ -73,6 +73,9 @@ class PrivateApt:
     def _apt(self, *args: str, cwd: Path | None = None) -> None:
         done = self.runner.run(["apt-get", "-q", *args], cwd=cwd, env={"APT_CONFIG": str(self.config)},
                                timeout=APT_TIMEOUT)
+        if done.returncode == 127:
+            raise EnvironmentProblem("apt-get is not installed: preparing the Debian sysroots needs apt-get and "
+                                     "dpkg-deb (any Debian or Ubuntu machine); use Docker to run other runtimes")
         if done.returncode != 0:
             tail = " | ".join(line.strip() for line in done.stderr.strip().splitlines()[-3:] if line.strip())
             raise EnvironmentProblem(f"apt-get {args[0]} ({', '.join(self.suites)}, {self.debian_arch}) failed: "

@@ -118,6 +118,18 @@ def test_a_failed_download_is_an_environment_problem_and_leaves_no_stamp(tmp_pat
     assert Sysroots(tmp_path, FakeDebian(), arch="x86_64").python(ARM313) is None
 
 
+def test_a_machine_without_apt_get_is_told_what_is_needed(tmp_path: Path) -> None:
+    class NoApt(FakeDebian):
+        def run(self, argv: Sequence[str], **kw: object) -> Completed:
+            if argv[0] == "apt-get":
+                return Completed(tuple(argv), 127, "", "command not found: apt-get")
+            return super().run(argv)
+
+    with pytest.raises(EnvironmentProblem, match="apt-get is not installed: preparing the Debian sysroots needs "
+                                                 "apt-get and dpkg-deb"):
+        Sysroots(tmp_path, NoApt(), arch="x86_64").ensure_qemu("arm64")
+
+
 def test_private_apt_config_points_only_at_its_own_directories(tmp_path: Path) -> None:
     apt = PrivateApt(tmp_path / "apt", "arm64", ("trixie", "trixie-updates", "trixie-security"), FakeDebian())
     apt.write_config()
