@@ -107,8 +107,10 @@ class Sysroots:
     def python(self, spec: SysrootSpec) -> SysrootPython | None:
         """The prepared sysroot's python, or None when it is not prepared (never prepares)."""
         stamp = self.stamp(spec)
-        if stamp is None:
+        if stamp is None or not (self.root / spec.name / spec.python_bin).is_file():
             return None
+        if spec.arch != self.host_arch and not self.qemu(spec.arch).is_file():
+            return None  # qemu was removed: `ensure` fetches it again (and redoes the sysroot)
         return self._python(spec, stamp["python"], stamp["children"])
 
     def _python(self, spec: SysrootSpec, version: str, children: bool) -> SysrootPython:

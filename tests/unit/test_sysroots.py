@@ -43,7 +43,9 @@ class FakeDebian:
             return self._apt(argv, cwd, env or {})
         if argv[0] == "bash":  # bash -o pipefail -c SCRIPT unpack DEB DEST [MEMBER...]
             deb, dest, members = Path(argv[6]), Path(argv[7]), argv[8:]
-            for rel in members or [f"usr/share/doc/{deb.name.split('_')[0]}/copyright"]:
+            package = deb.name.split("_")[0]
+            files = [f"usr/bin/{package}"] if package.startswith("python3.") else []
+            for rel in members or [f"usr/share/doc/{package}/copyright", *files]:
                 (dest / rel).parent.mkdir(parents=True, exist_ok=True)
                 (dest / rel).write_text("unpacked")
             return Completed(argv, 0, "", "")
@@ -99,6 +101,8 @@ def test_prepare_is_private_idempotent_and_stamped(tmp_path: Path) -> None:
     assert sysroots.ensure(ARM313) == python and len(fake.argvs) == before  # prepared: nothing runs
     sysroots.ensure(ARM313, force=True)
     assert len(fake.argvs) > before
+    (tmp_path / "qemu" / "usr" / "bin" / "qemu-aarch64-static").unlink()
+    assert sysroots.python(ARM313) is None  # without its qemu a sysroot is not ready
 
 
 def test_without_binfmt_misc_the_emulated_python_runs_under_plain_qemu(tmp_path: Path) -> None:
@@ -221,7 +225,11 @@ def test_a_native_sysroot_runs_through_its_own_loader_with_lambdas_library_dirs(
     root = tmp_path / spec.name
     root.mkdir()
     (root / STAMP).write_text(json.dumps({"recipe": "1", "python": "3.13.5", "children": False}))
-    target = chooser(tmp_path, FakeDebian()).choose("python3.13", "x86_64")
+    (root / "usr" / "bin").mkdir(parents=True)
+    (root / "usr" / "bin" / "python3.13").write_text("")
+    fake = FakeDebian()
+    target = chooser(tmp_path, fake).choose("python3.13", "x86_64")
+    assert fake.argvs == []  # prepared already: nothing ran
     assert target.label == "sysroot trixie-amd64 (Debian trixie CPython 3.13.5, x86_64, its own loader)"
     assert target.python("/task/lib", "/opt/lib") == [
         str(root / "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"), "--library-path",
