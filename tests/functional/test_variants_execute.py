@@ -39,6 +39,9 @@ from layersmith.specs import load_layers
 from layersmith.sysroots import Sysroots, sysroot_for
 
 pytestmark = pytest.mark.slow
+# "<variant>: <interpreter>" for every variant this session executed; printed in pytest's terminal
+# summary (tests/functional/conftest.py), next to the skip reasons of those it could not.
+EXECUTED: list[str] = []
 MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
 REQUIRED = os.environ.get("LAYERSMITH_REQUIRE_RUNTIMES") == "1"
 # Emulated imports of pandas take ~4 s; a cold sysroot adds ~40 s. Generous, never a timing test.
@@ -163,7 +166,6 @@ def test_native_variant_imports_its_compiled_packages(item: tuple[str, Variant],
     layer, variant = item
     runtime, arch = variant.runtimes[0], variant.architectures[0]
     target = target_for(chooser, runtime, arch, f"{layer} {variant.key}")
-    print(f"{layer} {variant.key}: executed on {target.label}")
     build = repo_builds[(layer, variant.key)]
     opt = tmp_path / "opt"
     extract(build, opt)
@@ -186,6 +188,7 @@ def test_native_variant_imports_its_compiled_packages(item: tuple[str, Variant],
         assert result["wrapped"] == 6
         assert (result["logged"], result["level"]) == ("hello from the layer", "INFO")
         assert result["monitor"].startswith(str(opt / "python"))
+    EXECUTED.append(f"{layer} {variant.key}: {target.label}")
 
 
 @pytest.mark.parametrize("layer", ["data-science", "monitoring"])
@@ -208,6 +211,7 @@ def test_the_native_trixie_sysroot_runs_the_py313_x86_64_variants_too(layer: str
     result = run_on(target, opt, "python3.13", DATA_SCIENCE if layer == "data-science" else MONITORING)
     assert result["machine"] == "x86_64" and result["version"].startswith("3.13.")
     assert result.get("matmul", True) is True and result.get("wrapt_c_is_extension", True) is True
+    EXECUTED.append(f"{layer} py313-x86_64: {target.label}")
 
 
 PORTABLE_TARGETS = [(rt, a) for rt in ("python3.11", "python3.12", "python3.13") for a in ("x86_64", "arm64")]
