@@ -75,3 +75,10 @@ class DockerUnavailable(BuildError):
 
 class AwsError(LayersmithError):
     """An AWS call failed in a way the user must act on (credentials, region, role, throttling)."""
+
+
+class PromotionRefused(LayersmithError):
+    """`layersmith promote` found no version holding the wanted content in a region of the target
+    stack (or the source of that content is ambiguous); nothing was written."""
+
+    exit_code = 1
