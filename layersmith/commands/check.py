@@ -16,7 +16,7 @@ from typing import Any
 
 from layersmith.build.factory import cache_root, make_builder
 from layersmith.checks import Finding, FunctionReport, function_report, settings_findings, unbuilt_report
-from layersmith.config import consumer_pins, load_stack_config, read_stack_file, stack_file
+from layersmith.config import consumer_pins, load_stack_config, stack_file
 from layersmith.content_check import PinVerdict, verdict_rows, verify_pins
 from layersmith.errors import LayersmithError
 from layersmith.pin_sites import local_builds, pin_sites
@@ -84,22 +84,13 @@ def policy_findings(project: Path, stack: str) -> list[Finding]:
 
 def online_verdicts(project: Path, stack: str, profile: str | None) -> list[PinVerdict]:
     """Every pin of the stack against AWS, per region it names (builds the variants it needs)."""
-    from layersmith.aws.content import boto3_regions
+    from layersmith.aws.content import stack_regions
 
     cfg = load_stack_config(project, stack)
     layers, functions = load_layers(project), load_functions(project, list(cfg.deploy))
     sites = pin_sites(project, cfg, layers, functions)
     builds = local_builds(make_builder(project, cfg.builder, image_tag=cfg.image_tag), layers, sites)
-    profile, source = stack_profile(project, stack, profile)
-    return verify_pins(sites, builds, boto3_regions(profile, source=source))
-
-
-def stack_profile(project: Path, stack: str, profile: str | None) -> tuple[str | None, str]:
-    """`--profile`, else the stack's `aws:profile` (what `pulumi up` would use), else boto3's default."""
-    if profile:
-        return profile, "--profile"
-    configured = read_stack_file(project, stack).get("aws:profile")
-    return (str(configured), f"aws:profile in {stack_file(project, stack).name}") if configured else (None, "")
+    return verify_pins(sites, builds, stack_regions(project, stack, profile))
 
 
 def online_findings(verdicts: list[PinVerdict]) -> list[Finding]:

@@ -113,7 +113,7 @@ def seeded(project: Path) -> dict[str, bytes]:
     old = layer_zip("an-older-utils-build")
     publish("eu-west-1", "layersmith-prod-utils", old, utils)           # v1 old, v2 = this build
     publish("eu-west-1", "layersmith-prod-tools", tools)                # v1 = this build
-    publish("us-east-1", "layersmith-prod-tools", tools)                # v1 only: the pin 9 is missing
+    publish("us-east-1", "layersmith-prod-tools", layer_zip("old tools"))  # v1 only, not this build; pin 9 missing
     publish("us-east-1", "layersmith-prod-utils", utils)                # v1 = this build
     publish("eu-west-1", "layersmith-staging-utils", old, utils)        # staging v2 = this build
     return {"utils": utils, "tools": tools, "old": old}
@@ -164,6 +164,84 @@ def test_check_online_text_and_exit_0_when_every_pin_holds_the_build(
     assert "| api      | utils | any     | eu-west-1 | 2   | same content" in out or "same content" in out
 
 
+
+def changed_lines(old: str, new: str) -> list[tuple[str, str]]:
+    """(old line, new line) for every line that differs; the files must have as many lines."""
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    assert len(a) == len(b), (old, new)
+    return [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+
+
+def test_promote_from_staging_rewrites_exactly_one_value_keeping_comments(
+        project: Path, seeded: dict[str, bytes], capsys: pytest.CaptureFixture[str]) -> None:
+    path = project / "Pulumi.prod.yaml"
+    path.chmod(0o640)
+    code, out, err = run(capsys, project, "promote", "utils", "--to", "prod", "--from", "staging")
+    assert (code, err) == (0, ""), err
+    new = path.read_text(encoding="utf-8")
+    # staging's v2 is this build; in prod it is v2 in eu-west-1: api already pins it, worker moves 1 -> 2
+    assert changed_lines(PROD, new) == [("      utils: 1  # still on the old build\n",
+                                         "      utils: 2  # still on the old build\n")]
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert "-      utils: 1  # still on the old build\n+      utils: 2  # still on the old build\n" in out
+    assert "layersmith:pins.worker.utils: v1 -> v2  [layersmith-prod-utils v2 in eu-west-1 holds " \
+           "layersmith-staging-utils v2 in eu-west-1]" in out
+    assert not list(project.glob(".Pulumi.prod.yaml.*"))  # no temporary file left behind
+    code, out, _ = run(capsys, project, "check", "--stack", "prod", "--online", "--no-policy", "--json")
+    statuses = {(v["function"], v["layer"], v["region"]): v["status"] for v in json.loads(out)["online"]}
+    assert statuses[("worker", "utils", "eu-west-1")] == "same"
+
+
+def test_promote_refuses_naming_the_region_without_that_content_and_writes_nothing(
+        project: Path, seeded: dict[str, bytes], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, project, "promote", "tools", "--to", "prod")
+    assert (code, out) == (1, "")
+    assert err == ("layersmith: error: no version holds this checkout's build (any) in us-east-1 "
+                   "(layersmith-prod-tools) yet: publish it there first (pulumi up --stack prod), then promote "
+                   "again; nothing was written\n")
+    assert (project / "Pulumi.prod.yaml").read_text(encoding="utf-8") == PROD
+
+
+def test_promote_writes_every_region_of_a_qualified_pin(
+        project: Path, seeded: dict[str, bytes], capsys: pytest.CaptureFixture[str]) -> None:
+    publish("us-east-1", "layersmith-prod-tools", layer_zip("tools v2"), seeded["tools"])  # now v3 there
+    code, out, err = run(capsys, project, "promote", "tools", "--to", "prod", "--dry-run")
+    assert code == 0, err
+    assert "+      tools: {eu-west-1: 1, us-east-1: 3}\n" in out and out.endswith("dry run: nothing written\n")
+    assert (project / "Pulumi.prod.yaml").read_text(encoding="utf-8") == PROD
+    code, out, _ = run(capsys, project, "promote", "tools", "--to", "prod")
+    assert changed_lines(PROD, (project / "Pulumi.prod.yaml").read_text(encoding="utf-8")) == [
+        ("      tools: {eu-west-1: 1, us-east-1: 9}\n", "      tools: {eu-west-1: 1, us-east-1: 3}\n")]
+
+
+def test_promote_a_version_is_found_by_content_in_the_other_region(
+        project: Path, seeded: dict[str, bytes], capsys: pytest.CaptureFixture[str]) -> None:
+    # a rollback of worker to prod's eu-west-1 v1 (the old build): no other region is involved
+    code, out, err = run(capsys, project, "promote", "utils", "--to", "prod", "--version", "2", "--region",
+                         "eu-west-1", "--function", "worker", "--json")
+    assert code == 0, err
+    assert [(c["function"], c["region"], c["from"], c["to"]) for c in json.loads(out)["changes"]] == [
+        ("worker", "eu-west-1", 1, 2)]
+    code, out, err = run(capsys, project, "promote", "utils", "--to", "prod", "--version", "7")
+    assert (code, out) == (1, "")
+    assert err == "layersmith: error: version 7 of layersmith-prod-utils does not exist in eu-west-1\n"
+
+
+def test_promote_bad_input_is_one_line(project: Path, seeded: dict[str, bytes],
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    for argv, message in (
+            (["promote", "nope", "--to", "prod"], "LAYER: unknown layer 'nope'; the project has tools, utils"),
+            (["promote", "utils", "--to", "qa"], "Pulumi.qa.yaml: no such stack file"),
+            (["promote", "utils", "--to", "prod", "--function", "ghost"], "--function: Pulumi.prod.yaml does not "
+                                                                         "deploy 'ghost'"),
+            (["promote", "utils", "--to", "prod", "--region", "us-east-1"], "--region: --region says where")):
+        code, out, err = run(capsys, project, *argv)
+        assert (code, out) == (2, ""), (argv, err)
+        assert len(err.splitlines()) == 1 and message in err, (argv, err)
+
+
 def _show(project: Path, seeded: dict[str, bytes], capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, project, "check", "--stack", "prod", "--online", "--no-policy")
-    print(out, err, code, file=open("/tmp/t/check.txt", "w"))
+    with open("/tmp/t/promote.txt", "w") as fh:
+        for argv in (["promote", "utils", "--to", "prod", "--from", "staging"],):
+            code, out, err = run(capsys, project, *argv)
+            print(out, err, code, file=fh)
