@@ -14,15 +14,19 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from helpers import REPO
-from moto_layers import layer_zip, moto_server, reset
+from moto_layers import _Raw, layer_zip, moto_server, reset
 
+from layersmith.aws.content import RegionLayers
 from layersmith.build.builder import plan_variants
 from layersmith.build.factory import make_builder
 from layersmith.cli import main
+from layersmith.errors import AwsError
 from layersmith.specs import load_layers
 
 LAYER_TOML = ('description = "{name}"\nruntimes = ["python3.11"]\narchitectures = ["x86_64"]\n'
@@ -240,8 +244,92 @@ def test_promote_bad_input_is_one_line(project: Path, seeded: dict[str, bytes],
         assert len(err.splitlines()) == 1 and message in err, (argv, err)
 
 
-def _show(project: Path, seeded: dict[str, bytes], capsys: pytest.CaptureFixture[str]) -> None:
-    with open("/tmp/t/promote.txt", "w") as fh:
-        for argv in (["promote", "utils", "--to", "prod", "--from", "staging"],):
-            code, out, err = run(capsys, project, *argv)
-            print(out, err, code, file=fh)
+
+def publish_as_pulumi_would(region: str, name: str, data: bytes, description: str) -> None:
+    """A version with every input `pulumi up` gives one (layersmith/infra/layer.py)."""
+    hexdigest = hashlib.sha256(data).hexdigest()
+    boto3.client("lambda", region_name=region).publish_layer_version(
+        LayerName=name, Content={"ZipFile": data}, CompatibleRuntimes=["python3.11"],
+        CompatibleArchitectures=["x86_64"], Description=f"{description} [any, sha256 {hexdigest[:12]}]")
+
+
+def test_plan_online_says_which_variants_pulumi_up_would_publish(
+        project: Path, seeded: dict[str, bytes], capsys: pytest.CaptureFixture[str]) -> None:
+    publish_as_pulumi_would("eu-west-1", "layersmith-prod-utils", seeded["utils"], "shared code")  # v3
+    code, out, err = run(capsys, project, "plan", "--stack", "prod", "--online", "--json")
+    assert code == 0, err
+    plan = json.loads(out)
+    verdicts = {(f["layer_name"], f["region"]): (f["verdict"], f["latest"], f["version"], f["reason"])
+                for f in plan["online"]}
+    assert verdicts == {
+        ("layersmith-prod-utils", "eu-west-1"): ("unchanged", 3, 3, "same content and inputs as v3"),
+        ("layersmith-prod-utils", "us-east-1"): ("new", 1, 2, "description, architectures differ from v1"),
+        ("layersmith-prod-tools", "eu-west-1"): ("new", 1, 2, "description, architectures differ from v1"),
+        ("layersmith-prod-tools", "us-east-1"): ("new", 1, 2, "content, description, architectures differ "
+                                                              "from v1"),
+    }
+    # the plan is drawn with those numbers: the unchanged variant keeps v3, the others get v2
+    published = {(v["regions"][r]["layerArn"].rsplit(":", 1)[1], r): v["regions"][r]["version"]
+                 for vs in plan["outputs"]["layers"].values() for v in vs for r in v["regions"]}
+    assert published == {("layersmith-prod-utils", "eu-west-1"): 3, ("layersmith-prod-utils", "us-east-1"): 2,
+                         ("layersmith-prod-tools", "eu-west-1"): 2, ("layersmith-prod-tools", "us-east-1"): 2}
+    code, out, err = run(capsys, project, "plan", "--stack", "prod", "--online")
+    assert code == 0, err
+    assert "unchanged: reuses v3" in out and "v3 (unchanged)" in out and "* (new)" not in out
+
+
+def test_plan_offline_still_marks_the_mocked_new_version(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, project, "plan", "--stack", "prod")
+    assert code == 0, err
+    assert "v3* (new)" in out and "Publishing (--online)" not in out
+
+
+def test_plan_without_a_program_is_one_line(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "__main__.py").unlink()
+    code, out, err = run(capsys, project, "plan", "--stack", "prod")
+    assert (code, out) == (2, "")
+    assert err.startswith("layersmith: error: ") and len(err.splitlines()) == 1
+    assert "__main__.py: no Pulumi program here: plan runs the project's __main__.py; create it with" in err
+
+
+def test_online_commands_name_a_missing_profile_in_one_line(project: Path, capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    for argv in (["check", "--stack", "prod", "--online", "--no-policy", "--profile", "ops"],
+                 ["promote", "utils", "--to", "prod", "--profile", "ops"],
+                 ["plan", "--stack", "prod", "--online", "--profile", "ops"]):
+        code, out, err = run(capsys, project, *argv)
+        assert (code, out) == (1, ""), (argv, out)
+        assert err == ("layersmith: error: AWS profile 'ops' (--profile) is not in your AWS config files; fix the "
+                       "name or run `aws configure --profile ops`\n")
+    monkeypatch.setenv("AWS_PROFILE", "ci")
+    code, _, err = run(capsys, project, "check", "--stack", "staging", "--online", "--no-policy")
+    assert code == 1 and "AWS profile 'ci' (AWS_PROFILE) is not in your AWS config files" in err
+
+
+def test_online_commands_report_missing_credentials_in_one_line(project: Path, capsys: pytest.CaptureFixture[str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    code, out, err = run(capsys, project, "promote", "utils", "--to", "prod")
+    assert (code, out) == (1, "")
+    assert err == ("layersmith: error: no AWS credentials found; configure them (aws configure, AWS_PROFILE or "
+                   "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and retry\n")
+
+
+
+def test_access_denied_is_one_line_naming_the_call(project: Path, seeded: dict[str, bytes]) -> None:
+    """Lambda's real 403 body for a caller without lambda:GetLayerVersion, answered on the wire."""
+    client = boto3.client("lambda", region_name="eu-west-1")
+
+    def before_send(request: Any, **_: Any) -> AWSResponse:
+        body = json.dumps({"Type": "User", "Message": "User: arn:aws:iam::123456789012:user/ci is not authorized "
+                           "to perform: lambda:GetLayerVersion on resource: layersmith-prod-utils:2"})
+        return AWSResponse(request.url, 403, {"x-amzn-ErrorType": "AccessDeniedException:",
+                                              "Content-Type": "application/json"}, _Raw(body.encode()))
+
+    client.meta.events.register("before-send.lambda.GetLayerVersion", before_send)
+    with pytest.raises(AwsError) as caught:
+        RegionLayers(client, "eu-west-1").get("layersmith-prod-utils", 2)
+    assert caught.value.render() == ("lambda:GetLayerVersion layersmith-prod-utils:2 in eu-west-1: access denied "
+                                     "(AccessDeniedException); grant that permission to the credentials or role used")
+
