@@ -128,14 +128,21 @@ def plan_promotion(project: Path, req: Request, regions: Regions, local: LocalBu
     if req.source == req.target and req.version is None:
         raise UserError("promoting a stack's pins onto itself changes nothing; name another --from, or a --version",
                         key="--from")
+    sites = target_sites(project, target, req, layers)
     contents: dict[Variant, Content] = {}
-    changes: list[Change] = []
-    missing: list[str] = []
-    for site in target_sites(project, target, req, layers):
+    for site in sites:
         if site.variant not in contents:
             contents[site.variant] = source_content(project, req, target, site.variant, layers, regions, local)
+    # A version another function of the stack already pins with that content is preferred over a
+    # newer one holding the same bytes: the stack's functions stay on one version where they can.
+    held = {(s.region, s.layer_name): s.pin for s in sites
+            if regions(s.region).holds(s.layer_name, s.pin, contents[s.variant].code_sha256)}
+    changes: list[Change] = []
+    missing: list[str] = []
+    for site in sites:
         content = contents[site.variant]
-        found = regions(site.region).find(site.layer_name, content.code_sha256, prefer=site.pin)
+        found = regions(site.region).find(site.layer_name, content.code_sha256,
+                                          prefer=(site.pin, held.get((site.region, site.layer_name))))
         if found is None:
             missing.append(f"{site.region} ({site.layer_name})")
         else:

@@ -21,7 +21,7 @@ pages (no `NextMarker`), and ignores `CompatibleRuntime`/`CompatibleArchitecture
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -105,11 +105,16 @@ class RegionLayers:
                 return found
         return None
 
-    def find(self, layer_name: str, code_sha256: str, prefer: int | None = None) -> PublishedVersion | None:
-        """The version holding exactly `code_sha256`: `prefer` when it does (no needless re-pin),
-        else the newest that does; None when no version does."""
-        if prefer is not None and (found := self.get(layer_name, prefer)) and found.code_sha256 == code_sha256:
-            return found
+    def holds(self, layer_name: str, version: int | None, code_sha256: str) -> bool:
+        found = self.get(layer_name, version) if version is not None else None
+        return found is not None and found.code_sha256 == code_sha256
+
+    def find(self, layer_name: str, code_sha256: str, prefer: Sequence[int | None] = ()) -> PublishedVersion | None:
+        """The version holding exactly `code_sha256`: the first of `prefer` that does (no needless
+        re-pin), else the newest that does; None when no version does."""
+        for version in prefer:
+            if version is not None and self.holds(layer_name, version, code_sha256):
+                return self.get(layer_name, version)
         for version in self.versions(layer_name):
             if (found := self.get(layer_name, version)) is not None and found.code_sha256 == code_sha256:
                 return found

@@ -180,10 +180,11 @@ def test_promote_from_staging_rewrites_exactly_one_value_keeping_comments(
         project: Path, seeded: dict[str, bytes], capsys: pytest.CaptureFixture[str]) -> None:
     path = project / "Pulumi.prod.yaml"
     path.chmod(0o640)
+    publish("eu-west-1", "layersmith-prod-utils", seeded["utils"])  # v3: the same bytes again
     code, out, err = run(capsys, project, "promote", "utils", "--to", "prod", "--from", "staging")
     assert (code, err) == (0, ""), err
     new = path.read_text(encoding="utf-8")
-    # staging's v2 is this build; in prod it is v2 in eu-west-1: api already pins it, worker moves 1 -> 2
+    # staging's v2 is this build; in prod v2 and v3 hold it: api already pins v2, so worker moves 1 -> 2
     assert changed_lines(PROD, new) == [("      utils: 1  # still on the old build\n",
                                          "      utils: 2  # still on the old build\n")]
     assert path.stat().st_mode & 0o777 == 0o640
