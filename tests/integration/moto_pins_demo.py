@@ -3,7 +3,8 @@ two-region project of test_online_pins.py, seeded in moto_server on loopback, th
 
     .venv/bin/python tests/integration/moto_pins_demo.py
 
-Only the base64 hashes depend on the machine's build of the two small layers. Nothing here reaches
+Between runs only the hash of the seeded "older" zips changes (`layer_zip` stamps the time in them);
+the local builds are reproducible, so their hashes do not. Nothing here reaches
 AWS: AWS_ENDPOINT_URL points boto3 at 127.0.0.1 and the credentials are fakes.
 """
 

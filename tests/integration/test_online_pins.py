@@ -19,7 +19,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from helpers import REPO
 from moto_layers import _Raw, layer_zip, moto_server, reset
 
 from layersmith.aws.content import RegionLayers
@@ -29,6 +28,7 @@ from layersmith.cli import main
 from layersmith.errors import AwsError
 from layersmith.specs import load_layers
 
+REPO = Path(__file__).resolve().parents[2]
 LAYER_TOML = ('description = "{name}"\nruntimes = ["python3.11"]\narchitectures = ["x86_64"]\n'
               'source = "src"\nportable = true\n')
 FUNCTION_TOML = 'handler = "handler.handler"\nruntime = "python3.11"\narchitecture = "x86_64"\nlayers = {layers}\n'
