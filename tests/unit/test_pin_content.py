@@ -88,7 +88,7 @@ def test_a_qualified_flow_map_keeps_its_style_and_other_region() -> None:
             "      utils: {eu-west-1: 7, us-east-1: 3}   # two regions\n      tools: \"latest\"\n")
     new = rewrite_pins(text, [PinEdit("api", "utils", "us-east-1", 12)], path=Path("Pulumi.x.yaml"))
     assert changed(text, new) == [("      utils: {eu-west-1: 7, us-east-1: 3}   # two regions\n",
-                                   "      utils: {eu-west-1: 7, us-east-1: 12}  # two regions\n")]  # comment column kept
+                                   "      utils: {eu-west-1: 7, us-east-1: 12}  # two regions\n")]  # column kept
     diff = unified_diff(text, new, Path("Pulumi.x.yaml"))
     assert diff.startswith("--- a/Pulumi.x.yaml\n+++ b/Pulumi.x.yaml\n")
 
