@@ -41,6 +41,10 @@ class PinVerdict:
         s = self.site
         where = f"{s.layer_name} v{s.pin} in {s.region}"
         newest = f"the latest there is v{self.latest}" if self.latest else f"no version exists in {s.region}"
+        if self.status == "missing" and s.source == "stack":
+            # Lambda names layers per account: another account's layer is not found under ours.
+            return (f"{s.stack_file} {s.key}: {where} was not found in the account of the credentials used; "
+                    "run with the publishing account's credentials (--profile), or pin a version it published")
         if self.status == "missing":
             return (f"{s.stack_file} {s.key}: {where} does not exist ({newest}); publish it there "
                     f"(pulumi up) or pin an existing version (layersmith promote {s.layer} --to {s.stack})")

@@ -31,6 +31,7 @@ class PinSite:
     region: str
     pin: int | None  # None: the function follows "latest" (or has no pin)
     qualified: bool  # written as {region: version}
+    source: str = "publish"  # "stack": published by the stack `layersmith:consume.stack` references
 
     @property
     def key(self) -> str:
@@ -70,7 +71,8 @@ def pin_sites(project: Path, cfg: StackConfig, layers: dict[str, LayerSpec],
     for fn in cfg.deploy:
         spec = cfg.function_spec(functions[fn])
         for layer in spec.layers:
-            if layer_source(cfg, layer) not in ("publish", "stack") or layer not in layers:
+            source = layer_source(cfg, layer)
+            if source not in ("publish", "stack") or layer not in layers:
                 continue
             if layer not in prefixes:
                 prefixes[layer] = publisher_prefix(project, cfg, layer)
@@ -80,7 +82,7 @@ def pin_sites(project: Path, cfg: StackConfig, layers: dict[str, LayerSpec],
             written = value if isinstance(value, dict) else {cfg.region: value}
             for region, pin in written.items():
                 sites.append(PinSite(cfg.stack, cfg.path.name, fn, layer, variant, physical, str(region),
-                                     pin if isinstance(pin, int) else None, isinstance(value, dict)))
+                                     pin if isinstance(pin, int) else None, isinstance(value, dict), str(source)))
     return sites
 
 

@@ -107,3 +107,21 @@ def test_write_atomic_keeps_the_mode_and_leaves_no_temporary_file(tmp_path: Path
     assert path.read_text(encoding="utf-8") == "new\n"
     assert path.stat().st_mode & 0o777 == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["Pulumi.prod.yaml"]
+
+
+def test_pin_sites_name_the_publishers_layer_variant_and_region() -> None:
+    from layersmith.config import load_stack_config
+    from layersmith.pin_sites import pin_sites
+    from layersmith.specs import load_functions, load_layers
+
+    layers = load_layers(REPO)
+    consumer = load_stack_config(REPO, "consumer")
+    sites = pin_sites(REPO, consumer, layers, load_functions(REPO, list(consumer.deploy)))
+    assert [(s.function, s.layer, s.layer_name, s.region, s.pin, s.source) for s in sites] == [
+        ("partner-digest", "utils", "layersmith-prod-utils", "eu-west-1", 3, "stack"),
+        ("partner-digest", "monitoring", "layersmith-prod-monitoring-py311-x86_64", "eu-west-1", None, "stack")]
+    prod = load_stack_config(REPO, "prod")
+    prod_sites = pin_sites(REPO, prod, layers, load_functions(REPO, list(prod.deploy)))
+    by_key = {s.key: (s.layer_name, s.pin) for s in prod_sites}
+    assert by_key["layersmith:pins.thumbnail-index.monitoring"] == ("layersmith-prod-monitoring-py312-arm64", 5)
+    assert by_key["layersmith:pins.sales-report.data-science"] == ("layersmith-prod-data-science-py311-x86_64", 7)
