@@ -214,9 +214,9 @@ def run_program(project: Path, stack: str, *, offline: bool = True, answer: Answ
     cfg = load_stack_config(project, stack)  # fails here, before any resource is registered
     entry = project / "__main__.py"
     if not entry.is_file():
-        raise UserError("no Pulumi program here: plan runs the project's __main__.py; create it with "
-                        "`from pathlib import Path; from layersmith.infra.program import main; "
-                        "main(Path(__file__).resolve().parent)`", path=entry)
+        raise UserError("no Pulumi program here: plan (and check's policy pack) run the project's __main__.py "
+                        "under mocks; create it with `from pathlib import Path; from layersmith.infra.program "
+                        "import main; main(Path(__file__).resolve().parent)`", path=entry)
     recorder = _Recorder(cfg.region, _next_versions(project, cfg),
                          _mock_remote_layers(project, cfg.region, cfg.consume.stack), region_versions=versions or {})
 

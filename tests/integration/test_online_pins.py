@@ -290,7 +290,11 @@ def test_plan_without_a_program_is_one_line(project: Path, capsys: pytest.Captur
     code, out, err = run(capsys, project, "plan", "--stack", "prod")
     assert (code, out) == (2, "")
     assert err.startswith("layersmith: error: ") and len(err.splitlines()) == 1
-    assert "__main__.py: no Pulumi program here: plan runs the project's __main__.py; create it with" in err
+    assert "__main__.py: no Pulumi program here: plan (and check's policy pack) run the project's __main__.py " \
+           "under mocks; create it with `from pathlib import Path; from layersmith.infra.program import main; " \
+           "main(Path(__file__).resolve().parent)`" in err
+    code, out, err = run(capsys, project, "check", "--stack", "prod")
+    assert code == 2 and "no Pulumi program here" in err and len(err.splitlines()) == 1
 
 
 def test_online_commands_name_a_missing_profile_in_one_line(project: Path, capsys: pytest.CaptureFixture[str],
