@@ -13,8 +13,9 @@ reproducible build's, are compared exactly. The content to promote, per layer va
 
 For every target pin on the layer (or the functions `--function` names, adding a pin where there is
 none), each region the pin names gets the version holding that content: the pinned one when it
-already does, else the newest that does. If a region has none, nothing is written and the refusal
-names every such region.
+already does, else the newest that does. Every other region the target publishes the layer in must
+hold the content too (its consumers there pin their own versions). If a region has none, nothing
+is written and the refusal names every such region.
 """
 
 from __future__ import annotations
@@ -116,10 +117,37 @@ def source_content(project: Path, req: Request, target: StackConfig, variant: Va
         what = f"version {version} of {name}" if version is not None else f"no version of {name}"
         raise PromotionRefused(f"{what} does not exist in {region}" if version is not None else
                                f"{what} exists in {region}; nothing to promote")
-    return Content(found.code_sha256, f"{name} v{found.version} in {region}")
+    return Content(found.code_sha256, f"{name} v{found.version} ({region})")
 
 
-def plan_promotion(project: Path, req: Request, regions: Regions, local: LocalBuild) -> list[Change]:
+@dataclass(frozen=True)
+class Promotion:
+    changes: list[Change]
+    # (physical name, region, version): where the target publishes the layer but no pin names the
+    # region (a plain pin is `aws:region`'s): the content is there too, for consumers in that region
+    elsewhere: list[tuple[str, str, int]]
+
+
+def _elsewhere(target: StackConfig, sites: list[PinSite], contents: dict[Variant, Content], regions: Regions,
+               missing: list[str]) -> list[tuple[str, str, int]]:
+    """A stack publishes in all its regions at once, so a promotion is complete only when every one
+    of them holds the content: look in the regions no pin names (appending those that lack it)."""
+    out: list[tuple[str, str, int]] = []
+    named = {(s.layer_name, s.region) for s in sites}
+    published = {(s.layer_name, s.variant) for s in sites if s.source == "publish"}
+    for name, variant in sorted(published, key=lambda p: p[0]):
+        for region in target.publish_regions:
+            if (name, region) in named:
+                continue
+            found = regions(region).find(name, contents[variant].code_sha256)
+            if found is None:
+                missing.append(f"{region} ({name})")
+            else:
+                out.append((name, region, found.version))
+    return out
+
+
+def plan_promotion(project: Path, req: Request, regions: Regions, local: LocalBuild) -> Promotion:
     """Every pin change, or `PromotionRefused` naming each region that lacks the content."""
     target = load_stack_config(project, req.target)
     layers = load_layers(project)
@@ -147,9 +175,10 @@ def plan_promotion(project: Path, req: Request, regions: Regions, local: LocalBu
             missing.append(f"{site.region} ({site.layer_name})")
         else:
             changes.append(Change(site, found.version, content.origin))
+    elsewhere = _elsewhere(target, sites, contents, regions, missing)
     if missing:
         origins = "; ".join(sorted({c.origin for c in contents.values()}))
-        raise PromotionRefused(f"no version holds {origins} in {', '.join(sorted(set(missing)))} yet: publish it "
-                               f"there first (pulumi up --stack {req.target}), then promote again; nothing was "
-                               "written")
-    return changes
+        raise PromotionRefused(f"no version holds the content of {origins} in {', '.join(sorted(set(missing)))} "
+                               f"yet: publish it there first (pulumi up --stack {req.target}), then promote again; "
+                               "nothing was written")
+    return Promotion(changes, elsewhere)

@@ -17,7 +17,7 @@ from typing import Any
 from layersmith.build.factory import make_builder
 from layersmith.config import load_stack_config, stack_file
 from layersmith.model import LayerSpec, Variant
-from layersmith.promote import Change, Request, plan_promotion
+from layersmith.promote import Promotion, Request, plan_promotion
 from layersmith.stack_edit import rewrite_pins, unified_diff, write_atomic
 
 
@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     def local(spec: LayerSpec, variant: Variant) -> str:
         return builder.build(spec, variant).sha256
 
-    changes = plan_promotion(args.project, request, stack_regions(args.project, args.to, args.profile), local)
+    promotion = plan_promotion(args.project, request, stack_regions(args.project, args.to, args.profile), local)
+    changes = promotion.changes
     path = stack_file(args.project, args.to)
     old = path.read_text(encoding="utf-8")
     new = rewrite_pins(old, [c.edit for c in changes], path=path)
@@ -63,22 +64,27 @@ def run(args: argparse.Namespace) -> int:
     written = bool(diff) and not args.dry_run
     if written:
         write_atomic(path, new)
-    report(args, changes, diff, written)
+    report(args, promotion, diff, written)
     return 0
 
 
-def report(args: argparse.Namespace, changes: list[Change], diff: str, written: bool) -> None:
+def report(args: argparse.Namespace, promotion: Promotion, diff: str, written: bool) -> None:
+    changes = promotion.changes
     if args.json:
         print(json.dumps({"stack": args.to, "layer": args.layer, "written": written, "dry_run": args.dry_run,
                           "changes": [{"function": c.site.function, "region": c.site.region, "key": c.site.key,
                                        "layer_name": c.site.layer_name, "from": c.site.pin, "to": c.version,
-                                       "content": c.origin} for c in changes]}, indent=2))
+                                       "content": c.origin} for c in changes],
+                          "other_regions": [{"layer_name": name, "region": region, "version": version}
+                                            for name, region, version in promotion.elsewhere]}, indent=2))
         sys.stderr.write(diff)
         return
     for c in changes:
         was = "latest" if c.site.pin is None else f"v{c.site.pin}"
         move = f"v{c.version} (unchanged)" if c.site.pin == c.version else f"{was} -> v{c.version}"
         print(f"{c.site.key}: {move}  [{c.site.layer_name} v{c.version} in {c.site.region} holds {c.origin}]")
+    for name, region, version in promotion.elsewhere:
+        print(f"  {region}: {name} v{version} holds it too (no pin names {region}; its consumers pin there)")
     if not diff:
         print(f"{stack_file(args.project, args.to).name}: already pinned to that content; nothing to change")
         return

@@ -190,7 +190,7 @@ def test_promote_from_staging_rewrites_exactly_one_value_keeping_comments(
     assert path.stat().st_mode & 0o777 == 0o640
     assert "-      utils: 1  # still on the old build\n+      utils: 2  # still on the old build\n" in out
     assert "layersmith:pins.worker.utils: v1 -> v2  [layersmith-prod-utils v2 in eu-west-1 holds " \
-           "layersmith-staging-utils v2 in eu-west-1]" in out
+           "layersmith-staging-utils v2 (eu-west-1)]" in out
     assert not list(project.glob(".Pulumi.prod.yaml.*"))  # no temporary file left behind
     code, out, _ = run(capsys, project, "check", "--stack", "prod", "--online", "--no-policy", "--json")
     statuses = {(v["function"], v["layer"], v["region"]): v["status"] for v in json.loads(out)["online"]}
@@ -201,9 +201,9 @@ def test_promote_refuses_naming_the_region_without_that_content_and_writes_nothi
         project: Path, seeded: dict[str, bytes], capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, project, "promote", "tools", "--to", "prod")
     assert (code, out) == (1, "")
-    assert err == ("layersmith: error: no version holds this checkout's build (any) in us-east-1 "
-                   "(layersmith-prod-tools) yet: publish it there first (pulumi up --stack prod), then promote "
-                   "again; nothing was written\n")
+    assert err == ("layersmith: error: no version holds the content of this checkout's build (any) in "
+                   "us-east-1 (layersmith-prod-tools) yet: publish it there first (pulumi up --stack prod), then "
+                   "promote again; nothing was written\n")
     assert (project / "Pulumi.prod.yaml").read_text(encoding="utf-8") == PROD
 
 
@@ -230,6 +230,22 @@ def test_promote_a_version_is_found_by_content_in_the_other_region(
     code, out, err = run(capsys, project, "promote", "utils", "--to", "prod", "--version", "7")
     assert (code, out) == (1, "")
     assert err == "layersmith: error: version 7 of layersmith-prod-utils does not exist in eu-west-1\n"
+
+
+def test_promote_needs_the_content_in_every_region_the_target_publishes_to(
+        project: Path, seeded: dict[str, bytes], capsys: pytest.CaptureFixture[str]) -> None:
+    # prod's plain utils pins name eu-west-1 only, but prod publishes utils in us-east-1 as well
+    code, out, err = run(capsys, project, "promote", "utils", "--to", "prod", "--from", "staging", "--dry-run")
+    assert code == 0, err
+    assert "  us-east-1: layersmith-prod-utils v1 holds it too (no pin names us-east-1; its consumers pin there)\n" \
+        in out
+    # eu-west-1's v1 is an older build that was never published in us-east-1
+    code, out, err = run(capsys, project, "promote", "utils", "--to", "prod", "--version", "1")
+    assert (code, out) == (1, "")
+    assert err == ("layersmith: error: no version holds the content of layersmith-prod-utils v1 "
+                   "(eu-west-1) in us-east-1 (layersmith-prod-utils) yet: publish it there first "
+                   "(pulumi up --stack prod), then promote again; nothing was written\n")
+    assert (project / "Pulumi.prod.yaml").read_text(encoding="utf-8") == PROD
 
 
 def test_promote_bad_input_is_one_line(project: Path, seeded: dict[str, bytes],
