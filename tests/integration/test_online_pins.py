@@ -354,3 +354,44 @@ def test_access_denied_is_one_line_naming_the_call(project: Path, seeded: dict[s
     assert caught.value.render() == ("lambda:GetLayerVersion layersmith-prod-utils:2 in eu-west-1: access denied "
                                      "(AccessDeniedException); grant that permission to the credentials or role used")
 
+
+
+NATIVE = """\
+config:
+  aws:region: eu-west-1
+  layersmith:pins:
+    fx:
+      native: 1   # x86_64: an older build
+    fa:
+      native: 1   # arm64: this build
+"""
+
+
+def test_each_variant_is_its_own_layer_checked_and_promoted_on_its_own(
+        tmp_path: Path, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "native-project"
+    files = {"Pulumi.yaml": "name: layersmith\nruntime: python\n", "Pulumi.prod.yaml": NATIVE,
+             "layers/native/layer.toml": 'description = "per arch"\nruntimes = ["python3.11"]\n'
+                                         'architectures = ["x86_64", "arm64"]\nsource = "src"\nportable = false\n',
+             "layers/native/src/native_code/__init__.py": "ARCH = None\n"}
+    for fn, arch in (("fx", "x86_64"), ("fa", "arm64")):
+        files[f"functions/{fn}/function.toml"] = (f'handler = "handler.handler"\nruntime = "python3.11"\n'
+                                                 f'architecture = "{arch}"\nlayers = ["native"]\n')
+        files[f"functions/{fn}/handler.py"] = "def handler(event, context):\n    return {}\n"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    spec = load_layers(root)["native"]
+    builds = {v.key: make_builder(root).build(spec, v).zip_path.read_bytes() for v in plan_variants(spec)}
+    assert builds["py311-x86_64"] != builds["py311-arm64"]  # the variant is part of what is built
+    publish("eu-west-1", "layersmith-prod-native-py311-x86_64", layer_zip("old x86"), builds["py311-x86_64"])
+    publish("eu-west-1", "layersmith-prod-native-py311-arm64", builds["py311-arm64"])
+    code, out, _ = run(capsys, root, "check", "--stack", "prod", "--online", "--no-policy", "--json")
+    assert code == 1
+    assert {(v["function"], v["layer_name"], v["status"]) for v in json.loads(out)["online"]} == {
+        ("fx", "layersmith-prod-native-py311-x86_64", "different"),
+        ("fa", "layersmith-prod-native-py311-arm64", "same")}
+    code, out, err = run(capsys, root, "promote", "native", "--to", "prod")
+    assert code == 0, err
+    assert changed_lines(NATIVE, (root / "Pulumi.prod.yaml").read_text(encoding="utf-8")) == [
+        ("      native: 1   # x86_64: an older build\n", "      native: 2   # x86_64: an older build\n")]
