@@ -194,8 +194,9 @@ class Boto3ClientFactory:
 
 
 def lambda_regions() -> set[str]:
-    """Every region botocore knows Lambda in, across partitions (aws, aws-cn, aws-us-gov, …)."""
-    session = boto3.Session()
+    """Every region botocore knows Lambda in, across partitions (aws, aws-cn, aws-us-gov, …). Even this
+    offline lookup reads the AWS config: an `AWS_PROFILE` naming no profile fails here, in one line."""
+    session = make_session()
     regions: set[str] = set()
     for partition in session.get_available_partitions():
         regions.update(session.get_available_regions("lambda", partition_name=partition))

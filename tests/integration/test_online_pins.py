@@ -325,6 +325,9 @@ def test_online_commands_name_a_missing_profile_in_one_line(project: Path, capsy
     monkeypatch.setenv("AWS_PROFILE", "ci")
     code, _, err = run(capsys, project, "check", "--stack", "staging", "--online", "--no-policy")
     assert code == 1 and "AWS profile 'ci' (AWS_PROFILE) is not in your AWS config files" in err
+    code, _, err = run(capsys, project, "inventory", "--stack", "prod")  # was an internal error before
+    assert (code, err) == (1, "layersmith: error: AWS profile 'ci' (AWS_PROFILE) is not in your AWS config files; "
+                              "fix the name or run `aws configure --profile ci`\n")
 
 
 def test_online_commands_report_missing_credentials_in_one_line(project: Path, capsys: pytest.CaptureFixture[str],
