@@ -77,6 +77,8 @@ def rewrite_pins(text: str, edits: Sequence[PinEdit], *, path: Path) -> str:
     out = io.StringIO()
     rt.dump(document, out)
     new = out.getvalue()
+    if "\r\n" in text:  # the emitter writes \n: keep a Windows checkout's line endings
+        new = new.replace("\r\n", "\n").replace("\n", "\r\n")
     expected = copy.deepcopy(yaml.safe_load(text))
     for edit in edits:
         _apply(expected["config"], edit, dict)

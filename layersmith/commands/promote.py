@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     promotion = plan_promotion(args.project, request, stack_regions(args.project, args.to, args.profile), local)
     changes = promotion.changes
     path = stack_file(args.project, args.to)
-    old = path.read_text(encoding="utf-8")
+    with path.open(encoding="utf-8", newline="") as handle:  # as written: keep \r\n if the file has it
+        old = handle.read()
     new = rewrite_pins(old, [c.edit for c in changes], path=path)
     diff = unified_diff(old, new, path)
     written = bool(diff) and not args.dry_run

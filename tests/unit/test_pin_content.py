@@ -93,6 +93,12 @@ def test_a_qualified_flow_map_keeps_its_style_and_other_region() -> None:
     assert diff.startswith("--- a/Pulumi.x.yaml\n+++ b/Pulumi.x.yaml\n")
 
 
+def test_windows_line_endings_stay() -> None:
+    text = (REPO / "Pulumi.prod.yaml").read_text(encoding="utf-8").replace("\n", "\r\n")
+    new = rewrite_pins(text, [PinEdit("ingest-orders", "utils", None, 5)], path=Path("Pulumi.prod.yaml"))
+    assert changed(text, new) == [("      utils: 4\r\n", "      utils: 5\r\n")]
+
+
 def test_a_new_pin_is_added_where_there_was_none() -> None:
     text = "# dev\nconfig:\n  aws:region: eu-west-1   # home\n"
     new = rewrite_pins(text, [PinEdit("api", "utils", None, 4)], path=Path("Pulumi.dev.yaml"))
