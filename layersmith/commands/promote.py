@@ -23,7 +23,9 @@ from layersmith.stack_edit import rewrite_pins, unified_diff, write_atomic
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("promote", help="re-pin a layer in a stack to the version holding given content (boto3)",
-                            description=__doc__.splitlines()[2] if __doc__ else None)
+                            description="Re-pin LAYER in STACK's Pulumi.<STACK>.yaml to the version holding the "
+                                        "same content (Content.CodeSha256) as --from's pin, --version, or this "
+                                        "checkout's build, in every region; prints the diff.")
     parser.add_argument("layer", metavar="LAYER", help="layer name (layers/<LAYER>)")
     parser.add_argument("--to", required=True, metavar="STACK", help="stack whose pins are rewritten")
     parser.add_argument("--from", dest="source", metavar="STACK",
