@@ -322,6 +322,11 @@ def test_online_commands_name_a_missing_profile_in_one_line(project: Path, capsy
         assert (code, out) == (1, ""), (argv, out)
         assert err == ("layersmith: error: AWS profile 'ops' (--profile) is not in your AWS config files; fix the "
                        "name or run `aws configure --profile ops`\n")
+    staging = project / "Pulumi.staging.yaml"
+    staging.write_text(STAGING.replace("config:\n", "config:\n  aws:profile: platform\n"), encoding="utf-8")
+    code, _, err = run(capsys, project, "plan", "--stack", "staging", "--online")  # the stack's, as pulumi up
+    assert code == 1 and "AWS profile 'platform' (aws:profile in Pulumi.staging.yaml) is not in your AWS" in err
+    staging.write_text(STAGING, encoding="utf-8")
     monkeypatch.setenv("AWS_PROFILE", "ci")
     code, _, err = run(capsys, project, "check", "--stack", "staging", "--online", "--no-policy")
     assert code == 1 and "AWS profile 'ci' (AWS_PROFILE) is not in your AWS config files" in err
