@@ -82,3 +82,10 @@ class EnvironmentProblem(LayersmithError):
     not a bug. The message says what is missing and how to get it."""
 
     exit_code = 1
+
+
+class PromotionRefused(LayersmithError):
+    """`layersmith promote` found no version holding the wanted content in a region of the target
+    stack (or the source of that content is ambiguous); nothing was written."""
+
+    exit_code = 1
