@@ -129,5 +129,5 @@ def test_pin_sites_name_the_publishers_layer_variant_and_region() -> None:
     prod = load_stack_config(REPO, "prod")
     prod_sites = pin_sites(REPO, prod, layers, load_functions(REPO, list(prod.deploy)))
     by_key = {s.key: (s.layer_name, s.pin) for s in prod_sites}
-    assert by_key["layersmith:pins.thumbnail-index.monitoring"] == ("layersmith-prod-monitoring-py312-arm64", 5)
+    assert by_key["layersmith:pins.thumbnail-index.monitoring"] == ("layersmith-prod-monitoring-py313-arm64", 5)
     assert by_key["layersmith:pins.sales-report.data-science"] == ("layersmith-prod-data-science-py311-x86_64", 7)
