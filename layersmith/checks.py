@@ -45,9 +45,9 @@ class FunctionReport:
     findings: list[Finding] = field(default_factory=list)
 
 
-UNVERIFIED_PIN = ("not checked offline; `pulumi preview` refuses a pin to a version that does not exist, and "
-                  "`layersmith inventory` lists what is published; neither compares the version's contents "
-                  "with this build")
+UNVERIFIED_PIN = ("not checked offline; `layersmith check --online` compares the pinned version's contents "
+                  "with this build in every region it names, and `pulumi preview` refuses a pin to a version "
+                  "that does not exist")
 
 
 def import_path(name: str) -> str | None:
@@ -204,8 +204,8 @@ def function_report(fn: FunctionSpec, layers: list[AttachedLayer], cache_root: P
             findings.append(Finding("error", fn.name, "compatibility", f"{a.name} ({a.build.variant.key}) does not "
                                     f"support {fn.runtime}/{fn.architecture}"))
         if a.pin != "latest":
-            # Truthful about what does check it: the program's preflight (existence, in preview) and
-            # inventory (what is published). Nothing compares contents yet.
+            # Truthful about what does check it: `check --online` (contents, per region) and the
+            # program's preflight (existence, in preview).
             findings.append(Finding("unverified", fn.name, "pin", f"{a.name} v{a.pin}: {UNVERIFIED_PIN}"))
     findings += handler_findings(fn)
     findings += conflict_findings(fn.name, code_files, layers)

@@ -75,3 +75,17 @@ class DockerUnavailable(BuildError):
 
 class AwsError(LayersmithError):
     """An AWS call failed in a way the user must act on (credentials, region, role, throttling)."""
+
+
+class EnvironmentProblem(LayersmithError):
+    """Something this machine lacks or refuses (a download, a tool, a kernel feature): not bad input,
+    not a bug. The message says what is missing and how to get it."""
+
+    exit_code = 1
+
+
+class PromotionRefused(LayersmithError):
+    """`layersmith promote` found no version holding the wanted content in a region of the target
+    stack (or the source of that content is ambiguous); nothing was written."""
+
+    exit_code = 1

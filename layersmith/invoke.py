@@ -4,16 +4,16 @@ Lambda's layout is reproduced, not approximated: layers are extracted into an `/
 directory in the function's order (a later layer overwrites an earlier one's files), the code is
 the deployed zip's contents in a `/var/task`-like directory, and `sys.path` is
 task -> /opt/python/lib/python3.X/site-packages -> /opt/python -> the runtime's boto3. The handler
-runs in a separate process with the host interpreter only when its version AND architecture
-match the function's; otherwise in the official Lambda image when Docker answers; otherwise a
-refusal naming what is missing — never a silent fallback to the wrong Python.
+runs in a separate process on an interpreter of the function's exact version AND architecture:
+the host's, a prepared Debian sysroot's (arm64 under qemu), or the official Lambda image's when
+Docker answers (`layersmith.invoke_targets` picks, in that order); otherwise a refusal naming what
+is missing — never a silent fallback to the wrong Python.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import stat
 import sys
@@ -26,10 +26,12 @@ from typing import Any
 
 from layersmith.build.function_zip import package_function
 from layersmith.build.runner import Completed, Runner, Sandbox
-from layersmith.errors import DockerUnavailable, LayersmithError, UserError
+from layersmith.errors import LayersmithError, UserError
+from layersmith.invoke_targets import Chooser, Target
 from layersmith.model import FunctionSpec
 from layersmith.resolve import AttachedLayer
 from layersmith.runtimes import DOCKER_PLATFORM, RUNTIMES
+from layersmith.sysroots import Sysroots, sysroots_dir
 
 BOOTSTRAP = Path(__file__).with_name("invoke_bootstrap.py")
 # What every Lambda Python runtime ships besides the stdlib (boto3 and its dependencies).
@@ -42,7 +44,9 @@ LAMBDA_LD_LIBRARY_PATH = ("/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/run
 # Lambda gives a function's init (imports, clients) up to 10 s on top of, not within, its timeout;
 # the handler's own timeout is enforced inside the bootstrap, from the end of init.
 INIT_TIMEOUT = 10
-_HOST_ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
+# Under qemu everything runs several times slower (pandas' import: ~4 s instead of ~0.5 s); the
+# function's own timeout is still enforced inside the bootstrap, this only bounds the process.
+EMULATED_SLACK = 120
 
 
 class InvocationFailed(LayersmithError):
@@ -56,7 +60,8 @@ class Invocation:
     logs: str
     duration_ms: float | None
     error: str | None = None  # "Type: message" when the handler failed or timed out
-    where: str = "host"
+    where: str = "host"  # host, sysroot or docker
+    on: str = "host"  # the interpreter it ran on, as each run says
     notes: list[str] = field(default_factory=list)
 
 
@@ -154,18 +159,6 @@ def lambda_env(function: FunctionSpec, physical_name: str, region: str, task: st
     return env
 
 
-def mismatch(function: FunctionSpec) -> str | None:
-    """Why the host interpreter cannot stand in for the function's runtime, or None when it can."""
-    runtime = RUNTIMES[function.runtime]
-    host = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    if (sys.version_info[0], sys.version_info[1]) != runtime.version:
-        return f"this machine runs Python {host} but {function.name} needs {function.runtime}"
-    arch = _HOST_ARCH.get(platform.machine().lower(), platform.machine())
-    if arch != function.architecture:
-        return f"this machine is {arch} but {function.name} runs on {function.architecture}"
-    return None
-
-
 @dataclass(frozen=True)
 class _Dirs:
     opt: Path
@@ -174,13 +167,20 @@ class _Dirs:
     runtime: Path
 
 
-def _host_command(function: FunctionSpec, dirs: _Dirs, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+def _local_command(function: FunctionSpec, dirs: _Dirs, env: dict[str, str],
+                   target: Target) -> tuple[list[str], dict[str, str]]:
+    """The bootstrap on the host's or a sysroot's interpreter, with the runtime's boto3 last on sys.path."""
     site = f"{dirs.opt}/{RUNTIMES[function.runtime].site_packages}"
-    env = {**env, "LAYERSMITH_SYS_PATH": os.pathsep.join([str(dirs.task), site, f"{dirs.opt}/python",
-                                                           str(runtime_dir(dirs.runtime))]),
+    runtime = target.runtime_site or runtime_dir(dirs.runtime)
+    env = {**env, **target.env,
+           "LAYERSMITH_SYS_PATH": os.pathsep.join([str(dirs.task), site, f"{dirs.opt}/python", str(runtime)]),
            "LAYERSMITH_RESULT_FILE": str(dirs.out / "result.json"),
-           "LAYERSMITH_READ_ONLY": os.pathsep.join(str(p) for p in (dirs.opt, dirs.task, dirs.runtime))}
-    return [sys.executable, "-I", "-S", str(BOOTSTRAP)], env
+           "LAYERSMITH_READ_ONLY": os.pathsep.join(str(p) for p in (dirs.opt, dirs.task, runtime))}
+    libs = (str(dirs.task), f"{dirs.task}/lib", f"{dirs.opt}/lib")
+    if target.kind == "sysroot":
+        # The sysroot's own libraries are its loader's defaults; the host's /lib64 must not come first.
+        env["LD_LIBRARY_PATH"] = ":".join(libs)
+    return [*target.python(*libs), "-I", "-S", str(BOOTSTRAP)], env
 
 
 def docker_command(function: FunctionSpec, dirs: _Dirs, env: dict[str, str]) -> list[str]:
@@ -198,16 +198,18 @@ def docker_command(function: FunctionSpec, dirs: _Dirs, env: dict[str, str]) -> 
     return [*argv, f"{LAMBDA_IMAGE}:{runtime.dotted}", "-I", "-S", f"/layersmith/{BOOTSTRAP.name}"]
 
 
-def _interpret(function: FunctionSpec, done: Completed, out: Path, where: str) -> Invocation:
-    logs = done.stdout + done.stderr
+def _interpret(function: FunctionSpec, done: Completed, out: Path, target: Target) -> Invocation:
+    logs, where = done.stdout + done.stderr, target.kind
     if done.returncode == 124:
         return Invocation(function.name, None, logs, None,
                           error=f"Task timed out after {function.timeout:.2f} seconds", where=where)
     try:
         data = json.loads((out / "result.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        tail = (done.stderr.strip().splitlines() or [""])[-1][:300]
         return Invocation(function.name, None, logs, None, where=where,
-                          error=f"the handler process ended without a result (exit {done.returncode})")
+                          error=f"the handler process ended without a result (exit {done.returncode}"
+                                f"{': ' + tail if tail else ''})")
     if done.returncode == 4:
         raise UserError(f"{data['errorMessage']}; fix the handler name", path=function.spec_path, key="handler")
     if "errorType" in data:
@@ -225,18 +227,16 @@ def _rmtree(path: Path) -> None:
     shutil.rmtree(path)
 
 
-def invoke(function: FunctionSpec, layers: list[AttachedLayer], *, event: Any, physical_name: str, region: str,
-           sandbox: Sandbox, runner: Runner, work_root: Path) -> Invocation:
-    from layersmith.build.docker import probe
+def default_chooser(runner: Runner, work_root: Path) -> Chooser:
+    """Host, then the sysroots next to the build cache `work_root` lives in, then Docker."""
+    return Chooser(runner, Sysroots(sysroots_dir(work_root.parent), runner))
 
+
+def invoke(function: FunctionSpec, layers: list[AttachedLayer], *, event: Any, physical_name: str, region: str,
+           sandbox: Sandbox, runner: Runner, work_root: Path, chooser: Chooser | None = None) -> Invocation:
     check_handler_module(function)
-    reason = mismatch(function)
-    if reason is not None:
-        try:
-            probe(runner)
-        except DockerUnavailable as exc:
-            raise UserError(f"{reason}, and {exc.message.split(';')[0]}; install that Python/architecture or "
-                            "start Docker to run it in the official Lambda image", key=function.name) from None
+    chooser = chooser or default_chooser(runner, work_root)
+    target = chooser.choose(function.runtime, function.architecture, who=function.name)
     work_root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"invoke-{function.name}-", dir=work_root))
     try:
@@ -249,15 +249,16 @@ def invoke(function: FunctionSpec, layers: list[AttachedLayer], *, event: Any, p
         _freeze(dirs.opt)
         _freeze(dirs.task)
         env = lambda_env(function, physical_name, region, str(dirs.task), str(dirs.opt))
-        if reason is None:
-            argv, env = _host_command(function, dirs, env)
-            done = sandbox.run(argv, env=env, stdin=json.dumps(event),
-                               timeout=function.timeout + INIT_TIMEOUT + 1)
-        else:
+        if target.kind == "docker":
             done = sandbox.run(docker_command(function, dirs, env), env=dict(os.environ), stdin=json.dumps(event),
                                timeout=function.timeout + 30)
-        result = _interpret(function, done, dirs.out, "host" if reason is None else "docker")
-        result.notes = notes
+        else:
+            argv, env = _local_command(function, dirs, env, target)
+            slack = EMULATED_SLACK if "QEMU_CPU" in target.env else 0
+            done = sandbox.run(argv, env=env, stdin=json.dumps(event),
+                               timeout=function.timeout + INIT_TIMEOUT + 1 + slack)
+        result = _interpret(function, done, dirs.out, target)
+        result.notes, result.on = notes, target.label
         return result
     finally:
         _rmtree(tmp)

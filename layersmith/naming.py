@@ -23,3 +23,10 @@ def layer_name(prefix: str, layer: str, variant: Variant) -> str:
 
 def function_name(prefix: str, function: str) -> str:
     return f"{prefix}-{function}"
+
+
+def layer_description(description: str, variant: Variant, zip_sha256: str) -> str:
+    """A published version's Description: the spec's, the variant and the zip's hash (so that the
+    console tells versions apart). Every LayerVersion input is replace-only: `plan --online`
+    compares this too, to say whether `pulumi up` publishes."""
+    return f"{description} [{variant.key}, sha256 {zip_sha256[:12]}]"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from layersmith.config import load_stack_config, project_name, read_stack_file, stack_file
-from layersmith.errors import LayersmithError
+from layersmith.errors import LayersmithError, UserError
 from layersmith.model import StackConfig
 from layersmith.pin_preflight import OFFLINE_NOTE
 
@@ -33,6 +33,8 @@ class _Recorder:
     next_versions: dict[str, int]  # physical layer name -> mocked next version
     remote_layers: dict[str, Any]
     resources: list[dict[str, Any]] = field(default_factory=list)
+    # (region, physical name) -> the version `pulumi up` would leave (plan --online: read from AWS)
+    region_versions: dict[tuple[str, str], int] = field(default_factory=dict)
     # dynamic resources' serialized providers (`__provider`), by resource name: kept out of the plan,
     # kept for the tests that load them in the engine's own dynamic-provider host
     providers: dict[str, str] = field(default_factory=dict)
@@ -44,7 +46,7 @@ class _Recorder:
         arn_base = f"arn:aws:lambda:{region}:{MOCK_ACCOUNT}"
         if typ == "aws:lambda/layerVersion:LayerVersion":
             layer = inputs["layerName"]
-            version = self.next_versions.get(layer, 1)
+            version = self.region_versions.get((str(region), str(layer))) or self.next_versions.get(layer, 1)
             out.update(layerArn=f"{arn_base}:layer:{layer}", version=str(version),
                        arn=f"{arn_base}:layer:{layer}:{version}")
         elif typ == "aws:lambda/function:Function":
@@ -205,20 +207,25 @@ def run_under_mocks(program: Callable[[], None], *, project: str, stack: str, re
 
 
 def run_program(project: Path, stack: str, *, offline: bool = True, answer: Answer | None = None,
-                ) -> tuple[StackConfig, _Recorder, dict[str, Any]]:
+                versions: dict[tuple[str, str], int] | None = None) -> tuple[StackConfig, _Recorder, dict[str, Any]]:
     """The project's `__main__.py` for one committed stack under mocks: (config, what was registered,
     stack outputs). `offline`: skip the pin preflight (nothing answers `getLayerVersion`); a test
     that answers it through `answer` (from moto) runs it."""
     cfg = load_stack_config(project, stack)  # fails here, before any resource is registered
+    entry = project / "__main__.py"
+    if not entry.is_file():
+        raise UserError("no Pulumi program here: plan (and check's policy pack) run the project's __main__.py "
+                        "under mocks; create it with `from pathlib import Path; from layersmith.infra.program "
+                        "import main; main(Path(__file__).resolve().parent)`", path=entry)
     recorder = _Recorder(cfg.region, _next_versions(project, cfg),
-                         _mock_remote_layers(project, cfg.region, cfg.consume.stack))
+                         _mock_remote_layers(project, cfg.region, cfg.consume.stack), region_versions=versions or {})
 
     def program() -> None:
         from layersmith.infra.program import OFFLINE
 
         token = OFFLINE.set(offline)  # no AWS to check pins against: the program says so and skips it
         try:
-            runpy.run_path(str(project / "__main__.py"), run_name="__main__")
+            runpy.run_path(str(entry), run_name="__main__")
         finally:
             OFFLINE.reset(token)
 
@@ -229,9 +236,11 @@ def run_program(project: Path, stack: str, *, offline: bool = True, answer: Answ
     return cfg, rec, captured
 
 
-def run_plan(project: Path, stack: str) -> dict[str, Any]:
-    """Plan one committed stack: `{"project", "stack", "resources": [...], "outputs": {...}}`."""
-    cfg, rec, captured = run_program(project, stack)
+def run_plan(project: Path, stack: str, versions: dict[tuple[str, str], int] | None = None) -> dict[str, Any]:
+    """Plan one committed stack: `{"project", "stack", "resources": [...], "outputs": {...}}`.
+    `versions`: (region, physical layer name) -> the version a publish would leave (from AWS) instead
+    of a mocked one."""
+    cfg, rec, captured = run_program(project, stack, versions=versions)
     resources = sorted(({**r, "inputs": _clean(r["inputs"], project)} for r in rec.resources),
                        key=lambda r: (r["type"], r["name"]))
     outputs = _clean(captured, project)

@@ -77,6 +77,15 @@ def _grants(plan: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
     return grants
 
 
+def _new_label(plan: dict[str, Any], base: str, version: str) -> str:
+    """`* (new)` for a mocked version; with --online the number is AWS's: `(new)` or `(unchanged)`."""
+    online = {f"arn:aws:lambda:{f['region']}:{plan['mocked']['account']}:layer:{f['layer_name']}": f
+              for f in plan.get("online", [])}
+    if base not in online:
+        return f"v{version}* (new)"
+    return f"v{version} ({online[base]['verdict']})"
+
+
 def _layer_rows(plan: dict[str, Any], published: dict[str, int]) -> list[list[str]]:
     grants = _grants(plan)
     rows = []
@@ -90,12 +99,18 @@ def _layer_rows(plan: dict[str, Any], published: dict[str, int]) -> list[list[st
         retained = "retained" if inputs.get("skipDestroy") else "DELETED on replace"
         runtimes = ",".join(r.removeprefix("python") for r in inputs.get("compatibleRuntimes", []))
         new = published.get(base or "")
-        cells = [f"v{v}{'* (new)' if new == int(v) else ' (pinned)'}: {', '.join(sorted(grants[(base or '', v)]))}"
-                 for v in versions] or ["not shared"]
+        cells = [f"{_new_label(plan, base or '', v) if new == int(v) else f'v{v} (pinned)'}: "
+                 f"{', '.join(sorted(grants[(base or '', v)]))}" for v in versions] or ["not shared"]
         for i, cell in enumerate(cells):
             head = [name, runtimes, ",".join(inputs.get("compatibleArchitectures", [])), retained]
             rows.append([*(head if i == 0 else [""] * 4), cell])
     return rows
+
+
+def forecast_rows(forecasts: list[dict[str, Any]]) -> list[list[str]]:
+    return [[f["layer_name"], f["region"], "-" if f["latest"] is None else f"v{f['latest']}",
+             f"unchanged: reuses v{f['version']}" if f["verdict"] == "unchanged" else f"publishes v{f['version']}",
+             f["reason"]] for f in forecasts]
 
 
 def published_versions(plan: dict[str, Any]) -> dict[str, int]:
@@ -111,7 +126,8 @@ def render_plan(plan: dict[str, Any]) -> str:
     published = published_versions(plan)
     lines = [f"Plan for stack {plan['stack']} (project {plan['project']}) — run under Pulumi mocks: "
              f"account {plan['mocked']['account']} and versions marked * are mocked; "
-             f"{plan['mocked'].get('pins', '')}", ""]
+             f"{plan['mocked'].get('pins', '')}"
+             + (f"; {plan['mocked']['versions']}" if plan["mocked"].get("versions") else ""), ""]
     fn_rows = _function_rows(plan)
     lines += ["Functions (layers in extraction order: later overwrite earlier)",
               render_table(["function", "runtime", "arch", "reserved", "role policies", "layers"], fn_rows)
@@ -124,6 +140,10 @@ def render_plan(plan: dict[str, Any]) -> str:
     lines += ["Layer versions published by this stack, and who may read them",
               render_table(["layer", "python", "arch", "on replace", "grants (lambda:GetLayerVersion)"], layer_rows)
               if layer_rows else "  (this stack publishes no layers)", ""]
+    if "online" in plan:
+        lines += ["Publishing (--online): the local zip and inputs against the latest version on AWS",
+                  render_table(["layer", "region", "latest", "pulumi up", "why"], forecast_rows(plan["online"]))
+                  if plan["online"] else "  (this stack publishes no layers)", ""]
     counts: dict[str, int] = defaultdict(int)
     for r in plan["resources"]:
         counts[r["type"].rsplit(":", 1)[-1]] += 1

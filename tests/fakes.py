@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers import MACHINE_FOR_ARCH, elf_header
+from helpers import MACHINE_FOR_ARCH, elf_header, elf_with_verneed
 
 from layersmith.build.runner import Completed, Runner, SubprocessRunner
 from layersmith.runtimes import Runtime
@@ -35,6 +35,7 @@ class FakeDist:
     machine: int | None = None  # ELF e_machine override (a wrong-architecture wheel)
     top: str | None = None  # import name (default: the distribution name with '_')
     data_bytes: int = 0  # a sparse `<top>/data.bin` of this size (cheap "huge" packages)
+    glibc: tuple[str, ...] = ()  # symbol versions the `.so` requires, e.g. ("GLIBC_2.28",): what its tag may belie
 
 
 @dataclass
@@ -92,7 +93,8 @@ def _write_dist(site: Path, name: str, version: str, dist: FakeDist, runtime: Ru
     if dist.compiled:
         machine = dist.machine if dist.machine is not None else MACHINE_FOR_ARCH[arch]
         so = f"{top}/_speedups.cpython-{runtime.version[0]}{runtime.version[1]}-{_WHEEL_MACHINE[arch]}-linux-gnu.so"
-        files[so] = elf_header(machine) + b"\0" * 256
+        files[so] = (elf_with_verneed(machine, {"libc.so.6": ["GLIBC_2.2.5", *dist.glibc]}) if dist.glibc
+                     else elf_header(machine) + b"\0" * 256)
     info = f"{name.replace('-', '_')}-{version}.dist-info"
     tags = "".join(f"Tag: {t}\n" for t in _wheel_tags(dist, runtime, arch))
     files[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()

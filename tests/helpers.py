@@ -34,6 +34,41 @@ def elf_header(machine: int, *, bits: int = 64, little: bool = True) -> bytes:
     return header + b"\0" * ((64 if bits == 64 else 52) - len(header))
 
 
+def elf_with_verneed(machine: int, needs: dict[str, list[str]]) -> bytes:
+    """A little-endian ELF64 shared object whose `.gnu.version_r` section requires the given symbol
+    versions per library, e.g. {"libc.so.6": ["GLIBC_2.2.5", "GLIBC_2.28"]}: what the dynamic loader
+    checks at load time. Written field by field from the ELF spec (elf.h), not with the code under test."""
+    strings = b"\0"
+    offsets: dict[str, int] = {}
+    for name in [*needs, *(v for versions in needs.values() for v in versions)]:
+        if name not in offsets:
+            offsets[name] = len(strings)
+            strings += name.encode() + b"\0"
+    verneed = b""
+    libs = list(needs.items())
+    for i, (lib, versions) in enumerate(libs):
+        size = 16 + 16 * len(versions)
+        verneed += struct.pack("<HHIII", 1, len(versions), offsets[lib], 16, size if i < len(libs) - 1 else 0)
+        for j, version in enumerate(versions):
+            verneed += struct.pack("<IHHII", 0, 0, 2 + j, offsets[version], 16 if j < len(versions) - 1 else 0)
+    shstr = b"\0.dynstr\0.gnu.version_r\0.shstrtab\0"
+    dynstr_off = 64
+    verneed_off = dynstr_off + len(strings)
+    shstr_off = verneed_off + len(verneed)
+    sh_off = (shstr_off + len(shstr) + 7) & ~7
+    ident = b"\x7fELF\x02\x01\x01\x00" + b"\0" * 8
+    header = ident + struct.pack("<HHIQQQIHHHHHH", 3, machine, 1, 0, 0, sh_off, 0, 64, 56, 0, 64, 4, 3)
+
+    def section(name: int, kind: int, offset: int, size: int, link: int = 0, info: int = 0) -> bytes:
+        return struct.pack("<IIQQQQIIQQ", name, kind, 0, 0, offset, size, link, info, 1, 0)
+
+    sections = (section(0, 0, 0, 0) + section(1, 3, dynstr_off, len(strings))
+                + section(9, 0x6FFFFFFE, verneed_off, len(verneed), link=1, info=len(libs))
+                + section(24, 3, shstr_off, len(shstr)))
+    body = header + strings + verneed + shstr
+    return body + b"\0" * (sh_off - len(body)) + sections
+
+
 def read_machine(data: bytes) -> int | None:
     """Independent e_machine reader for assertions (the code under test has its own)."""
     if data[:4] != b"\x7fELF":

@@ -27,6 +27,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
+    ProfileNotFound,
 )
 
 from layersmith.errors import AwsError, UserError
@@ -128,12 +129,25 @@ class Caller:
                 return
 
 
+def make_session(profile: str | None = None, *, source: str = "--profile") -> Any:
+    """A boto3 session on the user's credential chain, `profile` (else `AWS_PROFILE`) selecting one.
+    A profile that is not configured is the user's environment to fix, said in one line: boto3 raises
+    `ProfileNotFound` from the constructor, before any call."""
+    try:
+        return boto3.Session(profile_name=profile) if profile else boto3.Session()
+    except ProfileNotFound as exc:
+        name = profile or exc.kwargs.get("profile", "?")
+        where = source if profile else "AWS_PROFILE"
+        raise AwsError(f"AWS profile {name!r} ({where}) is not in your AWS config files; fix the name or run "
+                       f"`aws configure --profile {name}`") from None
+
+
 class Boto3ClientFactory:
     """Real boto3: the default credential chain for the home account, AssumeRole for the others."""
 
     def __init__(self, role_name: str = DEFAULT_ROLE, *, session: Any = None, caller: Caller | None = None,
                  sts_region: str | None = None) -> None:
-        self._session = session if session is not None else boto3.Session()
+        self._session = session if session is not None else make_session()
         self._role_name = role_name
         self._call = caller or Caller()
         self._sts_region = sts_region
@@ -180,8 +194,9 @@ class Boto3ClientFactory:
 
 
 def lambda_regions() -> set[str]:
-    """Every region botocore knows Lambda in, across partitions (aws, aws-cn, aws-us-gov, …)."""
-    session = boto3.Session()
+    """Every region botocore knows Lambda in, across partitions (aws, aws-cn, aws-us-gov, …). Even this
+    offline lookup reads the AWS config: an `AWS_PROFILE` naming no profile fails here, in one line."""
+    session = make_session()
     regions: set[str] = set()
     for partition in session.get_available_partitions():
         regions.update(session.get_available_regions("lambda", partition_name=partition))

@@ -11,6 +11,7 @@ from layersmith.build.docker import DEFAULT_IMAGE_TAG, DockerInstaller
 from layersmith.build.install import HostInstaller, Installer
 from layersmith.build.runner import Runner, SubprocessRunner
 from layersmith.errors import DockerUnavailable, UserError
+from layersmith.interpreters import Finder
 from layersmith.model import BuildResult
 from layersmith.specs import load_layers
 
@@ -29,7 +30,7 @@ def make_installer(kind: str, runner: Runner, *, image_tag: str = DEFAULT_IMAGE_
     runtime its bytecode), else the host. An explicit `docker` probes lazily, at the first install,
     so a build served entirely from the cache needs no engine."""
     if kind == "host":
-        return HostInstaller(runner)
+        return HostInstaller(runner, finder=Finder(runner, report))
     if kind == "docker":
         return DockerInstaller(runner, image_tag=image_tag)
     if kind == "auto":
@@ -38,7 +39,7 @@ def make_installer(kind: str, runner: Runner, *, image_tag: str = DEFAULT_IMAGE_
             version = docker.probe()
         except DockerUnavailable as exc:
             report(f"builder auto -> host: {exc.message}")
-            return HostInstaller(runner)
+            return HostInstaller(runner, finder=Finder(runner, report))
         report(f"builder auto -> docker (engine {version})")
         return docker
     raise UserError(f"unknown builder {kind!r}; use one of {', '.join(BUILDERS)}", key="--builder")

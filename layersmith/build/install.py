@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Protocol
 
 from layersmith.build.runner import Runner
 from layersmith.errors import BuildError
+from layersmith.interpreters import Finder
 from layersmith.runtimes import Runtime, uv_python_platform
 
 
@@ -73,34 +73,18 @@ class HostInstaller:
 
     kind = "host"
 
-    def __init__(self, runner: Runner, *, python: str = sys.executable,
-                 python_version: tuple[int, int] = (sys.version_info[0], sys.version_info[1]),
-                 which: Callable[[str], str | None] = shutil.which) -> None:
+    def __init__(self, runner: Runner, *, python: str = sys.executable, finder: Finder | None = None) -> None:
         self.runner = runner
-        self.python = python
-        self.python_version = python_version
-        self.which = which
+        self.python = python  # only tells uv what to resolve with; targets come from the flags
+        self.finder = finder or Finder(runner)
         self._uv_version: str | None = None
-        self._interpreters: dict[str, tuple[str, str] | None] = {}
 
     def interpreter(self, runtime: Runtime) -> tuple[str, str] | None:
-        """(path, full version) of a CPython of exactly the runtime's version: this one when it
-        matches, else a `python3.X` on PATH. Bytecode needs the runtime's own interpreter, and any
-        installed one will do, so a 3.11 host with python3.12 installed compiles both."""
-        if runtime.name not in self._interpreters:
-            self._interpreters[runtime.name] = self._find(runtime)
-        return self._interpreters[runtime.name]
-
-    def _find(self, runtime: Runtime) -> tuple[str, str] | None:
-        candidates = [self.python] if self.python_version == runtime.version else []
-        candidates += [p for p in [self.which(f"python{runtime.dotted}")] if p]
-        probe = "import platform, sys; print(sys.implementation.name, platform.python_version())"
-        for path in candidates:
-            done = self.runner.run([path, "-c", probe])
-            impl, _, version = done.stdout.strip().partition(" ")
-            if done.returncode == 0 and impl == "cpython" and version.startswith(f"{runtime.dotted}."):
-                return path, version
-        return None
+        """(path, full version) of a CPython of exactly the runtime's version, from this Python,
+        PATH, pyenv or uv (layersmith.interpreters). Bytecode needs the runtime's own interpreter,
+        and any installed one will do, so a 3.11 host with 3.12 under pyenv compiles both."""
+        found = self.finder.find(runtime.version)
+        return (found.path, found.version) if found else None
 
     def _uv_id(self) -> str:
         if self._uv_version is None:

@@ -7,19 +7,24 @@ fails at import. So every ELF header and every installed wheel tag is checked he
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+from elftools.elf.gnuversions import GNUVerNeedSection
 from packaging.tags import parse_tag
 
 from layersmith.build.tree import top_level_sizes, tree_size, walk_files
 from layersmith.errors import VerificationError
 from layersmith.limits import MAX_DIRECT_UPLOAD
 from layersmith.model import Variant
-from layersmith.runtimes import ELF_MACHINE, ELF_MACHINE_NAMES, supported_tags
+from layersmith.runtimes import ELF_MACHINE, ELF_MACHINE_NAMES, RUNTIMES, supported_tags
 
 MAX_UNZIPPED = 262_144_000  # function + all layers, unzipped (Lambda quota)
+_GLIBC = re.compile(r"^GLIBC_(\d+)\.(\d+)(?:\.\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,38 @@ def elf_machine(path: Path) -> int | None:
     return int.from_bytes(header[18:20], "little" if header[5] == 1 else "big")
 
 
+def glibc_required(path: Path) -> tuple[int, int] | None:
+    """The newest `GLIBC_x.y` symbol version an ELF file needs (its `.gnu.version_r` entries), or
+    None when it needs none. This is what the dynamic loader checks at import (`GLIBC_2.28 not
+    found`), whatever the wheel's tag claims."""
+    with path.open("rb") as fh:
+        try:
+            elf = ELFFile(fh)
+            names = [aux.name for section in elf.iter_sections() if isinstance(section, GNUVerNeedSection)
+                     for _need, auxes in section.iter_versions() for aux in auxes]
+        except (ELFError, ValueError, KeyError, OSError) as exc:
+            raise VerificationError(f"{path.name} is an ELF file that cannot be read ({exc}); the wheel "
+                                    "that shipped it is damaged") from None
+    versions = [(int(m.group(1)), int(m.group(2))) for n in names if (m := _GLIBC.match(n))]
+    return max(versions) if versions else None
+
+
+def check_glibc(rel: str, path: Path, variant: Variant) -> tuple[int, int] | None:
+    """Refuse a binary that needs a newer glibc than the oldest runtime of the variant provides."""
+    needed = glibc_required(path)
+    if needed is None:
+        return None
+    for name in variant.runtimes:
+        runtime = RUNTIMES[name]
+        if needed > runtime.glibc:
+            have = f"{runtime.glibc[0]}.{runtime.glibc[1]}"
+            raise VerificationError(
+                f"{rel} needs GLIBC_{needed[0]}.{needed[1]} but {name} runs on {runtime.os} (glibc {have}): it "
+                f"would fail at import with `GLIBC_{needed[0]}.{needed[1]} not found`; pin a release whose wheel "
+                f"is built for glibc {have} or older, or drop {name} from the layer")
+    return needed
+
+
 def read_wheels(site: Path) -> list[WheelInfo]:
     wheels = []
     for wheel_file in sorted(site.glob("*.dist-info/WHEEL")):
@@ -50,7 +87,10 @@ def read_wheels(site: Path) -> list[WheelInfo]:
     return wheels
 
 
-def check_elf(root: Path, variant: Variant, *, spec_path: Path | None = None) -> None:
+def check_elf(root: Path, variant: Variant, *, spec_path: Path | None = None) -> tuple[int, int] | None:
+    """Every ELF file's machine and required glibc against the variant; returns the newest glibc
+    any of them needs (None when none needs one)."""
+    newest: tuple[int, int] | None = None
     for rel, path in walk_files(root):
         machine = elf_machine(path)
         if machine is None:
@@ -64,6 +104,10 @@ def check_elf(root: Path, variant: Variant, *, spec_path: Path | None = None) ->
             raise VerificationError(
                 f"{rel} is {ELF_MACHINE_NAMES.get(machine, f'machine {machine}')} code but the variant "
                 f"targets {variant.architectures[0]}; a wheel for the wrong architecture was installed")
+        needed = check_glibc(rel, path, variant)
+        if needed is not None and (newest is None or needed > newest):
+            newest = needed
+    return newest
 
 
 def check_wheel_tags(site: Path, variant: Variant, *, spec_path: Path | None = None) -> None:

@@ -1,4 +1,9 @@
-"""`layersmith check --stack NAME [--json]`: errors exit 1; warnings are listed and exit 0."""
+"""`layersmith check --stack NAME [--online [--profile P]] [--json]`: errors exit 1; warnings exit 0.
+
+`--online` also compares every pinned version's content on AWS with this checkout's build (see
+`layersmith.content_check`): a missing version or different content is an error (exit 1); AWS
+problems (credentials, profile, access) are one line and exit 1 too, before any report.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,9 @@ from typing import Any
 from layersmith.build.factory import cache_root, make_builder
 from layersmith.checks import Finding, FunctionReport, function_report, settings_findings, unbuilt_report
 from layersmith.config import consumer_pins, load_stack_config, stack_file
+from layersmith.content_check import PinVerdict, verdict_rows, verify_pins
 from layersmith.errors import LayersmithError
+from layersmith.pin_sites import local_builds, pin_sites
 from layersmith.resolve import attached_layers
 from layersmith.specs import load_functions, load_layers
 from layersmith.table import render_table
@@ -26,6 +33,10 @@ def register(sub: Any) -> None:
     parser.add_argument("--stack", required=True, help="stack name (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--json", action="store_true", help="machine-readable report for CI")
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack (no mocked program run)")
+    parser.add_argument("--online", action="store_true",
+                        help="also compare each pinned version's content on AWS (boto3) with the local build")
+    parser.add_argument("--profile", help="AWS profile for --online (default: the stack's aws:profile, then "
+                                          "AWS_PROFILE / the default credential chain)")
     parser.set_defaults(func=run)
 
 
@@ -71,12 +82,40 @@ def policy_findings(project: Path, stack: str) -> list[Finding]:
                     for v in violations)]
 
 
-def render(stack: str, reports: list[FunctionReport], findings: list[Finding]) -> str:
+def online_verdicts(project: Path, stack: str, profile: str | None) -> list[PinVerdict]:
+    """Every pin of the stack against AWS, per region it names (builds the variants it needs)."""
+    from layersmith.aws.content import stack_regions
+
+    cfg = load_stack_config(project, stack)
+    layers, functions = load_layers(project), load_functions(project, list(cfg.deploy))
+    sites = pin_sites(project, cfg, layers, functions)
+    builds = local_builds(make_builder(project, cfg.builder, image_tag=cfg.image_tag), layers, sites)
+    return verify_pins(sites, builds, stack_regions(project, stack, profile))
+
+
+def online_findings(verdicts: list[PinVerdict]) -> list[Finding]:
+    return [Finding("error", v.site.function, "pin-content", v.message()) for v in verdicts if v.failed]
+
+
+def _verified_offline_pins(findings: list[Finding], verdicts: list[PinVerdict]) -> list[Finding]:
+    """Drop the "pin not checked offline" notes of the pins `--online` did check."""
+    checked = {(v.site.function, v.site.layer) for v in verdicts}
+    return [f for f in findings if not (f.check == "pin" and f.level == "unverified" and any(
+        f.function == fn and f.message.startswith(f"{layer} v") for fn, layer in checked))]
+
+
+def render(stack: str, reports: list[FunctionReport], findings: list[Finding],
+           verdicts: list[PinVerdict] | None = None) -> str:
     rows = [[r.name, r.runtime, r.architecture, str(r.layers),
              "?" if r.unzipped is None else f"{r.unzipped / 1e6:.1f}",
-             "x" if any(f.level == "error" for f in r.findings) else "ok"] for r in reports]
+             "x" if any(f.level == "error" for f in (*r.findings, *findings) if f.function == r.name) else "ok"]
+            for r in reports]
     lines = [f"layersmith check --stack {stack}",
              render_table(["function", "runtime", "arch", "layers", "unzipped MB", "status"], rows, right={3, 4})]
+    if verdicts is not None:
+        lines += ["", "Pinned versions on AWS against this checkout's build (--online, by Content.CodeSha256)",
+                  render_table(["function", "layer", "variant", "region", "pin", "content"], verdict_rows(verdicts))
+                  if verdicts else "  (no pins on this project's layers)"]
     for level in ("error", "warning", "unverified", "note"):
         chosen = [f for f in findings if f.level == level]
         if chosen:
@@ -92,13 +131,18 @@ def render(stack: str, reports: list[FunctionReport], findings: list[Finding]) -
 def run(args: argparse.Namespace) -> int:
     reports = function_reports(args.project, args.stack)
     findings = [f for r in reports for f in r.findings] + stack_findings(args.project, args.stack)
+    verdicts = online_verdicts(args.project, args.stack, args.profile) if args.online else None
+    if verdicts is not None:
+        findings = _verified_offline_pins(findings, verdicts) + online_findings(verdicts)
     if not args.no_policy:
         findings += policy_findings(args.project, args.stack)
     failed = any(f.level == "error" for f in findings)
     if args.json:
         print(json.dumps({"stack": args.stack, "ok": not failed,
                           "functions": [{k: v for k, v in asdict(r).items() if k != "findings"} for r in reports],
-                          "findings": [asdict(f) for f in findings]}, indent=2))
+                          "findings": [asdict(f) for f in findings],
+                          **({"online": [v.to_json() for v in verdicts]} if verdicts is not None else {})},
+                         indent=2))
     else:
-        print(render(args.stack, reports, findings))
+        print(render(args.stack, reports, findings, verdicts))
     return 1 if failed else 0

@@ -13,9 +13,11 @@ from layersmith.checks import size_warnings
 from layersmith.config import committed_stacks, load_stack_config
 from layersmith.errors import UserError
 from layersmith.invoke import invoke, read_event
+from layersmith.invoke_targets import Chooser
 from layersmith.naming import function_name
 from layersmith.resolve import attached_layers
 from layersmith.specs import load_functions, load_layers
+from layersmith.sysroots import Sysroots, sysroots_dir
 
 
 def register(sub: Any) -> None:
@@ -42,16 +44,22 @@ def run(args: argparse.Namespace) -> int:
     for line in size_warnings(function, layers, cache_root(project)):
         print(f"layersmith: warning: {line}", file=sys.stderr)
     physical = function_name(cfg.name_prefix, function.name) if cfg else f"local-{function.name}"
+    runner = SubprocessRunner()
+
+    def progress(message: str) -> None:
+        print(f"layersmith: {message}", file=sys.stderr, flush=True)
+
+    chooser = Chooser(runner, Sysroots(sysroots_dir(cache_root(project)), runner, progress), report=progress)
     result = invoke(function, layers, event=event, physical_name=physical,
                     region=cfg.region if cfg else "us-east-1", sandbox=SubprocessSandbox(),
-                    runner=SubprocessRunner(), work_root=cache_root(project) / ".invoke")
+                    runner=runner, work_root=cache_root(project) / ".invoke", chooser=chooser)
     for note in result.notes:
         print(f"layersmith: note: {note}", file=sys.stderr)
     sys.stderr.write(result.logs)
     if result.error:
-        print(f"layersmith: error: {function.name} failed ({result.where}): {result.error}", file=sys.stderr)
+        print(f"layersmith: error: {function.name} failed on {result.on}: {result.error}", file=sys.stderr)
         return 1
-    print(f"layersmith: {function.name} ran on {result.where} with event {where} in "
+    print(f"layersmith: {function.name} ran on {result.on} with event {where} in "
           f"{result.duration_ms} ms", file=sys.stderr)
     print(json.dumps(result.result, indent=2, sort_keys=True))
     return 0

@@ -1,4 +1,9 @@
-"""`layersmith plan --stack NAME [--json]` — the real program under Pulumi's mocks."""
+"""`layersmith plan --stack NAME [--online [--profile P]] [--json]` — the real program under Pulumi's mocks.
+
+`--online` asks AWS (boto3, read-only) for each published variant's latest version in every region
+the stack publishes to, says whether `pulumi up` would publish a new version or reuse it
+(`layersmith.publish_forecast`), and plans with those real version numbers instead of mocked ones.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from layersmith.build.factory import cache_root, make_builder
+from layersmith.build.factory import build_layers, cache_root, make_builder
 from layersmith.checks import size_warnings
 from layersmith.config import load_stack_config
 from layersmith.plan import run_plan
 from layersmith.plan_view import render_plan
+from layersmith.publish_forecast import Forecast, forecast
 from layersmith.resolve import attached_layers
 from layersmith.specs import load_functions, load_layers
 
@@ -21,11 +27,32 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("plan", help="plan a stack offline: the real program under Pulumi's mocks")
     parser.add_argument("--stack", required=True, help="stack name (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--json", action="store_true", help="print {project, stack, resources, outputs}")
+    parser.add_argument("--online", action="store_true",
+                        help="compare each variant with its latest version on AWS: would pulumi up publish?")
+    parser.add_argument("--profile", help="AWS profile for --online (default: the stack's aws:profile, then "
+                                          "AWS_PROFILE / the default credential chain)")
     parser.set_defaults(func=run)
 
 
+def online_forecast(project: Path, stack: str, profile: str | None) -> list[Forecast]:
+    """Build what the stack publishes (cache hits when unchanged), then ask AWS about each variant."""
+    from layersmith.aws.content import stack_regions
+
+    cfg = load_stack_config(project, stack)
+    if not cfg.publish:
+        return []
+    builder = make_builder(project, cfg.builder, image_tag=cfg.image_tag)
+    builds = build_layers(project, list(cfg.publish), builder=builder)
+    return forecast(cfg, load_layers(project, list(cfg.publish)), builds, stack_regions(project, stack, profile))
+
+
 def run(args: argparse.Namespace) -> int:
-    plan = run_plan(args.project, args.stack)
+    forecasts = online_forecast(args.project, args.stack, args.profile) if args.online else None
+    versions = {(f.region, f.layer_name): f.version for f in forecasts or []}
+    plan = run_plan(args.project, args.stack, versions=versions)
+    if forecasts is not None:
+        plan["online"] = [f.to_json() for f in forecasts]
+        plan["mocked"]["versions"] = "layer versions read from AWS (--online)"
     print(json.dumps(plan, indent=2, sort_keys=True) if args.json else render_plan(plan))
     for line in stack_size_warnings(args.project, args.stack):
         print(f"layersmith: warning: {line}", file=sys.stderr)

@@ -24,7 +24,7 @@ from layersmith.infra.artifacts import ArtifactStore
 from layersmith.infra.grants import LayerGrants
 from layersmith.limits import MAX_DIRECT_UPLOAD
 from layersmith.model import BuildResult, LayerSpec
-from layersmith.naming import layer_name
+from layersmith.naming import layer_description, layer_name
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class SharedLayer(pulumi.ComponentResource):
         version = aws.lambda_.LayerVersion(
             resource,
             layer_name=physical,
-            description=f"{args.spec.description} [{variant.key}, sha256 {build.sha256[:12]}]",
+            description=layer_description(args.spec.description, variant, build.sha256),
             license_info=args.spec.license,
             compatible_runtimes=list(variant.runtimes),
             compatible_architectures=list(variant.architectures),

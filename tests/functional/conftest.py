@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -109,3 +110,13 @@ def source_layer(project: Path, name: str, files: dict[str, str], *, portable: b
 def copy_repo_layer(project: Path, name: str) -> None:
     shutil.copytree(REPO / "layers" / name, project / "layers" / name,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Which interpreter executed each layer variant (the ones it could not are in the skip summary)."""
+    module = sys.modules.get("test_variants_execute")
+    executed = sorted(getattr(module, "EXECUTED", []))
+    if executed:
+        terminalreporter.section("layer variants executed")
+        for line in executed:
+            terminalreporter.write_line(line)

@@ -1,7 +1,8 @@
 """Bytecode for the target runtime, for real: uv installs from PyPI, the host's CPython compiles.
 
-The host is CPython 3.11, so a python3.11 variant gets cpython-311 bytecode and a python3.12 one
-gets none (never bytecode for another version, DESIGN.md §4). Two builds in two directories must
+The host is CPython 3.11, so a python3.11 variant gets cpython-311 bytecode; a python3.12 one gets
+cpython-312 bytecode when a CPython 3.12 is installed (pyenv, uv, PATH) and none otherwise (never
+bytecode for another version, DESIGN.md §4). Two builds in two directories must
 give byte-identical zips: `unchecked-hash` pycs carry a hash of the source, not its mtime, and
 `-s/-p` make every `co_filename` an /opt path instead of the build directory.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import marshal
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -17,7 +19,12 @@ from types import CodeType
 
 import pytest
 
+from layersmith.build.builder import Builder
+from layersmith.build.cache import BuildCache
 from layersmith.build.factory import build_layers, make_builder
+from layersmith.build.install import HostInstaller
+from layersmith.build.runner import SubprocessRunner
+from layersmith.interpreters import Finder
 from layersmith.model import BuildResult
 
 pytestmark = pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the host must be CPython 3.11")
@@ -81,9 +88,29 @@ def test_bytecode_is_deterministic_unchecked_hash_and_points_at_opt(tmp_path: Pa
             assert str(tmp_path).encode() not in zf.read(name)
 
 
-def test_no_bytecode_for_a_runtime_the_host_cannot_compile_for(tmp_path: Path) -> None:
-    results = {r.variant.key: r for r in build(make_project(tmp_path, '"python3.11", "python3.12"'))}
+def test_no_bytecode_for_a_runtime_no_interpreter_here_can_compile_for(tmp_path: Path) -> None:
+    runner = SubprocessRunner()
+    # discovery that sees only this Python: no PATH, no pyenv, no uv
+    finder = Finder(runner, env={"PYENV_ROOT": str(tmp_path / "none"), "PATH": ""}, uv=lambda: None)
+    project = make_project(tmp_path, '"python3.11", "python3.12"')
+    builder = Builder(HostInstaller(runner, finder=finder), BuildCache(tmp_path / "cache"))
+    results = {r.variant.key: r for r in build_layers(project, ["tiny"], builder=builder)}
     assert results["py311-x86_64"].bytecode == "cpython-311"
     assert results["py312-x86_64"].bytecode is None
     with zipfile.ZipFile(results["py312-x86_64"].zip_path) as zf:
         assert not [n for n in zf.namelist() if n.endswith(".pyc") or "__pycache__" in n]
+
+
+def test_an_installed_python312_compiles_the_python312_variant(tmp_path: Path) -> None:
+    found = Finder(SubprocessRunner()).find((3, 12))
+    if found is None:
+        pytest.skip("no CPython 3.12 installed here (PATH, pyenv, uv)")
+    results = {r.variant.key: r for r in build(make_project(tmp_path, '"python3.11", "python3.12"'))}
+    assert results["py312-x86_64"].bytecode == "cpython-312"
+    magic = subprocess.run([found.path, "-I", "-c", "import importlib.util, sys; "
+                            "sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())"],
+                           capture_output=True, text=True, check=True).stdout
+    with zipfile.ZipFile(results["py312-x86_64"].zip_path) as zf:
+        pycs = [n for n in zf.namelist() if n.endswith(".cpython-312.pyc")]
+        assert pycs and not [n for n in zf.namelist() if n.endswith(".cpython-311.pyc")]
+        assert all(zf.read(n)[:4].hex() == magic for n in pycs)

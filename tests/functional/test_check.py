@@ -309,8 +309,8 @@ def test_pins_are_unverified_offline(seeded: Path, cli: CliRun, use_cache: Path)
     code, report = check(cli, seeded, "pinned", "--no-policy")
     assert code == 0
     assert findings(report, "pin", "unverified") == [
-        f"{layer}: not checked offline; `pulumi preview` refuses a pin to a version that does not exist, and "
-        "`layersmith inventory` lists what is published; neither compares the version's contents with this build"
+        f"{layer}: not checked offline; `layersmith check --online` compares the pinned version's contents with "
+        "this build in every region it names, and `pulumi preview` refuses a pin to a version that does not exist"
         for layer in ("a v3", "b v12")]
 
 

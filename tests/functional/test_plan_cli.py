@@ -86,8 +86,8 @@ def test_plan_prod_prints_who_gets_which_version_and_who_may_read_it(
     assert re.search(r"x86_64\s+5\s+AWSLambdaBasicExecutionRole", first), first
     assert re.search(r"x86_64\s+20\s+AWSLambdaBasicExecutionRole, AWSXRayDaemonWriteAccess, inline:sqs-event-source",
                      ingest), ingest
-    assert "layersmith-prod-monitoring-py312-arm64 v5" in out
-    assert row("thumbnail-index", "python3.12", "arm64", " 10 ")
+    assert "layersmith-prod-monitoring-py313-arm64 v5" in out
+    assert row("thumbnail-index", "python3.13", "arm64", " 10 ")
 
     # Event source mappings: ingest-orders reads prod's queue, reporting partial batch failures.
     mapping = row("ingest-orders-sqs", "arn:aws:sqs:eu-west-1:123456789012:orders-prod")

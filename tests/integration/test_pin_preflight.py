@@ -26,7 +26,7 @@ from layersmith.plan import run_program
 GET_LAYER_VERSION = "aws:lambda/getLayerVersion:getLayerVersion"
 # What prod's functions pin (Pulumi.prod.yaml) and the variants they attach
 SEED = {"layersmith-prod-data-science-py311-x86_64": 7, "layersmith-prod-utils": 4,
-        "layersmith-prod-monitoring-py311-x86_64": 5, "layersmith-prod-monitoring-py312-arm64": 5}
+        "layersmith-prod-monitoring-py311-x86_64": 5, "layersmith-prod-monitoring-py313-arm64": 5}
 
 
 @pytest.fixture(scope="module")

@@ -289,7 +289,7 @@ def test_prod_attaches_the_pinned_variant_versions(planned: Callable[[str], dict
     assert layers["sales-report"] == [f"{base}-data-science-py311-x86_64:7", f"{base}-utils:4",
                                       f"{base}-monitoring-py311-x86_64:5"]
     assert layers["ingest-orders"] == [f"{base}-utils:4", f"{base}-monitoring-py311-x86_64:5"]
-    assert layers["thumbnail-index"] == [f"{base}-utils:4", f"{base}-monitoring-py312-arm64:5"]
+    assert layers["thumbnail-index"] == [f"{base}-utils:4", f"{base}-monitoring-py313-arm64:5"]
     assert plan["outputs"]["functions"]["sales-report"]["layers"] == layers["sales-report"]
 
 
@@ -323,7 +323,7 @@ def test_pinned_versions_are_granted_on_the_attached_variant_only(planned: Calla
         assert granted.get(key) == principals, f"pinned {key} not granted to every shareWith principal"
     assert set(granted) <= attached_pins, f"grants on versions no function pins: {set(granted) - attached_pins}"
     if stack == "prod":
-        # ds py311-x86_64:7, utils:4, monitoring py311-x86_64:5, py312-arm64:5 + utils:3 pinned by consumer
+        # ds py311-x86_64:7, utils:4, monitoring py311-x86_64:5, py313-arm64:5 + utils:3 pinned by consumer
         assert len(attached_pins) == 5
 
 
@@ -517,4 +517,4 @@ def test_a_fresh_build_gives_identical_resources(cache_dir: Path, tmp_path: Path
     cold = plan_with(project, "rebuild", tmp_path / "fresh-cache")
     assert cold["resources"] == warm["resources"]
     assert cold["outputs"] == warm["outputs"]
-    assert len(of(cold, LV)) == 1 + 4
+    assert len(of(cold, LV)) == 1 + 6  # utils, and monitoring for 3 runtimes x 2 architectures

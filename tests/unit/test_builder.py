@@ -18,8 +18,9 @@ from layersmith.build.builder import RECIPE_VERSION, Builder, cache_key, plan_va
 from layersmith.build.cache import BuildCache
 from layersmith.build.factory import build_layers
 from layersmith.build.install import HostInstaller
-from layersmith.build.runner import Completed
+from layersmith.build.runner import Completed, Runner
 from layersmith.errors import BuildError, SpecError, UserError, VerificationError
+from layersmith.interpreters import Finder
 from layersmith.model import BuildResult, LayerSpec, Variant
 from layersmith.runtimes import RUNTIMES, Runtime
 from layersmith.specs import load_layer
@@ -352,9 +353,16 @@ def test_host_install_other_failures_are_one_line(tmp_path: Path, stderr: str, e
 PROBE = "platform.python_version"
 
 
+def finder(runner: Runner, tmp_path: Path, found: dict[str, str] | None = None) -> Finder:
+    """A Finder that sees only `found` on PATH (no pyenv, no uv), this Python being /usr/bin/python3.11."""
+    return Finder(runner, env={"PYENV_ROOT": str(tmp_path / "no-pyenv")},
+                  which=lambda name, _path: (found or {}).get(name), uv=lambda: None,
+                  current=("/usr/bin/python3.11", (3, 11)))
+
+
 def test_host_bytecode_only_for_the_matching_interpreter(tmp_path: Path) -> None:
-    runner = ScriptedRunner({"--version": (0, "uv 9.9.9\n", ""), PROBE: (0, "cpython 3.11.7\n", "")})
-    installer = HostInstaller(runner, python="/usr/bin/python3.11", python_version=(3, 11), which=lambda _: None)
+    runner = ScriptedRunner({"--version": (0, "uv 9.9.9\n", ""), PROBE: (0, "cpython 3.11.7 x86_64\n", "")})
+    installer = HostInstaller(runner, finder=finder(runner, tmp_path))
     assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.12"]) is None
     assert not any("compileall" in argv for argv in runner.argvs)  # never compiles with the wrong interpreter
     assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.11"]) == "cpython-311"
@@ -370,15 +378,15 @@ def test_host_compiles_with_another_installed_python_of_the_exact_version(tmp_pa
         def run(self, argv: Sequence[str], **kw: Any) -> Completed:
             if PROBE in " ".join(argv):  # each interpreter reports its own version
                 self.argvs.append(tuple(argv))
-                version = "3.12.7" if argv[0].endswith("3.12") else "3.11.7"
-                return Completed(tuple(argv), 0, f"cpython {version}\n", "")
+                version = "3.12.7" if argv[0] == "/bin/true" else "3.11.7"
+                return Completed(tuple(argv), 0, f"cpython {version} x86_64\n", "")
             return super().run(argv, **kw)
 
     runner = Versions({"--version": (0, "uv 9.9.9\n", "")})
-    found = {"python3.12": "/opt/py/bin/python3.12", "python3.13": "/opt/py/bin/python3.13"}
-    installer = HostInstaller(runner, python="/usr/bin/python3.11", python_version=(3, 11), which=found.get)
+    found = {"python3.12": "/bin/true", "python3.13": "/bin/false"}  # real executables, faked versions
+    installer = HostInstaller(runner, finder=finder(runner, tmp_path, found))
     assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.12"]) == "cpython-312"
-    assert next(a for a in runner.argvs if "compileall" in a)[0] == "/opt/py/bin/python3.12"
+    assert next(a for a in runner.argvs if "compileall" in a)[0] == "/bin/true"
     assert installer.identity(RUNTIMES["python3.12"], "arm64") == "host|uv 9.9.9|cpython-3.12.7"
     # a `python3.13` that turns out to be another version is not trusted
     assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.13"]) is None
@@ -386,6 +394,21 @@ def test_host_compiles_with_another_installed_python_of_the_exact_version(tmp_pa
 
 def test_host_compile_failure_is_a_build_error(tmp_path: Path) -> None:
     runner = ScriptedRunner({"compileall": (1, "", "*** Error compiling 'bad.py'...\nSyntaxError: nope\n"),
-                             PROBE: (0, "cpython 3.11.7\n", "")})
+                             PROBE: (0, "cpython 3.11.7 x86_64\n", "")})
     with pytest.raises(BuildError, match=r"compiling bytecode for python3\.11 failed: .*SyntaxError: nope"):
-        HostInstaller(runner, python_version=(3, 11)).compile_bytecode(tmp_path, RUNTIMES["python3.11"])
+        HostInstaller(runner, finder=finder(runner, tmp_path)).compile_bytecode(tmp_path, RUNTIMES["python3.11"])
+
+
+def test_a_wheel_whose_so_needs_glibc_2_28_is_refused_in_a_python311_layer(project: Path, cache: BuildCache) -> None:
+    """The hand-made wheel's tag claims manylinux2014 (glibc 2.17) but its `.so` needs GLIBC_2.28:
+    the tag check passes, the glibc guard does not, and nothing is cached."""
+    installer = FakeInstaller({"fast": FakeDist(compiled=True, glibc=("GLIBC_2.28",))})
+    spec = native(project)
+    with pytest.raises(VerificationError) as info:
+        build_one(spec, cache, installer, "py311-x86_64")
+    assert info.value.message.startswith(
+        "python/lib/python3.11/site-packages/fast/_speedups.cpython-311-x86_64-linux-gnu.so needs GLIBC_2.28 "
+        "but python3.11 runs on Amazon Linux 2 (glibc 2.26)")
+    assert nothing_cached(cache)
+    # Amazon Linux 2023 (glibc 2.34) loads it: the same wheel builds for python3.12
+    assert build_one(spec, cache, installer, "py312-x86_64").files > 0

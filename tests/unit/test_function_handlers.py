@@ -1,11 +1,12 @@
 """The example functions that need only the utils and monitoring layers, run in-process on the
 layers' *source* (what lands under /opt/python) with the environment from their function.toml.
 
-thumbnail-index targets python3.12/arm64; its code is pure Python and is exercised here on the
-host's 3.11/x86_64 — that shows the logic, not that it imports on the real runtime (the lead's
-`layersmith invoke`/`check` cover runtime and architecture). sales-report needs pandas, which is
-deliberately not in this venv: only its request parsing (pandas-free by design) is tested here; the
-handler runs for real on the built data-science layer in `layersmith invoke`'s tests.
+thumbnail-index targets python3.13/arm64; its code is pure Python and is exercised here on the
+host's 3.11/x86_64 — that shows the logic; that it imports and runs on its real runtime is shown
+by `layersmith invoke` on an arm64 CPython 3.13 (tests/functional/test_variants_execute.py).
+sales-report needs pandas, which is deliberately not in this venv: only its request parsing
+(pandas-free by design) is tested here; the handler runs for real on the built data-science layer
+in `layersmith invoke`'s tests.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def output(capsys: pytest.CaptureFixture[str]) -> tuple[list[dict[str, Any]], di
 @pytest.mark.parametrize(("name", "runtime", "arch", "layers"), [
     ("sales-report", "python3.11", "x86_64", ("data-science", "utils", "monitoring")),
     ("ingest-orders", "python3.11", "x86_64", ("utils", "monitoring")),
-    ("thumbnail-index", "python3.12", "arm64", ("utils", "monitoring")),
+    ("thumbnail-index", "python3.13", "arm64", ("utils", "monitoring")),
 ])
 def test_function_specs(name: str, runtime: str, arch: str, layers: tuple[str, ...]) -> None:
     spec = load_function(FUNCTIONS / name)

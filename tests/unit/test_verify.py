@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from fakes import FakeDist, FakeInstaller
-from helpers import EM_386, EM_AARCH64, EM_X86_64, elf_header, lock_text
+from helpers import EM_386, EM_AARCH64, EM_X86_64, elf_header, elf_with_verneed, lock_text
 
 from layersmith.build.tree import top_level_sizes
 from layersmith.build.verify import (
@@ -193,3 +195,59 @@ def test_the_direct_upload_limit_fits_lambdas_request_body_once_base64_encoded()
     assert SharedLayerArgs.__dataclass_fields__["direct_upload_limit"].default == LIMIT
     assert 4 * math.ceil(LIMIT / 3) < request_cap - 1_000_000  # a margin for the JSON around it
     assert len(base64.b64encode(bytes(50 * 1024 * 1024))) >= request_cap
+
+
+# --- the glibc guard: the symbol versions every ELF file requires (.gnu.version_r) --------------------
+
+X86_312 = Variant("demo", ("python3.12",), ("x86_64",), False)
+
+
+@pytest.mark.parametrize(("variant", "version", "refused"), [
+    (X86_311, "GLIBC_2.17", False),  # manylinux2014: what the py311 layers need at most
+    (X86_311, "GLIBC_2.26", False),  # Amazon Linux 2's own
+    (X86_311, "GLIBC_2.27", True),
+    (X86_311, "GLIBC_2.28", True),
+    (X86_312, "GLIBC_2.27", False),  # scipy-openblas in py312 data-science
+    (X86_312, "GLIBC_2.34", False),  # Amazon Linux 2023's own
+    (X86_312, "GLIBC_2.35", True),
+])
+def test_glibc_boundaries_per_runtime(tmp_path: Path, variant: Variant, version: str, refused: bool) -> None:
+    put(tmp_path, "python/pkg/_c.so", elf_with_verneed(EM_X86_64, {"libc.so.6": ["GLIBC_2.2.5", version]}))
+    if refused:
+        with pytest.raises(VerificationError, match=rf"python/pkg/_c\.so needs {version}"):
+            check_elf(tmp_path, variant)
+    else:
+        assert check_elf(tmp_path, variant) == tuple(int(x) for x in version.removeprefix("GLIBC_").split("."))
+
+
+def test_the_newest_version_over_every_library_and_file_counts(tmp_path: Path) -> None:
+    put(tmp_path, "a/_a.so", elf_with_verneed(EM_X86_64, {"libc.so.6": ["GLIBC_2.3.4"], "libm.so.6": ["GLIBC_2.23"]}))
+    put(tmp_path, "b/_b.so", elf_with_verneed(EM_X86_64, {"libpthread.so.0": ["GLIBC_2.12", "GLIBC_PRIVATE"]}))
+    put(tmp_path, "c/_c.so", elf_header(EM_X86_64))  # no version needs at all
+    assert check_elf(tmp_path, X86_311) == (2, 23)
+
+
+def test_the_message_names_the_file_the_runtime_and_what_to_do(tmp_path: Path) -> None:
+    put(tmp_path, "python/lib/python3.11/site-packages/fast/_speed.so",
+        elf_with_verneed(EM_X86_64, {"libc.so.6": ["GLIBC_2.28"]}))
+    with pytest.raises(VerificationError) as info:
+        check_elf(tmp_path, X86_311)
+    assert info.value.message == (
+        "python/lib/python3.11/site-packages/fast/_speed.so needs GLIBC_2.28 but python3.11 runs on Amazon Linux 2 "
+        "(glibc 2.26): it would fail at import with `GLIBC_2.28 not found`; pin a release whose wheel is built for "
+        "glibc 2.26 or older, or drop python3.11 from the layer")
+
+
+def test_a_real_compiled_object_is_read_the_same_way(tmp_path: Path) -> None:
+    """gcc and the host's glibc (2.36 here) produce the real thing: statx appeared in glibc 2.28."""
+    if shutil.which("gcc") is None:
+        pytest.skip("no gcc on this machine: the hand-made ELF tests above still ran")
+    (tmp_path / "x.c").write_text("#define _GNU_SOURCE\n#include <sys/stat.h>\n#include <fcntl.h>\n"
+                                  "int f(struct statx *b) { return statx(0, \"/\", 0, 0, b); }\n")
+    (tmp_path / "layer").mkdir()
+    done = subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "layer" / "x.so"), str(tmp_path / "x.c")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    with pytest.raises(VerificationError, match=r"x\.so needs GLIBC_2\.28 but python3\.11"):
+        check_elf(tmp_path / "layer", X86_311)
+    assert check_elf(tmp_path / "layer", X86_312) == (2, 28)

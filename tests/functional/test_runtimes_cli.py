@@ -1,0 +1,41 @@
+"""`layersmith runtimes`: what runs each runtime here, and fetching the sysroots (idempotent)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import CliRun
+from helpers import REPO
+from test_variants_execute import REQUIRED, sysroots_root
+
+
+@pytest.fixture
+def sysroots(monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("LAYERSMITH_SYSROOTS", str(sysroots_root()))
+    return sysroots_root()
+
+
+def test_fetch_is_idempotent_and_list_says_where_each_runtime_runs(sysroots: Path, cli: CliRun) -> None:
+    code, out, err = cli("--project", REPO, "runtimes", "fetch", "trixie-amd64")
+    if code != 0 and not REQUIRED:
+        pytest.skip(f"not executed: fetching trixie-amd64 failed here: {err.strip()}")
+    assert code == 0, err
+    code, out, err = cli("--project", REPO, "runtimes", "fetch", "trixie-amd64")
+    assert code == 0 and out.startswith("trixie-amd64: already prepared: sysroot trixie-amd64 (Debian trixie "
+                                        "CPython 3.13"), out
+    assert "runtimes: trixie-amd64" not in err  # nothing was fetched again
+    code, out, err = cli("--project", REPO, "runtimes")
+    assert code == 0, err
+    assert re.search(r"python3\.11\s+x86_64\s+host CPython 3\.11\.\d+ \(x86_64, this Python\)", out)
+    assert re.search(r"python3\.12\s+arm64\s+Docker only \(this machine is x86_64; Python 3\.12 exists in no "
+                     r"Debian suite\)", out)
+    assert re.search(r"trixie-amd64\s+python3\.13\s+x86_64\s+Debian trixie\s+prepared \(CPython 3\.13\.\d+\)", out)
+
+
+def test_an_unknown_sysroot_is_named(sysroots: Path, cli: CliRun) -> None:
+    code, out, err = cli("--project", REPO, "runtimes", "fetch", "sid-riscv64")
+    assert code == 2 and out == ""
+    assert err.strip() == ("layersmith: error: NAME: unknown sysroot 'sid-riscv64'; use one of bookworm-arm64, "
+                           "trixie-amd64, trixie-arm64")

@@ -1,0 +1,236 @@
+"""Sysroots and the invoke target choice, with a fake runner that does what apt-get, dpkg-deb, uv and
+the sysroot's python do to the file system (the real thing runs in tests/functional/test_variants_execute.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+from layersmith.build.runner import Completed
+from layersmith.errors import EnvironmentProblem, UserError
+from layersmith.interpreters import Interpreter
+from layersmith.invoke_targets import Chooser
+from layersmith.sysroots import Sysroots, by_name, sysroot_for
+from layersmith.sysroots.apt import PrivateApt, deb_version
+from layersmith.sysroots.manager import STAMP, binfmt_registration
+
+
+class FakeDebian:
+    """apt-get (update / install --download-only / download), the dpkg-deb|tar unpack, uv and the
+    unpacked python, as far as their effects on disk and their output go."""
+
+    def __init__(self, *, python: str = "3.13.5", children: bool = True, fail: str | None = None,
+                 docker: bool = False) -> None:
+        self.python, self.children, self.fail, self.docker = python, children, fail, docker
+        self.argvs: list[tuple[str, ...]] = []
+        self.envs: list[Mapping[str, str]] = []
+
+    def run(self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+            timeout: float | None = None) -> Completed:
+        argv = tuple(argv)
+        self.argvs.append(argv)
+        self.envs.append(dict(env or {}))
+        joined = " ".join(argv)
+        if self.fail and self.fail in joined:
+            return Completed(argv, 100, "", "E: Failed to fetch http://deb.debian.org/debian/dists/trixie/InRelease")
+        if argv[0] == "docker":
+            return Completed(argv, 0, "27.3.1\n", "") if self.docker else Completed(argv, 127, "", "not found")
+        if argv[:2] == ("apt-get", "-q"):
+            return self._apt(argv, cwd, env or {})
+        if argv[0] == "bash":  # bash -o pipefail -c SCRIPT unpack DEB DEST [MEMBER...]
+            deb, dest, members = Path(argv[6]), Path(argv[7]), argv[8:]
+            package = deb.name.split("_")[0]
+            files = [f"usr/bin/{package}"] if package.startswith("python3.") else []
+            for rel in members or [f"usr/share/doc/{package}/copyright", *files]:
+                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+                (dest / rel).write_text("unpacked")
+            return Completed(argv, 0, "", "")
+        if "pip" in argv and "install" in argv:
+            target = Path(argv[argv.index("--target") + 1])
+            (target / "boto3").mkdir(parents=True)
+            return Completed(argv, 0, "", "")
+        if "compileall" in argv:
+            return Completed(argv, 0, "", "")
+        if "subprocess" in joined:  # the child-process probe
+            return Completed(argv, 0, "aarch64\n", "") if self.children else Completed(argv, 1, "", "Exec format error")
+        if "platform.python_version()" in joined:
+            return Completed(argv, 0, f"{self.python} aarch64\n", "")
+        raise AssertionError(f"unexpected command {argv}")
+
+    def _apt(self, argv: tuple[str, ...], cwd: Path | None, env: Mapping[str, str]) -> Completed:
+        config = Path(env["APT_CONFIG"])
+        archives = config.parent / "cache" / "archives"
+        if "--download-only" in argv:
+            for deb in ("python3.13_3.13.5-2_arm64.deb", "libc6_2.41-12_arm64.deb",
+                        "libpython3.13-minimal_3.13.5-2_arm64.deb"):
+                (archives / deb).write_bytes(b"!<arch>\n")
+        elif "download" in argv:
+            assert cwd is not None
+            (cwd / "qemu-user-static_1%3a7.2+dfsg-7+deb12u18+b3_amd64.deb").write_bytes(b"!<arch>\n")
+        return Completed(argv, 0, "", "")
+
+
+ARM313 = by_name("trixie-arm64")
+
+
+def test_prepare_is_private_idempotent_and_stamped(tmp_path: Path) -> None:
+    assert ARM313 is not None
+    fake, messages = FakeDebian(), []
+    sysroots = Sysroots(tmp_path, fake, messages.append, arch="x86_64")
+    python = sysroots.ensure(ARM313)
+    # every apt-get call used the private config, never the host's apt/dpkg
+    apt_envs = [e for a, e in zip(fake.argvs, fake.envs, strict=True) if a[0] == "apt-get"]
+    assert apt_envs and all(e["APT_CONFIG"].startswith(str(tmp_path / "apt")) for e in apt_envs)
+    assert not any(a[0] == "dpkg" or "--add-architecture" in a for a in fake.argvs)
+    stamp = json.loads((tmp_path / "trixie-arm64" / STAMP).read_text())
+    assert stamp["python"] == "3.13.5" and stamp["children"] is True
+    assert "python3.13=3.13.5-2" in stamp["packages"] and "libc6=2.41-12" in stamp["packages"]
+    assert not (tmp_path / "apt").exists() or not any((tmp_path / "apt").iterdir())  # lists and .debs removed
+    assert (tmp_path / "trixie-arm64" / "var" / "runtime" / "boto3").is_dir()  # boto3 outside /opt
+    assert (tmp_path / "trixie-arm64" / "lib").resolve() == (tmp_path / "trixie-arm64" / "usr" / "lib").resolve()
+    assert python.env["QEMU_CPU"] == "neoverse-n1" and python.emulated
+    assert python.argv[0] == "unshare" and python.argv[-1].endswith("trixie-arm64/usr/bin/python3.13")
+    assert "sysroot trixie-arm64 (Debian trixie CPython 3.13.5, arm64 under qemu-aarch64, QEMU_CPU=neoverse-n1)" \
+        in messages[-1]
+    assert any("compileall" in a for a in fake.argvs)  # the stdlib is precompiled
+    before = len(fake.argvs)
+    assert sysroots.ensure(ARM313) == python and len(fake.argvs) == before  # prepared: nothing runs
+    sysroots.ensure(ARM313, force=True)
+    assert len(fake.argvs) > before
+    (tmp_path / "qemu" / "usr" / "bin" / "qemu-aarch64-static").unlink()
+    assert sysroots.python(ARM313) is None  # without its qemu a sysroot is not ready
+
+
+def test_without_binfmt_misc_the_emulated_python_runs_under_plain_qemu(tmp_path: Path) -> None:
+    assert ARM313 is not None
+    messages: list[str] = []
+    python = Sysroots(tmp_path, FakeDebian(children=False), messages.append, arch="x86_64").ensure(ARM313)
+    assert python.argv == (str(tmp_path / "qemu/usr/bin/qemu-aarch64-static"), "-L", str(tmp_path / "trixie-arm64"),
+                           str(tmp_path / "trixie-arm64/usr/bin/python3.13"))
+    assert any("child processes of the emulated python will not start" in m for m in messages)
+
+
+def test_a_failed_download_is_an_environment_problem_and_leaves_no_stamp(tmp_path: Path) -> None:
+    assert ARM313 is not None
+    with pytest.raises(EnvironmentProblem, match=r"apt-get update \(bookworm, bookworm-updates, bookworm-security, "
+                                                 r"amd64\) failed: E: Failed to fetch"):
+        Sysroots(tmp_path, FakeDebian(fail="update"), arch="x86_64").ensure(ARM313)
+    assert Sysroots(tmp_path, FakeDebian(), arch="x86_64").python(ARM313) is None
+
+
+def test_a_machine_without_apt_get_is_told_what_is_needed(tmp_path: Path) -> None:
+    class NoApt(FakeDebian):
+        def run(self, argv: Sequence[str], **kw: object) -> Completed:
+            if argv[0] == "apt-get":
+                return Completed(tuple(argv), 127, "", "command not found: apt-get")
+            return super().run(argv)
+
+    with pytest.raises(EnvironmentProblem, match="apt-get is not installed: preparing the Debian sysroots needs "
+                                                 "apt-get and dpkg-deb"):
+        Sysroots(tmp_path, NoApt(), arch="x86_64").ensure_qemu("arm64")
+
+
+def test_private_apt_config_points_only_at_its_own_directories(tmp_path: Path) -> None:
+    apt = PrivateApt(tmp_path / "apt", "arm64", ("trixie", "trixie-updates", "trixie-security"), FakeDebian())
+    apt.write_config()
+    config = apt.config.read_text()
+    paths = re.findall(r'"(/[^"]*)"', config)
+    assert paths and all(p.startswith(str(tmp_path / "apt")) for p in paths)
+    assert 'APT::Architecture "arm64";' in config and 'pkgCacheGen::Essential "none";' in config
+    sources = (tmp_path / "apt" / "etc" / "sources.list").read_text().splitlines()
+    signed = "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]"
+    assert sources == [f"{signed} http://deb.debian.org/debian trixie main",
+                       f"{signed} http://deb.debian.org/debian trixie-updates main",
+                       f"{signed} http://deb.debian.org/debian-security trixie-security main"]
+    assert (tmp_path / "apt" / "state" / "status").read_text() == ""  # nothing counts as installed
+
+
+def test_deb_version_and_binfmt_registration() -> None:
+    assert deb_version(Path("qemu-user-static_1%3a7.2+dfsg-7_amd64.deb")) == "qemu-user-static=1:7.2+dfsg-7"
+    line = binfmt_registration("arm64", Path("/q/qemu-aarch64-static"))
+    name, kind, _offset, magic, mask, interpreter, flags = line.split(":")[1:]
+    assert (name, kind, interpreter, flags) == ("layersmith-aarch64", "M", "/q/qemu-aarch64-static", "FOC")
+    magic_bytes = bytes(int(h, 16) for h in magic.split("\\x")[1:])
+    mask_bytes = bytes(int(h, 16) for h in mask.split("\\x")[1:])
+    assert len(magic_bytes) == len(mask_bytes) == 20
+    assert magic_bytes[:4] == b"\x7fELF" and int.from_bytes(magic_bytes[18:20], "little") == 183  # EM_AARCH64
+
+
+def test_the_catalog_has_no_python312_anywhere() -> None:
+    assert sysroot_for((3, 12), "arm64") is None and sysroot_for((3, 12), "x86_64") is None
+    assert [s.name for s in (sysroot_for((3, 11), "arm64"), sysroot_for((3, 13), "x86_64"))] == [
+        "bookworm-arm64", "trixie-amd64"]
+
+
+# --- where a function runs: host -> sysroot -> docker --------------------------------------------------
+
+
+class FakeFinder:
+    def __init__(self, found: dict[tuple[int, int], Interpreter]) -> None:
+        self.found = found
+
+    def find(self, version: tuple[int, int]) -> Interpreter | None:
+        return self.found.get(version)
+
+
+HOST311 = Interpreter("/usr/bin/python3.11", "3.11.7", "x86_64", "PATH")
+
+
+def chooser(tmp_path: Path, fake: FakeDebian, messages: list[str] | None = None) -> Chooser:
+    report = messages.append if messages is not None else (lambda _m: None)
+    return Chooser(fake, Sysroots(tmp_path, fake, report, arch="x86_64"), finder=FakeFinder({(3, 11): HOST311}),
+                   report=report, arch="x86_64")
+
+
+def test_the_host_wins_when_version_and_arch_match(tmp_path: Path) -> None:
+    fake = FakeDebian()
+    target = chooser(tmp_path, fake).choose("python3.11", "x86_64")
+    assert (target.kind, target.argv, target.label) == ("host", ("/usr/bin/python3.11",),
+                                                        "host CPython 3.11.7 (x86_64, PATH)")
+    assert fake.argvs == []
+
+
+def test_a_missing_sysroot_is_prepared_on_first_use_with_progress(tmp_path: Path) -> None:
+    fake, messages = FakeDebian(), []
+    target = chooser(tmp_path, fake, messages).choose("python3.13", "arm64")
+    assert target.kind == "sysroot" and target.env["QEMU_CPU"] == "neoverse-n1"
+    assert target.runtime_site == tmp_path / "trixie-arm64" / "var" / "runtime"
+    assert messages[0] == ("python3.13/arm64: preparing sysroot trixie-arm64 (first use; `layersmith runtimes "
+                           "fetch` does it ahead of time)")
+    assert not any(a[0] == "docker" for a in fake.argvs)  # a sysroot comes before Docker
+
+
+def test_python312_arm64_goes_to_docker_or_is_refused_naming_why(tmp_path: Path) -> None:
+    assert chooser(tmp_path, FakeDebian(docker=True)).choose("python3.12", "arm64").kind == "docker"
+    with pytest.raises(UserError) as info:
+        chooser(tmp_path, FakeDebian()).choose("python3.12", "arm64", who="thumbs")
+    assert info.value.key == "thumbs"
+    assert info.value.message.startswith("nothing here runs python3.12/arm64: this machine is x86_64; Python 3.12 "
+                                         "exists in no Debian suite, and no Docker engine answers")
+
+
+def test_a_sysroot_that_cannot_be_prepared_falls_back_to_docker_or_says_why(tmp_path: Path) -> None:
+    assert chooser(tmp_path, FakeDebian(fail="update", docker=True)).choose("python3.13", "arm64").kind == "docker"
+    with pytest.raises(UserError, match=r"preparing sysroot trixie-arm64 failed \(apt-get update"):
+        chooser(tmp_path, FakeDebian(fail="update")).choose("python3.13", "arm64")
+
+
+def test_a_native_sysroot_runs_through_its_own_loader_with_lambdas_library_dirs(tmp_path: Path) -> None:
+    spec = by_name("trixie-amd64")
+    assert spec is not None
+    root = tmp_path / spec.name
+    root.mkdir()
+    (root / STAMP).write_text(json.dumps({"recipe": "1", "python": "3.13.5", "children": False}))
+    (root / "usr" / "bin").mkdir(parents=True)
+    (root / "usr" / "bin" / "python3.13").write_text("")
+    fake = FakeDebian()
+    target = chooser(tmp_path, fake).choose("python3.13", "x86_64")
+    assert fake.argvs == []  # prepared already: nothing ran
+    assert target.label == "sysroot trixie-amd64 (Debian trixie CPython 3.13.5, x86_64, its own loader)"
+    assert target.python("/task/lib", "/opt/lib") == [
+        str(root / "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"), "--library-path",
+        f"{root}/usr/lib/x86_64-linux-gnu:/task/lib:/opt/lib", str(root / "usr/bin/python3.13")]
