@@ -12,7 +12,6 @@ import functools
 import re
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
