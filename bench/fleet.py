@@ -1,4 +1,4 @@
-"""Plan-time half of the benchmark: generated fleets timed through `layersmith.plan.run_plan`.
+"""Plan-time half of the benchmark: generated fleets timed through `layersmith.infra.preview.run_plan`.
 
 A fleet is a throwaway project: the repository's `layers/` and `__main__.py` copied, N functions that
 attach 1-3 of them (runtimes and architectures the layers support), and one stack that publishes
@@ -30,9 +30,9 @@ def handler(event, context):
 
 
 def load_run_plan() -> PlanFn | None:
-    """`layersmith.plan.run_plan`, or None while that module does not exist yet."""
+    """`layersmith.infra.preview.run_plan`, or None while that module does not exist yet."""
     try:
-        from layersmith.plan import run_plan  # type: ignore[import-not-found, unused-ignore]
+        from layersmith.infra.preview import run_plan  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         return None
     fn: PlanFn = run_plan
@@ -84,10 +84,10 @@ def time_plan(run_plan: PlanFn, project: Path, repeats: int) -> dict[str, Any]:
 
 
 def measure(work: Path, repo: Path, sizes: tuple[int, ...], accounts: int, repeats: int) -> dict[str, Any]:
-    """{"available": False} without `layersmith.plan`; else per-size timings and the growth ratio."""
+    """{"available": False} without `layersmith.infra.preview`; else per-size timings and the growth ratio."""
     run_plan = load_run_plan()
     if run_plan is None:
-        return {"available": False, "reason": "layersmith.plan.run_plan is not importable"}
+        return {"available": False, "reason": "layersmith.infra.preview.run_plan is not importable"}
     fleets: dict[str, Any] = {}
     for n in sizes:
         project = generate(work / f"fleet-{n}", repo, n, accounts)

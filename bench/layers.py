@@ -31,7 +31,7 @@ from typing import Any
 
 import fleet
 
-from layersmith.build.tree import tree_size
+from layersmith.builder.tree import tree_size
 from layersmith.table import render_table
 
 REPO = Path(__file__).resolve().parents[1]

@@ -39,7 +39,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from layersmith.build.tree import tree_size, walk_files
+from layersmith.builder.tree import tree_size, walk_files
 from layersmith.lockfile import pins_for
 from layersmith.runtimes import RUNTIMES
 from layersmith.specs import parse_lock

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from layersmith.build.function_zip import package_function
-from layersmith.build.verify import MAX_UNZIPPED
+from layersmith.builder.function_zip import package_function
+from layersmith.builder.verify import MAX_UNZIPPED
 from layersmith.config import MAX_LAYERS
 from layersmith.errors import LayersmithError
 from layersmith.model import BuildResult, FunctionSpec
@@ -28,7 +28,7 @@ CODE = "function code"
 
 
 @dataclass(frozen=True)
-class Finding:
+class Diagnostic:
     level: str  # "error" | "warning" | "unverified" | "note"
     function: str | None
     check: str
@@ -42,7 +42,7 @@ class FunctionReport:
     architecture: str
     layers: int
     unzipped: int | None  # None when a part's size is unknown offline
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Diagnostic] = field(default_factory=list)
 
 
 UNVERIFIED_PIN = ("not checked offline; `layersmith check --online` compares the pinned version's contents "
@@ -101,22 +101,22 @@ def _winner(who: list[tuple[str, int]]) -> tuple[str, str]:
     return winner, "it is extracted last into /opt"
 
 
-def conflict_findings(fn: str, code_files: list[str], layers: list[AttachedLayer]) -> list[Finding]:
+def conflict_findings(fn: str, code_files: list[str], layers: list[AttachedLayer]) -> list[Diagnostic]:
     built = [(a.name, _members(a.build)) for a in layers if a.build is not None]
     findings = []
     for top, who in sorted(_providers([(CODE, [(f, _TASK) for f in code_files]), *built]).items()):
         names = [label for label, _ in who]
         if top in RUNTIME_PROVIDED:
-            findings.append(Finding("warning", fn, "shadowing", f"{' and '.join(names)} ship {top}, shadowing the "
+            findings.append(Diagnostic("warning", fn, "shadowing", f"{' and '.join(names)} ship {top}, shadowing the "
                                     "runtime's own copy (tested by AWS with its SDK); exclude it from the layer"))
         if len(who) > 1 and top not in ("__init__", "__pycache__"):
             winner, why = _winner(who)
-            findings.append(Finding("warning", fn, "conflict",
+            findings.append(Diagnostic("warning", fn, "conflict",
                                     f"{top} is provided by {', '.join(names)}: {winner} wins ({why})"))
     return findings
 
 
-def distribution_findings(fn: str, layers: list[AttachedLayer]) -> list[Finding]:
+def distribution_findings(fn: str, layers: list[AttachedLayer]) -> list[Diagnostic]:
     versions: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for a in layers:
         for dist in a.build.distributions if a.build else ():
@@ -125,15 +125,16 @@ def distribution_findings(fn: str, layers: list[AttachedLayer]) -> list[Finding]
     for name, where in sorted(versions.items()):
         if len({v for _, v in where}) > 1:
             listed = ", ".join(f"{layer} has {v}" for layer, v in where)
-            findings.append(Finding("error", fn, "conflict", f"{name} at different versions ({listed}): files of "
+            findings.append(Diagnostic("error", fn, "conflict", f"{name} at different versions ({listed}): files of "
                                     "both end up mixed in /opt; lock the same version in both layers"))
         elif len(where) > 1:
-            findings.append(Finding("warning", fn, "duplicate", f"{name}=={where[0][1]} ships in "
+            findings.append(Diagnostic("warning", fn, "duplicate", f"{name}=={where[0][1]} ships in "
                                     f"{', '.join(layer for layer, _ in where)}; one copy is dead weight"))
     return findings
 
 
-def size_findings(fn: FunctionSpec, code_bytes: int, layers: list[AttachedLayer]) -> tuple[int | None, list[Finding]]:
+def size_findings(fn: FunctionSpec, code_bytes: int,
+                  layers: list[AttachedLayer]) -> tuple[int | None, list[Diagnostic]]:
     parts = [(CODE, code_bytes)] + [(a.name, a.build.unzipped_bytes) for a in layers if a.build]
     total = sum(size for _, size in parts)
     unknown = [a.name for a in layers if a.build is None]
@@ -141,10 +142,10 @@ def size_findings(fn: FunctionSpec, code_bytes: int, layers: list[AttachedLayer]
     if total > MAX_UNZIPPED * SIZE_WARN_RATIO:
         level = "error" if total > MAX_UNZIPPED else "warning"
         breakdown = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in parts)
-        findings.append(Finding(level, fn.name, "size", f"{total / 1e6:.1f} MB unzipped of Lambda's "
+        findings.append(Diagnostic(level, fn.name, "size", f"{total / 1e6:.1f} MB unzipped of Lambda's "
                                 f"{MAX_UNZIPPED / 1e6:.1f} MB ({total / MAX_UNZIPPED:.0%}): {breakdown}"))
     if unknown:
-        findings.append(Finding("unverified", fn.name, "size", f"size of {', '.join(unknown)} (attached by ARN) is "
+        findings.append(Diagnostic("unverified", fn.name, "size", f"size of {', '.join(unknown)} (attached by ARN) is "
                                 "not known offline; the total excludes it"))
     return (None if unknown else total), findings
 
@@ -158,21 +159,21 @@ def size_warnings(fn: FunctionSpec, layers: list[AttachedLayer], cache_root: Pat
             for f in findings if f.check == "size" and f.level in ("warning", "error")]
 
 
-def handler_findings(fn: FunctionSpec) -> list[Finding]:
+def handler_findings(fn: FunctionSpec) -> list[Diagnostic]:
     """The handler must resolve in the deployed code, or every invocation fails with
     Runtime.ImportModuleError / HandlerNotFound. Checked statically: nothing of the function runs."""
     module, _, attr = fn.handler.rpartition(".")
     base = fn.directory / module.replace(".", "/")
     source = base.with_suffix(".py") if base.with_suffix(".py").is_file() else base / "__init__.py"
     if not source.is_file():
-        return [Finding("error", fn.name, "handler", f"handler module {module!r} not found: no "
+        return [Diagnostic("error", fn.name, "handler", f"handler module {module!r} not found: no "
                         f"{module.replace('.', '/')}.py in functions/{fn.name}/ (function.toml: handler)")]
     try:
         tree = ast.parse(source.read_text(encoding="utf-8"), filename=str(source))
     except SyntaxError as exc:
-        return [Finding("error", fn.name, "handler", f"{source.name} line {exc.lineno}: {exc.msg}")]
+        return [Diagnostic("error", fn.name, "handler", f"{source.name} line {exc.lineno}: {exc.msg}")]
     if attr not in _top_level_names(tree):
-        return [Finding("error", fn.name, "handler", f"{source.name} defines no {attr!r} (function.toml: handler "
+        return [Diagnostic("error", fn.name, "handler", f"{source.name} defines no {attr!r} (function.toml: handler "
                         f"= {fn.handler!r})")]
     return []
 
@@ -197,34 +198,34 @@ def function_report(fn: FunctionSpec, layers: list[AttachedLayer], cache_root: P
         code_files = zf.namelist()
     total, findings = size_findings(fn, package.unzipped_bytes, layers)
     if len(layers) > MAX_LAYERS:
-        findings.append(Finding("error", fn.name, "layers", f"{len(layers)} layers attached; Lambda allows "
+        findings.append(Diagnostic("error", fn.name, "layers", f"{len(layers)} layers attached; Lambda allows "
                                 f"{MAX_LAYERS}"))
     for a in layers:
         if a.build and not a.build.variant.supports(fn.runtime, fn.architecture):
-            findings.append(Finding("error", fn.name, "compatibility", f"{a.name} ({a.build.variant.key}) does not "
+            findings.append(Diagnostic("error", fn.name, "compatibility", f"{a.name} ({a.build.variant.key}) does not "
                                     f"support {fn.runtime}/{fn.architecture}"))
         if a.pin != "latest":
             # Truthful about what does check it: `check --online` (contents, per region) and the
             # program's preflight (existence, in preview).
-            findings.append(Finding("unverified", fn.name, "pin", f"{a.name} v{a.pin}: {UNVERIFIED_PIN}"))
+            findings.append(Diagnostic("unverified", fn.name, "pin", f"{a.name} v{a.pin}: {UNVERIFIED_PIN}"))
     findings += handler_findings(fn)
     findings += conflict_findings(fn.name, code_files, layers)
     findings += distribution_findings(fn.name, layers)
     return FunctionReport(fn.name, fn.runtime, fn.architecture, len(layers), total, findings)
 
 
-def settings_findings(fn: FunctionSpec, stack_file: str) -> list[Finding]:
+def settings_findings(fn: FunctionSpec, stack_file: str) -> list[Diagnostic]:
     """What function.toml and the stack's `layersmith:functions` allow but would surprise on Lambda."""
     findings = []
     if fn.reserved_concurrency == 0:
-        findings.append(Finding("warning", fn.name, "concurrency", "reserved_concurrency = 0 throttles every "
+        findings.append(Diagnostic("warning", fn.name, "concurrency", "reserved_concurrency = 0 throttles every "
                                 "invocation (Lambda's off switch); raise it or remove it"))
     if fn.sqs is not None and fn.sqs.queue_arn is None:
-        findings.append(Finding("warning", fn.name, "event source", f"[sqs] has no queue_arn in {stack_file}, so no "
+        findings.append(Diagnostic("warning", fn.name, "event source", f"[sqs] has no queue_arn in {stack_file}, so no "
                                 f"event source mapping is created; set layersmith:functions.{fn.name}.sqs.queue_arn"))
     return findings
 
 
 def unbuilt_report(fn: FunctionSpec, error: LayersmithError) -> FunctionReport:
     return FunctionReport(fn.name, fn.runtime, fn.architecture, len(fn.layers), None,
-                          [Finding("error", fn.name, "build", error.render())])
+                          [Diagnostic("error", fn.name, "build", error.render())])

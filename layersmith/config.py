@@ -158,8 +158,8 @@ def decode_engine_config(config: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-class _Ctx:
-    """Carries the file path so every error names it."""
+class _StackFile:
+    """The stack file being read: every error made through it names the file and the key."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -168,67 +168,67 @@ class _Ctx:
         return ConfigError(message, path=self.path.name, key=f"{NAMESPACE}:{key}")
 
 
-def _names(ctx: _Ctx, raw: Any, key: str, known: list[str], kind: str) -> tuple[str, ...]:
+def _names(where: _StackFile, raw: Any, key: str, known: list[str], kind: str) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-        raise ctx.fail(key, f"must be a list of {kind} names")
+        raise where.fail(key, f"must be a list of {kind} names")
     for name in raw:
         if name not in known:
-            raise ctx.fail(key, f"unknown {kind} {name!r}; the project has {', '.join(known) or 'none'}")
+            raise where.fail(key, f"unknown {kind} {name!r}; the project has {', '.join(known) or 'none'}")
     return tuple(raw)
 
 
-def _bool(ctx: _Ctx, raw: Any, key: str, default: bool) -> bool:
+def _bool(where: _StackFile, raw: Any, key: str, default: bool) -> bool:
     if raw is None:
         return default
     if isinstance(raw, bool):
         return raw
     if isinstance(raw, str) and raw.lower() in ("true", "false"):
         return raw.lower() == "true"
-    raise ctx.fail(key, "must be true or false")
+    raise where.fail(key, "must be true or false")
 
 
-def _accounts(ctx: _Ctx, raw: Any) -> tuple[str, ...]:
+def _accounts(where: _StackFile, raw: Any) -> tuple[str, ...]:
     key = "shareWith.accounts"
     if not isinstance(raw, list):
-        raise ctx.fail(key, "must be a list of 12-digit account IDs (as quoted strings)")
+        raise where.fail(key, "must be a list of 12-digit account IDs (as quoted strings)")
     for value in raw:
         if value == "*":  # checked before the 12-digit rule, which would otherwise hide this advice
-            raise ctx.fail(key, "'*' shares with every AWS account; set shareWith.public: true instead if "
+            raise where.fail(key, "'*' shares with every AWS account; set shareWith.public: true instead if "
                                 "that is really meant")
         if isinstance(value, int) and not isinstance(value, bool):
             # Rebuild the ID only when it has all 12 digits: YAML also reads a leading 0 as octal.
             example = f"\"{value}\"" if 10**11 <= value < 10**12 else "\"012345678901\""
-            raise ctx.fail(key, f"account ID {value} is a number; YAML drops leading zeros (and reads a leading "
+            raise where.fail(key, f"account ID {value} is a number; YAML drops leading zeros (and reads a leading "
                                 f"0 as octal), so quote the 12 digits as a string, e.g. {example}")
         if not isinstance(value, str) or not _ACCOUNT.match(value):
-            raise ctx.fail(key, f"{value!r} is not a 12-digit AWS account ID")
+            raise where.fail(key, f"{value!r} is not a 12-digit AWS account ID")
     return tuple(raw)
 
 
-def _share_with(ctx: _Ctx, raw: Any) -> ShareWith:
+def _share_with(where: _StackFile, raw: Any) -> ShareWith:
     if raw is None:
         return ShareWith()
     if not isinstance(raw, dict):
-        raise ctx.fail("shareWith", "must be an object with accounts, organizations, public")
+        raise where.fail("shareWith", "must be an object with accounts, organizations, public")
     unknown = set(raw) - {"accounts", "organizations", "public"}
     if unknown:
-        raise ctx.fail(f"shareWith.{sorted(unknown)[0]}", "unknown key; use accounts, organizations, public")
-    public = _bool(ctx, raw.get("public"), "shareWith.public", False)
-    accounts = _accounts(ctx, raw.get("accounts", []))
+        raise where.fail(f"shareWith.{sorted(unknown)[0]}", "unknown key; use accounts, organizations, public")
+    public = _bool(where, raw.get("public"), "shareWith.public", False)
+    accounts = _accounts(where, raw.get("accounts", []))
     orgs = raw.get("organizations", [])
     if not isinstance(orgs, list):
-        raise ctx.fail("shareWith.organizations", "must be a list of organization IDs (o-…)")
+        raise where.fail("shareWith.organizations", "must be a list of organization IDs (o-…)")
     for org in orgs:
         if org == "*":
-            raise ctx.fail("shareWith.organizations", "'*' is not an organization; use shareWith.public: true "
+            raise where.fail("shareWith.organizations", "'*' is not an organization; use shareWith.public: true "
                                                       "to share publicly")
         if not isinstance(org, str) or not _ORG.match(org):
-            raise ctx.fail("shareWith.organizations", f"{org!r} is not an organization ID "
+            raise where.fail("shareWith.organizations", f"{org!r} is not an organization ID "
                                                       "(o- followed by 10-32 lowercase letters or digits)")
     return ShareWith(accounts, tuple(orgs), public)
 
 
-def _retention(ctx: _Ctx, raw: Any) -> int:
+def _retention(where: _StackFile, raw: Any) -> int:
     if raw is None:
         return 30
     try:
@@ -237,55 +237,55 @@ def _retention(ctx: _Ctx, raw: Any) -> int:
         days = -1
     # int() would truncate 30.5 to 30 and accept it: a typo must not silently become another value.
     if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()) or days not in RETENTION_DAYS:
-        raise ctx.fail("logRetentionDays", f"must be one of CloudWatch's periods: "
+        raise where.fail("logRetentionDays", f"must be one of CloudWatch's periods: "
                                            f"{', '.join(map(str, RETENTION_DAYS))}")
     return days
 
 
-def _string(ctx: _Ctx, raw: Any, key: str) -> str | None:
+def _string(where: _StackFile, raw: Any, key: str) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str) or not raw:
-        raise ctx.fail(key, "must be a non-empty string")
+        raise where.fail(key, "must be a non-empty string")
     return raw
 
 
-def _consume(ctx: _Ctx, raw: Any, region: str) -> Consume:
+def _consume(where: _StackFile, raw: Any, region: str) -> Consume:
     if raw is None:
         return Consume()
     if not isinstance(raw, dict) or set(raw) - {"stack", "arns"}:
-        raise ctx.fail("consume", "must be an object with `stack` (org/project/stack) and/or `arns`")
+        raise where.fail("consume", "must be an object with `stack` (org/project/stack) and/or `arns`")
     stack = raw.get("stack")
     if stack is not None and (not isinstance(stack, str) or not _STACK_REF.match(stack)):
-        raise ctx.fail("consume.stack", f"{stack!r} must be a stack reference `org/project/stack`")
+        raise where.fail("consume.stack", f"{stack!r} must be a stack reference `org/project/stack`")
     arns = raw.get("arns", {})
     if not isinstance(arns, dict):
-        raise ctx.fail("consume.arns", "must map layer names to unversioned layer ARNs")
+        raise where.fail("consume.arns", "must map layer names to unversioned layer ARNs")
     for name, arn in arns.items():
         key = f"consume.arns.{name}"
         parsed = parse_layer_arn(arn) if isinstance(arn, str) else None
         if parsed is None:
-            raise ctx.fail(key, f"{arn!r} is not a layer ARN (arn:aws:lambda:<region>:<account>:layer:<name>)")
+            raise where.fail(key, f"{arn!r} is not a layer ARN (arn:aws:lambda:<region>:<account>:layer:<name>)")
         if parsed.version is not None:
-            raise ctx.fail(key, "is versioned; give the ARN without ':<version>' and pin the version in "
+            raise where.fail(key, "is versioned; give the ARN without ':<version>' and pin the version in "
                                 "layersmith:pins")
         if parsed.region != region:
-            raise ctx.fail(key, f"is in {parsed.region} but this stack deploys to {region}; Lambda attaches "
+            raise where.fail(key, f"is in {parsed.region} but this stack deploys to {region}; Lambda attaches "
                                 "only layers of the function's own region")
     return Consume(stack, tuple(sorted(arns.items())))
 
 
-def _regions(ctx: _Ctx, raw: Any, region: str) -> tuple[str, ...]:
+def _regions(where: _StackFile, raw: Any, region: str) -> tuple[str, ...]:
     """`layersmith:regions`: where the stack publishes and grants (default: `aws:region` only)."""
     if raw is None:
         return (region,)
     if not isinstance(raw, list) or not raw or not all(isinstance(r, str) for r in raw):
-        raise ctx.fail("regions", f"must be a non-empty list of region names, e.g. [{region}, us-east-1]")
+        raise where.fail("regions", f"must be a non-empty list of region names, e.g. [{region}, us-east-1]")
     for name in raw:
         if not _REGION.match(name):
-            raise ctx.fail("regions", f"{name!r} is not an AWS region name (like {region} or us-east-1)")
+            raise where.fail("regions", f"{name!r} is not an AWS region name (like {region} or us-east-1)")
     if len(set(raw)) != len(raw):
-        raise ctx.fail("regions", "lists a region twice")
+        raise where.fail("regions", "lists a region twice")
     return tuple(raw)
 
 
@@ -293,7 +293,7 @@ def _is_version(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _pin_value(ctx: _Ctx, key: str, value: Any, region: str) -> Pin:
+def _pin_value(where: _StackFile, key: str, value: Any, region: str) -> Pin:
     """A version in the function's region: `7`, `latest`, or `{eu-west-1: 7, us-east-1: 3}` (version
     numbers differ between regions: the qualified form says which region a number belongs to, so a
     stack copied into another region fails here instead of attaching whatever has that number)."""
@@ -302,36 +302,36 @@ def _pin_value(ctx: _Ctx, key: str, value: Any, region: str) -> Pin:
     if isinstance(value, dict) and value:
         for name, version in value.items():
             if not isinstance(name, str) or not _REGION.match(name):
-                raise ctx.fail(f"{key}.{name}", "is not an AWS region name; write {<region>: <version>, …}")
+                raise where.fail(f"{key}.{name}", "is not an AWS region name; write {<region>: <version>, …}")
             if not _is_version(version):
-                raise ctx.fail(f"{key}.{name}", f"{version!r} must be a positive integer version")
+                raise where.fail(f"{key}.{name}", f"{version!r} must be a positive integer version")
         if region not in value:
-            raise ctx.fail(key, f"no version for {region}, the region this function deploys to "
+            raise where.fail(key, f"no version for {region}, the region this function deploys to "
                                 f"(it names {', '.join(sorted(value))}); add {region}: <version>")
         return int(value[region])
-    raise ctx.fail(key, f"{value!r} must be a positive integer version, \"latest\", or {{<region>: <version>}}")
+    raise where.fail(key, f"{value!r} must be a positive integer version, \"latest\", or {{<region>: <version>}}")
 
 
-def _pins(ctx: _Ctx, raw: Any, functions: dict[str, FunctionSpec],
+def _pins(where: _StackFile, raw: Any, functions: dict[str, FunctionSpec],
           deploy: tuple[str, ...], region: str) -> tuple[tuple[str, tuple[tuple[str, Pin], ...]], ...]:
     if raw is None:
         return ()
     if not isinstance(raw, dict):
-        raise ctx.fail("pins", "must map function names to {layer: version}")
+        raise where.fail("pins", "must map function names to {layer: version}")
     out = []
     for fn, layer_pins in sorted(raw.items()):
         if fn not in functions:
-            raise ctx.fail(f"pins.{fn}", f"unknown function; the project has {', '.join(functions)}")
+            raise where.fail(f"pins.{fn}", f"unknown function; the project has {', '.join(functions)}")
         if fn not in deploy:
-            raise ctx.fail(f"pins.{fn}", "this stack does not deploy that function (layersmith:deploy)")
+            raise where.fail(f"pins.{fn}", "this stack does not deploy that function (layersmith:deploy)")
         if not isinstance(layer_pins, dict):
-            raise ctx.fail(f"pins.{fn}", "must map layer names to a version or \"latest\"")
+            raise where.fail(f"pins.{fn}", "must map layer names to a version or \"latest\"")
         pins = []
         for layer, value in sorted(layer_pins.items()):
             if layer not in functions[fn].layers:
-                raise ctx.fail(f"pins.{fn}.{layer}", f"{fn} does not attach {layer!r} (it attaches "
+                raise where.fail(f"pins.{fn}.{layer}", f"{fn} does not attach {layer!r} (it attaches "
                                                      f"{', '.join(functions[fn].layers) or 'no layers'})")
-            pins.append((layer, _pin_value(ctx, f"pins.{fn}.{layer}", value, region)))
+            pins.append((layer, _pin_value(where, f"pins.{fn}.{layer}", value, region)))
         out.append((fn, tuple(pins)))
     return tuple(out)
 
@@ -347,97 +347,97 @@ def layer_source(cfg: StackConfig, layer: str) -> str | None:
     return None
 
 
-def _check_functions(ctx: _Ctx, cfg: StackConfig, functions: dict[str, FunctionSpec],
+def _check_functions(where: _StackFile, cfg: StackConfig, functions: dict[str, FunctionSpec],
                      layers: dict[str, LayerSpec]) -> None:
     for name in cfg.deploy:
         fn = functions[name]
         if len(fn.layers) > MAX_LAYERS:
-            raise ctx.fail("deploy", f"function {name} attaches {len(fn.layers)} layers; Lambda allows at most "
+            raise where.fail("deploy", f"function {name} attaches {len(fn.layers)} layers; Lambda allows at most "
                                      f"{MAX_LAYERS} ({fn.spec_path.name})")
         for layer in fn.layers:
             source = layer_source(cfg, layer)
             if source is None:
-                raise ctx.fail("deploy", f"function {name} attaches {layer!r}, which this stack neither "
+                raise where.fail("deploy", f"function {name} attaches {layer!r}, which this stack neither "
                                          "publishes (layersmith:publish) nor consumes (layersmith:consume)")
             if source == "publish" and cfg.region not in cfg.publish_regions:
-                raise ctx.fail("regions", f"function {name} attaches {layer!r} in {cfg.region} (aws:region), "
+                raise where.fail("regions", f"function {name} attaches {layer!r} in {cfg.region} (aws:region), "
                                           f"where this stack does not publish; add {cfg.region} to layersmith:regions")
             if source == "stack" and layer not in layers:
-                raise ctx.fail("consume.stack", f"{layer!r} (attached by {name}) is not a layer of this project; "
+                raise where.fail("consume.stack", f"{layer!r} (attached by {name}) is not a layer of this project; "
                                                 "consume it through layersmith:consume.arns")
             spec = layers.get(layer)
             if source != "arn" and spec is not None and not (
                     fn.runtime in spec.runtimes and fn.architecture in spec.architectures):
-                raise ctx.fail("deploy", f"function {name} ({fn.runtime}, {fn.architecture}) attaches {layer!r}, "
+                raise where.fail("deploy", f"function {name} ({fn.runtime}, {fn.architecture}) attaches {layer!r}, "
                                          f"whose variants support only {', '.join(spec.runtimes)} on "
                                          f"{', '.join(spec.architectures)}")
             pin = cfg.pin_for(name, layer)
             if cfg.require_pins and pin == "latest":
-                raise ctx.fail(f"pins.{name}.{layer}", "must be an integer version: this stack sets "
+                raise where.fail(f"pins.{name}.{layer}", "must be an integer version: this stack sets "
                                                        "layersmith:requirePins")
             if source == "arn" and pin == "latest":
-                raise ctx.fail(f"pins.{name}.{layer}", "a layer consumed by ARN needs an integer pin (its "
+                raise where.fail(f"pins.{name}.{layer}", "a layer consumed by ARN needs an integer pin (its "
                                                        "latest version is not known to this stack)")
 
 
-def _check_names(ctx: _Ctx, cfg: StackConfig, layers: dict[str, LayerSpec],
+def _check_names(where: _StackFile, cfg: StackConfig, layers: dict[str, LayerSpec],
                  functions: dict[str, FunctionSpec]) -> None:
     """Lambda rejects long names only at deploy time: FunctionName <= 64, LayerName <= 140."""
-    from layersmith.build.builder import plan_variants
+    from layersmith.model import expand_variants
 
     for name in cfg.deploy:
         physical = function_name(cfg.name_prefix, name)
         if len(physical) > MAX_FUNCTION_NAME:
-            raise ctx.fail("namePrefix", f"function name {physical!r} is {len(physical)} characters; Lambda allows "
+            raise where.fail("namePrefix", f"function name {physical!r} is {len(physical)} characters; Lambda allows "
                                          f"{MAX_FUNCTION_NAME}: shorten the prefix or rename the function")
     for name in cfg.publish:
-        for variant in plan_variants(layers[name]):
+        for variant in expand_variants(layers[name]):
             physical = layer_name(cfg.name_prefix, name, variant)
             if len(physical) > MAX_LAYER_NAME:
-                raise ctx.fail("namePrefix", f"layer name {physical!r} is over Lambda's {MAX_LAYER_NAME} "
+                raise where.fail("namePrefix", f"layer name {physical!r} is over Lambda's {MAX_LAYER_NAME} "
                                              "characters; shorten the prefix")
 
 
 def parse_stack_config(raw: dict[str, Any], *, project: str, stack: str, path: Path,
                        layers: dict[str, LayerSpec], functions: dict[str, FunctionSpec]) -> StackConfig:
     """Validate every `layersmith:` key of one stack; raises ConfigError naming file and key."""
-    ctx = _Ctx(path)
+    where = _StackFile(path)
     ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
     for key in ours:
         if key not in KEYS:
-            raise ctx.fail(key, f"unknown key; the known keys are {', '.join(KEYS)}")
+            raise where.fail(key, f"unknown key; the known keys are {', '.join(KEYS)}")
     region = raw.get("aws:region")
     if not isinstance(region, str) or not region:
         raise ConfigError("missing; set the AWS region (pulumi config set aws:region eu-west-1)",
                           path=path.name, key="aws:region")
-    publish = _names(ctx, ours.get("publish", list(layers)), "publish", list(layers), "layer")
-    deploy = _names(ctx, ours.get("deploy", list(functions)), "deploy", list(functions), "function")
-    consume = _consume(ctx, ours.get("consume"), region)
+    publish = _names(where, ours.get("publish", list(layers)), "publish", list(layers), "layer")
+    deploy = _names(where, ours.get("deploy", list(functions)), "deploy", list(functions), "function")
+    consume = _consume(where, ours.get("consume"), region)
     for name, _ in consume.arns:
         if name in publish:
-            raise ctx.fail(f"consume.arns.{name}", "this stack also publishes that layer; drop it from "
+            raise where.fail(f"consume.arns.{name}", "this stack also publishes that layer; drop it from "
                                                    "layersmith:publish or from layersmith:consume")
-    prefix = _string(ctx, ours.get("namePrefix"), "namePrefix") or default_prefix(project, stack)
+    prefix = _string(where, ours.get("namePrefix"), "namePrefix") or default_prefix(project, stack)
     if not _PREFIX.match(prefix):
-        raise ctx.fail("namePrefix", "must be 1-40 letters, digits, '-' or '_'")
-    builder = _string(ctx, ours.get("builder"), "builder") or "host"
+        raise where.fail("namePrefix", "must be 1-40 letters, digits, '-' or '_'")
+    builder = _string(where, ours.get("builder"), "builder") or "host"
     if builder not in BUILDERS:
-        raise ctx.fail("builder", f"must be one of {', '.join(BUILDERS)}")
+        raise where.fail("builder", f"must be one of {', '.join(BUILDERS)}")
     cfg = StackConfig(
         project=project, stack=stack, path=path, region=region, publish=publish, deploy=deploy,
-        share_with=_share_with(ctx, ours.get("shareWith")),
-        retain_versions=_bool(ctx, ours.get("retainVersions"), "retainVersions", True),
-        pins=_pins(ctx, ours.get("pins"), functions, deploy, region),
-        require_pins=_bool(ctx, ours.get("requirePins"), "requirePins", False),
+        share_with=_share_with(where, ours.get("shareWith")),
+        retain_versions=_bool(where, ours.get("retainVersions"), "retainVersions", True),
+        pins=_pins(where, ours.get("pins"), functions, deploy, region),
+        require_pins=_bool(where, ours.get("requirePins"), "requirePins", False),
         consume=consume, name_prefix=prefix,
-        artifact_bucket=_string(ctx, ours.get("artifactBucket"), "artifactBucket"),
-        log_retention_days=_retention(ctx, ours.get("logRetentionDays")), builder=builder,
-        image_tag=_string(ctx, ours.get("imageTag"), "imageTag"),
-        regions=_regions(ctx, ours.get("regions"), region),
+        artifact_bucket=_string(where, ours.get("artifactBucket"), "artifactBucket"),
+        log_retention_days=_retention(where, ours.get("logRetentionDays")), builder=builder,
+        image_tag=_string(where, ours.get("imageTag"), "imageTag"),
+        regions=_regions(where, ours.get("regions"), region),
         overrides=parse_overrides(ours.get("functions"), path=path, namespace=NAMESPACE, region=region,
                                   deploy=deploy, functions=functions))
-    _check_names(ctx, cfg, layers, functions)
-    _check_functions(ctx, cfg, functions, layers)
+    _check_names(where, cfg, layers, functions)
+    _check_functions(where, cfg, functions, layers)
     return cfg
 
 

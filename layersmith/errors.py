@@ -63,12 +63,6 @@ class VerificationError(BuildError):
     """A built layer would fail on Lambda (wrong architecture, too big, compiled code in a portable layer)."""
 
 
-class CheckFailed(LayersmithError):
-    """`layersmith check` found errors."""
-
-    exit_code = 1
-
-
 class DockerUnavailable(BuildError):
     """The Docker builder was asked for but no engine answers."""
 

@@ -18,18 +18,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from layersmith.build.runner import Runner
+from layersmith.builder.runner import Runner
+from layersmith.runtimes import HOST_MACHINE_ARCH
 
 Reporter = Callable[[str], None]
-# Lambda's architecture names; `platform.machine()` spellings vary by OS.
-HOST_ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 PROBE = "import platform, sys; print(sys.implementation.name, platform.python_version(), platform.machine())"
 PROBE_TIMEOUT = 30.0
 
 
 def host_arch() -> str:
     machine = platform.machine().lower()
-    return HOST_ARCH.get(machine, machine)
+    return HOST_MACHINE_ARCH.get(machine, machine)
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ class Finder:
         if impl != "cpython" or not reported.startswith(f"{dotted}."):
             self._skip(f"{path} ({source}): is {impl} {reported}, not CPython {dotted}; skipped")
             return None
-        return Interpreter(path, reported, HOST_ARCH.get(machine.lower(), machine), source)
+        return Interpreter(path, reported, HOST_MACHINE_ARCH.get(machine.lower(), machine), source)
 
     def _skip(self, message: str) -> None:
         self.skipped.append(message)

@@ -24,9 +24,9 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from layersmith.build.function_zip import package_function
-from layersmith.build.runner import Completed, Runner, Sandbox
-from layersmith.errors import LayersmithError, UserError
+from layersmith.builder.function_zip import package_function
+from layersmith.builder.runner import Completed, Runner, Sandbox
+from layersmith.errors import UserError
 from layersmith.invoke_targets import Chooser, Target
 from layersmith.model import FunctionSpec
 from layersmith.resolve import AttachedLayer
@@ -47,10 +47,6 @@ INIT_TIMEOUT = 10
 # Under qemu everything runs several times slower (pandas' import: ~4 s instead of ~0.5 s); the
 # function's own timeout is still enforced inside the bootstrap, this only bounds the process.
 EMULATED_SLACK = 120
-
-
-class InvocationFailed(LayersmithError):
-    """The handler raised, timed out or could not be imported (exit 1, Lambda's error shown)."""
 
 
 @dataclass

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from layersmith.build.docker import probe
-from layersmith.build.runner import Runner
+from layersmith.builder.docker import probe
+from layersmith.builder.runner import Runner
 from layersmith.errors import DockerUnavailable, EnvironmentProblem, UserError
 from layersmith.interpreters import Finder, Interpreter, host_arch
 from layersmith.runtimes import RUNTIMES, Runtime

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from layersmith.build.install import uv_binary
-from layersmith.build.runner import Runner
+from layersmith.builder.install import uv_binary
+from layersmith.builder.runner import Runner
 from layersmith.errors import BuildError, SpecError, UserError
 from layersmith.lockfile import (
     Pinned,

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from layersmith.runtimes import check_architecture, get_runtime
+
 Pin = int | Literal["latest"]
 
 
@@ -188,3 +190,19 @@ class StackConfig:
                     if name == layer:
                         return pin
         return "latest"
+
+
+def expand_variants(spec: LayerSpec, runtime: str | None = None, arch: str | None = None) -> list[Variant]:
+    """A portable layer is one variant for all its runtimes/architectures; a native one has one
+    per (runtime, architecture). `runtime`/`arch` filter native variants (CLI --runtime/--arch)."""
+    if runtime is not None:
+        get_runtime(runtime, key="--runtime")
+    if arch is not None:
+        check_architecture(arch, key="--arch")
+    if spec.portable:
+        if (runtime and runtime not in spec.runtimes) or (arch and arch not in spec.architectures):
+            return []
+        return [Variant(spec.name, spec.runtimes, spec.architectures, True)]
+    return [Variant(spec.name, (rt,), (a,), False)
+            for rt in spec.runtimes if runtime in (None, rt)
+            for a in spec.architectures if arch in (None, a)]

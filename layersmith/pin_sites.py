@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from layersmith.build.builder import Builder, plan_variants
+from layersmith.builder.builder import Builder
 from layersmith.config import NAMESPACE, layer_source, load_stack_config, read_stack_file, stack_file
 from layersmith.errors import UserError
-from layersmith.model import BuildResult, LayerSpec, StackConfig, Variant
+from layersmith.model import BuildResult, LayerSpec, StackConfig, Variant, expand_variants
 from layersmith.naming import layer_name
 
 
@@ -55,7 +55,7 @@ def publisher_prefix(project: Path, cfg: StackConfig, layer: str) -> str:
 
 
 def variant_for(spec: LayerSpec, runtime: str, architecture: str) -> Variant:
-    variant = next((v for v in plan_variants(spec) if v.supports(runtime, architecture)), None)
+    variant = next((v for v in expand_variants(spec) if v.supports(runtime, architecture)), None)
     if variant is None:
         raise UserError(f"layer {spec.name!r} has no variant for {runtime}/{architecture}; add them to its "
                         "runtimes/architectures", path=spec.spec_path)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from layersmith.build.builder import Builder, plan_variants
+from layersmith.builder.builder import Builder
 from layersmith.config import layer_source
 from layersmith.errors import UserError
-from layersmith.model import BuildResult, FunctionSpec, LayerSpec, Pin, StackConfig
+from layersmith.model import BuildResult, FunctionSpec, LayerSpec, Pin, StackConfig, expand_variants
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class AttachedLayer:
 
 
 def _variant_build(spec: LayerSpec, fn: FunctionSpec, builder: Builder, build_missing: bool) -> BuildResult:
-    variant = next((v for v in plan_variants(spec) if v.supports(fn.runtime, fn.architecture)), None)
+    variant = next((v for v in expand_variants(spec) if v.supports(fn.runtime, fn.architecture)), None)
     if variant is None:
         raise UserError(f"layer {spec.name!r} has no variant for {fn.runtime}/{fn.architecture}; add them to "
                         "its runtimes/architectures", path=spec.spec_path)

@@ -21,6 +21,8 @@ ARCHITECTURES: tuple[str, ...] = ("x86_64", "arm64")
 
 # Lambda's architecture name -> the machine name in wheel tags and the ELF e_machine value.
 _MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
+# `platform.machine()` / `uname -m` spellings, which vary by OS -> Lambda's architecture name.
+HOST_MACHINE_ARCH = {**{m: a for a, m in _MACHINE.items()}, "amd64": "x86_64", "arm64": "arm64"}
 ELF_MACHINE = {"x86_64": 62, "arm64": 183}  # EM_X86_64, EM_AARCH64 (elf.h)
 ELF_MACHINE_NAMES = {62: "x86-64", 183: "AArch64", 3: "i386", 40: "ARM", 243: "RISC-V"}
 DOCKER_PLATFORM = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}

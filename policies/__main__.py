@@ -12,6 +12,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from layersmith.policy.crossguard import PACK_NAME, build_policies
+from layersmith.infra.crossguard import PACK_NAME, build_policies
 
 PolicyPack(name=PACK_NAME, enforcement_level=EnforcementLevel.ADVISORY, policies=build_policies())

@@ -11,7 +11,7 @@ import pytest
 # `import helpers` / `import fakes` must work whatever rootdir/import mode pytest picks.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from layersmith.build.cache import BuildCache
+from layersmith.builder.cache import BuildCache
 
 
 @pytest.fixture

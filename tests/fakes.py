@@ -19,7 +19,7 @@ from pathlib import Path
 
 from helpers import MACHINE_FOR_ARCH, elf_header, elf_with_verneed
 
-from layersmith.build.runner import Completed, Runner, SubprocessRunner
+from layersmith.builder.runner import Completed, Runner, SubprocessRunner
 from layersmith.runtimes import Runtime
 
 _WHEEL_MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}

@@ -33,7 +33,7 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class PrunePlan:
+class PruneSelection:
     keep_newest: int
     decisions: tuple[Decision, ...]
     blocked_by: tuple[ScanFailure, ...]
@@ -83,7 +83,7 @@ def keep_reasons(inventory: Inventory, record: LayerVersionRecord, rank: int, ke
     return reasons
 
 
-def plan_prune(inventory: Inventory, keep: int) -> PrunePlan:
+def select_prunable(inventory: Inventory, keep: int) -> PruneSelection:
     if keep < 1:
         # The newest version is what `latest` pins and the Pulumi state point at: never delete it.
         raise UserError("must be at least 1 (the newest version of each layer is always kept)", key="--keep")
@@ -99,7 +99,7 @@ def plan_prune(inventory: Inventory, keep: int) -> PrunePlan:
             if delete:
                 reasons = [f"older than the newest {keep}, attached to nothing scanned, not pinned"]
             decisions.append(Decision(record, delete, tuple(reasons)))
-    return PrunePlan(keep, tuple(decisions), inventory.failures)
+    return PruneSelection(keep, tuple(decisions), inventory.failures)
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def _delete(factory: ClientFactory, call: Caller, record: LayerVersionRecord) ->
          f"{record.target}: lambda:DeleteLayerVersion {record.name}:{record.version}")
 
 
-def execute(plan: PrunePlan, factory: ClientFactory, targets: Sequence[Target],
+def execute(plan: PruneSelection, factory: ClientFactory, targets: Sequence[Target],
             matcher: LayerMatcher, *, call: Caller | None = None,
             progress: Progress = lambda _: None) -> PruneResult:
     """Delete the planned versions, re-checking every scanned target right before each deletion."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from layersmith.aws.prune import Decision, PrunePlan, PruneResult
+from layersmith.aws.prune import Decision, PruneResult, PruneSelection
 from layersmith.aws.records import Attachment, Inventory, LayerVersionRecord, Target
 from layersmith.table import render_table
 
@@ -164,7 +164,7 @@ def _decision_row(d: Decision) -> list[str]:
             "; ".join(d.reasons)]
 
 
-def render_plan(plan: PrunePlan) -> str:
+def render_selection(plan: PruneSelection) -> str:
     rows = [_decision_row(d) for d in (*plan.deletions, *plan.kept)]
     table = render_table(["action", "layer version", "where", "size", "why"], rows, right={3})
     size = human_size(sum(d.version.code_size for d in plan.deletions))
@@ -173,7 +173,7 @@ def render_plan(plan: PrunePlan) -> str:
     return "\n".join([head, "", table, "", tail])
 
 
-def plan_json(plan: PrunePlan, result: PruneResult | None, dry_run: bool) -> dict[str, Any]:
+def selection_json(plan: PruneSelection, result: PruneResult | None, dry_run: bool) -> dict[str, Any]:
     def entry(d: Decision) -> dict[str, Any]:
         r = d.version
         return {"arn": r.arn, "name": r.name, "version": r.version, "account": r.target.account,

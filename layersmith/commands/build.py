@@ -8,8 +8,8 @@ import sys
 import time
 from typing import Any
 
-from layersmith.build.docker import DEFAULT_IMAGE_TAG
-from layersmith.build.factory import BUILDERS, build_layers, make_builder
+from layersmith.builder.docker import DEFAULT_IMAGE_TAG
+from layersmith.builder.factory import BUILDERS, build_layers, make_builder
 from layersmith.model import BuildResult
 from layersmith.table import render_table
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from layersmith.build.cache import BuildCache
-from layersmith.build.cache_prune import execute, plan_cache_prune, total_size
-from layersmith.build.docker import DEFAULT_IMAGE_TAG, DockerInstaller
-from layersmith.build.factory import cache_root
-from layersmith.build.install import HostInstaller
-from layersmith.build.runner import SubprocessRunner
+from layersmith.builder.cache import BuildCache
+from layersmith.builder.cache_prune import execute, plan_cache_prune, total_size
+from layersmith.builder.docker import DEFAULT_IMAGE_TAG, DockerInstaller
+from layersmith.builder.factory import cache_root
+from layersmith.builder.install import HostInstaller
+from layersmith.builder.runner import SubprocessRunner
 from layersmith.specs import load_layers
 
 

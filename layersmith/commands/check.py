@@ -14,8 +14,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from layersmith.build.factory import cache_root, make_builder
-from layersmith.checks import Finding, FunctionReport, function_report, settings_findings, unbuilt_report
+from layersmith.builder.factory import cache_root, make_builder
+from layersmith.checks import Diagnostic, FunctionReport, function_report, settings_findings, unbuilt_report
 from layersmith.config import consumer_pins, load_stack_config, stack_file
 from layersmith.content_check import PinVerdict, verdict_rows, verify_pins
 from layersmith.errors import LayersmithError
@@ -57,27 +57,27 @@ def function_reports(project: Path, stack: str) -> list[FunctionReport]:
     return reports
 
 
-def stack_findings(project: Path, stack: str) -> list[Finding]:
+def stack_findings(project: Path, stack: str) -> list[Diagnostic]:
     """Problems of the stack as a whole: a consuming stack file that does not validate (its pins
     would silently not be granted by this stack)."""
     cfg = load_stack_config(project, stack)
     broken: list[str] = []
     if cfg.publish:
         consumer_pins(project, cfg, on_error=broken.append)
-    return [Finding("error", None, "consumers", f"{message}; the versions it pins are not granted by this stack")
+    return [Diagnostic("error", None, "consumers", f"{message}; the versions it pins are not granted by this stack")
             for message in broken]
 
 
-def policy_findings(project: Path, stack: str) -> list[Finding]:
-    from layersmith.plan import run_plan
+def policy_findings(project: Path, stack: str) -> list[Diagnostic]:
+    from layersmith.infra.preview import run_plan
     from layersmith.policy.engine import check_plan, config_path, load_config
 
     source = config_path(project, stack)
     violations = check_plan(run_plan(project, stack), load_config(source), dt.date.today(), source=str(source))
     level = {"mandatory": "error", "advisory": "warning"}
-    used = Finding("note", None, "policy", f"policy levels from {source.relative_to(project)}"
+    used = Diagnostic("note", None, "policy", f"policy levels from {source.relative_to(project)}"
                    + ("" if source.stem == stack else f" (there is no policies/config/{stack}.json)"))
-    return [used, *(Finding("note" if v.skipped else level.get(v.level, "warning"), v.resource_name,
+    return [used, *(Diagnostic("note" if v.skipped else level.get(v.level, "warning"), v.resource_name,
                             f"policy:{v.rule}", f"{v.resource_type.rsplit(':', 1)[-1]}: {v.message}")
                     for v in violations)]
 
@@ -93,18 +93,18 @@ def online_verdicts(project: Path, stack: str, profile: str | None) -> list[PinV
     return verify_pins(sites, builds, stack_regions(project, stack, profile))
 
 
-def online_findings(verdicts: list[PinVerdict]) -> list[Finding]:
-    return [Finding("error", v.site.function, "pin-content", v.message()) for v in verdicts if v.failed]
+def online_findings(verdicts: list[PinVerdict]) -> list[Diagnostic]:
+    return [Diagnostic("error", v.site.function, "pin-content", v.message()) for v in verdicts if v.failed]
 
 
-def _verified_offline_pins(findings: list[Finding], verdicts: list[PinVerdict]) -> list[Finding]:
+def _verified_offline_pins(findings: list[Diagnostic], verdicts: list[PinVerdict]) -> list[Diagnostic]:
     """Drop the "pin not checked offline" notes of the pins `--online` did check."""
     checked = {(v.site.function, v.site.layer) for v in verdicts}
     return [f for f in findings if not (f.check == "pin" and f.level == "unverified" and any(
         f.function == fn and f.message.startswith(f"{layer} v") for fn, layer in checked))]
 
 
-def render(stack: str, reports: list[FunctionReport], findings: list[Finding],
+def render(stack: str, reports: list[FunctionReport], findings: list[Diagnostic],
            verdicts: list[PinVerdict] | None = None) -> str:
     rows = [[r.name, r.runtime, r.architecture, str(r.layers),
              "?" if r.unzipped is None else f"{r.unzipped / 1e6:.1f}",

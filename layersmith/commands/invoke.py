@@ -7,8 +7,8 @@ import json
 import sys
 from typing import Any
 
-from layersmith.build.factory import cache_root, make_builder
-from layersmith.build.runner import SubprocessRunner, SubprocessSandbox
+from layersmith.builder.factory import cache_root, make_builder
+from layersmith.builder.runner import SubprocessRunner, SubprocessSandbox
 from layersmith.checks import size_warnings
 from layersmith.config import committed_stacks, load_stack_config
 from layersmith.errors import UserError

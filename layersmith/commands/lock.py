@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from layersmith.build.install import HostInstaller
-from layersmith.build.runner import SubprocessRunner
+from layersmith.builder.install import HostInstaller
+from layersmith.builder.runner import SubprocessRunner
 from layersmith.locking import LockRequest, describe, lock_layer
 from layersmith.runtimes import RUNTIMES
 from layersmith.specs import load_layers

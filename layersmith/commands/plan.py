@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from layersmith.build.factory import build_layers, cache_root, make_builder
+from layersmith.builder.factory import build_layers, cache_root, make_builder
 from layersmith.checks import size_warnings
 from layersmith.config import load_stack_config
-from layersmith.plan import run_plan
+from layersmith.infra.preview import run_plan
 from layersmith.plan_view import render_plan
 from layersmith.publish_forecast import Forecast, forecast
 from layersmith.resolve import attached_layers

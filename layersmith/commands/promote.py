@@ -14,7 +14,7 @@ import json
 import sys
 from typing import Any
 
-from layersmith.build.factory import make_builder
+from layersmith.builder.factory import make_builder
 from layersmith.config import load_stack_config, stack_file
 from layersmith.model import LayerSpec, Variant
 from layersmith.promote import Promotion, Request, plan_promotion

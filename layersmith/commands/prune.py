@@ -13,8 +13,8 @@ from typing import Any
 
 from layersmith.aws.clients import Caller
 from layersmith.aws.options import FactoryMaker, add_scan_arguments, print_failures, progress_printer, run_scan
-from layersmith.aws.prune import PrunePlan, PruneResult, execute, plan_prune
-from layersmith.aws.report import human_size, plan_json, render_plan
+from layersmith.aws.prune import PruneResult, PruneSelection, execute, select_prunable
+from layersmith.aws.report import human_size, render_selection, selection_json
 from layersmith.errors import AwsError, UserError
 
 
@@ -31,12 +31,12 @@ def run(args: argparse.Namespace, make_factory: FactoryMaker | None = None, call
     if args.keep < 1:  # checked before any AWS call
         raise UserError("must be at least 1 (the newest version of each layer is always kept)", key="--keep")
     scope, inventory, factory = run_scan(args, make_factory, caller)
-    plan = plan_prune(inventory, args.keep)
+    plan = select_prunable(inventory, args.keep)
     if not args.json:
-        print(render_plan(plan))
+        print(render_selection(plan))
     if plan.blocked_by:  # refuse before deleting anything, naming every blind spot
         if args.json:
-            print(json.dumps(plan_json(plan, None, dry_run=not args.yes), indent=2))
+            print(json.dumps(selection_json(plan, None, dry_run=not args.yes), indent=2))
         print_failures(inventory)
         raise AwsError(plan.blocked_message())
     result: PruneResult | None = None
@@ -44,13 +44,13 @@ def run(args: argparse.Namespace, make_factory: FactoryMaker | None = None, call
         result = execute(plan, factory, inventory.targets, scope.matcher(), call=caller,
                          progress=progress_printer(args))
     if args.json:
-        print(json.dumps(plan_json(plan, result, dry_run=not args.yes), indent=2))
+        print(json.dumps(selection_json(plan, result, dry_run=not args.yes), indent=2))
     else:
         print(outcome(plan, result, args.yes))
     return 0
 
 
-def outcome(plan: PrunePlan, result: PruneResult | None, yes: bool) -> str:
+def outcome(plan: PruneSelection, result: PruneResult | None, yes: bool) -> str:
     if not plan.deletions:
         return "nothing to delete"
     if not yes or result is None:

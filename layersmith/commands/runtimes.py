@@ -8,8 +8,8 @@ import sys
 import time
 from typing import Any
 
-from layersmith.build.factory import cache_root
-from layersmith.build.runner import SubprocessRunner
+from layersmith.builder.factory import cache_root
+from layersmith.builder.runner import SubprocessRunner
 from layersmith.errors import UserError
 from layersmith.invoke_targets import Chooser
 from layersmith.runtimes import ARCHITECTURES, RUNTIMES

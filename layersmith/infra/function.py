@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from layersmith.build.function_zip import FunctionPackage
+from layersmith.builder.function_zip import FunctionPackage
 from layersmith.model import FunctionSpec, SqsSource
 from layersmith.specs import BASIC_EXECUTION, XRAY_WRITE
 

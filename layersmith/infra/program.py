@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pulumi
 
-from layersmith.build.factory import build_layers, cache_root, make_builder
+from layersmith.builder.factory import build_layers, cache_root, make_builder
 from layersmith.config import (
     ConsumerPin,
     check_no_secrets,

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from layersmith.aws.grants import desired_statements
-from layersmith.build.function_zip import package_function
+from layersmith.builder.function_zip import package_function
 from layersmith.config import ConsumerPin, layer_source
 from layersmith.errors import ConfigError, LayersmithError
 from layersmith.infra.artifacts import ArtifactStore

@@ -17,9 +17,9 @@ from layersmith.policy.model import (
     DISABLED,
     MANDATORY,
     UNKNOWN,
-    Finding,
     Resource,
     Rule,
+    RuleResult,
     Violation,
     is_unknown,
 )
@@ -29,9 +29,9 @@ __all__ = [
     "DISABLED",
     "MANDATORY",
     "UNKNOWN",
-    "Finding",
     "Resource",
     "Rule",
+    "RuleResult",
     "Violation",
     "is_unknown",
 ]

@@ -59,7 +59,7 @@ class Resource:
 
 
 @dataclass(frozen=True)
-class Finding:
+class RuleResult:
     """What a check found. `skipped`: the check could not decide (an unknown value) — a note."""
 
     message: str
@@ -67,12 +67,12 @@ class Finding:
     resource: Resource | None = None  # set by stack checks; resource checks leave it to the engine
 
 
-def fail(message: str, resource: Resource | None = None) -> Finding:
-    return Finding(message, resource=resource)
+def fail(message: str, resource: Resource | None = None) -> RuleResult:
+    return RuleResult(message, resource=resource)
 
 
-def skip(message: str, resource: Resource | None = None) -> Finding:
-    return Finding(message, skipped=True, resource=resource)
+def skip(message: str, resource: Resource | None = None) -> RuleResult:
+    return RuleResult(message, skipped=True, resource=resource)
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,8 @@ class Context:
         return bool(self.options.get(name))
 
 
-ResourceCheck = Callable[[Resource, Context], Iterable[Finding]]
-StackCheck = Callable[[Sequence[Resource], Context], Iterable[Finding]]
+ResourceCheck = Callable[[Resource, Context], Iterable[RuleResult]]
+StackCheck = Callable[[Sequence[Resource], Context], Iterable[RuleResult]]
 
 
 @dataclass(frozen=True)

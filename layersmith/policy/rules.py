@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from layersmith.policy import resource_types
 from layersmith.policy import rules_access as access
 from layersmith.policy import rules_functions as functions
 from layersmith.policy import rules_layers as layers
 from layersmith.policy import rules_stack as stack
-from layersmith.policy import tokens
 from layersmith.policy.model import ADVISORY, MANDATORY, Rule
 
 _ACCOUNTS: dict[str, Any] = {
@@ -27,8 +27,8 @@ _ORGANIZATIONS: dict[str, Any] = {
     "description": "AWS Organization ids a `*` grant may be scoped to",
 }
 _PATTERNS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
-_ROLE_TYPES = (tokens.ROLE, tokens.ROLE_POLICY, tokens.ROLE_POLICY_ATTACHMENT)
-_GRANT_TYPES = (tokens.LAYER_GRANTS, tokens.LAYER_PERMISSION)
+_ROLE_TYPES = (resource_types.ROLE, resource_types.ROLE_POLICY, resource_types.ROLE_POLICY_ATTACHMENT)
+_GRANT_TYPES = (resource_types.LAYER_GRANTS, resource_types.LAYER_PERMISSION)
 
 RULES: tuple[Rule, ...] = (
     Rule("layer-not-public", 1, "A layer permission with principal `*` must carry an organizationId.",
@@ -43,25 +43,25 @@ RULES: tuple[Rule, ...] = (
     Rule("layer-versions-retained", 3, "Layer versions and their grants set skipDestroy.",
          "a replacement (any input change) deleting the old version or grant and breaking every "
          "function still pinned to it",
-         MANDATORY, (tokens.LAYER_VERSION, *_GRANT_TYPES), layers.check_retained),
+         MANDATORY, (resource_types.LAYER_VERSION, *_GRANT_TYPES), layers.check_retained),
     Rule("layer-metadata-complete", 4,
          "Layer versions declare supported runtimes and architectures, a license and a description.",
          "layers nobody can tell apart, license questions, and functions attaching a layer built for "
          "another runtime or CPU",
-         MANDATORY, (tokens.LAYER_VERSION,), layers.check_metadata),
+         MANDATORY, (resource_types.LAYER_VERSION,), layers.check_metadata),
     Rule("function-runtime-not-deprecated", 5, "Functions do not use a deprecated runtime.",
          "running on a runtime Lambda no longer patches and will soon refuse to update",
-         MANDATORY, (tokens.FUNCTION,), functions.check_runtime_not_deprecated),
+         MANDATORY, (resource_types.FUNCTION,), functions.check_runtime_not_deprecated),
     Rule("function-runtime-deprecation-warning", 5,
          "Functions whose runtime is deprecated within deprecationWarningDays.",
          "discovering a runtime deprecation the week it blocks deployments",
-         ADVISORY, (tokens.FUNCTION,), functions.check_runtime_deprecation_soon,
+         ADVISORY, (resource_types.FUNCTION,), functions.check_runtime_deprecation_soon,
          options={"deprecationWarningDays": {"type": "integer", "minimum": 0, "default": 180}}),
     Rule("function-layers-valid", 6,
          "Function layers are versioned ARNs, at most 5, in the function's region, from allowed accounts.",
          "deploy-time rejections (unversioned ARN, other region, a sixth layer) and code injected "
          "from a layer owned by an account nobody approved",
-         MANDATORY, (tokens.FUNCTION,), functions.check_layers_valid,
+         MANDATORY, (resource_types.FUNCTION,), functions.check_layers_valid,
          options={"allowedAccounts": _ACCOUNTS}),
     Rule("function-layers-compatible", 7,
          "Every function's runtime and architecture are supported by each layer of this stack it attaches.",
@@ -70,11 +70,11 @@ RULES: tuple[Rule, ...] = (
          MANDATORY, stack_check=stack.check_layers_compatible),
     Rule("function-code-signing", 8, "Functions have a code signing configuration.",
          "running code that did not come out of the team's signed build",
-         ADVISORY, (tokens.FUNCTION,), functions.check_code_signing),
+         ADVISORY, (resource_types.FUNCTION,), functions.check_code_signing),
     Rule("invoke-permissions-scoped", 9,
          "Invoke permissions: no `*` principal, service principals carry sourceArn, no URL without auth.",
          "anyone (or any other account's bucket/topic — the confused deputy) invoking the function",
-         MANDATORY, (tokens.PERMISSION, tokens.FUNCTION_URL), access.check_invoke_scoped),
+         MANDATORY, (resource_types.PERMISSION, resource_types.FUNCTION_URL), access.check_invoke_scoped),
     Rule("execution-role-least-privilege", 10,
          "Execution roles trust only lambda.amazonaws.com and carry no admin or `*`/`*:*` permissions.",
          "a compromised dependency in a layer taking over the account",
@@ -84,15 +84,15 @@ RULES: tuple[Rule, ...] = (
          ADVISORY, _ROLE_TYPES, access.check_no_wildcards),
     Rule("function-env-no-secrets", 11, "Environment variables hold no secrets.",
          "credentials readable in plain text by anyone with lambda:GetFunctionConfiguration, and in state",
-         MANDATORY, (tokens.FUNCTION,), functions.check_no_secrets,
+         MANDATORY, (resource_types.FUNCTION,), functions.check_no_secrets,
          options={"secretPatterns": {**_PATTERNS, "default": list(functions.SECRET_VALUE_PATTERNS)},
                   "secretNamePatterns": {**_PATTERNS, "default": list(functions.SECRET_NAME_PATTERNS)}}),
     Rule("function-env-encrypted", 11, "Functions with environment variables set a KMS key.",
          "configuration readable with only the AWS-managed key's implicit access",
-         ADVISORY, (tokens.FUNCTION,), functions.check_environment_encrypted),
+         ADVISORY, (resource_types.FUNCTION,), functions.check_environment_encrypted),
     Rule("function-observability", 12, "Functions enable active tracing and reserve concurrency.",
          "invisible failures and one function starving the others of concurrency",
-         ADVISORY, (tokens.FUNCTION,), functions.check_observability),
+         ADVISORY, (resource_types.FUNCTION,), functions.check_observability),
     Rule("function-async-failure-destination", 12,
          "Asynchronously invoked functions have a dead-letter queue or an on-failure destination.",
          "events silently dropped after Lambda's retries",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from layersmith.policy import tokens
-from layersmith.policy.model import Context, Finding, Resource, fail
+from layersmith.policy import resource_types
+from layersmith.policy.inputs import blank, listify, policy_statements, service_principals
+from layersmith.policy.model import Context, Resource, RuleResult, fail
 from layersmith.policy.rules_layers import unknown_note
-from layersmith.policy.values import blank, listify, policy_statements, service_principals
 
 LAMBDA_SERVICE = "lambda.amazonaws.com"
 # AWS managed policies that are admin or can make themselves admin (IAMFullAccess edits its own role).
@@ -20,9 +20,9 @@ STAR_ONLY_ACTIONS = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecord
                                "xray:GetSamplingRules", "xray:GetSamplingTargets"})
 
 
-def check_invoke_scoped(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def check_invoke_scoped(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     """Rule 9: no `*` principal, service principals carry a source ARN, no unauthenticated URL."""
-    if resource.type == tokens.FUNCTION_URL:
+    if resource.type == resource_types.FUNCTION_URL:
         yield from _auth_type(resource, "authorizationType")
         return
     yield from _auth_type(resource, "functionUrlAuthType")
@@ -40,37 +40,37 @@ def check_invoke_scoped(resource: Resource, ctx: Context) -> Iterator[Finding]:
                        "any account can invoke the function (confused deputy)")
 
 
-def _auth_type(resource: Resource, key: str) -> Iterator[Finding]:
+def _auth_type(resource: Resource, key: str) -> Iterator[RuleResult]:
     if note := unknown_note(resource, key):
         yield note
     elif resource.get(key) == "NONE":
         yield fail(f"{key} NONE publishes an unauthenticated function URL; use AWS_IAM")
 
 
-def check_least_privilege(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def check_least_privilege(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     """Rule 10 (mandatory part): trust only Lambda; no admin policies or `*`/`*:*` actions."""
-    if resource.type == tokens.ROLE:
+    if resource.type == resource_types.ROLE:
         yield from _trust(resource)
         yield from _admin_arns(resource, "managedPolicyArns")
         yield from _inline(resource, _admin_statements)
-    elif resource.type == tokens.ROLE_POLICY:
+    elif resource.type == resource_types.ROLE_POLICY:
         yield from _document(resource, "policy", _admin_statements)
     else:
         yield from _admin_arns(resource, "policyArn")
 
 
-def check_no_wildcards(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def check_no_wildcards(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     """Rule 10 (advisory part): wildcard actions/resources and *FullAccess policies."""
-    if resource.type == tokens.ROLE:
+    if resource.type == resource_types.ROLE:
         yield from _inline(resource, _wildcard_statements)
         yield from _full_access(resource, "managedPolicyArns")
-    elif resource.type == tokens.ROLE_POLICY:
+    elif resource.type == resource_types.ROLE_POLICY:
         yield from _document(resource, "policy", _wildcard_statements)
     else:
         yield from _full_access(resource, "policyArn")
 
 
-def _trust(resource: Resource) -> Iterator[Finding]:
+def _trust(resource: Resource) -> Iterator[RuleResult]:
     if note := unknown_note(resource, "assumeRolePolicy"):
         yield note
         return
@@ -87,7 +87,7 @@ def _trust(resource: Resource) -> Iterator[Finding]:
             yield fail(f"the execution role also trusts {', '.join(strangers)}; trust only {LAMBDA_SERVICE}")
 
 
-def _admin_arns(resource: Resource, key: str) -> Iterator[Finding]:
+def _admin_arns(resource: Resource, key: str) -> Iterator[RuleResult]:
     if note := unknown_note(resource, key):
         yield note
         return
@@ -97,7 +97,7 @@ def _admin_arns(resource: Resource, key: str) -> Iterator[Finding]:
                        "`managed_policies` in function.toml")
 
 
-def _full_access(resource: Resource, key: str) -> Iterator[Finding]:
+def _full_access(resource: Resource, key: str) -> Iterator[RuleResult]:
     if unknown_note(resource, key):
         return  # the mandatory rule already notes it
     for arn in listify(resource.get(key)):
@@ -106,10 +106,10 @@ def _full_access(resource: Resource, key: str) -> Iterator[Finding]:
                        "function calls (`managed_policies` or `[[statements]]` in function.toml)")
 
 
-StatementCheck = Callable[[list[Mapping[str, Any]], str], Iterator[Finding]]
+StatementCheck = Callable[[list[Mapping[str, Any]], str], Iterator[RuleResult]]
 
 
-def _inline(resource: Resource, check: StatementCheck) -> Iterator[Finding]:
+def _inline(resource: Resource, check: StatementCheck) -> Iterator[RuleResult]:
     if note := unknown_note(resource, "inlinePolicies"):
         yield note
         return
@@ -118,14 +118,14 @@ def _inline(resource: Resource, check: StatementCheck) -> Iterator[Finding]:
             yield from _statements(inline.get("policy"), f"inlinePolicies[{index}]", check)
 
 
-def _document(resource: Resource, key: str, check: StatementCheck) -> Iterator[Finding]:
+def _document(resource: Resource, key: str, check: StatementCheck) -> Iterator[RuleResult]:
     if note := unknown_note(resource, key):
         yield note
     else:
         yield from _statements(resource.get(key), key, check)
 
 
-def _statements(document: object, where: str, check: StatementCheck) -> Iterator[Finding]:
+def _statements(document: object, where: str, check: StatementCheck) -> Iterator[RuleResult]:
     statements = policy_statements(document)
     if statements is None:
         yield fail(f"{where} is not a JSON policy document")
@@ -134,7 +134,7 @@ def _statements(document: object, where: str, check: StatementCheck) -> Iterator
     yield from check(allowed, where)
 
 
-def _admin_statements(statements: list[Mapping[str, Any]], where: str) -> Iterator[Finding]:
+def _admin_statements(statements: list[Mapping[str, Any]], where: str) -> Iterator[RuleResult]:
     for statement in statements:
         actions = {str(a) for a in listify(statement.get("Action"))}
         if actions & {"*", "*:*"}:
@@ -144,7 +144,7 @@ def _admin_statements(statements: list[Mapping[str, Any]], where: str) -> Iterat
             yield fail(f"{where} allows NotAction: everything except a list is admin in all but name")
 
 
-def _wildcard_statements(statements: list[Mapping[str, Any]], where: str) -> Iterator[Finding]:
+def _wildcard_statements(statements: list[Mapping[str, Any]], where: str) -> Iterator[RuleResult]:
     for statement in statements:
         actions = [str(a) for a in listify(statement.get("Action"))]
         broad = [a for a in actions if "*" in a and a not in ("*", "*:*")]

@@ -7,9 +7,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from layersmith.arns import parse_layer_arn
-from layersmith.policy.model import Context, Finding, Resource, fail, is_unknown, skip
+from layersmith.policy.inputs import blank
+from layersmith.policy.model import Context, Resource, RuleResult, fail, is_unknown, skip
 from layersmith.policy.rules_layers import unknown_note, whole_unknown
-from layersmith.policy.values import blank
 from layersmith.runtimes import RUNTIMES
 
 MAX_LAYERS = 5  # Lambda quota: 5 layers per function
@@ -37,7 +37,7 @@ SECRET_NAME_PATTERNS: tuple[str, ...] = (
 )
 
 
-def _runtime(resource: Resource) -> Iterator[Finding | str]:
+def _runtime(resource: Resource) -> Iterator[RuleResult | str]:
     """The function's runtime name, or a skip note; nothing for image functions (no runtime)."""
     if note := unknown_note(resource, "runtime"):
         yield note
@@ -47,10 +47,10 @@ def _runtime(resource: Resource) -> Iterator[Finding | str]:
         yield str(name)
 
 
-def check_runtime_not_deprecated(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def check_runtime_not_deprecated(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     """Rule 5 (mandatory part): Lambda stops patching a deprecated runtime, then blocks updates."""
     for item in _runtime(resource):
-        if isinstance(item, Finding):
+        if isinstance(item, RuleResult):
             yield item
             continue
         runtime = RUNTIMES.get(item)
@@ -63,7 +63,7 @@ def check_runtime_not_deprecated(resource: Resource, ctx: Context) -> Iterator[F
                        f"functions/{resource.name}/function.toml)")
 
 
-def check_runtime_deprecation_soon(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def check_runtime_deprecation_soon(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     """Rule 5 (advisory part): warn `deprecationWarningDays` ahead, while upgrading is still calm."""
     window = ctx.integer("deprecationWarningDays")
     for item in _runtime(resource):
@@ -76,7 +76,7 @@ def check_runtime_deprecation_soon(resource: Resource, ctx: Context) -> Iterator
                        f"plan the upgrade (`runtime` in functions/{resource.name}/function.toml)")
 
 
-def check_layers_valid(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def check_layers_valid(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     """Rule 6: versioned ARNs, at most 5, in the function's region, owned by allowed accounts."""
     if note := whole_unknown(resource, "layers"):
         yield note
@@ -94,7 +94,7 @@ def check_layers_valid(resource: Resource, ctx: Context) -> Iterator[Finding]:
             yield from _layer_arn_ok(str(arn), region, ctx.strings("allowedAccounts"))
 
 
-def _layer_arn_ok(arn: str, region: str | None, allowed: tuple[str, ...]) -> Iterator[Finding]:
+def _layer_arn_ok(arn: str, region: str | None, allowed: tuple[str, ...]) -> Iterator[RuleResult]:
     parsed = parse_layer_arn(arn)
     if parsed is None:
         yield fail(f"{arn!r} is not a layer version ARN (arn:aws:lambda:<region>:<account>:layer:<name>:<n>)")
@@ -107,7 +107,7 @@ def _layer_arn_ok(arn: str, region: str | None, allowed: tuple[str, ...]) -> Ite
         yield fail(f"{arn} is owned by account {parsed.account}, not in allowedAccounts {list(allowed)}")
 
 
-def check_code_signing(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def check_code_signing(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     """Rule 8: without a code signing config Lambda runs any zip that the deploy role uploads."""
     if note := unknown_note(resource, "codeSigningConfigArn"):
         yield note
@@ -116,7 +116,7 @@ def check_code_signing(resource: Resource, ctx: Context) -> Iterator[Finding]:
                    + fix(resource, "code_signing_config_arn"))
 
 
-def _variables(resource: Resource) -> Iterator[Finding | Mapping[str, Any]]:
+def _variables(resource: Resource) -> Iterator[RuleResult | Mapping[str, Any]]:
     if note := whole_unknown(resource, "environment"):
         yield note
         return
@@ -128,12 +128,12 @@ def _variables(resource: Resource) -> Iterator[Finding | Mapping[str, Any]]:
         yield variables
 
 
-def check_no_secrets(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def check_no_secrets(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     """Rule 11 (mandatory part): env vars are plain text to anyone with GetFunctionConfiguration."""
     values = [re.compile(p) for p in ctx.strings("secretPatterns")]
     names = [re.compile(p) for p in ctx.strings("secretNamePatterns")]
     for item in _variables(resource):
-        if isinstance(item, Finding):
+        if isinstance(item, RuleResult):
             yield item
             continue
         for key, value in item.items():
@@ -141,7 +141,7 @@ def check_no_secrets(resource: Resource, ctx: Context) -> Iterator[Finding]:
 
 
 def _secret_variable(key: str, value: object, values: list[re.Pattern[str]],
-                     names: list[re.Pattern[str]]) -> Iterator[Finding]:
+                     names: list[re.Pattern[str]]) -> Iterator[RuleResult]:
     if is_unknown(value):
         yield skip(f"`environment.variables.{key}` is not known until deployment, so it was not checked")
         return
@@ -163,10 +163,10 @@ def _is_reference(text: str) -> bool:
             or lowered in ("true", "false") or lowered.isdigit())
 
 
-def check_environment_encrypted(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def check_environment_encrypted(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     """Rule 11 (advisory part): without a customer key, anyone who can read the function reads them."""
     for item in _variables(resource):
-        if isinstance(item, Finding):
+        if isinstance(item, RuleResult):
             yield item
         elif note := unknown_note(resource, "kmsKeyArn"):
             yield note
@@ -175,7 +175,7 @@ def check_environment_encrypted(resource: Resource, ctx: Context) -> Iterator[Fi
                        + fix(resource, "kms_key_arn"))
 
 
-def check_observability(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def check_observability(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     """Rule 12 (per function): active tracing and reserved concurrency."""
     tracing = resource.get("tracingConfig")
     if note := unknown_note(resource, "tracingConfig"):

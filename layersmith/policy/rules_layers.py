@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
-from layersmith.policy.model import Context, Finding, Resource, fail, is_unknown, skip
-from layersmith.policy.tokens import LAYER_GRANTS, LAYER_PERMISSION
-from layersmith.policy.values import blank, find_unknown, principal_account
+from layersmith.policy.inputs import blank, find_unknown, principal_account
+from layersmith.policy.model import Context, Resource, RuleResult, fail, is_unknown, skip
+from layersmith.policy.resource_types import LAYER_GRANTS, LAYER_PERMISSION
 from layersmith.runtimes import ARCHITECTURES, RUNTIMES
 
 GET_LAYER_VERSION = "lambda:GetLayerVersion"
@@ -20,7 +20,7 @@ _MAX_LICENSE = 512
 _MAX_RUNTIMES = 15
 
 
-def unknown_note(resource: Resource, key: str) -> Finding | None:
+def unknown_note(resource: Resource, key: str) -> RuleResult | None:
     """A skip note when `key` (or anything inside it) is not known yet, else None."""
     path = find_unknown(resource.get(key), key)
     if path is None:
@@ -28,14 +28,14 @@ def unknown_note(resource: Resource, key: str) -> Finding | None:
     return skip(f"`{path}` is not known until deployment, so this was not checked")
 
 
-def whole_unknown(resource: Resource, key: str) -> Finding | None:
+def whole_unknown(resource: Resource, key: str) -> RuleResult | None:
     """A skip note when the value of `key` itself is unknown (not merely something inside it)."""
     if not is_unknown(resource.get(key)):
         return None
     return skip(f"`{key}` is not known until deployment, so this was not checked")
 
 
-Check = Callable[[Resource, Context], Iterator[Finding]]
+Check = Callable[[Resource, Context], Iterator[RuleResult]]
 
 
 def grant_statements(resource: Resource) -> list[Resource]:
@@ -54,7 +54,7 @@ def grant_statements(resource: Resource) -> list[Resource]:
 def per_statement(check: Check) -> Check:
     """Run a per-grant check on each statement of a `LayerGrants` (a plain permission as it is)."""
 
-    def run(resource: Resource, ctx: Context) -> Iterator[Finding]:
+    def run(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
         if resource.type != LAYER_GRANTS:
             yield from check(resource, ctx)
             return
@@ -66,7 +66,7 @@ def per_statement(check: Check) -> Check:
     return run
 
 
-def check_not_public(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def check_not_public(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     """Rule 1: principal `*` is every AWS account in the world unless an organization scopes it."""
     for key in ("principal", "organizationId"):
         note = unknown_note(resource, key)
@@ -78,7 +78,7 @@ def check_not_public(resource: Resource, ctx: Context) -> Iterator[Finding]:
                    "AWS account; set organizationId or grant named accounts")
 
 
-def check_grants_scoped(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def check_grants_scoped(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     """Rule 2: only GetLayerVersion, only to allow-listed accounts/organizations, valid statement id."""
     action, statement = resource.get("action"), resource.get("statementId")
     if note := unknown_note(resource, "action"):
@@ -93,7 +93,7 @@ def check_grants_scoped(resource: Resource, ctx: Context) -> Iterator[Finding]:
     yield from _principal_allowed(resource, ctx)
 
 
-def _principal_allowed(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def _principal_allowed(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     for key in ("principal", "organizationId"):
         if note := unknown_note(resource, key):
             yield note
@@ -110,7 +110,7 @@ def _principal_allowed(resource: Resource, ctx: Context) -> Iterator[Finding]:
         yield fail(f"principal {principal!r} is not an account in allowedAccounts {list(allowed)}")
 
 
-def check_retained(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def check_retained(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     """Rule 3: without skipDestroy a replacement deletes the old version and breaks pinned functions."""
     if resource.type == LAYER_GRANTS:
         if resource.get("retain") is not True:
@@ -125,7 +125,7 @@ def check_retained(resource: Resource, ctx: Context) -> Iterator[Finding]:
                    "function or account still pinned to it; set layersmith:retainVersions: true (the default)")
 
 
-def check_metadata(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def check_metadata(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     """Rule 4: runtimes/architectures set and supported; license and description set."""
     yield from _runtimes_supported(resource, ctx)
     yield from _architectures_supported(resource)
@@ -139,7 +139,7 @@ def check_metadata(resource: Resource, ctx: Context) -> Iterator[Finding]:
             yield fail(f"{key} is {len(str(value))} characters; Lambda accepts at most {limit}")
 
 
-def _runtimes_supported(resource: Resource, ctx: Context) -> Iterator[Finding]:
+def _runtimes_supported(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     runtimes = resource.get("compatibleRuntimes")
     if note := unknown_note(resource, "compatibleRuntimes"):
         yield note
@@ -158,7 +158,7 @@ def _runtimes_supported(resource: Resource, ctx: Context) -> Iterator[Finding]:
             yield fail(f"compatible runtime {name!r} was deprecated on {runtime.deprecated}; drop it")
 
 
-def _architectures_supported(resource: Resource) -> Iterator[Finding]:
+def _architectures_supported(resource: Resource) -> Iterator[RuleResult]:
     architectures = resource.get("compatibleArchitectures")
     if note := unknown_note(resource, "compatibleArchitectures"):
         yield note

@@ -5,24 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 
 from layersmith.arns import parse_layer_arn
-from layersmith.policy import tokens
-from layersmith.policy.model import Context, Finding, Resource, fail, is_unknown, skip
-from layersmith.policy.values import blank, dig
+from layersmith.policy import resource_types
+from layersmith.policy.inputs import blank, dig
+from layersmith.policy.model import Context, Resource, RuleResult, fail, is_unknown, skip
 
 # Services that invoke Lambda asynchronously (Lambda developer guide, "Invoking functions asynchronously").
 ASYNC_SERVICES = ("s3", "sns", "events", "ses", "logs", "iot", "codecommit", "config", "cloudformation")
 DEFAULT_ARCHITECTURES = ["x86_64"]  # what Lambda uses when `architectures` is not set
 
 
-def check_layers_compatible(resources: Sequence[Resource], ctx: Context) -> Iterator[Finding]:
+def check_layers_compatible(resources: Sequence[Resource], ctx: Context) -> Iterator[RuleResult]:
     """Rule 7: Lambda does not compare a layer's runtimes/architectures with the function's (DESIGN §4)."""
     layers = {str(r.get("layerName")): r for r in resources
-              if r.type == tokens.LAYER_VERSION and isinstance(r.get("layerName"), str)}
-    for function in (r for r in resources if r.type == tokens.FUNCTION):
+              if r.type == resource_types.LAYER_VERSION and isinstance(r.get("layerName"), str)}
+    for function in (r for r in resources if r.type == resource_types.FUNCTION):
         yield from _function_compatible(function, layers)
 
 
-def _function_compatible(function: Resource, layers: Mapping[str, Resource]) -> Iterator[Finding]:
+def _function_compatible(function: Resource, layers: Mapping[str, Resource]) -> Iterator[RuleResult]:
     runtime = function.get("runtime")
     architectures = function.get("architectures") or DEFAULT_ARCHITECTURES
     attached = function.get("layers") or []
@@ -39,7 +39,7 @@ def _function_compatible(function: Resource, layers: Mapping[str, Resource]) -> 
             yield from _supports(function, layer, str(runtime), [str(a) for a in architectures])
 
 
-def _supports(function: Resource, layer: Resource, runtime: str, architectures: list[str]) -> Iterator[Finding]:
+def _supports(function: Resource, layer: Resource, runtime: str, architectures: list[str]) -> Iterator[RuleResult]:
     name = layer.get("layerName")
     for key, wanted in (("compatibleRuntimes", [runtime]), ("compatibleArchitectures", architectures)):
         declared = layer.get(key)
@@ -55,9 +55,9 @@ def _supports(function: Resource, layer: Resource, runtime: str, architectures: 
                            f"({key}: {list(declared)}): it deploys and then fails at import", function)
 
 
-def check_async_failure_destination(resources: Sequence[Resource], ctx: Context) -> Iterator[Finding]:
+def check_async_failure_destination(resources: Sequence[Resource], ctx: Context) -> Iterator[RuleResult]:
     """Rule 12 (async part): an async event that fails its retries is dropped unless it goes somewhere."""
-    functions = [r for r in resources if r.type == tokens.FUNCTION]
+    functions = [r for r in resources if r.type == resource_types.FUNCTION]
     async_refs: dict[str, str] = {}  # function reference -> why we think it is invoked asynchronously
     handled: set[str] = set()
     for resource in resources:
@@ -69,7 +69,7 @@ def check_async_failure_destination(resources: Sequence[Resource], ctx: Context)
             yield from _dead_letter(function, reasons[0])
 
 
-def _dead_letter(function: Resource, reason: str) -> Iterator[Finding]:
+def _dead_letter(function: Resource, reason: str) -> Iterator[RuleResult]:
     target = dig(function.inputs, "deadLetterConfig", "targetArn")
     if is_unknown(target):
         yield skip("`deadLetterConfig` is not known until deployment; failure handling not checked", function)
@@ -78,8 +78,8 @@ def _dead_letter(function: Resource, reason: str) -> Iterator[Finding]:
                    "destination: events that exhaust their retries are lost", function)
 
 
-def _collect_async(resource: Resource, async_refs: dict[str, str], handled: set[str]) -> Iterator[Finding]:
-    if resource.type == tokens.PERMISSION:
+def _collect_async(resource: Resource, async_refs: dict[str, str], handled: set[str]) -> Iterator[RuleResult]:
+    if resource.type == resource_types.PERMISSION:
         principal, ref = resource.get("principal"), resource.get("function")
         if not isinstance(principal, str) or principal.split(".")[0] not in ASYNC_SERVICES:
             return
@@ -87,7 +87,7 @@ def _collect_async(resource: Resource, async_refs: dict[str, str], handled: set[
             yield skip(f"permission {resource.name} targets a function not known until deployment", resource)
         else:
             async_refs[_ref_key(str(ref))] = f"{principal} via {resource.name}"
-    elif resource.type == tokens.EVENT_INVOKE_CONFIG:
+    elif resource.type == resource_types.EVENT_INVOKE_CONFIG:
         ref = resource.get("functionName")
         if is_unknown(ref):
             yield skip(f"{resource.name} targets a function not known until deployment", resource)

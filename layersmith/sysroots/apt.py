@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from layersmith.build.runner import Runner
+from layersmith.builder.runner import Runner
 from layersmith.errors import EnvironmentProblem
 
 MIRROR = "http://deb.debian.org/debian"

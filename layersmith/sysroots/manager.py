@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from layersmith.build.runner import Runner
+from layersmith.builder.runner import Runner
 from layersmith.errors import EnvironmentProblem
 from layersmith.interpreters import host_arch
 from layersmith.runtimes import RUNTIMES, uv_python_platform, wheel_machine
@@ -208,7 +208,7 @@ class Sysroots:
     def _runtime_packages(self, spec: SysrootSpec, dest: Path) -> None:
         """boto3 and its dependencies in /var/runtime, outside /opt, as every Lambda Python runtime
         has them: pinned, hash-checked wheels for the sysroot's Python version."""
-        from layersmith.build.install import uv_binary
+        from layersmith.builder.install import uv_binary
 
         self.report(f"runtimes: {spec.name}: boto3 into var/runtime (wheels, {RUNTIME_LOCK.name})")
         argv = [uv_binary(), "pip", "install", "--no-config", "--quiet", "--target", str(dest / "var" / "runtime"),

@@ -18,10 +18,9 @@ from pathlib import Path
 import pytest
 from helpers import REPO
 
-from layersmith.build.builder import plan_variants
-from layersmith.build.factory import make_builder
+from layersmith.builder.factory import make_builder
 from layersmith.cli import main
-from layersmith.model import BuildResult
+from layersmith.model import BuildResult, expand_variants
 from layersmith.specs import load_layers
 
 CliRun = Callable[..., tuple[int, str, str]]
@@ -40,7 +39,7 @@ def repo_builds(lambda_cache: Path) -> dict[tuple[str, str], BuildResult]:
     real program, which builds every variant it publishes."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAYERSMITH_CACHE_DIR", str(lambda_cache))
-        plans = [(spec, variant) for spec in load_layers(REPO).values() for variant in plan_variants(spec)]
+        plans = [(spec, variant) for spec in load_layers(REPO).values() for variant in expand_variants(spec)]
         with ThreadPoolExecutor(max_workers=len(plans)) as pool:
             futures = [pool.submit(make_builder(REPO).build, spec, variant) for spec, variant in plans]
             results = [f.result() for f in futures]

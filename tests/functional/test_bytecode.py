@@ -19,11 +19,11 @@ from types import CodeType
 
 import pytest
 
-from layersmith.build.builder import Builder
-from layersmith.build.cache import BuildCache
-from layersmith.build.factory import build_layers, make_builder
-from layersmith.build.install import HostInstaller
-from layersmith.build.runner import SubprocessRunner
+from layersmith.builder.builder import Builder
+from layersmith.builder.cache import BuildCache
+from layersmith.builder.factory import build_layers, make_builder
+from layersmith.builder.install import HostInstaller
+from layersmith.builder.runner import SubprocessRunner
 from layersmith.interpreters import Finder
 from layersmith.model import BuildResult
 

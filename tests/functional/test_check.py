@@ -21,7 +21,7 @@ import pytest
 from conftest import CliRun, source_layer, write_function
 from helpers import REPO
 
-from layersmith.build.factory import build_layers
+from layersmith.builder.factory import build_layers
 from layersmith.model import BuildResult
 
 MB = 1_000_000

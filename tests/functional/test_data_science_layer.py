@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from helpers import EM_AARCH64, EM_X86_64, REPO, platform_glibc, read_machine
 
-from layersmith.build.factory import build_layers
+from layersmith.builder.factory import build_layers
 from layersmith.model import BuildResult
 
 pytestmark = pytest.mark.slow

@@ -26,9 +26,9 @@ from conftest import CliRun, copy_repo_layer, source_layer, write_function
 from helpers import REPO
 
 from layersmith import invoke as invoke_module
-from layersmith.build.docker import probe
-from layersmith.build.factory import build_layers, make_builder
-from layersmith.build.runner import Completed, SubprocessRunner
+from layersmith.builder.docker import probe
+from layersmith.builder.factory import build_layers, make_builder
+from layersmith.builder.runner import Completed, SubprocessRunner
 from layersmith.errors import DockerUnavailable, UserError
 from layersmith.invoke import _Dirs, docker_command, invoke
 from layersmith.model import BuildResult

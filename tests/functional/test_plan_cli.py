@@ -22,10 +22,10 @@ import pytest
 import yaml
 from helpers import deadline
 
-import layersmith.plan
+import layersmith.infra.preview
 from layersmith.cli import main
 from layersmith.errors import ConfigError
-from layersmith.plan import _Recorder, run_under_mocks
+from layersmith.infra.preview import _Recorder, run_under_mocks
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -248,7 +248,7 @@ def test_bad_config_exits_2_with_one_line_and_registers_nothing(
         mock_runs.append(kwargs.get("stack", "?"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(layersmith.plan, "run_under_mocks", spy)
+    monkeypatch.setattr(layersmith.infra.preview, "run_under_mocks", spy)
     code, out, err = cli(monkeypatch, capsys, copy / ".cache", "--project", str(copy), "plan", "--stack", "bad",
                          timeout=60)
     assert code == 2

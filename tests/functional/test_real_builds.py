@@ -18,11 +18,11 @@ import pytest
 from fakes import CountingRunner
 from helpers import EM_AARCH64, EM_X86_64, copy_project, platform_glibc, read_machine, zip_names, zip_read
 
-from layersmith.build.builder import Builder, plan_variants
-from layersmith.build.cache import BuildCache
-from layersmith.build.install import HostInstaller, uv_binary
+from layersmith.builder.builder import Builder
+from layersmith.builder.cache import BuildCache
+from layersmith.builder.install import HostInstaller, uv_binary
 from layersmith.cli import main
-from layersmith.model import BuildResult
+from layersmith.model import BuildResult, expand_variants
 from layersmith.specs import load_layer, parse_lock
 
 GLIBC = {"python3.11": (2, 26), "python3.12": (2, 34)}  # AL2 / AL2023 (DESIGN.md §4)
@@ -74,7 +74,7 @@ def ms_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ms_results(ms_project: Path, ms_cache: Path) -> dict[str, BuildResult]:
     spec = load_layer(ms_project / "layers" / "ms")
     builder = Builder(HostInstaller(CountingRunner()), BuildCache(ms_cache))
-    return {v.key: builder.build(spec, v) for v in plan_variants(spec)}
+    return {v.key: builder.build(spec, v) for v in expand_variants(spec)}
 
 
 @pytest.fixture
@@ -173,7 +173,7 @@ def test_rebuild_with_nothing_changed_is_a_cache_hit(ms_project: Path, ms_cache:
     spec = load_layer(ms_project / "layers" / "ms")
     runner = CountingRunner()
     builder = Builder(HostInstaller(runner), BuildCache(ms_cache))  # as a fresh `layersmith build` would
-    again = {v.key: builder.build(spec, v) for v in plan_variants(spec)}
+    again = {v.key: builder.build(spec, v) for v in expand_variants(spec)}
     assert all(r.cached for r in again.values())
     assert {k: r.sha256 for k, r in again.items()} == {k: r.sha256 for k, r in ms_results.items()}
     # nothing installed or compiled: only the version probes that are part of the cache key (uv's,
@@ -184,7 +184,7 @@ def test_rebuild_with_nothing_changed_is_a_cache_hit(ms_project: Path, ms_cache:
     assert all(probe(argv) for argv in runner.argvs), runner.argvs
     assert not any("install" in argv or "compileall" in argv for argv in runner.argvs)
     probes = len(runner.argvs)
-    for variant in plan_variants(spec):  # and once that is known: no subprocess at all
+    for variant in expand_variants(spec):  # and once that is known: no subprocess at all
         assert builder.build(spec, variant).cached
     assert len(runner.argvs) == probes
 

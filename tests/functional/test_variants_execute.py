@@ -27,13 +27,12 @@ import pytest
 from conftest import CliRun, copy_repo_layer, write_function
 from helpers import REPO
 
-from layersmith.build.builder import plan_variants
-from layersmith.build.runner import SubprocessRunner
-from layersmith.build.verify import check_elf
+from layersmith.builder.runner import SubprocessRunner
+from layersmith.builder.verify import check_elf
 from layersmith.errors import EnvironmentProblem
 from layersmith.invoke import runtime_dir
 from layersmith.invoke_targets import Chooser, Target, sysroot_target
-from layersmith.model import BuildResult, Variant
+from layersmith.model import BuildResult, Variant, expand_variants
 from layersmith.runtimes import RUNTIMES
 from layersmith.specs import load_layers
 from layersmith.sysroots import Sysroots, sysroot_for
@@ -152,7 +151,7 @@ identity(utils=shared_utils.__file__, parsed=len(records))
 
 
 def native_variants() -> list[tuple[str, Variant]]:
-    return [(spec.name, v) for spec in load_layers(REPO).values() for v in plan_variants(spec) if not v.portable]
+    return [(spec.name, v) for spec in load_layers(REPO).values() for v in expand_variants(spec) if not v.portable]
 
 
 def variant_id(item: tuple[str, Variant]) -> str:

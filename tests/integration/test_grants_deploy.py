@@ -38,7 +38,7 @@ AWS_ENV: dict[str, str | None] = {**TEST_CREDENTIALS}
 @pytest.fixture(scope="module")
 def provider_blob(repo_build_cache: Path) -> str:
     """The `__provider` the real program registers for every LayerGrants (mocked run of prod)."""
-    from layersmith.plan import run_program
+    from layersmith.infra.preview import run_program
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAYERSMITH_CACHE_DIR", str(repo_build_cache))

@@ -22,10 +22,10 @@ from botocore.awsrequest import AWSResponse
 from moto_layers import _Raw, layer_zip, moto_server, reset
 
 from layersmith.aws.content import RegionLayers
-from layersmith.build.builder import plan_variants
-from layersmith.build.factory import make_builder
+from layersmith.builder.factory import make_builder
 from layersmith.cli import main
 from layersmith.errors import AwsError
+from layersmith.model import expand_variants
 from layersmith.specs import load_layers
 
 REPO = Path(__file__).resolve().parents[2]
@@ -96,7 +96,7 @@ def project(tmp_path: Path, endpoint: str, monkeypatch: pytest.MonkeyPatch) -> P
 
 def local_zip(project: Path, layer: str) -> bytes:
     spec = load_layers(project)[layer]
-    result = make_builder(project).build(spec, plan_variants(spec)[0])
+    result = make_builder(project).build(spec, expand_variants(spec)[0])
     return result.zip_path.read_bytes()
 
 
@@ -390,7 +390,7 @@ def test_each_variant_is_its_own_layer_checked_and_promoted_on_its_own(
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text, encoding="utf-8")
     spec = load_layers(root)["native"]
-    builds = {v.key: make_builder(root).build(spec, v).zip_path.read_bytes() for v in plan_variants(spec)}
+    builds = {v.key: make_builder(root).build(spec, v).zip_path.read_bytes() for v in expand_variants(spec)}
     assert builds["py311-x86_64"] != builds["py311-arm64"]  # the variant is part of what is built
     publish("eu-west-1", "layersmith-prod-native-py311-x86_64", layer_zip("old x86"), builds["py311-x86_64"])
     publish("eu-west-1", "layersmith-prod-native-py311-arm64", builds["py311-arm64"])

@@ -21,7 +21,7 @@ from helpers import REPO
 from moto_layers import REGION, layer_zip, moto_server, reset
 
 from layersmith.errors import ConfigError
-from layersmith.plan import run_program
+from layersmith.infra.preview import run_program
 
 GET_LAYER_VERSION = "aws:lambda/getLayerVersion:getLayerVersion"
 # What prod's functions pin (Pulumi.prod.yaml) and the variants they attach

@@ -1,6 +1,6 @@
 """The whole policy pack over the real program for every committed stack, and the real CrossGuard server.
 
-1. Every `Pulumi.<stack>.yaml`: the program under mocks (`layersmith.plan.run_plan`, the same JSON
+1. Every `Pulumi.<stack>.yaml`: the program under mocks (`layersmith.infra.preview.run_plan`, the same JSON
    as `layersmith plan --json`) checked by every rule with `policies/config/<stack>.json` (else dev):
    no mandatory violation. Advisories are printed, not failed: a stack may demonstrate one.
 2. `policies/` started the way `pulumi preview --policy-pack policies` starts it
@@ -26,7 +26,7 @@ STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.
 
 
 def _run_plan(stack: str) -> dict[str, Any]:
-    from layersmith.plan import run_plan  # a broken import must fail this test, never skip it
+    from layersmith.infra.preview import run_plan  # a broken import must fail this test, never skip it
 
     return run_plan(ROOT, stack)
 

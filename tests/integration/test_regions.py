@@ -14,7 +14,7 @@ import yaml
 from helpers import REPO
 
 from layersmith.errors import ConfigError
-from layersmith.plan import run_plan
+from layersmith.infra.preview import run_plan
 
 LV = "aws:lambda/layerVersion:LayerVersion"
 GRANTS = "pulumi-python:dynamic/layersmith:LayerGrants"

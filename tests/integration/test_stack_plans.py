@@ -24,7 +24,7 @@ import pytest
 import yaml
 from helpers import deadline
 
-from layersmith.plan import run_plan
+from layersmith.infra.preview import run_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from layersmith.build.archive import content_sha256, manifest_path, write_manifest, write_zip
-from layersmith.build.tree import file_sha256
+from layersmith.builder.archive import content_sha256, manifest_path, write_manifest, write_zip
+from layersmith.builder.tree import file_sha256
 
 FILES = {
     "python/pkg/__init__.py": b"from .core import x\n",

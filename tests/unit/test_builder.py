@@ -13,15 +13,15 @@ import pytest
 from fakes import FakeDist, FakeInstaller, ScriptedRunner
 from helpers import EM_X86_64, lock_text, read_machine, write_layer, zip_names, zip_read
 
-from layersmith.build.archive import content_sha256
-from layersmith.build.builder import RECIPE_VERSION, Builder, cache_key, plan_variants, site_dir
-from layersmith.build.cache import BuildCache
-from layersmith.build.factory import build_layers
-from layersmith.build.install import HostInstaller
-from layersmith.build.runner import Completed, Runner
+from layersmith.builder.archive import content_sha256
+from layersmith.builder.builder import RECIPE_VERSION, Builder, cache_key, site_dir
+from layersmith.builder.cache import BuildCache
+from layersmith.builder.factory import build_layers
+from layersmith.builder.install import HostInstaller
+from layersmith.builder.runner import Completed, Runner
 from layersmith.errors import BuildError, SpecError, UserError, VerificationError
 from layersmith.interpreters import Finder
-from layersmith.model import BuildResult, LayerSpec, Variant
+from layersmith.model import BuildResult, LayerSpec, Variant, expand_variants
 from layersmith.runtimes import RUNTIMES, Runtime
 from layersmith.specs import load_layer
 
@@ -38,7 +38,7 @@ def native(project: Path, **kw: object) -> LayerSpec:
 
 def build_one(spec: LayerSpec, cache: BuildCache, installer: FakeInstaller, key: str | None = None,
               messages: list[str] | None = None) -> BuildResult:
-    variants = {v.key: v for v in plan_variants(spec)}
+    variants = {v.key: v for v in expand_variants(spec)}
     variant = variants[key] if key else next(iter(variants.values()))
     report = messages.append if messages is not None else (lambda _m: None)
     return Builder(installer, cache, report).build(spec, variant)
@@ -53,25 +53,25 @@ def nothing_cached(cache: BuildCache) -> bool:
 
 def test_plan_native_variants(project: Path) -> None:
     spec = native(project)
-    assert [v.key for v in plan_variants(spec)] == ["py311-x86_64", "py311-arm64", "py312-x86_64", "py312-arm64"]
-    assert [v.key for v in plan_variants(spec, runtime="python3.12")] == ["py312-x86_64", "py312-arm64"]
-    assert [v.key for v in plan_variants(spec, arch="arm64")] == ["py311-arm64", "py312-arm64"]
-    assert plan_variants(spec, runtime="python3.13") == []
+    assert [v.key for v in expand_variants(spec)] == ["py311-x86_64", "py311-arm64", "py312-x86_64", "py312-arm64"]
+    assert [v.key for v in expand_variants(spec, runtime="python3.12")] == ["py312-x86_64", "py312-arm64"]
+    assert [v.key for v in expand_variants(spec, arch="arm64")] == ["py311-arm64", "py312-arm64"]
+    assert expand_variants(spec, runtime="python3.13") == []
 
 
 def test_plan_portable_is_one_variant(project: Path) -> None:
     spec = native(project, portable=True, pins=("alpha==1.0",))
-    [variant] = plan_variants(spec)
+    [variant] = expand_variants(spec)
     assert variant == Variant("demo", ("python3.11", "python3.12"), ("x86_64", "arm64"), True)
     assert variant.key == "any" and site_dir(variant) == "python"
-    assert plan_variants(spec, arch="arm64") == [variant]
-    assert plan_variants(spec, runtime="python3.13") == []
+    assert expand_variants(spec, arch="arm64") == [variant]
+    assert expand_variants(spec, runtime="python3.13") == []
 
 
 @pytest.mark.parametrize(("kw", "key"), [({"runtime": "python3.8"}, "--runtime"), ({"arch": "amd64"}, "--arch")])
 def test_plan_rejects_unknown_filters(project: Path, kw: dict[str, str], key: str) -> None:
     with pytest.raises(SpecError) as err:
-        plan_variants(native(project), **kw)
+        expand_variants(native(project), **kw)
     assert err.value.key == key
 
 
@@ -171,13 +171,13 @@ def test_same_inputs_elsewhere_give_the_same_key_and_bytes(tmp_path: Path) -> No
 
 def test_cache_key_tracks_every_input(project: Path) -> None:
     spec = native(project, source={"own/__init__.py": "VALUE = 1\n"})
-    variant = plan_variants(spec)[0]
+    variant = expand_variants(spec)[0]
     base = cache_key(spec, variant, FakeInstaller())
     assert cache_key(spec, variant, FakeInstaller()) == base
     (spec.source / "own" / "__pycache__").mkdir()  # type: ignore[operator]
     (spec.source / "own" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"junk")  # type: ignore[operator]
     assert cache_key(spec, variant, FakeInstaller()) == base  # bytecode never reaches the zip
-    assert cache_key(spec, plan_variants(spec)[1], FakeInstaller()) != base
+    assert cache_key(spec, expand_variants(spec)[1], FakeInstaller()) != base
     assert cache_key(spec, variant, FakeInstaller(version="2")) != base
     assert cache_key(spec, variant, FakeInstaller(compiles=False)) != base
     (spec.source / "own" / "__init__.py").write_text("VALUE = 2\n")  # type: ignore[operator]

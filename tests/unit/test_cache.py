@@ -15,10 +15,10 @@ import pytest
 from fakes import FakeInstaller
 from helpers import write_layer
 
-from layersmith.build.builder import Builder, cache_key, plan_variants
-from layersmith.build.cache import RESULT, ZIP, BuildCache
-from layersmith.build.tree import file_sha256
-from layersmith.model import BuildResult, LayerSpec
+from layersmith.builder.builder import Builder, cache_key
+from layersmith.builder.cache import RESULT, ZIP, BuildCache
+from layersmith.builder.tree import file_sha256
+from layersmith.model import BuildResult, LayerSpec, expand_variants
 from layersmith.runtimes import Runtime
 from layersmith.specs import load_layer
 
@@ -30,7 +30,7 @@ def demo_spec(project: Path) -> LayerSpec:
 
 
 def build(spec: LayerSpec, cache: BuildCache, installer: FakeInstaller | None = None) -> BuildResult:
-    [variant] = plan_variants(spec)
+    [variant] = expand_variants(spec)
     return Builder(installer or FakeInstaller(), cache).build(spec, variant)
 
 
@@ -177,7 +177,7 @@ def test_a_build_waiting_for_another_builds_lock_says_so(project: Path, cache: B
     import threading
 
     spec = demo_spec(project)
-    [variant] = plan_variants(spec)
+    [variant] = expand_variants(spec)
     builder = Builder(FakeInstaller(), cache)
     entry = cache.entry(spec.name, variant.key, cache_key(spec, variant, builder.installer))
     lock = cache.lock_path(entry)

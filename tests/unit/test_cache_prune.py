@@ -9,17 +9,17 @@ import pytest
 from fakes import FakeInstaller
 from helpers import lock_text, write_layer
 
-from layersmith.build.builder import Builder, plan_variants
-from layersmith.build.cache import BuildCache
-from layersmith.build.cache_prune import execute, plan_cache_prune
-from layersmith.build.pieces import PieceStore
+from layersmith.builder.builder import Builder
+from layersmith.builder.cache import BuildCache
+from layersmith.builder.cache_prune import execute, plan_cache_prune
+from layersmith.builder.pieces import PieceStore
 from layersmith.cli import main
-from layersmith.model import BuildResult, LayerSpec
+from layersmith.model import BuildResult, LayerSpec, expand_variants
 from layersmith.specs import load_layer, load_layers
 
 
 def _build(spec: LayerSpec, cache: BuildCache) -> BuildResult:
-    [variant] = plan_variants(spec)
+    [variant] = expand_variants(spec)
     return Builder(FakeInstaller(), cache).build(spec, variant)
 
 

@@ -351,7 +351,7 @@ def test_missing_region(proj: Path) -> None:
 # --- the engine's encoding -------------------------------------------------------------------------
 
 def engine_encode(raw: dict[str, Any]) -> dict[str, str]:
-    """What `pulumi up` hands the program (independently of layersmith.plan): strings stay, every
+    """What `pulumi up` hands the program (independently of layersmith.infra.preview): strings stay, every
     other value (objects, lists, numbers, booleans) arrives JSON-encoded."""
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
 

@@ -16,14 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from layersmith.build.builder import cache_key, plan_variants
-from layersmith.build.docker import DEFAULT_IMAGE_TAG, DockerInstaller, probe
-from layersmith.build.factory import build_layers, make_builder, make_installer
-from layersmith.build.install import HostInstaller
-from layersmith.build.runner import Completed
+from layersmith.builder.builder import cache_key
+from layersmith.builder.docker import DEFAULT_IMAGE_TAG, DockerInstaller, probe
+from layersmith.builder.factory import build_layers, make_builder, make_installer
+from layersmith.builder.install import HostInstaller
+from layersmith.builder.runner import Completed
 from layersmith.cli import main
 from layersmith.commands.build import bytecode_cell, render_results
 from layersmith.errors import BuildError, DockerUnavailable, UserError, VerificationError
+from layersmith.model import expand_variants
 from layersmith.runtimes import ELF_MACHINE, RUNTIMES
 from layersmith.specs import load_layers
 
@@ -236,7 +237,7 @@ def test_auto_falls_back_to_host_when_the_probe_fails() -> None:
 
 def test_cache_key_differs_by_builder_and_image_tag(tmp_path: Path) -> None:
     spec = load_layers(make_project(tmp_path))["tiny"]
-    variant = plan_variants(spec, "python3.12", "arm64")[0]
+    variant = expand_variants(spec, "python3.12", "arm64")[0]
     host = HostInstaller(_Fixed(Completed(("uv",), 0, "uv 0.13.9\n", "")))
     keys = {cache_key(spec, variant, i) for i in (
         host,

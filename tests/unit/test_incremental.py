@@ -8,10 +8,10 @@ from pathlib import Path
 from fakes import FakeDist, FakeInstaller
 from helpers import lock_text, write_layer
 
-from layersmith.build.builder import Builder, plan_variants
-from layersmith.build.cache import BuildCache
-from layersmith.build.pieces import PieceStore
-from layersmith.model import BuildResult, LayerSpec
+from layersmith.builder.builder import Builder
+from layersmith.builder.cache import BuildCache
+from layersmith.builder.pieces import PieceStore
+from layersmith.model import BuildResult, LayerSpec, expand_variants
 from layersmith.runtimes import Runtime
 from layersmith.specs import load_layer
 
@@ -36,7 +36,7 @@ def _spec(project: Path, pins: tuple[str, ...], arches: tuple[str, ...] = ("x86_
 
 
 def _build(spec: LayerSpec, cache: BuildCache, installer: FakeInstaller, key: str = "py311-x86_64") -> BuildResult:
-    variant = {v.key: v for v in plan_variants(spec)}[key]
+    variant = {v.key: v for v in expand_variants(spec)}[key]
     return Builder(installer, cache).build(spec, variant)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from helpers import deadline
 from test_infra_s3 import _inputs
 
-from layersmith.plan import _Recorder, run_under_mocks
+from layersmith.infra.preview import _Recorder, run_under_mocks
 
 FN = "aws:lambda/function:Function"
 GRANTS = "pulumi-python:dynamic/layersmith:LayerGrants"

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from layersmith.infra.preview import _Recorder, run_under_mocks
 from layersmith.infra.stack import StackInputs, deploy_stack
 from layersmith.model import BuildResult, Consume, FunctionSpec, LayerSpec, ShareWith, StackConfig, Variant
-from layersmith.plan import _Recorder, run_under_mocks
 
 LV = "aws:lambda/layerVersion:LayerVersion"
 OBJ = "aws:s3/bucketObjectv2:BucketObjectv2"

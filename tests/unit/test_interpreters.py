@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from layersmith.build.runner import SubprocessRunner
+from layersmith.builder.runner import SubprocessRunner
 from layersmith.interpreters import Finder
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from layersmith.policy import UNKNOWN, Violation
-from layersmith.policy import tokens as t
+from layersmith.policy import resource_types as t
 from layersmith.policy.engine import PolicyConfigError, blocking, check_plan, evaluate, format_violations
 from layersmith.policy.rules import RULES, RULES_BY_NAME
 
@@ -372,7 +372,7 @@ def _provider(region: str) -> Any:
 def test_build_policies_mirrors_the_rule_table() -> None:
     from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
-    from layersmith.policy.crossguard import build_policies
+    from layersmith.infra.crossguard import build_policies
 
     policies = build_policies()
     assert [p.name for p in policies] == [r.name for r in RULES] and len(policies) == 16
@@ -390,7 +390,7 @@ def _validate(rule: str, resource: dict[str, Any], config: dict[str, Any] | None
               reported: list[tuple[str, str | None]] | None = None) -> list[tuple[str, str | None]]:
     from pulumi_policy import ResourceValidationArgs
 
-    from layersmith.policy.crossguard import build_policies
+    from layersmith.infra.crossguard import build_policies
 
     (policy,) = [p for p in build_policies(today=lambda: TODAY) if p.name == rule]
     reported = [] if reported is None else reported
@@ -428,7 +428,7 @@ def test_resource_wrapper_ignores_other_types() -> None:
 def test_stack_wrapper_sees_every_resource_and_names_the_function() -> None:
     from pulumi_policy import PolicyResource, StackValidationArgs
 
-    from layersmith.policy.crossguard import build_policies
+    from layersmith.infra.crossguard import build_policies
 
     (policy,) = [p for p in build_policies() if p.name == "function-layers-compatible"]
     stack = [layer(compatibleArchitectures=["x86_64"]), function()]

@@ -22,7 +22,7 @@ COMMAND = textwrap.dedent("""
 # layersmith's side: the real SubprocessRunner waiting for that command.
 PARENT = textwrap.dedent("""
     import sys
-    from layersmith.build.runner import SubprocessRunner
+    from layersmith.builder.runner import SubprocessRunner
     try:
         SubprocessRunner().run([sys.executable, "-c", sys.argv[1], sys.argv[2]])
     except KeyboardInterrupt:

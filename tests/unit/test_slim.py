@@ -8,7 +8,7 @@ from pathlib import Path
 from fakes import FakeDist, FakeInstaller
 from helpers import lock_text
 
-from layersmith.build.slim import remove_distributions, slim_tree
+from layersmith.builder.slim import remove_distributions, slim_tree
 from layersmith.runtimes import RUNTIMES
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from layersmith.build.runner import Completed
+from layersmith.builder.runner import Completed
 from layersmith.errors import EnvironmentProblem, UserError
 from layersmith.interpreters import Interpreter
 from layersmith.invoke_targets import Chooser

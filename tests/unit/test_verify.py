@@ -11,8 +11,8 @@ import pytest
 from fakes import FakeDist, FakeInstaller
 from helpers import EM_386, EM_AARCH64, EM_X86_64, elf_header, elf_with_verneed, lock_text
 
-from layersmith.build.tree import top_level_sizes
-from layersmith.build.verify import (
+from layersmith.builder.tree import top_level_sizes
+from layersmith.builder.verify import (
     MAX_DIRECT_UPLOAD,
     MAX_UNZIPPED,
     check_elf,

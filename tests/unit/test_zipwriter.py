@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from layersmith.build.archive import COMPRESS_LEVEL, DOS_DATE, DOS_TIME, ZIP_EPOCH, write_zip
-from layersmith.build.tree import is_executable, walk_files
-from layersmith.build.zipwriter import Entry, write_entries
+from layersmith.builder.archive import COMPRESS_LEVEL, DOS_DATE, DOS_TIME, ZIP_EPOCH, write_zip
+from layersmith.builder.tree import is_executable, walk_files
+from layersmith.builder.zipwriter import Entry, write_entries
 
 
 def reference_zip(root: Path) -> bytes:

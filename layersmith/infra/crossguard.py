@@ -29,7 +29,7 @@ from pulumi_policy import (
 )
 from pulumi_policy import proxy as _proxy
 
-from layersmith.policy.model import UNKNOWN, Context, Finding, Resource, Rule
+from layersmith.policy.model import UNKNOWN, Context, Resource, Rule, RuleResult
 from layersmith.policy.rules import RULES
 
 PACK_NAME = "layersmith"
@@ -90,7 +90,7 @@ def context(rule: Rule, config: Mapping[str, Any] | None, today: dt.date) -> Con
     return Context(options, today)
 
 
-def report(findings: Iterable[tuple[Finding, str | None]], report_violation: ReportViolation) -> None:
+def report(findings: Iterable[tuple[RuleResult, str | None]], report_violation: ReportViolation) -> None:
     """Report violations, then raise the notes as one UnknownValueError (CrossGuard's skip)."""
     notes: list[str] = []
     for finding, urn in findings:

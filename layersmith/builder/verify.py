@@ -17,7 +17,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
 from packaging.tags import parse_tag
 
-from layersmith.build.tree import top_level_sizes, tree_size, walk_files
+from layersmith.builder.tree import top_level_sizes, tree_size, walk_files
 from layersmith.errors import VerificationError
 from layersmith.limits import MAX_DIRECT_UPLOAD
 from layersmith.model import Variant

@@ -12,7 +12,7 @@ from aws_fakes import FakeFactory
 from layersmith.aws.clients import Caller
 from layersmith.aws.inventory import LayerMatcher
 from layersmith.aws.project import pins_of
-from layersmith.aws.prune import execute, plan_prune
+from layersmith.aws.prune import execute, select_prunable
 from layersmith.aws.records import Attachment, Inventory, LayerRef, LayerVersionRecord, ScanFailure, Target
 from layersmith.errors import AwsError, UserError
 from layersmith.model import Consume, FunctionSpec, Pin, ShareWith, StackConfig
@@ -50,11 +50,11 @@ def inventory(versions: list[LayerVersionRecord], attachments: tuple[Attachment,
 
 
 def verdicts(inv: Inventory, keep: int) -> dict[int, bool]:
-    return {d.version.version: d.delete for d in plan_prune(inv, keep).decisions}
+    return {d.version.version: d.delete for d in select_prunable(inv, keep).decisions}
 
 
 def test_keeps_the_newest_n_and_deletes_the_rest() -> None:
-    plan = plan_prune(inventory(utils(1, 2, 3, 4, 5)), keep=2)
+    plan = select_prunable(inventory(utils(1, 2, 3, 4, 5)), keep=2)
     assert [d.version.version for d in plan.deletions] == [3, 2, 1]
     assert {d.version.version: d.reasons for d in plan.kept} == {5: ("latest",), 4: ("among the newest 2",)}
 
@@ -62,7 +62,7 @@ def test_keeps_the_newest_n_and_deletes_the_rest() -> None:
 def test_keep_n_counts_per_physical_layer_not_per_project_layer() -> None:
     x86 = [version("layersmith-dev-ds-py312-x86_64", n, layer="ds", variant="py312-x86_64") for n in (1, 2)]
     arm = [version("layersmith-dev-ds-py312-arm64", n, layer="ds", variant="py312-arm64") for n in (1, 2, 3)]
-    plan = plan_prune(inventory(x86 + arm), keep=2)
+    plan = select_prunable(inventory(x86 + arm), keep=2)
     assert [(d.version.name, d.version.version) for d in plan.deletions] == [("layersmith-dev-ds-py312-arm64", 1)]
 
 
@@ -71,7 +71,7 @@ def test_a_version_used_only_in_the_other_account_is_kept() -> None:
     used = Attachment(B, "billing", "version", "7", old[0].arn)
     inv = inventory(old, attachments=(used,))
     assert verdicts(inv, 1) == {3: False, 2: True, 1: False}
-    kept = next(d for d in plan_prune(inv, 1).kept if d.version.version == 1)
+    kept = next(d for d in select_prunable(inv, 1).kept if d.version.version == 1)
     assert kept.reasons == (f"attached to {OTHER}/eu-west-1 billing:7",)
 
 
@@ -88,7 +88,7 @@ def test_a_pinned_version_is_kept_for_every_variant_of_the_layer() -> None:
                    variant="py312-x86_64") for n in (1, 2, 3)]
     arm = [version("layersmith-dev-data-science-py312-arm64", n, layer="data-science",
                    variant="py312-arm64") for n in (1, 2, 3)]
-    plan = plan_prune(inventory(x86 + arm, stacks=(dev,)), keep=1)
+    plan = select_prunable(inventory(x86 + arm, stacks=(dev,)), keep=1)
     assert sorted((d.version.name[-6:], d.version.version) for d in plan.deletions) == [("-arm64", 1), ("x86_64", 1)]
     pinned = [d for d in plan.kept if d.version.version == 2]
     assert len(pinned) == 2 and all(d.reasons == ("pinned by dev:api",) for d in pinned)
@@ -102,7 +102,7 @@ def test_a_pin_names_its_own_variant_and_still_protects_the_others() -> None:
                 for a in ("x86_64", "arm64"))
     inv = Inventory((A,), (x86, arm), (), (), pins)
     assert inv.pins_of(arm, exact=True) == pins and inv.pins_of(x86, exact=True) == ()
-    assert {d.version.name[-6:]: d.reasons for d in plan_prune(inv, 1).kept if d.version.version == 1} == {
+    assert {d.version.name[-6:]: d.reasons for d in select_prunable(inv, 1).kept if d.version.version == 1} == {
         "-arm64": ("latest", "pinned by dev:api"),
         "x86_64": ("latest", "same version pinned for another variant by dev:api")}
 
@@ -134,14 +134,14 @@ def test_a_consumer_pin_of_an_uncommitted_stack_uses_its_default_prefix() -> Non
 
 def test_a_version_shared_with_an_unscanned_account_is_kept() -> None:
     versions = [*utils(1, shared=("333333333333",)), *utils(2, shared=(OTHER,)), *utils(3)]
-    plan = plan_prune(inventory(versions), keep=1)
+    plan = select_prunable(inventory(versions), keep=1)
     assert [d.version.version for d in plan.deletions] == [2]  # OTHER was scanned: its use would be seen
     assert "shared with 333333333333, not scanned (add to --accounts)" in plan.kept[-1].reasons
 
 
 def test_an_unscannable_account_blocks_every_deletion() -> None:
     failure = ScanFailure("333333333333", None, "cannot assume arn:aws:iam::333333333333:role/x: access denied")
-    plan = plan_prune(inventory(utils(1, 2, 3), failures=(failure,)), keep=1)
+    plan = select_prunable(inventory(utils(1, 2, 3), failures=(failure,)), keep=1)
     assert plan.blocked_by == (failure,)
     assert "333333333333 (all regions)" in plan.blocked_message()
     factory = FakeFactory(HOME)
@@ -153,7 +153,7 @@ def test_an_unscannable_account_blocks_every_deletion() -> None:
 
 def test_keep_must_be_at_least_one() -> None:
     with pytest.raises(UserError, match="at least 1"):
-        plan_prune(inventory(utils(1)), keep=0)
+        select_prunable(inventory(utils(1)), keep=0)
 
 
 def _fake_with_three_versions() -> tuple[FakeFactory, list[str]]:
@@ -166,7 +166,7 @@ def _fake_with_three_versions() -> tuple[FakeFactory, list[str]]:
 
 def test_execute_deletes_exactly_the_planned_versions() -> None:
     factory, _ = _fake_with_three_versions()
-    plan = plan_prune(inventory(utils(1, 2, 3)), keep=1)
+    plan = select_prunable(inventory(utils(1, 2, 3)), keep=1)
     result = execute(plan, factory, [A, B], LayerMatcher({"layersmith-dev": ("dev",)}, ["utils"]), call=NO_WAIT)
     assert factory.all_deleted() == [("layersmith-dev-utils", 2), ("layersmith-dev-utils", 1)]
     assert [r.version for r in result.deleted] == [2, 1]
@@ -174,7 +174,7 @@ def test_execute_deletes_exactly_the_planned_versions() -> None:
 
 def test_execute_rechecks_and_skips_a_version_attached_since_the_scan() -> None:
     factory, arns = _fake_with_three_versions()
-    plan = plan_prune(inventory(utils(1, 2, 3)), keep=1)
+    plan = select_prunable(inventory(utils(1, 2, 3)), keep=1)
     factory.lambdas[(OTHER, "eu-west-1")].attach("late-comer", "$LATEST", arns[0])  # after the plan
     result = execute(plan, factory, [A, B], LayerMatcher({"layersmith-dev": ("dev",)}, ["utils"]), call=NO_WAIT)
     assert factory.all_deleted() == [("layersmith-dev-utils", 2)]
@@ -184,7 +184,7 @@ def test_execute_rechecks_and_skips_a_version_attached_since_the_scan() -> None:
 def test_execute_stops_when_the_recheck_cannot_scan() -> None:
     factory, _ = _fake_with_three_versions()
     factory.lambdas[(OTHER, "eu-west-1")].deny.add("ListFunctions")
-    plan = plan_prune(inventory(utils(1, 2, 3)), keep=1)
+    plan = select_prunable(inventory(utils(1, 2, 3)), keep=1)
     with pytest.raises(AwsError, match=r"stopped, nothing more deleted: .*access denied") as info:
         execute(plan, factory, [A, B], LayerMatcher({"layersmith-dev": ("dev",)}, ["utils"]), call=NO_WAIT)
     assert factory.all_deleted() == []

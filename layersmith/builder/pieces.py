@@ -30,8 +30,8 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from layersmith.build.tree import is_executable, walk_files
-from layersmith.build.verify import elf_machine
+from layersmith.builder.tree import is_executable, walk_files
+from layersmith.builder.verify import elf_machine
 
 PIECES = ".pieces"
 _INDEX = "index.json"

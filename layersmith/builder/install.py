@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from layersmith.build.runner import Runner
+from layersmith.builder.runner import Runner
 from layersmith.errors import BuildError
 from layersmith.interpreters import Finder
 from layersmith.runtimes import Runtime, uv_python_platform

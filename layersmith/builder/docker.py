@@ -16,8 +16,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from layersmith.build.install import compile_with
-from layersmith.build.runner import Completed, Runner
+from layersmith.builder.install import compile_with
+from layersmith.builder.runner import Completed, Runner
 from layersmith.errors import BuildError, DockerUnavailable, UserError
 from layersmith.runtimes import DOCKER_PLATFORM, Runtime
 

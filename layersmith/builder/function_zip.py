@@ -7,8 +7,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from layersmith.build.archive import write_zip
-from layersmith.build.tree import tree_sha256, tree_size
+from layersmith.builder.archive import write_zip
+from layersmith.builder.tree import tree_sha256, tree_size
 from layersmith.model import FunctionSpec
 
 _IGNORE = shutil.ignore_patterns("function.toml", "tests", "__pycache__", "*.pyc", "*.pyo", ".*",

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from layersmith.build.archive import COMPRESS_LEVEL, DOS_DATE, DOS_TIME, manifest_path
-from layersmith.build.pieces import Piece, PieceEntry
-from layersmith.build.tree import file_sha256, largest_tops
-from layersmith.build.verify import check_totals
-from layersmith.build.zipwriter import packed, write_packed
+from layersmith.builder.archive import COMPRESS_LEVEL, DOS_DATE, DOS_TIME, manifest_path
+from layersmith.builder.pieces import Piece, PieceEntry
+from layersmith.builder.tree import file_sha256, largest_tops
+from layersmith.builder.verify import check_totals
+from layersmith.builder.zipwriter import packed, write_packed
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,24 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from layersmith.build import archive, slim, verify
-from layersmith.build.assemble import assemble
-from layersmith.build.cache import ZIP, BuildCache
-from layersmith.build.install import Installer
-from layersmith.build.pieces import Deflater, Piece, PieceStore, deflater, piece_key, split_by_distribution, stage_piece
-from layersmith.build.tree import files_sha256, shipped_sources, walk_files
+from layersmith.builder import archive, slim, verify
+from layersmith.builder.assemble import assemble
+from layersmith.builder.cache import ZIP, BuildCache
+from layersmith.builder.install import Installer
+from layersmith.builder.pieces import (
+    Deflater,
+    Piece,
+    PieceStore,
+    deflater,
+    piece_key,
+    split_by_distribution,
+    stage_piece,
+)
+from layersmith.builder.tree import files_sha256, shipped_sources, walk_files
 from layersmith.errors import BuildError, SpecError, UserError
 from layersmith.lockfile import generated_by_layersmith, pins_for, recorded_targets, target_label
 from layersmith.model import BuildResult, Distribution, LayerSpec, Requirement, Variant
-from layersmith.runtimes import ARCHITECTURES, RUNTIMES, Runtime, check_architecture, get_runtime
+from layersmith.runtimes import ARCHITECTURES, RUNTIMES, Runtime
 from layersmith.specs import parse_lock
 
 # Bump when the recipe (slimming rules, zip format, manifest) changes: old cache entries and
@@ -32,22 +40,6 @@ from layersmith.specs import parse_lock
 RECIPE_VERSION = "3"  # 2: RECORD rows of slimmed-away files dropped; 3: assembled from per-wheel pieces
 
 Reporter = Callable[[str], None]
-
-
-def plan_variants(spec: LayerSpec, runtime: str | None = None, arch: str | None = None) -> list[Variant]:
-    """A portable layer is one variant for all its runtimes/architectures; a native one has one
-    per (runtime, architecture). `runtime`/`arch` filter native variants (CLI --runtime/--arch)."""
-    if runtime is not None:
-        get_runtime(runtime, key="--runtime")
-    if arch is not None:
-        check_architecture(arch, key="--arch")
-    if spec.portable:
-        if (runtime and runtime not in spec.runtimes) or (arch and arch not in spec.architectures):
-            return []
-        return [Variant(spec.name, spec.runtimes, spec.architectures, True)]
-    return [Variant(spec.name, (rt,), (a,), False)
-            for rt in spec.runtimes if runtime in (None, rt)
-            for a in spec.architectures if arch in (None, a)]
 
 
 def site_dir(variant: Variant) -> str:

@@ -10,15 +10,14 @@ bytes, whatever the clock, umask or directory order.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from layersmith.build.tree import file_sha256, is_executable, walk_files
-from layersmith.build.zipwriter import Entry, write_entries
+from layersmith.builder.tree import file_sha256, files_sha256, is_executable, walk_files
+from layersmith.builder.zipwriter import Entry, write_entries
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 DOS_DATE = ((ZIP_EPOCH[0] - 1980) << 9) | (ZIP_EPOCH[1] << 5) | ZIP_EPOCH[2]  # MS-DOS date of ZIP_EPOCH
@@ -29,13 +28,7 @@ MANIFEST_DIR = "layersmith"  # outside python/: never on sys.path, one file per 
 
 def content_sha256(root: Path, exclude: str | None = None) -> str:
     """Hash of the tree as it will sit in /opt (names, exec bits, contents), manifest excluded."""
-    digest = hashlib.sha256()
-    for rel, path in walk_files(root):
-        if rel == exclude:
-            continue
-        mode = "x" if is_executable(path) else "-"
-        digest.update(f"{rel}\0{mode}\0{file_sha256(path)}\n".encode())
-    return digest.hexdigest()
+    return files_sha256((rel, path) for rel, path in walk_files(root) if rel != exclude)
 
 
 def manifest_path(layer: str) -> str:

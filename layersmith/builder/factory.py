@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from layersmith.build.builder import Builder, Reporter, check_lock_targets, plan_variants
-from layersmith.build.cache import BuildCache
-from layersmith.build.docker import DEFAULT_IMAGE_TAG, DockerInstaller
-from layersmith.build.install import HostInstaller, Installer
-from layersmith.build.runner import Runner, SubprocessRunner
+from layersmith.builder.builder import Builder, Reporter, check_lock_targets
+from layersmith.builder.cache import BuildCache
+from layersmith.builder.docker import DEFAULT_IMAGE_TAG, DockerInstaller
+from layersmith.builder.install import HostInstaller, Installer
+from layersmith.builder.runner import Runner, SubprocessRunner
 from layersmith.errors import DockerUnavailable, UserError
 from layersmith.interpreters import Finder
-from layersmith.model import BuildResult
+from layersmith.model import BuildResult, expand_variants
 from layersmith.specs import load_layers
 
 BUILDERS = ("host", "docker", "auto")
@@ -61,7 +61,7 @@ def build_layers(project: Path, names: list[str] | None = None, *, runtime: str 
     for spec in specs.values():  # a stale lock is refused before anything starts
         if spec.requirements is not None and spec.requirements.is_file():
             check_lock_targets(spec, spec.requirements.read_text(encoding="utf-8"))
-    plans = [(spec, v) for spec in specs.values() for v in plan_variants(spec, runtime, arch)]
+    plans = [(spec, v) for spec in specs.values() for v in expand_variants(spec, runtime, arch)]
     if not plans:
         raise UserError("nothing to build: no layer variant matches --runtime/--arch", key="--runtime")
     results = []

@@ -72,7 +72,7 @@ def _mock_remote_layers(project: Path, region: str, stack_ref: str | None) -> di
     offline can assume); a committed one in its own `layersmith:regions`, never invented ones."""
     if not stack_ref:
         return {}
-    from layersmith.build.builder import plan_variants
+    from layersmith.model import expand_variants
     from layersmith.naming import default_prefix, layer_name
     from layersmith.specs import load_layers
 
@@ -91,7 +91,7 @@ def _mock_remote_layers(project: Path, region: str, stack_ref: str | None) -> di
     for name, spec in load_layers(project).items():
         version = pins.get(name, 0) + 1
         out[name] = []
-        for variant in plan_variants(spec):
+        for variant in expand_variants(spec):
             per_region = {}
             for where in regions:
                 base = f"arn:aws:lambda:{where}:{MOCK_ACCOUNT}:layer:{layer_name(prefix, name, variant)}"
@@ -107,7 +107,7 @@ def _engine_config(raw: dict[str, Any]) -> dict[str, str]:
 
 
 def _next_versions(project: Path, cfg: Any) -> dict[str, int]:
-    from layersmith.build.builder import plan_variants
+    from layersmith.model import expand_variants
     from layersmith.naming import layer_name
     from layersmith.specs import load_layers
 
@@ -115,12 +115,12 @@ def _next_versions(project: Path, cfg: Any) -> dict[str, int]:
     out: dict[str, int] = {}
     for name, spec in specs.items():
         pins = [p for fn in cfg.deploy if isinstance(p := cfg.pin_for(fn, name), int)]
-        for variant in plan_variants(spec):
+        for variant in expand_variants(spec):
             out[layer_name(cfg.name_prefix, name, variant)] = max(pins, default=0) + 1
     return out
 
 
-def _clean(value: Any, project: Path) -> Any:
+def _json_friendly(value: Any, project: Path) -> Any:
     """Make inputs JSON- and golden-friendly: assets/archives become their project-relative path."""
     raw_path = getattr(value, "path", None)  # FileArchive / FileAsset
     if isinstance(raw_path, str):
@@ -128,9 +128,9 @@ def _clean(value: Any, project: Path) -> Any:
         shown = path.relative_to(project) if path.is_relative_to(project) else Path("<cache>") / path.name
         return {"archive": shown.as_posix()}
     if isinstance(value, dict):
-        return {k: _clean(v, project) for k, v in sorted(value.items())}
+        return {k: _json_friendly(v, project) for k, v in sorted(value.items())}
     if isinstance(value, list):
-        return [_clean(v, project) for v in value]
+        return [_json_friendly(v, project) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)  # mocks hand numbers over as floats
     return value
@@ -241,9 +241,9 @@ def run_plan(project: Path, stack: str, versions: dict[tuple[str, str], int] | N
     `versions`: (region, physical layer name) -> the version a publish would leave (from AWS) instead
     of a mocked one."""
     cfg, rec, captured = run_program(project, stack, versions=versions)
-    resources = sorted(({**r, "inputs": _clean(r["inputs"], project)} for r in rec.resources),
+    resources = sorted(({**r, "inputs": _json_friendly(r["inputs"], project)} for r in rec.resources),
                        key=lambda r: (r["type"], r["name"]))
-    outputs = _clean(captured, project)
+    outputs = _json_friendly(captured, project)
     return {"project": cfg.project, "stack": stack, "region": cfg.region,
             "mocked": {"account": MOCK_ACCOUNT, "pins": OFFLINE_NOTE},
             "attachments": _attachments(project, cfg, outputs), "resources": resources, "outputs": outputs}

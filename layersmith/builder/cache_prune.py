@@ -16,19 +16,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from layersmith.build.builder import Builder, cache_key, plan_variants
-from layersmith.build.cache import RESULT, BuildCache
-from layersmith.build.install import Installer
-from layersmith.build.pieces import PieceStore
+from layersmith.builder.builder import Builder, cache_key
+from layersmith.builder.cache import RESULT, BuildCache
+from layersmith.builder.install import Installer
+from layersmith.builder.pieces import PieceStore
 from layersmith.errors import LayersmithError
-from layersmith.model import LayerSpec
+from layersmith.model import LayerSpec, expand_variants
 
 _KEEP = {".tmp", ".locks", ".invoke"}  # handled separately, or not build output at all
 _PIECES = ".pieces"
 
 
 @dataclass
-class CachePrunePlan:
+class CachePruneSelection:
     entries: list[Path] = field(default_factory=list)  # variant entries to remove
     pieces: list[Path] = field(default_factory=list)
     kept_entries: int = 0
@@ -43,7 +43,7 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def _wanted(specs: dict[str, LayerSpec], builders: Sequence[Builder], plan: CachePrunePlan
+def _wanted(specs: dict[str, LayerSpec], builders: Sequence[Builder], plan: CachePruneSelection
             ) -> tuple[set[Path], set[str], set[str]]:
     """(entries to keep, layers whose entries must all stay, piece keys current pins would use)."""
     entries: set[Path] = set()
@@ -51,7 +51,7 @@ def _wanted(specs: dict[str, LayerSpec], builders: Sequence[Builder], plan: Cach
     pieces: set[str] = set()
     for spec in specs.values():
         try:
-            for variant in plan_variants(spec):
+            for variant in expand_variants(spec):
                 for builder in builders:
                     key = cache_key(spec, variant, builder.installer)
                     entries.add(builder.cache.entry(spec.name, variant.key, key))
@@ -64,8 +64,8 @@ def _wanted(specs: dict[str, LayerSpec], builders: Sequence[Builder], plan: Cach
 
 
 def plan_cache_prune(cache: BuildCache, specs: dict[str, LayerSpec], installers: Sequence[Installer]
-                     ) -> CachePrunePlan:
-    plan = CachePrunePlan()
+                     ) -> CachePruneSelection:
+    plan = CachePruneSelection()
     builders = [Builder(installer, cache) for installer in installers]
     wanted, untouchable, piece_keys = _wanted(specs, builders, plan)
     if not cache.root.is_dir():
@@ -94,7 +94,7 @@ def _entry_pieces(entry: Path) -> list[str]:
     return [str(k) for k in data.get("pieces", [])]
 
 
-def execute(cache: BuildCache, plan: CachePrunePlan) -> int:
+def execute(cache: BuildCache, plan: CachePruneSelection) -> int:
     """Remove what the plan lists, plus stale lock files and dead builds' scratch dirs; bytes freed."""
     freed = 0
     for path in plan.paths():

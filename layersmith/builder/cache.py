@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from layersmith.build.tree import file_sha256
+from layersmith.builder.tree import file_sha256
 
 RESULT = "result.json"
 _HOST = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:40] or "host"
