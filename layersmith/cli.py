@@ -16,7 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from layersmith import __version__, commands
-from layersmith.errors import LayersmithError, UserError
+from layersmith.discovery import resolve_project
+from layersmith.errors import LayersmithError
+
+PROJECT_HELP = "project directory (holds Pulumi.yaml); default: the nearest one from . upwards"
 
 
 def _requested_command(argv: Sequence[str], names: list[str]) -> str | None:
@@ -37,8 +40,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     command pulls in what it needs (boto3 for inventory, pulumi for plan: ~0.5 s), and an unchanged
     `layersmith build` should not pay for the others."""
     parser = argparse.ArgumentParser(prog="layersmith", description="Own your shared AWS Lambda layers.")
-    parser.add_argument("--project", type=Path, default=Path.cwd(),
-                        help="project directory (holds Pulumi.yaml, layers/, functions/); default: .")
+    parser.add_argument("--project", type=Path, default=None, metavar="DIR", help=PROJECT_HELP)
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks (and build's phase timings)")
     parser.add_argument("--version", action="version", version=f"layersmith {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -47,9 +49,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     for name in [wanted] if wanted else names:
         importlib.import_module(f"layersmith.commands.{name}").register(sub)
     for command in sub.choices.values():
-        # `layersmith build x -v` works too; SUPPRESS keeps the subparser from resetting a leading -v.
+        # `layersmith build x -v` and `layersmith plan --project DIR` work too; SUPPRESS keeps the
+        # subparser from resetting an option given before the command.
         command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                              help="show tracebacks (and build's phase timings)")
+        command.add_argument("--project", type=Path, default=argparse.SUPPRESS, metavar="DIR", help=PROJECT_HELP)
     return parser
 
 
@@ -57,11 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
-    args.project = args.project.resolve()
     try:
-        if not args.project.is_dir() or not any((args.project / n).exists() for n in ("Pulumi.yaml", "layers")):
-            raise UserError("not a layersmith project (no Pulumi.yaml or layers/ here); pass --project DIR",
-                            path=args.project)
+        args.project = resolve_project(args.project, Path.cwd())
         code: int = args.func(args)
         return code
     except LayersmithError as exc:

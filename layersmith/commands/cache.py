@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from layersmith.builder.cache import BuildCache
@@ -24,6 +25,8 @@ def register(sub: Any) -> None:
                        help="keep --builder docker entries of this image tag (default: %(default)s)")
     prune.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                        help="show tracebacks")
+    prune.add_argument("--project", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                       help="project directory (holds Pulumi.yaml); default: the nearest one from . upwards")
     prune.set_defaults(func=run)
 
 
