@@ -16,9 +16,14 @@ from layersmith.aws.options import FactoryMaker, add_scan_arguments, print_failu
 from layersmith.aws.report import inventory_json, render_inventory
 
 
+# The whole second paragraph of the docstring, unwrapped: argparse re-wraps it (its first line alone
+# cut the sentence off mid-parenthesis).
+_DESCRIPTION = " ".join((__doc__ or "").split("\n\n")[1].split())
+
+
 def register(sub: Any) -> None:
     parser = sub.add_parser("inventory", help="list this project's layer versions and who uses them (boto3)",
-                            description=__doc__.splitlines()[2] if __doc__ else None)
+                            description=_DESCRIPTION)
     add_scan_arguments(parser)
     parser.set_defaults(func=run)
 
