@@ -15,7 +15,6 @@ from layersmith.aws.clients import Caller
 from layersmith.aws.options import FactoryMaker, add_scan_arguments, print_failures, run_scan
 from layersmith.aws.report import inventory_json, render_inventory
 
-
 # The whole second paragraph of the docstring, unwrapped: argparse re-wraps it (its first line alone
 # cut the sentence off mid-parenthesis).
 _DESCRIPTION = " ".join((__doc__ or "").split("\n\n")[1].split())
