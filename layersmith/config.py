@@ -22,6 +22,7 @@ from layersmith.model import Consume, FunctionSpec, LayerSpec, Pin, ShareWith, S
 from layersmith.naming import MAX_FUNCTION_NAME, MAX_LAYER_NAME, default_prefix, function_name, layer_name
 from layersmith.overrides import parse_overrides
 from layersmith.specs import MAX_LAYERS_PER_FUNCTION
+from layersmith.yaml_load import load_yaml
 
 NAMESPACE = "layersmith"
 KEYS = ("publish", "deploy", "shareWith", "retainVersions", "pins", "requirePins", "consume", "namePrefix",
@@ -80,7 +81,7 @@ def read_stack_file(project: Path, stack: str) -> dict[str, Any]:
         raise UserError(f"no such stack file; committed stacks: {known}", path=path)
     text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text) or {}
+        data = load_yaml(text, path) or {}  # a duplicate key or a syntax error: one line with its place
         _check_plain_scalars(yaml.compose(text), path)
     except yaml.YAMLError as exc:
         raise ConfigError(f"malformed YAML ({str(exc).splitlines()[0]})", path=path) from None

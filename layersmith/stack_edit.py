@@ -7,7 +7,8 @@ is guessed from the file itself. ruamel.yaml is pinned exactly (requirements.txt
 its emitter lays a document out is what makes the one-line diff, and it has changed between
 releases. Two guards make a surprise impossible to write:
 
-* the rewritten text is read back with the same YAML reader as the rest of layersmith and must
+* the rewritten text is read back with the same YAML reader as the rest of layersmith
+  (`yaml_load`, which also refuses the input when it names a key twice) and must
   equal the old data with exactly the requested pins changed;
 * it is written atomically (a temporary file in the same directory, then `os.replace`), keeping
   the file's mode, so an interrupted promote leaves the old file.
@@ -26,10 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from layersmith.config import NAMESPACE
 from layersmith.errors import ConfigError
+from layersmith.yaml_load import load_yaml
 
 PINS = f"{NAMESPACE}:pins"
 
@@ -69,6 +69,9 @@ def rewrite_pins(text: str, edits: Sequence[PinEdit], *, path: Path) -> str:
     round trip would change anything else."""
     from ruamel.yaml.comments import CommentedMap
 
+    # First the strict reader: a duplicate key is the user's to fix (named with both lines), and the
+    # round trip below would otherwise keep one of the two silently or fail in ruamel's words.
+    original = load_yaml(text, path)
     rt, document = _round_trip(text)
     if not isinstance(document, dict) or not isinstance(document.get("config"), dict):
         raise ConfigError("has no `config:` map to write pins into", path=path)
@@ -79,10 +82,12 @@ def rewrite_pins(text: str, edits: Sequence[PinEdit], *, path: Path) -> str:
     new = out.getvalue()
     if "\r\n" in text:  # the emitter writes \n: keep a Windows checkout's line endings
         new = new.replace("\r\n", "\n").replace("\n", "\r\n")
-    expected = copy.deepcopy(yaml.safe_load(text))
+    expected = copy.deepcopy(original)
+    if not isinstance(expected, dict) or not isinstance(expected.get("config"), dict):
+        raise ConfigError("has no `config:` map to write pins into", path=path)
     for edit in edits:
         _apply(expected["config"], edit, dict)
-    if yaml.safe_load(new) != expected:
+    if load_yaml(new, path) != expected:
         raise ConfigError("cannot be rewritten without changing more than the pins; edit them by hand "
                           "(the diff above lists the versions)", path=path)
     return new

@@ -1,0 +1,55 @@
+"""The one way layersmith reads a stack file's YAML: `yaml.safe_load`, made strict where it is lax.
+
+* A mapping that names a key twice (two `layersmith:deploy:` entries) is an error naming both lines:
+  PyYAML silently keeps the last, so an edit to the first would do nothing. (Pulumi's own reader
+  refuses such a file too.) A `<<` merge may still be overridden by an explicit key, as YAML intends.
+* A syntax error is one line with the file, line and column, not PyYAML's multi-line report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from layersmith.errors import ConfigError
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _no_duplicate_keys(root: yaml.Node | None, path: Path | str) -> None:
+    """Walk the composed node tree (not the loaded data, where the first key is already gone)."""
+    pending, visited = [root], set()
+    while pending:
+        node = pending.pop()
+        if node is None or id(node) in visited:  # an alias shares its anchor's node: walk it once
+            continue
+        visited.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                pending.append(value)
+                if key.tag == _MERGE or not isinstance(key, yaml.ScalarNode):
+                    continue
+                line = key.start_mark.line + 1
+                if (key.tag, key.value) in seen:
+                    raise ConfigError(f"appears twice in one map (lines {seen[key.tag, key.value]} and {line}); "
+                                      "YAML would keep only the last: keep one", path=path, key=key.value)
+                seen[key.tag, key.value] = line
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+
+
+def load_yaml(text: str, path: Path | str) -> object:
+    """The document in `text` (read from `path`), as `yaml.safe_load` reads it; a duplicate key or a
+    syntax error raises `ConfigError` in one line."""
+    try:
+        _no_duplicate_keys(yaml.compose(text), path)  # a syntax error surfaces here, with its mark
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = " ".join(str(exc.problem or exc.context or "syntax error").split())
+        raise ConfigError(f"invalid YAML{where}: {problem}; fix the syntax there", path=path) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML ({' '.join(str(exc).split())})", path=path) from None

@@ -1,0 +1,64 @@
+"""Stack YAML read strictly: a key named twice is an error naming both lines (PyYAML keeps the last
+silently), a syntax error is one line with its line and column; merges and aliases still work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from layersmith.config import read_stack_file
+from layersmith.errors import ConfigError
+from layersmith.stack_edit import PinEdit, rewrite_pins
+from layersmith.yaml_load import load_yaml
+
+TWO_DEPLOYS = ("config:\n"
+               "  aws:region: eu-west-1\n"
+               "  layersmith:deploy:\n"
+               "    - sales-report\n"
+               "  layersmith:publish: [utils]\n"
+               "  layersmith:deploy:\n"
+               "    - ingest-orders\n")
+
+
+def test_a_key_named_twice_names_the_file_the_key_and_both_lines() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_yaml(TWO_DEPLOYS, Path("Pulumi.dev.yaml"))
+    assert caught.value.exit_code == 2
+    assert caught.value.render() == ("Pulumi.dev.yaml: layersmith:deploy: appears twice in one map (lines 3 and 6); "
+                                     "YAML would keep only the last: keep one")
+
+
+def test_a_key_named_twice_deeper_down_is_found_too() -> None:
+    text = "config:\n  layersmith:pins:\n    api:\n      utils: 3\n      utils: 4\n"
+    with pytest.raises(ConfigError, match=r"x\.yaml: utils: appears twice in one map \(lines 4 and 5\)"):
+        load_yaml(text, "x.yaml")
+
+
+def test_the_same_key_in_different_maps_merges_and_aliases_are_fine() -> None:
+    text = ("a: {x: 1}\nb: {x: 2}\nbase: &base {region: eu-west-1, size: 1}\n"
+            "derived:\n  <<: *base\n  size: 2\nlist: &l [1]\nboth: [*l, *l]\n")
+    assert load_yaml(text, "x.yaml") == {"a": {"x": 1}, "b": {"x": 2}, "base": {"region": "eu-west-1", "size": 1},
+                                         "derived": {"region": "eu-west-1", "size": 2}, "list": [1], "both": [[1], [1]]}
+
+
+def test_a_syntax_error_is_one_line_with_line_and_column() -> None:
+    text = "config:\n  aws:region: eu-west-1\n  layersmith:deploy: [a, b\n  x: 1\n"
+    with pytest.raises(ConfigError) as caught:
+        load_yaml(text, Path("Pulumi.dev.yaml"))
+    assert caught.value.render() == ("Pulumi.dev.yaml: invalid YAML at line 4, column 4: expected ',' or ']', but "
+                                     "got ':'; fix the syntax there")
+    with pytest.raises(ConfigError, match=r"^s\.yaml: invalid YAML at line 2, column 1: found character .*; fix"):
+        load_yaml("a: 1\n\tb: 2\n", "s.yaml")
+
+
+def test_read_stack_file_refuses_a_duplicate_key(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.dev.yaml").write_text(TWO_DEPLOYS, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"Pulumi\.dev\.yaml: layersmith:deploy: appears twice .*lines 3 and 6"):
+        read_stack_file(tmp_path, "dev")
+
+
+def test_promote_refuses_to_rewrite_a_file_with_a_duplicate_key() -> None:
+    text = TWO_DEPLOYS + "  layersmith:pins:\n    sales-report:\n      utils: 3\n"
+    with pytest.raises(ConfigError, match=r"Pulumi\.dev\.yaml: layersmith:deploy: appears twice .*lines 3 and 6"):
+        rewrite_pins(text, [PinEdit("sales-report", "utils", None, 4)], path=Path("Pulumi.dev.yaml"))
