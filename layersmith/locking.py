@@ -20,7 +20,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from layersmith.builder.install import uv_binary
+from layersmith.builder.install import uv_binary, uv_setup_problem
 from layersmith.builder.runner import Runner
 from layersmith.errors import BuildError, SpecError, UserError
 from layersmith.lockfile import (
@@ -37,8 +37,10 @@ from layersmith.model import Requirement
 from layersmith.runtimes import Runtime, uv_python_platform
 from layersmith.specs import parse_lock
 from layersmith.wheel_index import PackageIndex, availability
+from layersmith.writable import require_writable_file, write_failed
 
 Target = tuple[Runtime, str]
+LOCK_REMEDY = "make its directory writable (or lock in a writable checkout) and run lock again"
 # `numpy==2.4.6 has no usable wheels`, `all versions of pycrypto have no usable wheels`, and uv's
 # marker-in-braces form `numpy{python_full_version < '3.12'}==2.4.6 has no usable wheels`.
 _NO_WHEELS = re.compile(r"(all versions of )?([A-Za-z0-9_.\-]+)(?:\{[^}]*\})?(?:==([^\s,]+))? (?:has|have) "
@@ -114,6 +116,8 @@ def compile_target(runner: Runner, req: LockRequest, runtime: Runtime, arch: str
         argv += ["--upgrade-package", name]
     done = runner.run(argv, cwd=req.source.parent)
     if done.returncode != 0:
+        if problem := uv_setup_problem(done.stderr):
+            raise problem
         if explained := explain_no_wheel(done.stderr, runtime, arch, req.source, index):
             raise explained
         tail = " | ".join(line.strip() for line in done.stderr.strip().splitlines()[-3:] if line.strip())
@@ -171,9 +175,15 @@ def lock_layer(runner: Runner, req: LockRequest, index: PackageIndex,
         before, after = resolved_pins(old, req.targets), resolved_pins(new_reqs, req.targets)
         if old_targets == tuple(labels) and before == after and generated_by_layersmith(req.dest.read_text("utf-8")):
             return LockOutcome(False, len(old))  # nothing moved: leave the file byte-identical
+        # A read-only checkout: said before the dry-run installs, and in place of a traceback after.
+        require_writable_file(req.dest, what="the lock file", remedy=LOCK_REMEDY)
         check(candidate)  # every target installs from the merged lock (markers and hashes)
         tmp_dest = req.dest.with_name(f".{req.dest.name}.tmp")
-        tmp_dest.write_text(text, encoding="utf-8")
-        tmp_dest.replace(req.dest)
+        try:
+            tmp_dest.write_text(text, encoding="utf-8")
+            tmp_dest.replace(req.dest)
+        except OSError as exc:
+            tmp_dest.unlink(missing_ok=True)
+            raise write_failed(req.dest, "the lock file", exc, LOCK_REMEDY) from None
     return LockOutcome(True, len(new_reqs), _moved(before, after) if old else [])
 

@@ -23,6 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConfigParseError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
@@ -30,7 +31,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from layersmith.errors import AwsError, UserError
+from layersmith.errors import AwsError, EnvironmentProblem, UserError
 
 T = TypeVar("T")
 
@@ -131,10 +132,14 @@ class Caller:
 
 def make_session(profile: str | None = None, *, source: str = "--profile") -> Any:
     """A boto3 session on the user's credential chain, `profile` (else `AWS_PROFILE`) selecting one.
-    A profile that is not configured is the user's environment to fix, said in one line: boto3 raises
-    `ProfileNotFound` from the constructor, before any call."""
+    A profile that is not configured, or an AWS config file that does not parse, is the user's
+    environment to fix, said in one line: boto3 raises both from the constructor, before any call."""
     try:
         return boto3.Session(profile_name=profile) if profile else boto3.Session()
+    except ConfigParseError as exc:  # a broken ~/.aws/config (or AWS_CONFIG_FILE): the machine's to fix
+        where = exc.kwargs.get("path", "your AWS config file")
+        raise EnvironmentProblem(f"cannot parse the AWS config file {where}; fix its syntax (INI: [profile name] "
+                                 "sections of key = value lines) or point AWS_CONFIG_FILE at a valid one") from None
     except ProfileNotFound as exc:
         name = profile or exc.kwargs.get("profile", "?")
         where = source if profile else "AWS_PROFILE"

@@ -14,14 +14,20 @@ from layersmith.errors import DockerUnavailable, UserError
 from layersmith.interpreters import Finder
 from layersmith.model import BuildResult, expand_variants
 from layersmith.specs import load_layers
+from layersmith.writable import ensure_writable_dir
 
 BUILDERS = ("host", "docker", "auto")
 
 
 def cache_root(project: Path) -> Path:
-    """`$LAYERSMITH_CACHE_DIR`, else `<project>/.layersmith/cache`."""
+    """`$LAYERSMITH_CACHE_DIR`, else `<project>/.layersmith/cache`; created if missing. A directory that
+    cannot be written (a read-only checkout) is an `EnvironmentProblem` saying to set the variable."""
     env = os.environ.get("LAYERSMITH_CACHE_DIR")
-    return Path(env).resolve() if env else project / ".layersmith" / "cache"
+    if env:
+        return ensure_writable_dir(Path(env).resolve(), what="the build cache (LAYERSMITH_CACHE_DIR)",
+                                   remedy="point LAYERSMITH_CACHE_DIR at a writable directory")
+    return ensure_writable_dir(project / ".layersmith" / "cache", what="the build cache",
+                               remedy="set LAYERSMITH_CACHE_DIR to a writable directory (e.g. ~/.cache/layersmith)")
 
 
 def make_installer(kind: str, runner: Runner, *, image_tag: str = DEFAULT_IMAGE_TAG,

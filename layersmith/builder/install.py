@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from layersmith.builder.runner import Runner
-from layersmith.errors import BuildError
+from layersmith.errors import BuildError, EnvironmentProblem, LayersmithError
 from layersmith.interpreters import Finder
 from layersmith.runtimes import Runtime, uv_python_platform
 
@@ -48,10 +48,23 @@ def uv_binary() -> str:
 _NO_WHEEL = re.compile(r"(?:Because )?([A-Za-z0-9_.\-]+)(?:\{[^}]*\})?==([^\s]+) has no usable wheels")
 _NO_WHEEL_ALT = re.compile(r"Distribution `([A-Za-z0-9_.\-]+)==([^\s`]+)")
 _HASH = re.compile(r"[Hh]ash mismatch for `?([A-Za-z0-9_.\-]+)")
+# uv: "error: Failed to initialize cache at `/home/u/.cache/uv`" (then the OS error as its cause).
+_UV_CACHE = re.compile(r"Failed to initialize cache at `([^`]+)`")
 
 
-def explain_uv_failure(stderr: str, runtime: Runtime, arch: str, lock: Path) -> BuildError:
+def uv_setup_problem(stderr: str) -> EnvironmentProblem | None:
+    """uv could not start for a reason of this machine's, not the lock's: its cache directory (under
+    $HOME, or UV_CACHE_DIR) cannot be created, as in a container with a read-only home."""
+    if m := _UV_CACHE.search(stderr):
+        return EnvironmentProblem(f"uv cannot create its cache at {m.group(1)} (read-only or not yours); set "
+                                  "UV_CACHE_DIR to a writable directory and retry")
+    return None
+
+
+def explain_uv_failure(stderr: str, runtime: Runtime, arch: str, lock: Path) -> LayersmithError:
     """Turn uv's resolver prose into one actionable line."""
+    if problem := uv_setup_problem(stderr):
+        return problem
     target = f"{runtime.name}/{arch} ({runtime.os}, glibc {runtime.glibc[0]}.{runtime.glibc[1]})"
     for pattern in (_NO_WHEEL, _NO_WHEEL_ALT):
         if m := pattern.search(stderr):
