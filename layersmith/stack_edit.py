@@ -29,6 +29,7 @@ from typing import Any
 
 from layersmith.config import NAMESPACE
 from layersmith.errors import ConfigError
+from layersmith.writable import write_failed
 from layersmith.yaml_load import load_yaml
 
 PINS = f"{NAMESPACE}:pins"
@@ -99,9 +100,13 @@ def unified_diff(old: str, new: str, path: Path) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` in one step, keeping its permission bits."""
+    """Replace `path` with `text` in one step, keeping its permission bits. A directory that refuses
+    the temporary file (a read-only checkout) is an `EnvironmentProblem`; the old file stays."""
     mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise write_failed(path, "the stack file", exc, "make its directory writable and promote again") from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
