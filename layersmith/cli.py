@@ -1,4 +1,5 @@
-"""`layersmith` entry point: argparse, subcommands discovered in `layersmith.commands`.
+"""`layersmith` entry point: argparse, subcommands discovered in `layersmith.commands`; the project
+is `--project DIR` (before or after the command) or the nearest `Pulumi.yaml` upwards (`discovery`).
 
 Errors: a `LayersmithError` prints one line (`layersmith: <file>: <key>: <what to do>`) and exits
 with its code (2 bad input, 1 failed build/check); anything else is a bug and prints a traceback
