@@ -21,6 +21,7 @@ from layersmith.errors import LayersmithError
 from layersmith.pin_sites import local_builds, pin_sites
 from layersmith.project import Project, load_project
 from layersmith.resolve import attached_layers
+from layersmith.specs import DISK, Reader
 from layersmith.table import render_table
 
 _TITLES = {"error": "Errors", "warning": "Warnings", "unverified": "Unverified offline", "note": "Notes"}
@@ -173,8 +174,9 @@ def _json_report(stack: str, ok: bool, reports: list[FunctionReport], findings: 
                       indent=2)
 
 
-def run(args: argparse.Namespace) -> int:
-    project = load_project(args.project)
+def run(args: argparse.Namespace, reader: Reader = DISK) -> int:
+    """`reader`: how project files are read (a test counts the reads)."""
+    project = load_project(args.project, reader)
     reports = function_reports(project, args.stack)
     findings, verdicts = _findings(args, project, reports)
     failed = any(f.level == "error" for f in findings)

@@ -20,6 +20,7 @@ from layersmith.plan_view import render_plan
 from layersmith.project import Project, load_project
 from layersmith.publish_forecast import Forecast, forecast
 from layersmith.resolve import attached_layers
+from layersmith.specs import DISK, Reader
 
 
 def register(sub: Any) -> None:
@@ -46,8 +47,9 @@ def online_forecast(project: Project, stack: str, profile: str | None) -> list[F
     return forecast(cfg, specs, builds, stack_regions(project, stack, profile))
 
 
-def run(args: argparse.Namespace) -> int:
-    project = load_project(args.project)
+def run(args: argparse.Namespace, reader: Reader = DISK) -> int:
+    """`reader`: how project files are read (a test counts the reads)."""
+    project = load_project(args.project, reader)
     load_stack_config(project, args.stack)  # a stack that does not validate fails before any warning
     for line in project.unused_warnings(args.stack):  # a broken spec this stack does not use
         project.report_once(line, lambda m: print(f"layersmith: warning: {m}", file=sys.stderr))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from layersmith.errors import LayersmithError, UserError
+from layersmith.errors import LayersmithError, SpecError, UserError
 from layersmith.model import StackConfig
 from layersmith.pin_preflight import OFFLINE_NOTE
 from layersmith.project import Project
@@ -80,16 +80,14 @@ def _mock_remote_layers(project: Project, region: str, stack_ref: str | None) ->
     from layersmith.naming import default_prefix, layer_name
 
     remote_stack = stack_ref.rsplit("/", 1)[-1]
-    prefix = default_prefix(project.name, remote_stack)
+    remote = _committed(project, remote_stack)
+    prefix = remote.name_prefix if remote else default_prefix(project.name, remote_stack)
+    regions = remote.publish_regions if remote else (region,)
     pins: dict[str, int] = {}
-    regions: tuple[str, ...] = (region,)
-    if project.stack_file(remote_stack).is_file():
-        remote = project.stack_config(remote_stack)
-        prefix, regions = remote.name_prefix, remote.publish_regions
-        for _fn, layer_pins in remote.pins:
-            for layer, pin in layer_pins:
-                if isinstance(pin, int):
-                    pins[layer] = max(pins.get(layer, 0), pin)
+    for _fn, layer_pins in remote.pins if remote else ():
+        for layer, pin in layer_pins:
+            if isinstance(pin, int):
+                pins[layer] = max(pins.get(layer, 0), pin)
     out: dict[str, Any] = {}
     for name, spec in project.layers.items():
         version = pins.get(name, 0) + 1
@@ -102,6 +100,17 @@ def _mock_remote_layers(project: Project, region: str, stack_ref: str | None) ->
             out[name].append({**per_region[regions[0]], "regions": per_region, "runtimes": list(variant.runtimes),
                               "architectures": list(variant.architectures), "sha256": "(mocked)"})
     return out
+
+
+def _committed(project: Project, stack: str) -> StackConfig | None:
+    """A referenced stack's committed config; None when not committed here, or when a spec it uses
+    is broken (that breaks the referenced stack, not this one: it is modelled as uncommitted)."""
+    if not project.stack_file(stack).is_file():
+        return None
+    try:
+        return project.stack_config(stack)
+    except SpecError:
+        return None
 
 
 def _engine_config(raw: dict[str, Any]) -> dict[str, str]:
