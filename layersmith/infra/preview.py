@@ -83,11 +83,7 @@ def _mock_remote_layers(project: Project, region: str, stack_ref: str | None) ->
     remote = _committed(project, remote_stack)
     prefix = remote.name_prefix if remote else default_prefix(project.name, remote_stack)
     regions = remote.publish_regions if remote else (region,)
-    pins: dict[str, int] = {}
-    for _fn, layer_pins in remote.pins if remote else ():
-        for layer, pin in layer_pins:
-            if isinstance(pin, int):
-                pins[layer] = max(pins.get(layer, 0), pin)
+    pins = _highest_pins(remote) if remote else {}
     out: dict[str, Any] = {}
     for name, spec in project.layers.items():
         version = pins.get(name, 0) + 1
@@ -100,6 +96,16 @@ def _mock_remote_layers(project: Project, region: str, stack_ref: str | None) ->
             out[name].append({**per_region[regions[0]], "regions": per_region, "runtimes": list(variant.runtimes),
                               "architectures": list(variant.architectures), "sha256": "(mocked)"})
     return out
+
+
+def _highest_pins(stack: StackConfig) -> dict[str, int]:
+    """Per layer, the highest integer version the stack's functions pin."""
+    pins: dict[str, int] = {}
+    for _fn, layer_pins in stack.pins:
+        for layer, pin in layer_pins:
+            if isinstance(pin, int):
+                pins[layer] = max(pins.get(layer, 0), pin)
+    return pins
 
 
 def _committed(project: Project, stack: str) -> StackConfig | None:
