@@ -48,7 +48,7 @@ def raw_pins(project: Project, stack: str) -> dict[str, dict[str, Any]]:
 
 def publisher_prefix(project: Project, cfg: StackConfig, layer: str) -> str:
     """The name prefix of the stack that publishes `layer` for `cfg`'s functions."""
-    from layersmith.aws.project import pin_prefix
+    from layersmith.aws.scope import pin_prefix
 
     remote = (cfg.consume.stack or "").rpartition("/")[2]
     known = [project.stack_config(remote)] if remote and project.stack_file(remote).is_file() else []

@@ -16,8 +16,8 @@ from layersmith.aws.clients import (
     check_regions,
 )
 from layersmith.aws.inventory import scan
-from layersmith.aws.project import Scope, load_scope
 from layersmith.aws.records import Inventory
+from layersmith.aws.scope import Scope, load_scope
 from layersmith.errors import UserError
 from layersmith.project import load_project
 

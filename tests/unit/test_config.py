@@ -470,7 +470,7 @@ def test_region_qualified_pin_typos_fail_in_one_line(proj: Path, value: Any, key
 
 
 def test_inventory_and_prune_scan_every_region_the_stacks_publish_to(proj: Path) -> None:
-    from layersmith.aws.project import load_scope
+    from layersmith.aws.scope import load_scope
 
     (proj / "Pulumi.prod.yaml").write_text(
         "config:\n  aws:region: eu-west-1\n  layersmith:regions: [eu-west-1, us-east-1]\n", encoding="utf-8")
