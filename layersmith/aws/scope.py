@@ -1,7 +1,8 @@
 """What "this project's layers" means for a scan: stacks in scope, their prefixes, pins, regions.
 
-Config is read once, here at the edge (DESIGN.md §3), from the committed `Pulumi.<stack>.yaml`
-files; everything downstream takes plain `StackConfig`s so unit tests build them directly.
+Config is read once, here at the edge (docs/architecture.md#config-is-read-once-at-the-edge), from
+the committed `Pulumi.<stack>.yaml` files; everything downstream takes plain `StackConfig`s so unit
+tests build them directly.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """`layersmith plan`: the real program (`__main__.py`) under Pulumi's mocks — no cloud, no CLI.
 
-Pitfalls handled (DESIGN.md §5): `preview=False` (with True, applies on unknowns never run and
-the plan would be vacuous); computed outputs (arn, layerArn, version) are returned from
-`new_resource`; the root stack is reset between runs; the whole program runs inside one
-`pulumi.runtime.test` function and results are read after it returns.
+Pitfalls handled (docs/architecture.md#running-the-program-under-mocks): `preview=False` (with True,
+applies on unknowns never run and the plan would be vacuous); computed outputs (arn, layerArn,
+version) are returned from `new_resource`; the root stack is reset between runs; the whole program
+runs inside one `pulumi.runtime.test` function and results are read after it returns.
 """
 
 from __future__ import annotations

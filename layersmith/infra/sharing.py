@@ -1,9 +1,9 @@
 """Grants on one layer version: one `LayerVersionPermission` per principal.
 
-Facts (DESIGN.md §5): a permission is per version and replace-only; a same `statement_id` with
-a new principal collides, so statement ids are derived from the principal; with
-`skip_destroy` the grant outlives the version's replacement, so consumers pinned to an older
-version keep access after a new one is published.
+Facts (docs/architecture.md#grants-are-layersmiths-own-dynamic-resource): a permission is per
+version and replace-only; a same `statement_id` with a new principal collides, so statement ids are
+derived from the principal; with `skip_destroy` the grant outlives the version's replacement, so
+consumers pinned to an older version keep access after a new one is published.
 """
 
 from __future__ import annotations
