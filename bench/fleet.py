@@ -33,9 +33,14 @@ def load_run_plan() -> PlanFn | None:
     """`layersmith.infra.preview.run_plan`, or None while that module does not exist yet."""
     try:
         from layersmith.infra.preview import run_plan  # type: ignore[import-not-found, unused-ignore]
+        from layersmith.project import load_project  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         return None
-    fn: PlanFn = run_plan
+
+    def fn(project: Path, stack: str) -> dict[str, Any]:
+        plan: dict[str, Any] = run_plan(load_project(project), stack)  # as `layersmith plan`: load, then plan
+        return plan
+
     return fn
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers and IDEs
     from layersmith.infra.grants import LayerGrants
     from layersmith.infra.layer import SharedLayer, SharedLayerArgs
     from layersmith.infra.program import main as deploy_program
+    from layersmith.project import Project, load_project
 
 __version__ = "0.1.0"
 
@@ -42,6 +43,8 @@ _LAZY = {
     "SharedLayer": "layersmith.infra.layer",
     "SharedLayerArgs": "layersmith.infra.layer",
     "deploy_program": "layersmith.infra.program",
+    "Project": "layersmith.project",
+    "load_project": "layersmith.project",
 }
 _RENAMED = {"deploy_program": "main"}
 
@@ -54,6 +57,7 @@ __all__ = [
     "LayeredFunction",
     "LayeredFunctionArgs",
     "LayersmithError",
+    "Project",
     "SharedLayer",
     "SharedLayerArgs",
     "SpecError",
@@ -62,6 +66,7 @@ __all__ = [
     "__version__",
     "build_layers",
     "deploy_program",
+    "load_project",
 ]
 
 

@@ -66,7 +66,7 @@ def _top_level(path: str) -> str:
 
 
 # Where a file sits decides its place on sys.path: /var/task, then
-# /opt/python/lib/python3.X/site-packages, then /opt/python (DESIGN.md §4).
+# /opt/python/lib/python3.X/site-packages, then /opt/python (docs/architecture.md#layer-layout-and-limits).
 _TASK, _SITE, _OPT_PYTHON = 0, 1, 2
 
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -21,8 +21,11 @@ from layersmith.errors import ConfigError, UserError
 from layersmith.model import Consume, FunctionSpec, LayerSpec, Pin, ShareWith, StackConfig
 from layersmith.naming import MAX_FUNCTION_NAME, MAX_LAYER_NAME, default_prefix, function_name, layer_name
 from layersmith.overrides import parse_overrides
-from layersmith.specs import MAX_LAYERS_PER_FUNCTION
+from layersmith.specs import DISK, MAX_LAYERS_PER_FUNCTION, Reader
 from layersmith.yaml_load import load_yaml
+
+if TYPE_CHECKING:
+    from layersmith.project import Project
 
 NAMESPACE = "layersmith"
 KEYS = ("publish", "deploy", "shareWith", "retainVersions", "pins", "requirePins", "consume", "namePrefix",
@@ -51,10 +54,10 @@ class ConsumerPin:
     region: str  # where the consumer's functions run: the version is that region's
 
 
-def project_name(project: Path) -> str:
+def project_name(project: Path, reader: Reader = DISK) -> str:
     path = project / "Pulumi.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(reader.read_bytes(path).decode("utf-8"))
     except FileNotFoundError:
         raise UserError("not a layersmith project (no Pulumi.yaml); pass --project DIR", path=path) from None
     except yaml.YAMLError as exc:
@@ -73,21 +76,34 @@ def stack_file(project: Path, stack: str) -> Path:
     return project / f"Pulumi.{stack}.yaml"
 
 
-def read_stack_file(project: Path, stack: str) -> dict[str, Any]:
+def read_stack_file(project: Path, stack: str, reader: Reader = DISK) -> dict[str, Any]:
     """The `config:` map of `Pulumi.<stack>.yaml`, values as YAML typed them."""
     path = stack_file(project, stack)
     if not path.is_file():
         known = ", ".join(committed_stacks(project)) or "none"
         raise UserError(f"no such stack file; committed stacks: {known}", path=path)
-    text = path.read_text(encoding="utf-8")
+    config = _config_map(_parse_yaml(reader.read_bytes(path).decode("utf-8"), path), path)
+    _check_config_keys(config, path)
+    return config
+
+
+def _parse_yaml(text: str, path: Path) -> Any:
     try:
         data = load_yaml(text, path) or {}  # a duplicate key or a syntax error: one line with its place
         _check_plain_scalars(yaml.compose(text), path)
     except yaml.YAMLError as exc:
         raise ConfigError(f"malformed YAML ({str(exc).splitlines()[0]})", path=path) from None
+    return data
+
+
+def _config_map(data: Any, path: Path) -> dict[str, Any]:
     config = data.get("config", {}) if isinstance(data, dict) else None
     if not isinstance(config, dict):
         raise ConfigError("must be a map of key: value", path=path, key="config")
+    return config
+
+
+def _check_config_keys(config: dict[str, Any], path: Path) -> None:
     for key in config:
         if ":" not in str(key):
             # Pulumi refuses a key without a namespace; offline it must not be silently ignored.
@@ -95,7 +111,6 @@ def read_stack_file(project: Path, stack: str) -> dict[str, Any]:
                               path=path.name, key=str(key))
         if str(key).startswith(f"{NAMESPACE}:") and _has_secret(config[key]):
             raise secret_error(path.name, str(key))
-    return config
 
 
 def _has_secret(value: Any) -> bool:
@@ -135,13 +150,15 @@ def _check_plain_scalars(node: yaml.Node | None, path: Path, where: str = "") ->
         for item in node.value:
             _check_plain_scalars(item, path, where)
     elif isinstance(node, yaml.ScalarNode) and node.style is None:
-        key = where.removeprefix("config.")
-        if key.endswith("shareWith.accounts") and node.value.isdigit():
-            raise ConfigError(f"account ID {node.value} is unquoted: YAML reads it as a number (dropping "
-                              f"leading zeros, or as octal); quote it: \"{node.value}\"", path=path.name, key=key)
-        if node.value.lower() in _YAML11_BOOLS:
-            raise ConfigError(f"{node.value!r} is not a boolean to Pulumi; write true or false", path=path.name,
-                              key=key)
+        _check_plain_scalar(node.value, path, where.removeprefix("config."))
+
+
+def _check_plain_scalar(value: str, path: Path, key: str) -> None:
+    if key.endswith("shareWith.accounts") and value.isdigit():
+        raise ConfigError(f"account ID {value} is unquoted: YAML reads it as a number (dropping "
+                          f"leading zeros, or as octal); quote it: \"{value}\"", path=path.name, key=key)
+    if value.lower() in _YAML11_BOOLS:
+        raise ConfigError(f"{value!r} is not a boolean to Pulumi; write true or false", path=path.name, key=key)
 
 
 def decode_engine_config(config: dict[str, str]) -> dict[str, Any]:
@@ -263,17 +280,20 @@ def _consume(where: _StackFile, raw: Any, region: str) -> Consume:
     if not isinstance(arns, dict):
         raise where.fail("consume.arns", "must map layer names to unversioned layer ARNs")
     for name, arn in arns.items():
-        key = f"consume.arns.{name}"
-        parsed = parse_layer_arn(arn) if isinstance(arn, str) else None
-        if parsed is None:
-            raise where.fail(key, f"{arn!r} is not a layer ARN (arn:aws:lambda:<region>:<account>:layer:<name>)")
-        if parsed.version is not None:
-            raise where.fail(key, "is versioned; give the ARN without ':<version>' and pin the version in "
-                                "layersmith:pins")
-        if parsed.region != region:
-            raise where.fail(key, f"is in {parsed.region} but this stack deploys to {region}; Lambda attaches "
-                                "only layers of the function's own region")
+        _consumed_arn(where, f"consume.arns.{name}", arn, region)
     return Consume(stack, tuple(sorted(arns.items())))
+
+
+def _consumed_arn(where: _StackFile, key: str, arn: Any, region: str) -> None:
+    parsed = parse_layer_arn(arn) if isinstance(arn, str) else None
+    if parsed is None:
+        raise where.fail(key, f"{arn!r} is not a layer ARN (arn:aws:lambda:<region>:<account>:layer:<name>)")
+    if parsed.version is not None:
+        raise where.fail(key, "is versioned; give the ARN without ':<version>' and pin the version in "
+                            "layersmith:pins")
+    if parsed.region != region:
+        raise where.fail(key, f"is in {parsed.region} but this stack deploys to {region}; Lambda attaches "
+                            "only layers of the function's own region")
 
 
 def _regions(where: _StackFile, raw: Any, region: str) -> tuple[str, ...]:
@@ -301,16 +321,20 @@ def _pin_value(where: _StackFile, key: str, value: Any, region: str) -> Pin:
     if value == "latest" or _is_version(value):
         return "latest" if value == "latest" else int(value)
     if isinstance(value, dict) and value:
-        for name, version in value.items():
-            if not isinstance(name, str) or not _REGION.match(name):
-                raise where.fail(f"{key}.{name}", "is not an AWS region name; write {<region>: <version>, …}")
-            if not _is_version(version):
-                raise where.fail(f"{key}.{name}", f"{version!r} must be a positive integer version")
-        if region not in value:
-            raise where.fail(key, f"no version for {region}, the region this function deploys to "
-                                f"(it names {', '.join(sorted(value))}); add {region}: <version>")
-        return int(value[region])
+        return _regional_pin(where, key, value, region)
     raise where.fail(key, f"{value!r} must be a positive integer version, \"latest\", or {{<region>: <version>}}")
+
+
+def _regional_pin(where: _StackFile, key: str, value: dict[Any, Any], region: str) -> int:
+    for name, version in value.items():
+        if not isinstance(name, str) or not _REGION.match(name):
+            raise where.fail(f"{key}.{name}", "is not an AWS region name; write {<region>: <version>, …}")
+        if not _is_version(version):
+            raise where.fail(f"{key}.{name}", f"{version!r} must be a positive integer version")
+    if region not in value:
+        raise where.fail(key, f"no version for {region}, the region this function deploys to "
+                            f"(it names {', '.join(sorted(value))}); add {region}: <version>")
+    return int(value[region])
 
 
 def _pins(where: _StackFile, raw: Any, functions: dict[str, FunctionSpec],
@@ -356,29 +380,42 @@ def _check_functions(where: _StackFile, cfg: StackConfig, functions: dict[str, F
             raise where.fail("deploy", f"function {name} attaches {len(fn.layers)} layers; Lambda allows at most "
                                      f"{MAX_LAYERS} ({fn.spec_path.name})")
         for layer in fn.layers:
-            source = layer_source(cfg, layer)
-            if source is None:
-                raise where.fail("deploy", f"function {name} attaches {layer!r}, which this stack neither "
-                                         "publishes (layersmith:publish) nor consumes (layersmith:consume)")
-            if source == "publish" and cfg.region not in cfg.publish_regions:
-                raise where.fail("regions", f"function {name} attaches {layer!r} in {cfg.region} (aws:region), "
-                                          f"where this stack does not publish; add {cfg.region} to layersmith:regions")
-            if source == "stack" and layer not in layers:
-                raise where.fail("consume.stack", f"{layer!r} (attached by {name}) is not a layer of this project; "
-                                                "consume it through layersmith:consume.arns")
-            spec = layers.get(layer)
-            if source != "arn" and spec is not None and not (
-                    fn.runtime in spec.runtimes and fn.architecture in spec.architectures):
-                raise where.fail("deploy", f"function {name} ({fn.runtime}, {fn.architecture}) attaches {layer!r}, "
-                                         f"whose variants support only {', '.join(spec.runtimes)} on "
-                                         f"{', '.join(spec.architectures)}")
-            pin = cfg.pin_for(name, layer)
-            if cfg.require_pins and pin == "latest":
-                raise where.fail(f"pins.{name}.{layer}", "must be an integer version: this stack sets "
-                                                       "layersmith:requirePins")
-            if source == "arn" and pin == "latest":
-                raise where.fail(f"pins.{name}.{layer}", "a layer consumed by ARN needs an integer pin (its "
-                                                       "latest version is not known to this stack)")
+            source = _check_source(where, cfg, fn, layer, layers)
+            _check_variant(where, fn, layer, None if source == "arn" else layers.get(layer))
+            _check_pin(where, cfg, fn.name, layer, source)
+
+
+def _check_source(where: _StackFile, cfg: StackConfig, fn: FunctionSpec, layer: str,
+                  layers: dict[str, LayerSpec]) -> str:
+    """Where the stack takes `layer` from, for `fn`, in `fn`'s region."""
+    name, source = fn.name, layer_source(cfg, layer)
+    if source is None:
+        raise where.fail("deploy", f"function {name} attaches {layer!r}, which this stack neither "
+                                 "publishes (layersmith:publish) nor consumes (layersmith:consume)")
+    if source == "publish" and cfg.region not in cfg.publish_regions:
+        raise where.fail("regions", f"function {name} attaches {layer!r} in {cfg.region} (aws:region), "
+                                  f"where this stack does not publish; add {cfg.region} to layersmith:regions")
+    if source == "stack" and layer not in layers:
+        raise where.fail("consume.stack", f"{layer!r} (attached by {name}) is not a layer of this project; "
+                                        "consume it through layersmith:consume.arns")
+    return source
+
+
+def _check_variant(where: _StackFile, fn: FunctionSpec, layer: str, spec: LayerSpec | None) -> None:
+    if spec is not None and not (fn.runtime in spec.runtimes and fn.architecture in spec.architectures):
+        raise where.fail("deploy", f"function {fn.name} ({fn.runtime}, {fn.architecture}) attaches {layer!r}, "
+                                 f"whose variants support only {', '.join(spec.runtimes)} on "
+                                 f"{', '.join(spec.architectures)}")
+
+
+def _check_pin(where: _StackFile, cfg: StackConfig, name: str, layer: str, source: str) -> None:
+    pin = cfg.pin_for(name, layer)
+    if cfg.require_pins and pin == "latest":
+        raise where.fail(f"pins.{name}.{layer}", "must be an integer version: this stack sets "
+                                               "layersmith:requirePins")
+    if source == "arn" and pin == "latest":
+        raise where.fail(f"pins.{name}.{layer}", "a layer consumed by ARN needs an integer pin (its "
+                                               "latest version is not known to this stack)")
 
 
 def _check_names(where: _StackFile, cfg: StackConfig, layers: dict[str, LayerSpec],
@@ -403,14 +440,8 @@ def parse_stack_config(raw: dict[str, Any], *, project: str, stack: str, path: P
                        layers: dict[str, LayerSpec], functions: dict[str, FunctionSpec]) -> StackConfig:
     """Validate every `layersmith:` key of one stack; raises ConfigError naming file and key."""
     where = _StackFile(path)
-    ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
-    for key in ours:
-        if key not in KEYS:
-            raise where.fail(key, f"unknown key; the known keys are {', '.join(KEYS)}")
-    region = raw.get("aws:region")
-    if not isinstance(region, str) or not region:
-        raise ConfigError("missing; set the AWS region (pulumi config set aws:region eu-west-1)",
-                          path=path.name, key="aws:region")
+    ours = _our_keys(where, raw)
+    region = _region(raw, path)
     publish = _names(where, ours.get("publish", list(layers)), "publish", list(layers), "layer")
     deploy = _names(where, ours.get("deploy", list(functions)), "deploy", list(functions), "function")
     consume = _consume(where, ours.get("consume"), region)
@@ -418,12 +449,7 @@ def parse_stack_config(raw: dict[str, Any], *, project: str, stack: str, path: P
         if name in publish:
             raise where.fail(f"consume.arns.{name}", "this stack also publishes that layer; drop it from "
                                                    "layersmith:publish or from layersmith:consume")
-    prefix = _string(where, ours.get("namePrefix"), "namePrefix") or default_prefix(project, stack)
-    if not _PREFIX.match(prefix):
-        raise where.fail("namePrefix", "must be 1-40 letters, digits, '-' or '_'")
-    builder = _string(where, ours.get("builder"), "builder") or "host"
-    if builder not in BUILDERS:
-        raise where.fail("builder", f"must be one of {', '.join(BUILDERS)}")
+    prefix, builder = _prefix(where, ours, project, stack), _builder(where, ours)
     cfg = StackConfig(
         project=project, stack=stack, path=path, region=region, publish=publish, deploy=deploy,
         share_with=_share_with(where, ours.get("shareWith")),
@@ -442,39 +468,74 @@ def parse_stack_config(raw: dict[str, Any], *, project: str, stack: str, path: P
     return cfg
 
 
-def load_stack_config(project: Path, stack: str) -> StackConfig:
-    """Read and validate `Pulumi.<stack>.yaml` with the project's layer and function specs."""
-    from layersmith.specs import load_functions, load_layers
+def _our_keys(where: _StackFile, raw: dict[str, Any]) -> dict[str, Any]:
+    """The `layersmith:` keys without their namespace; an unknown one is refused."""
+    ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
+    for key in ours:
+        if key not in KEYS:
+            raise where.fail(key, f"unknown key; the known keys are {', '.join(KEYS)}")
+    return ours
 
-    raw = read_stack_file(project, stack)
-    return parse_stack_config(raw, project=project_name(project), stack=stack,
-                              path=stack_file(project, stack), layers=load_layers(project),
-                              functions=load_functions(project))
+
+def _region(raw: dict[str, Any], path: Path) -> str:
+    region = raw.get("aws:region")
+    if not isinstance(region, str) or not region:
+        raise ConfigError("missing; set the AWS region (pulumi config set aws:region eu-west-1)",
+                          path=path.name, key="aws:region")
+    return region
 
 
-def consumer_pins(project: Path, cfg: StackConfig,
+def _prefix(where: _StackFile, ours: dict[str, Any], project: str, stack: str) -> str:
+    prefix = _string(where, ours.get("namePrefix"), "namePrefix") or default_prefix(project, stack)
+    if not _PREFIX.match(prefix):
+        raise where.fail("namePrefix", "must be 1-40 letters, digits, '-' or '_'")
+    return prefix
+
+
+def _builder(where: _StackFile, ours: dict[str, Any]) -> str:
+    builder = _string(where, ours.get("builder"), "builder") or "host"
+    if builder not in BUILDERS:
+        raise where.fail("builder", f"must be one of {', '.join(BUILDERS)}")
+    return builder
+
+
+def load_stack_config(project: Project, stack: str) -> StackConfig:
+    """`Pulumi.<stack>.yaml` validated with the project's specs (read and parsed once per project):
+    a spec the stack uses that does not load is this stack's error; any other is not."""
+    return project.stack_config(stack)
+
+
+def consumer_pins(project: Project, cfg: StackConfig,
                   on_error: Callable[[str], None] = lambda _m: None) -> tuple[ConsumerPin, ...]:
     """The versions that other committed stacks pin on layers they take from
     `cfg`'s stack (`layersmith:consume.stack: <org>/<project>/<this stack>`). A stack file that does
-    not validate is reported through `on_error` and skipped: it must not block this stack."""
-    from layersmith.specs import load_functions, load_layers
-
+    not validate is reported through `on_error` (once per project) and skipped: it must not block
+    this stack."""
     out: set[ConsumerPin] = set()
-    for name in committed_stacks(project):
-        if name == cfg.stack:
-            continue
-        try:
-            other = load_stack_config(project, name)
-        except UserError as exc:
-            on_error(f"ignoring the pins of {stack_file(project, name).name}: {exc.render()}")
-            continue
-        ref = (other.consume.stack or "").split("/")
-        if len(ref) != 3 or ref[1:] != [cfg.project, cfg.stack]:
-            continue
-        functions = load_functions(project, list(other.deploy))
-        for fn, layer_pins in other.pins:
-            for layer, pin in layer_pins:
-                if isinstance(pin, int) and layer_source(other, layer) == "stack" and layer in load_layers(project):
-                    out.add(ConsumerPin(layer, functions[fn].runtime, functions[fn].architecture, pin,
-                                        stack_file(project, name).name, other.region))
+    for name in project.committed_stacks():
+        other = None if name == cfg.stack else _consumer(project, name, on_error)
+        if other is not None and _references(other, cfg):
+            out.update(_pins_on(project, other))
     return tuple(sorted(out))
+
+
+def _consumer(project: Project, name: str, on_error: Callable[[str], None]) -> StackConfig | None:
+    try:
+        return project.stack_config(name)
+    except UserError as exc:
+        project.report_once(f"ignoring the pins of {project.stack_file(name).name}: {exc.render()}", on_error)
+        return None
+
+
+def _references(other: StackConfig, cfg: StackConfig) -> bool:
+    ref = (other.consume.stack or "").split("/")
+    return len(ref) == 3 and ref[1:] == [cfg.project, cfg.stack]
+
+
+def _pins_on(project: Project, other: StackConfig) -> list[ConsumerPin]:
+    """`other`'s integer pins on this project's layers, taken from the stack it consumes."""
+    functions = project.function_specs(list(other.deploy))
+    return [ConsumerPin(layer, functions[fn].runtime, functions[fn].architecture, pin, other.path.name,
+                        other.region)
+            for fn, layer_pins in other.pins for layer, pin in layer_pins
+            if isinstance(pin, int) and layer_source(other, layer) == "stack" and layer in project.layers]

@@ -1,12 +1,12 @@
 """Finding a CPython of an exact X.Y on this machine: PATH, pyenv, uv-managed Pythons.
 
 Bytecode must be compiled, and a function must be run, by an interpreter of exactly the runtime's
-version (DESIGN.md §4: a cpython-311 `.pyc` is dead weight to python3.12). Machines often have more
-versions installed than PATH shows: pyenv keeps every version under `$(pyenv root)/versions` and
-only exposes the selected ones (its `python3.12` shim exits 127 until told otherwise), and uv keeps
-its own under `uv python dir`. So every such place is searched, and each candidate is *run* to
-confirm what it is: a shim that fails, a broken build or a `python3.12` that is really 3.11 is
-skipped, and the skip is said, never silently used.
+version (docs/architecture.md#bytecode-for-the-runtimes-exact-python: a cpython-311 `.pyc` is dead
+weight to python3.12). Machines often have more versions installed than PATH shows: pyenv keeps
+every version under `$(pyenv root)/versions` and only exposes the selected ones (its `python3.12`
+shim exits 127 until told otherwise), and uv keeps its own under `uv python dir`. So every such
+place is searched, and each candidate is *run* to confirm what it is: a shim that fails, a broken
+build or a `python3.12` that is really 3.11 is skipped, and the skip is said, never silently used.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Inert, frozen data the rest of layersmith passes around. Imports nothing internal.
+"""Inert, frozen data the rest of layersmith passes around. Imports nothing internal but `runtimes`.
 
-Parsing/validation lives in `specs.py` / `config.py`; behaviour lives in `build/`, `infra/`,
+Parsing/validation lives in `specs.py` / `config.py`; behaviour lives in `builder/`, `infra/`,
 `checks.py`. Keeping the models dumb (chalice's `deploy/models.py`) keeps every layer testable.
 """
 

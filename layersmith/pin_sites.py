@@ -10,14 +10,14 @@ by ARN are another team's: no local build to compare them with, so they are not 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from layersmith.builder.builder import Builder
-from layersmith.config import NAMESPACE, layer_source, load_stack_config, read_stack_file, stack_file
+from layersmith.config import NAMESPACE, layer_source
 from layersmith.errors import UserError
 from layersmith.model import BuildResult, LayerSpec, StackConfig, Variant, expand_variants
 from layersmith.naming import layer_name
+from layersmith.project import Project
 
 
 @dataclass(frozen=True)
@@ -39,18 +39,19 @@ class PinSite:
         return f"{NAMESPACE}:pins.{self.function}.{self.layer}" + (f".{self.region}" if self.qualified else "")
 
 
-def raw_pins(project: Path, stack: str) -> dict[str, dict[str, Any]]:
+def raw_pins(project: Project, stack: str) -> dict[str, dict[str, Any]]:
     """`layersmith:pins` as written (region-qualified maps kept); validated by `load_stack_config`."""
-    raw = read_stack_file(project, stack).get(f"{NAMESPACE}:pins") or {}
+    value = project.stack_raw(stack).get(f"{NAMESPACE}:pins")
+    raw: dict[str, Any] = value if isinstance(value, dict) else {}
     return {str(fn): dict(layers or {}) for fn, layers in raw.items()}
 
 
-def publisher_prefix(project: Path, cfg: StackConfig, layer: str) -> str:
+def publisher_prefix(project: Project, cfg: StackConfig, layer: str) -> str:
     """The name prefix of the stack that publishes `layer` for `cfg`'s functions."""
-    from layersmith.aws.project import pin_prefix
+    from layersmith.aws.scope import pin_prefix
 
     remote = (cfg.consume.stack or "").rpartition("/")[2]
-    known = [load_stack_config(project, remote)] if remote and stack_file(project, remote).is_file() else []
+    known = [project.stack_config(remote)] if remote and project.stack_file(remote).is_file() else []
     return pin_prefix(cfg, layer, known)
 
 
@@ -62,7 +63,7 @@ def variant_for(spec: LayerSpec, runtime: str, architecture: str) -> Variant:
     return variant
 
 
-def pin_sites(project: Path, cfg: StackConfig, layers: dict[str, LayerSpec],
+def pin_sites(project: Project, cfg: StackConfig, layers: dict[str, LayerSpec],
               functions: dict[str, Any]) -> list[PinSite]:
     """One site per (function, layer of this project, region the pin names), in deploy order."""
     raw = raw_pins(project, cfg.stack)

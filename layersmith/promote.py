@@ -22,16 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from layersmith.aws.content import Regions
-from layersmith.config import layer_source, load_stack_config
+from layersmith.config import layer_source
 from layersmith.errors import PromotionRefused, UserError
 from layersmith.model import LayerSpec, StackConfig, Variant
 from layersmith.naming import layer_name
 from layersmith.pin_preflight import lambda_sha256
 from layersmith.pin_sites import PinSite, pin_sites, publisher_prefix
-from layersmith.specs import load_functions, load_layers
+from layersmith.project import Project
 from layersmith.stack_edit import PinEdit
 
 
@@ -68,9 +67,9 @@ class Change:
 LocalBuild = Callable[[LayerSpec, Variant], str]  # -> the build's hex sha256
 
 
-def target_sites(project: Path, cfg: StackConfig, req: Request, layers: dict[str, LayerSpec]) -> list[PinSite]:
+def target_sites(project: Project, cfg: StackConfig, req: Request, layers: dict[str, LayerSpec]) -> list[PinSite]:
     """The pins to rewrite: every integer pin on the layer, or the named functions' (pinned or not)."""
-    functions = load_functions(project, list(cfg.deploy))
+    functions = project.function_specs(list(cfg.deploy))
     for fn in req.functions:
         if fn not in functions:
             raise UserError(f"{cfg.path.name} does not deploy {fn!r} (layersmith:deploy: "
@@ -86,10 +85,10 @@ def target_sites(project: Path, cfg: StackConfig, req: Request, layers: dict[str
     return chosen
 
 
-def _source_version(project: Path, src: StackConfig, req: Request, variant: Variant, region: str,
+def _source_version(project: Project, src: StackConfig, req: Request, variant: Variant, region: str,
                     layers: dict[str, LayerSpec]) -> int | None:
     """The version the source stack's functions pin for `variant` in `region` (None: they follow latest)."""
-    pins = {s.pin for s in pin_sites(project, src, layers, load_functions(project, list(src.deploy)))
+    pins = {s.pin for s in pin_sites(project, src, layers, project.function_specs(list(src.deploy)))
             if s.layer == req.layer and s.variant == variant and s.region == region}
     numbers = sorted(p for p in pins if p is not None)
     if len(numbers) > 1:
@@ -98,11 +97,11 @@ def _source_version(project: Path, src: StackConfig, req: Request, variant: Vari
     return numbers[0] if numbers else None
 
 
-def source_content(project: Path, req: Request, target: StackConfig, variant: Variant, layers: dict[str, LayerSpec],
+def source_content(project: Project, req: Request, target: StackConfig, variant: Variant, layers: dict[str, LayerSpec],
                    regions: Regions, local: LocalBuild) -> Content:
     if req.source is None and req.version is None:
         return Content(lambda_sha256(local(layers[req.layer], variant)), f"this checkout's build ({variant.key})")
-    src = load_stack_config(project, req.source) if req.source else target
+    src = project.stack_config(req.source) if req.source else target
     if layer_source(src, req.layer) not in ("publish", "stack"):
         raise UserError(f"{src.path.name} neither publishes nor consumes {req.layer!r} from a stack", key="--from")
     region = req.region or src.region
@@ -147,10 +146,10 @@ def _elsewhere(target: StackConfig, sites: list[PinSite], contents: dict[Variant
     return out
 
 
-def plan_promotion(project: Path, req: Request, regions: Regions, local: LocalBuild) -> Promotion:
+def plan_promotion(project: Project, req: Request, regions: Regions, local: LocalBuild) -> Promotion:
     """Every pin change, or `PromotionRefused` naming each region that lacks the content."""
-    target = load_stack_config(project, req.target)
-    layers = load_layers(project)
+    target = project.stack_config(req.target)
+    layers = project.layer_specs()
     if req.layer not in layers:
         raise UserError(f"unknown layer {req.layer!r}; the project has {', '.join(layers)}", key="LAYER")
     if req.source == req.target and req.version is None:

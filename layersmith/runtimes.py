@@ -1,7 +1,8 @@
 """Everything layersmith knows about Lambda's Python runtimes, in one table.
 
 Platform knowledge lives here and nowhere else (CDK's `platform.ts` and chalice's
-`_RUNTIME_GLIBC` are the anchors). Facts, checked late 2026 (DESIGN.md §4):
+`_RUNTIME_GLIBC` are the anchors). Facts, checked late 2026
+(docs/architecture.md#lambda-runtimes-and-glibc):
 python3.10/3.11 run on Amazon Linux 2 (glibc 2.26); python3.12+ on Amazon Linux 2023
 (glibc 2.34). A wheel tagged for a newer glibc installs fine and then fails at import with
 `GLIBC_2.xx not found`, so the tag table below is the gate every installed wheel must pass.

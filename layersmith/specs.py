@@ -9,7 +9,7 @@ import re
 import tomllib
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PkgRequirement
@@ -35,12 +35,27 @@ _HASH_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 _HANDLER_RE = re.compile(r"^[A-Za-z_][\w./]*\.[A-Za-z_]\w*$")
 
 
-def read_toml(path: Path) -> dict[str, Any]:
+class Reader(Protocol):
+    """How a project file's bytes are read: the seam that lets a test count (or fake) every read."""
+
+    def read_bytes(self, path: Path) -> bytes: ...
+
+
+class DiskReader:
+    def read_bytes(self, path: Path) -> bytes:
+        return path.read_bytes()
+
+
+DISK: Reader = DiskReader()
+
+
+def read_toml(path: Path, reader: Reader = DISK) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        text = reader.read_bytes(path).decode("utf-8")  # as tomllib.load decodes
     except FileNotFoundError:
         raise SpecError("file not found", path=path) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"malformed TOML ({exc}); fix the syntax", path=path) from None
 
@@ -89,22 +104,39 @@ def check_name(name: str, path: Path) -> str:
     return name
 
 
-def load_layer(directory: Path) -> LayerSpec:
-    path = directory / "layer.toml"
+def _spec_data(directory: Path, filename: str, missing: str, reader: Reader, allowed: set[str]) -> tuple[
+        Path, dict[str, Any]]:
+    path = directory / filename
     if not path.is_file():
-        raise SpecError(f"layer directory {directory.name!r} has no layer.toml; add one or remove the "
-                        "directory", path=directory)
-    data = read_toml(path)
-    _check_keys(data, LAYER_KEYS, path)
+        raise SpecError(missing, path=directory)
+    data = read_toml(path, reader)
+    _check_keys(data, allowed, path)
+    return path, data
+
+
+def _bool(data: dict[str, Any], key: str, path: Path) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise SpecError("must be true or false", path=path, key=key)
+    return value
+
+
+def _layer_targets(data: dict[str, Any], path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`runtimes` and `architectures`, each checked against what Lambda offers."""
     runtimes = _str_list(data, "runtimes", path)
     for rt in runtimes:
         get_runtime(rt, path=str(path), key="runtimes")
     architectures = _str_list(data, "architectures", path)
     for arch in architectures:
         check_architecture(arch, path=str(path), key="architectures")
-    portable = data.get("portable", False)
-    if not isinstance(portable, bool):
-        raise SpecError("must be true or false", path=path, key="portable")
+    return runtimes, architectures
+
+
+def load_layer(directory: Path, reader: Reader = DISK) -> LayerSpec:
+    path, data = _spec_data(directory, "layer.toml", f"layer directory {directory.name!r} has no layer.toml; add "
+                            "one or remove the directory", reader, LAYER_KEYS)
+    runtimes, architectures = _layer_targets(data, path)
+    portable = _bool(data, "portable", path)
     requirements = _str(data, "requirements", path, required=False)
     source = _str(data, "source", path, required=False)
     if requirements is None and source is None:
@@ -120,9 +152,12 @@ def load_layer(directory: Path) -> LayerSpec:
         requirements=(directory / requirements).resolve() if requirements else None,
         source=_relative_path(directory, source, path, "source", want_dir=True) if source else None,
         portable=portable,
-        exclude=tuple(canonicalize_name(n) for n in _str_list(data, "exclude", path)) if "exclude" in data
-        else (),
+        exclude=_excluded(data, path),
     )
+
+
+def _excluded(data: dict[str, Any], path: Path) -> tuple[str, ...]:
+    return tuple(canonicalize_name(n) for n in _str_list(data, "exclude", path)) if "exclude" in data else ()
 
 
 def discover(project: Path, kind: str) -> list[str]:
@@ -133,14 +168,14 @@ def discover(project: Path, kind: str) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
-def load_layers(project: Path, names: list[str] | None = None) -> dict[str, LayerSpec]:
+def load_layers(project: Path, names: list[str] | None = None, reader: Reader = DISK) -> dict[str, LayerSpec]:
     available = discover(project, "layers")
     wanted = names or available
     for name in wanted:
         if name not in available:
             raise SpecError(f"no layer {name!r}; the project has {', '.join(available) or 'no layers'}",
                             path=project / "layers")
-    return {name: load_layer(project / "layers" / name) for name in wanted}
+    return {name: load_layer(project / "layers" / name, reader) for name in wanted}
 
 
 # --- hashed locks ---------------------------------------------------------------------------------
@@ -165,29 +200,43 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _parse_lock_line(number: int, line: str, path: Path) -> Requirement:
-    where = f"line {number}"
-    if line.startswith("-"):
-        raise SpecError(f"option {line.split()[0]!r} is not allowed in a lock; regenerate it with "
-                        f"`layersmith lock {path.parent.name}`", path=path, key=where)
-    parts = line.split(" --hash=")
-    head, hashes = parts[0].strip(), tuple(h.strip() for h in parts[1:])
+def _lock_fail(message: str, path: Path, where: str) -> SpecError:
+    return SpecError(message, path=path, key=where)
+
+
+def _lock_requirement(head: str, path: Path, where: str) -> tuple[PkgRequirement, str]:
+    """The requirement and its one `==` version, or why the line is not pinned."""
     try:
         req = PkgRequirement(head)
     except InvalidRequirement as exc:
-        raise SpecError(f"not a requirement ({exc})", path=path, key=where) from None
+        raise _lock_fail(f"not a requirement ({exc})", path, where) from None
     specs = list(req.specifier)
     if req.url or len(specs) != 1 or specs[0].operator != "==" or "*" in specs[0].version:
-        raise SpecError(f"{req.name!r} is not pinned with '=='; every line must be `name==version "
-                        "--hash=sha256:…`: add it to requirements.in and run `layersmith lock "
-                        f"{path.parent.name}`", path=path, key=where)
+        raise _lock_fail(f"{req.name!r} is not pinned with '=='; every line must be `name==version "
+                         "--hash=sha256:…`: add it to requirements.in and run `layersmith lock "
+                         f"{path.parent.name}`", path, where)
+    return req, specs[0].version
+
+
+def _lock_hashes(name: str, version: str, hashes: tuple[str, ...], path: Path, where: str) -> None:
     if not hashes:
-        raise SpecError(f"{req.name}=={specs[0].version} has no --hash: add it to requirements.in and run "
-                        f"`layersmith lock {path.parent.name}`, which hashes every line", path=path, key=where)
+        raise _lock_fail(f"{name}=={version} has no --hash: add it to requirements.in and run "
+                         f"`layersmith lock {path.parent.name}`, which hashes every line", path, where)
     for h in hashes:
         if not _HASH_RE.match(h):
-            raise SpecError(f"{req.name}: hash {h!r} is not sha256:<64 hex>", path=path, key=where)
-    return Requirement(canonicalize_name(req.name), specs[0].version, hashes,
+            raise _lock_fail(f"{name}: hash {h!r} is not sha256:<64 hex>", path, where)
+
+
+def _parse_lock_line(number: int, line: str, path: Path) -> Requirement:
+    where = f"line {number}"
+    if line.startswith("-"):
+        raise _lock_fail(f"option {line.split()[0]!r} is not allowed in a lock; regenerate it with "
+                         f"`layersmith lock {path.parent.name}`", path, where)
+    parts = line.split(" --hash=")
+    head, hashes = parts[0].strip(), tuple(h.strip() for h in parts[1:])
+    req, version = _lock_requirement(head, path, where)
+    _lock_hashes(req.name, version, hashes, path, where)
+    return Requirement(canonicalize_name(req.name), version, hashes,
                        str(req.marker) if req.marker else None, number)
 
 
@@ -213,18 +262,14 @@ def _positive_int(data: dict[str, Any], key: str, path: Path, default: int, uppe
     return value
 
 
-def load_function(directory: Path) -> FunctionSpec:
-    path = directory / "function.toml"
-    if not path.is_file():
-        raise SpecError(f"function directory {directory.name!r} has no function.toml", path=directory)
-    data = read_toml(path)
-    _check_keys(data, FUNCTION_KEYS, path)
+def _handler(data: dict[str, Any], path: Path) -> str:
     handler = _str(data, "handler", path, required=True) or ""
     if not _HANDLER_RE.match(handler):
         raise SpecError("must look like 'module.function' (e.g. 'handler.handler')", path=path, key="handler")
-    runtime = _str(data, "runtime", path, required=True) or ""
-    get_runtime(runtime, path=str(path), key="runtime")
-    arch = check_architecture(str(data.get("architecture", "x86_64")), path=str(path), key="architecture")
+    return handler
+
+
+def _function_layers(data: dict[str, Any], path: Path) -> tuple[str, ...]:
     layers = data.get("layers", [])
     if not isinstance(layers, list) or not all(isinstance(x, str) for x in layers):
         raise SpecError("must be a list of layer names", path=path, key="layers")
@@ -233,22 +278,36 @@ def load_function(directory: Path) -> FunctionSpec:
     if len(layers) > MAX_LAYERS_PER_FUNCTION:
         raise SpecError(f"{len(layers)} layers; Lambda attaches at most {MAX_LAYERS_PER_FUNCTION} to a function: "
                         "merge layers or drop one", path=path, key="layers")
+    return tuple(layers)
+
+
+def _environment(data: dict[str, Any], path: Path) -> tuple[tuple[str, str], ...]:
     env = data.get("environment", {})
     if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
         raise SpecError("must be a table of strings", path=path, key="environment")
-    tracing = data.get("tracing", False)
-    if not isinstance(tracing, bool):
-        raise SpecError("must be true or false", path=path, key="tracing")
+    return tuple(sorted(env.items()))
+
+
+def load_function(directory: Path, reader: Reader = DISK) -> FunctionSpec:
+    path, data = _spec_data(directory, "function.toml", f"function directory {directory.name!r} has no "
+                            "function.toml", reader, FUNCTION_KEYS)
+    handler = _handler(data, path)
+    runtime = _str(data, "runtime", path, required=True) or ""
+    get_runtime(runtime, path=str(path), key="runtime")
+    arch = check_architecture(str(data.get("architecture", "x86_64")), path=str(path), key="architecture")
+    layers = _function_layers(data, path)
+    environment = _environment(data, path)
+    tracing = _bool(data, "tracing", path)
     return _with_access_keys(data, path, FunctionSpec(
         name=check_name(directory.name, path),
         directory=directory.resolve(),
         handler=handler,
         runtime=runtime,
         architecture=arch,
-        layers=tuple(layers),
+        layers=layers,
         memory=_positive_int(data, "memory", path, 128, 10240, lower=128),
         timeout=_positive_int(data, "timeout", path, 3, 900),
-        environment=tuple(sorted(env.items())),
+        environment=environment,
         tracing=tracing,
     ))
 
@@ -273,11 +332,12 @@ def _with_access_keys(data: dict[str, Any], path: Path, spec: FunctionSpec) -> F
     )
 
 
-def load_functions(project: Path, names: list[str] | None = None) -> dict[str, FunctionSpec]:
+def load_functions(project: Path, names: list[str] | None = None,
+                   reader: Reader = DISK) -> dict[str, FunctionSpec]:
     available = discover(project, "functions")
     wanted = available if names is None else names
     for name in wanted:
         if name not in available:
             raise SpecError(f"no function {name!r}; the project has {', '.join(available) or 'none'}",
                             path=project / "functions")
-    return {name: load_function(project / "functions" / name) for name in wanted}
+    return {name: load_function(project / "functions" / name, reader) for name in wanted}

@@ -1,6 +1,7 @@
 """layersmith's CrossGuard policy pack: `pulumi preview --policy-pack policies --policy-pack-config …`.
 
-Only constructs the PolicyPack (which starts the analyzer server and blocks, DESIGN.md §5). The
+Only constructs the PolicyPack (which starts the analyzer server and blocks,
+docs/architecture.md#policy-rules-never-construct-a-policypack). The
 rules are `layersmith.policy` in the repository root, next to this directory: Pulumi runs this file
 with only `policies/` on sys.path, so the root is added first.
 """

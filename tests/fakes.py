@@ -1,4 +1,5 @@
-"""Fakes with real side effects (chalice's `FakePip` is the model, DESIGN.md §3): no mock.patch.
+"""Fakes with real side effects (chalice's `FakePip` is the model,
+docs/architecture.md#tests-use-fakes-not-patches): no mock.patch.
 
 `FakeInstaller` writes what `uv pip install --target` writes — a package, host bytecode, a test
 suite, a console script in `bin/`, uv's `.lock`, and a `.dist-info` with WHEEL tags and a RECORD —

@@ -144,7 +144,8 @@ def platform_glibc(platform: str) -> tuple[tuple[int, int], str] | None:
 
 @contextmanager
 def deadline(seconds: int) -> Iterator[None]:
-    """Mock runs can hang instead of failing (DESIGN.md §5): fail the test after `seconds` instead."""
+    """Mock runs can hang instead of failing (docs/architecture.md#running-the-program-under-mocks): fail
+    the test after `seconds` instead."""
     def expire(_signum: int, _frame: Any) -> None:
         raise TimeoutError(f"did not finish within {seconds} s")
 

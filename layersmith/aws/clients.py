@@ -4,7 +4,7 @@
 `arn:<partition>:iam::<account>:role/<role-name>` for every other one. boto3 honours
 `AWS_ENDPOINT_URL` natively, which is how the tests point it at `moto_server` on loopback.
 Tests can also hand the scanner any object with the `ClientFactory` shape (a fake that throttles,
-or refuses a role) — no `mock.patch` (DESIGN.md §3).
+or refuses a role) — no `mock.patch` (docs/architecture.md#tests-use-fakes-not-patches).
 """
 
 from __future__ import annotations

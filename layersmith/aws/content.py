@@ -23,13 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from layersmith.aws.clients import BOTO_CONFIG, Caller, LambdaApi, error_code, make_session
 from layersmith.errors import AwsError
+from layersmith.project import Project
 
 T = TypeVar("T")
 NOT_FOUND = "ResourceNotFoundException"
@@ -139,14 +139,12 @@ def boto3_regions(profile: str | None = None, *, source: str = "--profile", call
     return reader
 
 
-def stack_regions(project: Path, stack: str, profile: str | None = None) -> Regions:
+def stack_regions(project: Project, stack: str, profile: str | None = None) -> Regions:
     """Readers with the credentials `pulumi up` would use for `stack`: `--profile`, else the stack's
     `aws:profile`, else boto3's default chain (`AWS_PROFILE`, environment, SSO, instance role)."""
-    from layersmith.config import read_stack_file, stack_file
-
     if profile:
         return boto3_regions(profile, source="--profile")
-    configured = read_stack_file(project, stack).get("aws:profile")
+    configured = project.stack_raw(stack).get("aws:profile")
     if configured:
-        return boto3_regions(str(configured), source=f"aws:profile in {stack_file(project, stack).name}")
+        return boto3_regions(str(configured), source=f"aws:profile in {project.stack_file(stack).name}")
     return boto3_regions()

@@ -16,9 +16,10 @@ from layersmith.aws.clients import (
     check_regions,
 )
 from layersmith.aws.inventory import scan
-from layersmith.aws.project import Scope, load_scope
 from layersmith.aws.records import Inventory
+from layersmith.aws.scope import Scope, load_scope
 from layersmith.errors import UserError
+from layersmith.project import load_project
 
 FactoryMaker = Callable[[argparse.Namespace, list[str]], ClientFactory]
 
@@ -53,7 +54,7 @@ def progress_printer(args: argparse.Namespace) -> Callable[[str], None]:
 def run_scan(args: argparse.Namespace, make_factory: FactoryMaker | None = None,
              caller: Caller | None = None) -> tuple[Scope, Inventory, ClientFactory]:
     """Validate the flags (before any AWS call), then scan. Bad input raises `UserError`."""
-    scope = load_scope(args.project, args.stack)
+    scope = load_scope(load_project(args.project), args.stack)
     regions = check_regions(_split(args.regions) or scope.regions())
     if not regions:
         raise UserError("no region to scan: the stacks set no aws:region; pass --regions", key="--regions")

@@ -1,7 +1,7 @@
 """Deterministic layer zips and the manifest embedded in them.
 
-Rules (terraform-aws-lambda's `package.py` is the anchor, DESIGN.md §3): entries sorted by path,
-a fixed 1980-01-01 timestamp, modes normalised to 0644/0755 (keeping the executable bit, which
+Rules (terraform-aws-lambda's `package.py` is the anchor, docs/architecture.md#reproducible-zips):
+entries sorted by path, a fixed 1980-01-01 timestamp, modes normalised to 0644/0755 (keeping the executable bit, which
 Lambda honours for binaries), one compression method (deflate) and level, no directory entries,
 no extra fields. Entries are deflated on every core (`zipwriter.py`). The file is written next
 to its destination and renamed into place, so a reader never sees half a zip. Same tree -> same

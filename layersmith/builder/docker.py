@@ -1,9 +1,10 @@
 """The Docker builder: install and compile inside the official Lambda build image.
 
 `public.ecr.aws/sam/build-python3.X` carries the runtime's exact interpreter, pip and glibc
-(DESIGN.md §4), so pip inside it picks the wheels Lambda can load and `compileall` there writes
-bytecode for the right version — for every runtime, not only the host's. `--platform` comes from
-the variant's architecture for each variant (CDK builds only a layer's first architecture).
+(docs/architecture.md#lambda-runtimes-and-glibc), so pip inside it picks the wheels Lambda can load
+and `compileall` there writes bytecode for the right version — for every runtime, not only the
+host's. `--platform` comes from the variant's architecture for each variant (CDK builds only a
+layer's first architecture).
 
 Everything goes through the `Runner` seam with the Docker CLI (no SDK): tests assert the exact
 argv and fake the container's side effects; only a machine with an engine runs the real thing.

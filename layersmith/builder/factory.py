@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from layersmith.builder.builder import Builder, Reporter, check_lock_targets
@@ -12,7 +13,7 @@ from layersmith.builder.install import HostInstaller, Installer
 from layersmith.builder.runner import Runner, SubprocessRunner
 from layersmith.errors import DockerUnavailable, UserError
 from layersmith.interpreters import Finder
-from layersmith.model import BuildResult, expand_variants
+from layersmith.model import BuildResult, LayerSpec, expand_variants
 from layersmith.specs import load_layers
 from layersmith.writable import ensure_writable_dir
 
@@ -60,9 +61,11 @@ def make_builder(project: Path, kind: str = "host", *, runner: Runner | None = N
 
 def build_layers(project: Path, names: list[str] | None = None, *, runtime: str | None = None,
                  arch: str | None = None, builder: Builder | None = None,
-                 report: Reporter = lambda _m: None) -> list[BuildResult]:
-    """Build (or fetch from the cache) every selected variant of the selected layers."""
-    specs = load_layers(project, names)
+                 report: Reporter = lambda _m: None,
+                 specs: Mapping[str, LayerSpec] | None = None) -> list[BuildResult]:
+    """Build (or fetch from the cache) every selected variant of the selected layers. `specs`: the
+    layers already loaded (a `Project`'s), instead of reading `names` from the project again."""
+    specs = load_layers(project, names) if specs is None else specs
     builder = builder or make_builder(project, report=report)
     for spec in specs.values():  # a stale lock is refused before anything starts
         if spec.requirements is not None and spec.requirements.is_file():

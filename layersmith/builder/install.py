@@ -81,7 +81,8 @@ def explain_uv_failure(stderr: str, runtime: Runtime, arch: str, lock: Path) -> 
 class HostInstaller:
     """Cross-platform wheels with uv on the build host: `--python-platform`/`--python-version`
     select the target's wheels, `--only-binary :all:` refuses sdists (they would compile for the
-    host), `--require-hashes` enforces the lock. ~1 s vs ~5.6 s for pip (DESIGN.md §4)."""
+    host), `--require-hashes` enforces the lock. ~1 s vs ~5.6 s for pip
+    (docs/architecture.md#wheels-only-installed-by-uv)."""
 
     kind = "host"
 
@@ -137,7 +138,8 @@ class HostInstaller:
     def compile_bytecode(self, root: Path, runtime: Runtime) -> str | None:
         found = self.interpreter(runtime)
         if found is None:
-            return None  # never ship bytecode for another Python (DESIGN.md §4)
+            # never ship bytecode for another Python (docs/architecture.md#bytecode-for-the-runtimes-exact-python)
+            return None
         return compile_with(self.runner, [found[0]], root, runtime)
 
 

@@ -1,14 +1,16 @@
 """Slim an installed tree: what Lambda can never use goes, what `importlib.metadata` needs stays.
 
 - `__pycache__`/`*.pyc` from the build host: bytecode for another Python is dead weight
-  (48 MB for pandas+numpy, DESIGN.md §4); the right bytecode is compiled afterwards.
+  (48 MB for pandas+numpy, docs/architecture.md#bytecode-for-the-runtimes-exact-python); the right
+  bytecode is compiled afterwards.
 - test suites (`tests/`, `test/` inside packages): never imported by a handler.
 - `bin/`: console scripts whose shebang names the build host's interpreter; nothing on Lambda
   runs them, and that path would make the zip differ from machine to machine.
 - distributions the layer's `exclude` lists (the runtime provides boto3/botocore & co.).
 `.dist-info` directories stay: `importlib.metadata.version("pandas")` must keep working; their
 RECORD drops the rows of what slimming removed (see `_prune_records`).
-`.so` files are never stripped: `strip --strip-unneeded` broke numpy's import (DESIGN.md §4).
+`.so` files are never stripped: `strip --strip-unneeded` broke numpy's import
+(docs/architecture.md#slimming-never-strips-so-files).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Checks that a built tree will load on its target — what Lambda itself would only reveal at import.
 
-Lambda does not check a layer's runtimes/architectures against the function (DESIGN.md §4): an
+Lambda does not check a layer's runtimes/architectures against the function
+(docs/architecture.md#verify-what-lambda-does-not-check): an
 x86-64 `.so` in an arm64 layer, or a `manylinux_2_28` wheel on Amazon Linux 2, deploys fine and
 fails at import. So every ELF header and every installed wheel tag is checked here.
 """

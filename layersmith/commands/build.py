@@ -55,8 +55,9 @@ def timings_line(r: BuildResult) -> str:
 def bytecode_cell(r: BuildResult) -> str:
     """What bytecode ships, and for which runtimes none does and why (issue 6: say so in the table).
 
-    Only an interpreter of the runtime's exact version may compile (DESIGN.md §4), so a host build
-    has bytecode for the host's version only; those runtimes recompile on every cold start."""
+    Only an interpreter of the runtime's exact version may compile
+    (docs/architecture.md#bytecode-for-the-runtimes-exact-python), so a host build has bytecode for
+    the host's version only; those runtimes recompile on every cold start."""
     compiled = set((r.bytecode or "").split(",")) - {""}
     missing = [rt for rt in r.variant.runtimes if f"cpython-{rt.removeprefix('python').replace('.', '')}"
                not in compiled]

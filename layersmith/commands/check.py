@@ -11,17 +11,17 @@ import argparse
 import datetime as dt
 import json
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from layersmith.builder.factory import cache_root, make_builder
 from layersmith.checks import Diagnostic, FunctionReport, function_report, settings_findings, unbuilt_report
-from layersmith.config import consumer_pins, load_stack_config, stack_file
+from layersmith.config import consumer_pins, load_stack_config
 from layersmith.content_check import PinVerdict, verdict_rows, verify_pins
 from layersmith.errors import LayersmithError
 from layersmith.pin_sites import local_builds, pin_sites
+from layersmith.project import Project, load_project
 from layersmith.resolve import attached_layers
-from layersmith.specs import load_functions, load_layers
+from layersmith.specs import DISK, Reader
 from layersmith.table import render_table
 
 _TITLES = {"error": "Errors", "warning": "Warnings", "unverified": "Unverified offline", "note": "Notes"}
@@ -40,10 +40,11 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def function_reports(project: Path, stack: str) -> list[FunctionReport]:
+def function_reports(project: Project, stack: str) -> list[FunctionReport]:
     cfg = load_stack_config(project, stack)
-    layers, functions = load_layers(project), load_functions(project, list(cfg.deploy))
-    builder = make_builder(project, cfg.builder, image_tag=cfg.image_tag)
+    # the stack validated every spec it uses; a broken one it does not use is not among these
+    layers, functions = dict(project.layers), project.function_specs(list(cfg.deploy))
+    builder = make_builder(project.root, cfg.builder, image_tag=cfg.image_tag)
     reports = []
     for fn in functions.values():
         try:
@@ -51,45 +52,50 @@ def function_reports(project: Path, stack: str) -> list[FunctionReport]:
         except LayersmithError as exc:
             reports.append(unbuilt_report(fn, exc))
             continue
-        report = function_report(fn, attached, cache_root(project))
-        report.findings += settings_findings(cfg.function_spec(fn), stack_file(project, stack).name)
+        report = function_report(fn, attached, cache_root(project.root))
+        report.findings += settings_findings(cfg.function_spec(fn), project.stack_file(stack).name)
         reports.append(report)
     return reports
 
 
-def stack_findings(project: Path, stack: str) -> list[Diagnostic]:
+def stack_findings(project: Project, stack: str) -> list[Diagnostic]:
     """Problems of the stack as a whole: a consuming stack file that does not validate (its pins
-    would silently not be granted by this stack)."""
+    would silently not be granted by this stack); a broken spec the stack does not use (a warning:
+    it breaks only the stacks that use it)."""
     cfg = load_stack_config(project, stack)
     broken: list[str] = []
     if cfg.publish:
         consumer_pins(project, cfg, on_error=broken.append)
-    return [Diagnostic("error", None, "consumers", f"{message}; the versions it pins are not granted by this stack")
-            for message in broken]
+    unused: list[str] = []
+    for line in project.unused_warnings(stack):
+        project.report_once(line, unused.append)
+    return [*(Diagnostic("error", None, "consumers", f"{message}; the versions it pins are not granted by this "
+                         "stack") for message in broken),
+            *(Diagnostic("warning", None, "spec", line) for line in unused)]
 
 
-def policy_findings(project: Path, stack: str) -> list[Diagnostic]:
+def policy_findings(project: Project, stack: str) -> list[Diagnostic]:
     from layersmith.infra.preview import run_plan
     from layersmith.policy.engine import check_plan, config_path, load_config
 
-    source = config_path(project, stack)
+    source = config_path(project.root, stack)
     violations = check_plan(run_plan(project, stack), load_config(source), dt.date.today(), source=str(source))
     level = {"mandatory": "error", "advisory": "warning"}
-    used = Diagnostic("note", None, "policy", f"policy levels from {source.relative_to(project)}"
+    used = Diagnostic("note", None, "policy", f"policy levels from {source.relative_to(project.root)}"
                    + ("" if source.stem == stack else f" (there is no policies/config/{stack}.json)"))
     return [used, *(Diagnostic("note" if v.skipped else level.get(v.level, "warning"), v.resource_name,
                             f"policy:{v.rule}", f"{v.resource_type.rsplit(':', 1)[-1]}: {v.message}")
                     for v in violations)]
 
 
-def online_verdicts(project: Path, stack: str, profile: str | None) -> list[PinVerdict]:
+def online_verdicts(project: Project, stack: str, profile: str | None) -> list[PinVerdict]:
     """Every pin of the stack against AWS, per region it names (builds the variants it needs)."""
     from layersmith.aws.content import stack_regions
 
     cfg = load_stack_config(project, stack)
-    layers, functions = load_layers(project), load_functions(project, list(cfg.deploy))
+    layers, functions = dict(project.layers), project.function_specs(list(cfg.deploy))
     sites = pin_sites(project, cfg, layers, functions)
-    builds = local_builds(make_builder(project, cfg.builder, image_tag=cfg.image_tag), layers, sites)
+    builds = local_builds(make_builder(project.root, cfg.builder, image_tag=cfg.image_tag), layers, sites)
     return verify_pins(sites, builds, stack_regions(project, stack, profile))
 
 
@@ -104,45 +110,76 @@ def _verified_offline_pins(findings: list[Diagnostic], verdicts: list[PinVerdict
         f.function == fn and f.message.startswith(f"{layer} v") for fn, layer in checked))]
 
 
-def render(stack: str, reports: list[FunctionReport], findings: list[Diagnostic],
-           verdicts: list[PinVerdict] | None = None) -> str:
+def _status(report: FunctionReport, findings: list[Diagnostic]) -> str:
+    failed = any(f.level == "error" for f in (*report.findings, *findings) if f.function == report.name)
+    return "x" if failed else "ok"
+
+
+def _function_table(reports: list[FunctionReport], findings: list[Diagnostic]) -> str:
     rows = [[r.name, r.runtime, r.architecture, str(r.layers),
-             "?" if r.unzipped is None else f"{r.unzipped / 1e6:.1f}",
-             "x" if any(f.level == "error" for f in (*r.findings, *findings) if f.function == r.name) else "ok"]
+             "?" if r.unzipped is None else f"{r.unzipped / 1e6:.1f}", _status(r, findings)]
             for r in reports]
-    lines = [f"layersmith check --stack {stack}",
-             render_table(["function", "runtime", "arch", "layers", "unzipped MB", "status"], rows, right={3, 4})]
-    if verdicts is not None:
-        lines += ["", "Pinned versions on AWS against this checkout's build (--online, by Content.CodeSha256)",
-                  render_table(["function", "layer", "variant", "region", "pin", "content"], verdict_rows(verdicts))
-                  if verdicts else "  (no pins on this project's layers)"]
+    return render_table(["function", "runtime", "arch", "layers", "unzipped MB", "status"], rows, right={3, 4})
+
+
+def _verdict_lines(verdicts: list[PinVerdict] | None) -> list[str]:
+    if verdicts is None:
+        return []
+    return ["", "Pinned versions on AWS against this checkout's build (--online, by Content.CodeSha256)",
+            render_table(["function", "layer", "variant", "region", "pin", "content"], verdict_rows(verdicts))
+            if verdicts else "  (no pins on this project's layers)"]
+
+
+def _finding_lines(findings: list[Diagnostic]) -> list[str]:
+    lines: list[str] = []
     for level in ("error", "warning", "unverified", "note"):
         chosen = [f for f in findings if f.level == level]
         if chosen:
             lines += ["", f"{_TITLES[level]} ({len(chosen)})"]
             lines += [f"  {_MARK[level]} {f.function or 'stack'} [{f.check}] {f.message}" for f in chosen]
+    return lines
+
+
+def _verdict(findings: list[Diagnostic]) -> str:
     errors = sum(f.level == "error" for f in findings)
     warnings = sum(f.level == "warning" for f in findings)
-    lines += ["", f"FAILED: {errors} error(s), {warnings} warning(s)" if errors
-              else f"OK: no errors, {warnings} warning(s)"]
+    return f"FAILED: {errors} error(s), {warnings} warning(s)" if errors else f"OK: no errors, {warnings} warning(s)"
+
+
+def render(stack: str, reports: list[FunctionReport], findings: list[Diagnostic],
+           verdicts: list[PinVerdict] | None = None) -> str:
+    lines = [f"layersmith check --stack {stack}", _function_table(reports, findings), *_verdict_lines(verdicts),
+             *_finding_lines(findings), "", _verdict(findings)]
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
-    reports = function_reports(args.project, args.stack)
-    findings = [f for r in reports for f in r.findings] + stack_findings(args.project, args.stack)
-    verdicts = online_verdicts(args.project, args.stack, args.profile) if args.online else None
+def _findings(args: argparse.Namespace, project: Project, reports: list[FunctionReport]) -> tuple[
+        list[Diagnostic], list[PinVerdict] | None]:
+    """Every finding in report order, and the online verdicts (None without --online)."""
+    findings = [f for r in reports for f in r.findings] + stack_findings(project, args.stack)
+    verdicts = online_verdicts(project, args.stack, args.profile) if args.online else None
     if verdicts is not None:
         findings = _verified_offline_pins(findings, verdicts) + online_findings(verdicts)
     if not args.no_policy:
-        findings += policy_findings(args.project, args.stack)
+        findings += policy_findings(project, args.stack)
+    return findings, verdicts
+
+
+def _json_report(stack: str, ok: bool, reports: list[FunctionReport], findings: list[Diagnostic],
+                 verdicts: list[PinVerdict] | None) -> str:
+    return json.dumps({"stack": stack, "ok": ok,
+                       "functions": [{k: v for k, v in asdict(r).items() if k != "findings"} for r in reports],
+                       "findings": [asdict(f) for f in findings],
+                       **({"online": [v.to_json() for v in verdicts]} if verdicts is not None else {})},
+                      indent=2)
+
+
+def run(args: argparse.Namespace, reader: Reader = DISK) -> int:
+    """`reader`: how project files are read (a test counts the reads)."""
+    project = load_project(args.project, reader)
+    reports = function_reports(project, args.stack)
+    findings, verdicts = _findings(args, project, reports)
     failed = any(f.level == "error" for f in findings)
-    if args.json:
-        print(json.dumps({"stack": args.stack, "ok": not failed,
-                          "functions": [{k: v for k, v in asdict(r).items() if k != "findings"} for r in reports],
-                          "findings": [asdict(f) for f in findings],
-                          **({"online": [v.to_json() for v in verdicts]} if verdicts is not None else {})},
-                         indent=2))
-    else:
-        print(render(args.stack, reports, findings, verdicts))
+    print(_json_report(args.stack, not failed, reports, findings, verdicts) if args.json
+          else render(args.stack, reports, findings, verdicts))
     return 1 if failed else 0

@@ -10,13 +10,14 @@ from typing import Any
 from layersmith.builder.factory import cache_root, make_builder
 from layersmith.builder.runner import SubprocessRunner, SubprocessSandbox
 from layersmith.checks import size_warnings
-from layersmith.config import committed_stacks, load_stack_config
+from layersmith.config import load_stack_config
 from layersmith.errors import UserError
-from layersmith.invoke import invoke, read_event
+from layersmith.invoke import Invocation, invoke, read_event
 from layersmith.invoke_targets import Chooser
+from layersmith.model import FunctionSpec, StackConfig
 from layersmith.naming import function_name
+from layersmith.project import Project, load_project
 from layersmith.resolve import attached_layers
-from layersmith.specs import load_functions, load_layers
 from layersmith.sysroots import Sysroots, sysroots_dir
 
 
@@ -28,31 +29,22 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    project = args.project
-    function = load_functions(project, [args.function])[args.function]
-    cfg = load_stack_config(project, args.stack) if args.stack else None
+def _stack(project: Project, stack: str | None, function: FunctionSpec) -> StackConfig | None:
+    """The stack to resolve layers and pins as (None: no --stack), which must deploy `function`."""
+    cfg = load_stack_config(project, stack) if stack else None
     if cfg is not None and function.name not in cfg.deploy:
-        others = [s for s in committed_stacks(project) if s != cfg.stack
+        others = [s for s in project.committed_stacks() if s != cfg.stack
                   and function.name in load_stack_config(project, s).deploy]
         raise UserError(f"stack {cfg.stack} does not deploy {function.name} (layersmith:deploy)"
                         + (f"; try --stack {others[0]}" if others else ""), key="--stack")
-    where, event = read_event(function, args.event)
-    builder = make_builder(project, cfg.builder if cfg else "host", image_tag=cfg.image_tag if cfg else None)
-    # Missing layers are built first (cache hits when unchanged), as `plan` and `check` do.
-    layers = attached_layers(function, load_layers(project), cfg, builder, build_missing=True)
-    for line in size_warnings(function, layers, cache_root(project)):
-        print(f"layersmith: warning: {line}", file=sys.stderr)
-    physical = function_name(cfg.name_prefix, function.name) if cfg else f"local-{function.name}"
-    runner = SubprocessRunner()
+    return cfg
 
-    def progress(message: str) -> None:
-        print(f"layersmith: {message}", file=sys.stderr, flush=True)
 
-    chooser = Chooser(runner, Sysroots(sysroots_dir(cache_root(project)), runner, progress), report=progress)
-    result = invoke(function, layers, event=event, physical_name=physical,
-                    region=cfg.region if cfg else "us-east-1", sandbox=SubprocessSandbox(),
-                    runner=runner, work_root=cache_root(project) / ".invoke", chooser=chooser)
+def _progress(message: str) -> None:
+    print(f"layersmith: {message}", file=sys.stderr, flush=True)
+
+
+def _report(function: FunctionSpec, result: Invocation, where: str) -> int:
     for note in result.notes:
         print(f"layersmith: note: {note}", file=sys.stderr)
     sys.stderr.write(result.logs)
@@ -63,3 +55,29 @@ def run(args: argparse.Namespace) -> int:
           f"{result.duration_ms} ms", file=sys.stderr)
     print(json.dumps(result.result, indent=2, sort_keys=True))
     return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    project = load_project(args.project)
+    function = project.function_specs([args.function])[args.function]
+    cfg = _stack(project, args.stack, function)
+    where, event = read_event(function, args.event)
+    builder = make_builder(project.root, cfg.builder if cfg else "host", image_tag=cfg.image_tag if cfg else None)
+    # Missing layers are built first (cache hits when unchanged), as `plan` and `check` do.
+    layers = attached_layers(function, project.layer_specs(_attached(project, function)), cfg, builder,
+                             build_missing=True)
+    cache = cache_root(project.root)
+    for line in size_warnings(function, layers, cache):
+        print(f"layersmith: warning: {line}", file=sys.stderr)
+    runner = SubprocessRunner()
+    chooser = Chooser(runner, Sysroots(sysroots_dir(cache), runner, _progress), report=_progress)
+    result = invoke(function, layers, event=event,
+                    physical_name=function_name(cfg.name_prefix, function.name) if cfg else f"local-{function.name}",
+                    region=cfg.region if cfg else "us-east-1", sandbox=SubprocessSandbox(),
+                    runner=runner, work_root=cache / ".invoke", chooser=chooser)
+    return _report(function, result, where)
+
+
+def _attached(project: Project, function: FunctionSpec) -> list[str]:
+    """The project's layers the function attaches: each must have loaded (the others may not)."""
+    return [name for name in function.layers if name in project.layer_names()]

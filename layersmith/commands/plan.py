@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from layersmith.builder.factory import build_layers, cache_root, make_builder
@@ -18,9 +17,10 @@ from layersmith.checks import size_warnings
 from layersmith.config import load_stack_config
 from layersmith.infra.preview import run_plan
 from layersmith.plan_view import render_plan
+from layersmith.project import Project, load_project
 from layersmith.publish_forecast import Forecast, forecast
 from layersmith.resolve import attached_layers
-from layersmith.specs import load_functions, load_layers
+from layersmith.specs import DISK, Reader
 
 
 def register(sub: Any) -> None:
@@ -34,40 +34,46 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def online_forecast(project: Path, stack: str, profile: str | None) -> list[Forecast]:
+def online_forecast(project: Project, stack: str, profile: str | None) -> list[Forecast]:
     """Build what the stack publishes (cache hits when unchanged), then ask AWS about each variant."""
     from layersmith.aws.content import stack_regions
 
     cfg = load_stack_config(project, stack)
     if not cfg.publish:
         return []
-    builder = make_builder(project, cfg.builder, image_tag=cfg.image_tag)
-    builds = build_layers(project, list(cfg.publish), builder=builder)
-    return forecast(cfg, load_layers(project, list(cfg.publish)), builds, stack_regions(project, stack, profile))
+    builder = make_builder(project.root, cfg.builder, image_tag=cfg.image_tag)
+    specs = project.layer_specs(list(cfg.publish))
+    builds = build_layers(project.root, list(cfg.publish), builder=builder, specs=specs)
+    return forecast(cfg, specs, builds, stack_regions(project, stack, profile))
 
 
-def run(args: argparse.Namespace) -> int:
-    forecasts = online_forecast(args.project, args.stack, args.profile) if args.online else None
+def run(args: argparse.Namespace, reader: Reader = DISK) -> int:
+    """`reader`: how project files are read (a test counts the reads)."""
+    project = load_project(args.project, reader)
+    load_stack_config(project, args.stack)  # a stack that does not validate fails before any warning
+    for line in project.unused_warnings(args.stack):  # a broken spec this stack does not use
+        project.report_once(line, lambda m: print(f"layersmith: warning: {m}", file=sys.stderr))
+    forecasts = online_forecast(project, args.stack, args.profile) if args.online else None
     versions = {(f.region, f.layer_name): f.version for f in forecasts or []}
-    plan = run_plan(args.project, args.stack, versions=versions)
+    plan = run_plan(project, args.stack, versions=versions)
     if forecasts is not None:
         plan["online"] = [f.to_json() for f in forecasts]
         plan["mocked"]["versions"] = "layer versions read from AWS (--online)"
     print(json.dumps(plan, indent=2, sort_keys=True) if args.json else render_plan(plan))
-    for line in stack_size_warnings(args.project, args.stack):
+    for line in stack_size_warnings(project, args.stack):
         print(f"layersmith: warning: {line}", file=sys.stderr)
     return 0
 
 
-def stack_size_warnings(project: Path, stack: str) -> list[str]:
+def stack_size_warnings(project: Project, stack: str) -> list[str]:
     """Every deployed function's code + layers against Lambda's unzipped limit, as `check` computes
     it. The program already built the published layers (cache hits here); a layer taken from
     another stack is built locally, as `check` does."""
     cfg = load_stack_config(project, stack)
-    layers = load_layers(project)
-    builder = make_builder(project, cfg.builder, image_tag=cfg.image_tag)
+    layers = dict(project.layers)
+    builder = make_builder(project.root, cfg.builder, image_tag=cfg.image_tag)
     warnings: list[str] = []
-    for fn in load_functions(project, list(cfg.deploy)).values():
+    for fn in project.function_specs(list(cfg.deploy)).values():
         warnings += size_warnings(fn, attached_layers(fn, layers, cfg, builder, build_missing=True),
-                                  cache_root(project))
+                                  cache_root(project.root))
     return warnings

@@ -17,6 +17,7 @@ from typing import Any
 from layersmith.builder.factory import make_builder
 from layersmith.config import load_stack_config, stack_file
 from layersmith.model import LayerSpec, Variant
+from layersmith.project import load_project
 from layersmith.promote import Promotion, Request, plan_promotion
 from layersmith.stack_edit import rewrite_pins, unified_diff, write_atomic
 
@@ -51,15 +52,16 @@ def run(args: argparse.Namespace) -> int:
     if args.region and args.version is None and args.source is None:
         raise UserError("--region says where --version (or --from's pin) is read; give one of them", key="--region")
     request = Request(args.layer, args.to, args.source, args.version, args.region, tuple(args.function))
-    cfg = load_stack_config(args.project, args.to)
-    builder = make_builder(args.project, cfg.builder, image_tag=cfg.image_tag)
+    project = load_project(args.project)
+    cfg = load_stack_config(project, args.to)
+    builder = make_builder(project.root, cfg.builder, image_tag=cfg.image_tag)
 
     def local(spec: LayerSpec, variant: Variant) -> str:
         return builder.build(spec, variant).sha256
 
-    promotion = plan_promotion(args.project, request, stack_regions(args.project, args.to, args.profile), local)
+    promotion = plan_promotion(project, request, stack_regions(project, args.to, args.profile), local)
     changes = promotion.changes
-    path = stack_file(args.project, args.to)
+    path = project.stack_file(args.to)
     with path.open(encoding="utf-8", newline="") as handle:  # as written: keep \r\n if the file has it
         old = handle.read()
     new = rewrite_pins(old, [c.edit for c in changes], path=path)

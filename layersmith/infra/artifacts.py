@@ -1,6 +1,7 @@
 """S3 for zips over the direct-upload limit (`layersmith.limits`), under content-addressed keys.
 
-With `s3_bucket`/`s3_key` nothing watches the content (DESIGN.md §5): the key carries the zip's
+With `s3_bucket`/`s3_key` nothing watches the content
+(docs/architecture.md#big-zips-go-through-s3-under-content-addressed-keys): the key carries the zip's
 sha256, so new bytes mean a new key, and that is what replaces the layer version.
 """
 

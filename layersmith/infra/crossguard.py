@@ -1,7 +1,8 @@
 """CrossGuard wrappers: each rule of the table as a pulumi_policy policy.
 
 Importing this module starts nothing; `policies/__main__.py` hands `build_policies()` to
-`pulumi_policy.PolicyPack`, whose constructor starts the analyzer server and blocks (DESIGN.md §5).
+`pulumi_policy.PolicyPack`, whose constructor starts the analyzer server and blocks
+(docs/architecture.md#policy-rules-never-construct-a-policypack).
 
 CrossGuard hands validators a proxy that raises `UnknownValueError` on the first unknown it meets,
 which would abort a whole policy on one unknown layer ARN. The wrappers instead copy the props into

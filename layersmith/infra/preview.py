@@ -1,9 +1,9 @@
 """`layersmith plan`: the real program (`__main__.py`) under Pulumi's mocks — no cloud, no CLI.
 
-Pitfalls handled (DESIGN.md §5): `preview=False` (with True, applies on unknowns never run and
-the plan would be vacuous); computed outputs (arn, layerArn, version) are returned from
-`new_resource`; the root stack is reset between runs; the whole program runs inside one
-`pulumi.runtime.test` function and results are read after it returns.
+Pitfalls handled (docs/architecture.md#running-the-program-under-mocks): `preview=False` (with True,
+applies on unknowns never run and the plan would be vacuous); computed outputs (arn, layerArn,
+version) are returned from `new_resource`; the root stack is reset between runs; the whole program
+runs inside one `pulumi.runtime.test` function and results are read after it returns.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from layersmith.config import load_stack_config, project_name, read_stack_file, stack_file
-from layersmith.errors import LayersmithError, UserError
+from layersmith.errors import LayersmithError, SpecError, UserError
 from layersmith.model import StackConfig
 from layersmith.pin_preflight import OFFLINE_NOTE
+from layersmith.project import Project
 
 MOCK_ACCOUNT = "123456789012"  # marked "(mocked)" wherever shown
 GRANTS_TYPE = "pulumi-python:dynamic/layersmith:LayerGrants"
@@ -43,29 +43,33 @@ class _Recorder:
         out = dict(inputs)
         # pulumi-aws 7's per-resource `region` wins over the provider's
         region = inputs.get("region") if isinstance(inputs.get("region"), str) else self.region
+        if typ == GRANTS_TYPE and isinstance(inputs.get("version"), int | float):
+            return f"{inputs['layerArn']}:{int(inputs['version'])}", out  # the provider's own ID
+        out.update(self._computed(typ, name, inputs, str(region)))
+        return f"{name}-id", out
+
+    def _computed(self, typ: str, name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
+        """The outputs AWS would compute for one resource type (none for the others)."""
         arn_base = f"arn:aws:lambda:{region}:{MOCK_ACCOUNT}"
         if typ == "aws:lambda/layerVersion:LayerVersion":
             layer = inputs["layerName"]
-            version = self.region_versions.get((str(region), str(layer))) or self.next_versions.get(layer, 1)
-            out.update(layerArn=f"{arn_base}:layer:{layer}", version=str(version),
-                       arn=f"{arn_base}:layer:{layer}:{version}")
-        elif typ == "aws:lambda/function:Function":
-            out.update(arn=f"{arn_base}:function:{inputs['name']}", version="$LATEST",
-                       qualifiedArn=f"{arn_base}:function:{inputs['name']}:$LATEST")
-        elif typ == "aws:iam/role:Role":
-            out.update(name=f"{name}-mock", arn=f"arn:aws:iam::{MOCK_ACCOUNT}:role/{name}-mock")
-        elif typ == "aws:cloudwatch/logGroup:LogGroup":
-            out.update(arn=f"arn:aws:logs:{self.region}:{MOCK_ACCOUNT}:log-group:{inputs.get('name')}")
-        elif typ == "aws:s3/bucket:Bucket":
-            out.update(bucket=f"{name}-mock", arn=f"arn:aws:s3:::{name}-mock")
-        elif typ == "pulumi:pulumi:StackReference":
-            out.update(outputs={"layers": self.remote_layers})
-        elif typ == GRANTS_TYPE and isinstance(inputs.get("version"), int | float):
-            return f"{inputs['layerArn']}:{int(inputs['version'])}", out  # the provider's own ID
-        return f"{name}-id", out
+            version = self.region_versions.get((region, str(layer))) or self.next_versions.get(layer, 1)
+            return {"layerArn": f"{arn_base}:layer:{layer}", "version": str(version),
+                    "arn": f"{arn_base}:layer:{layer}:{version}"}
+        if typ == "aws:lambda/function:Function":
+            return {"arn": f"{arn_base}:function:{inputs['name']}", "version": "$LATEST",
+                    "qualifiedArn": f"{arn_base}:function:{inputs['name']}:$LATEST"}
+        simple: dict[str, dict[str, Any]] = {
+            "aws:iam/role:Role": {"name": f"{name}-mock", "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:role/{name}-mock"},
+            "aws:cloudwatch/logGroup:LogGroup": {
+                "arn": f"arn:aws:logs:{self.region}:{MOCK_ACCOUNT}:log-group:{inputs.get('name')}"},
+            "aws:s3/bucket:Bucket": {"bucket": f"{name}-mock", "arn": f"arn:aws:s3:::{name}-mock"},
+            "pulumi:pulumi:StackReference": {"outputs": {"layers": self.remote_layers}},
+        }
+        return simple.get(typ, {})
 
 
-def _mock_remote_layers(project: Path, region: str, stack_ref: str | None) -> dict[str, Any]:
+def _mock_remote_layers(project: Project, region: str, stack_ref: str | None) -> dict[str, Any]:
     """What a referenced stack of this program would export: its project's layers at a plausible
     version (one above the highest pin that stack's file holds), in the regions that stack publishes
     to. A referenced stack not committed here is modelled in this stack's region (the only thing
@@ -74,21 +78,14 @@ def _mock_remote_layers(project: Path, region: str, stack_ref: str | None) -> di
         return {}
     from layersmith.model import expand_variants
     from layersmith.naming import default_prefix, layer_name
-    from layersmith.specs import load_layers
 
     remote_stack = stack_ref.rsplit("/", 1)[-1]
-    prefix = default_prefix(project_name(project), remote_stack)
-    pins: dict[str, int] = {}
-    regions: tuple[str, ...] = (region,)
-    if stack_file(project, remote_stack).is_file():
-        remote = load_stack_config(project, remote_stack)
-        prefix, regions = remote.name_prefix, remote.publish_regions
-        for _fn, layer_pins in remote.pins:
-            for layer, pin in layer_pins:
-                if isinstance(pin, int):
-                    pins[layer] = max(pins.get(layer, 0), pin)
+    remote = _committed(project, remote_stack)
+    prefix = remote.name_prefix if remote else default_prefix(project.name, remote_stack)
+    regions = remote.publish_regions if remote else (region,)
+    pins = _highest_pins(remote) if remote else {}
     out: dict[str, Any] = {}
-    for name, spec in load_layers(project).items():
+    for name, spec in project.layers.items():
         version = pins.get(name, 0) + 1
         out[name] = []
         for variant in expand_variants(spec):
@@ -101,17 +98,37 @@ def _mock_remote_layers(project: Path, region: str, stack_ref: str | None) -> di
     return out
 
 
+def _highest_pins(stack: StackConfig) -> dict[str, int]:
+    """Per layer, the highest integer version the stack's functions pin."""
+    pins: dict[str, int] = {}
+    for _fn, layer_pins in stack.pins:
+        for layer, pin in layer_pins:
+            if isinstance(pin, int):
+                pins[layer] = max(pins.get(layer, 0), pin)
+    return pins
+
+
+def _committed(project: Project, stack: str) -> StackConfig | None:
+    """A referenced stack's committed config; None when not committed here, or when a spec it uses
+    is broken (that breaks the referenced stack, not this one: it is modelled as uncommitted)."""
+    if not project.stack_file(stack).is_file():
+        return None
+    try:
+        return project.stack_config(stack)
+    except SpecError:
+        return None
+
+
 def _engine_config(raw: dict[str, Any]) -> dict[str, str]:
     """What the engine would pass: every value a string, objects and lists JSON-encoded."""
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
 
 
-def _next_versions(project: Path, cfg: Any) -> dict[str, int]:
+def _next_versions(project: Project, cfg: StackConfig) -> dict[str, int]:
     from layersmith.model import expand_variants
     from layersmith.naming import layer_name
-    from layersmith.specs import load_layers
 
-    specs = load_layers(project, list(cfg.publish)) if cfg.publish else {}
+    specs = project.layer_specs(list(cfg.publish)) if cfg.publish else {}
     out: dict[str, int] = {}
     for name, spec in specs.items():
         pins = [p for fn in cfg.deploy if isinstance(p := cfg.pin_for(fn, name), int)]
@@ -206,13 +223,13 @@ def run_under_mocks(program: Callable[[], None], *, project: str, stack: str, re
     return rec, captured
 
 
-def run_program(project: Path, stack: str, *, offline: bool = True, answer: Answer | None = None,
+def run_program(project: Project, stack: str, *, offline: bool = True, answer: Answer | None = None,
                 versions: dict[tuple[str, str], int] | None = None) -> tuple[StackConfig, _Recorder, dict[str, Any]]:
     """The project's `__main__.py` for one committed stack under mocks: (config, what was registered,
     stack outputs). `offline`: skip the pin preflight (nothing answers `getLayerVersion`); a test
     that answers it through `answer` (from moto) runs it."""
-    cfg = load_stack_config(project, stack)  # fails here, before any resource is registered
-    entry = project / "__main__.py"
+    cfg = project.stack_config(stack)  # fails here, before any resource is registered
+    entry = project.root / "__main__.py"
     if not entry.is_file():
         raise UserError("no Pulumi program here: plan (and check's policy pack) run the project's __main__.py "
                         "under mocks; create it with `from pathlib import Path; from layersmith.infra.program "
@@ -221,40 +238,41 @@ def run_program(project: Path, stack: str, *, offline: bool = True, answer: Answ
                          _mock_remote_layers(project, cfg.region, cfg.consume.stack), region_versions=versions or {})
 
     def program() -> None:
-        from layersmith.infra.program import OFFLINE
+        from layersmith.infra.program import LOADED, OFFLINE
 
         token = OFFLINE.set(offline)  # no AWS to check pins against: the program says so and skips it
+        loaded = LOADED.set(project)  # the program reuses it: each file is read once per plan
         try:
             runpy.run_path(str(entry), run_name="__main__")
         finally:
+            LOADED.reset(loaded)
             OFFLINE.reset(token)
 
     rec, captured = run_under_mocks(
         program,
         project=cfg.project, stack=stack, region=cfg.region,
-        config=_engine_config(read_stack_file(project, stack)), recorder=recorder, answer=answer)
+        config=_engine_config(project.stack_raw(stack)), recorder=recorder, answer=answer)
     return cfg, rec, captured
 
 
-def run_plan(project: Path, stack: str, versions: dict[tuple[str, str], int] | None = None) -> dict[str, Any]:
+def run_plan(project: Project, stack: str, versions: dict[tuple[str, str], int] | None = None) -> dict[str, Any]:
     """Plan one committed stack: `{"project", "stack", "resources": [...], "outputs": {...}}`.
     `versions`: (region, physical layer name) -> the version a publish would leave (from AWS) instead
     of a mocked one."""
     cfg, rec, captured = run_program(project, stack, versions=versions)
-    resources = sorted(({**r, "inputs": _json_friendly(r["inputs"], project)} for r in rec.resources),
+    resources = sorted(({**r, "inputs": _json_friendly(r["inputs"], project.root)} for r in rec.resources),
                        key=lambda r: (r["type"], r["name"]))
-    outputs = _json_friendly(captured, project)
+    outputs = _json_friendly(captured, project.root)
     return {"project": cfg.project, "stack": stack, "region": cfg.region,
             "mocked": {"account": MOCK_ACCOUNT, "pins": OFFLINE_NOTE},
             "attachments": _attachments(project, cfg, outputs), "resources": resources, "outputs": outputs}
 
 
-def _attachments(project: Path, cfg: Any, outputs: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+def _attachments(project: Project, cfg: StackConfig, outputs: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Per function: each attached layer with its pin, where it comes from, and the versioned ARN."""
     from layersmith.config import layer_source
-    from layersmith.specs import load_functions
 
-    functions = load_functions(project, list(cfg.deploy))
+    functions = project.function_specs(list(cfg.deploy))
     out: dict[str, list[dict[str, Any]]] = {}
     for name, spec in functions.items():
         arns = outputs.get("functions", {}).get(name, {}).get("layers", [])

@@ -1,6 +1,7 @@
 """Policy rules for layersmith stacks: pure functions over planned resources.
 
-The same rules run in two engines (DESIGN.md §5: constructing `pulumi_policy.PolicyPack` starts a
+The same rules run in two engines (docs/architecture.md#policy-rules-never-construct-a-policypack:
+constructing `pulumi_policy.PolicyPack` starts a
 server and blocks, so nothing here may construct it):
 
 - offline, `layersmith check`: `engine.check_plan` over the mocked program run (`layersmith plan --json`);

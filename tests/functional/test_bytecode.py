@@ -2,9 +2,10 @@
 
 The host is CPython 3.11, so a python3.11 variant gets cpython-311 bytecode; a python3.12 one gets
 cpython-312 bytecode when a CPython 3.12 is installed (pyenv, uv, PATH) and none otherwise (never
-bytecode for another version, DESIGN.md §4). Two builds in two directories must
-give byte-identical zips: `unchecked-hash` pycs carry a hash of the source, not its mtime, and
-`-s/-p` make every `co_filename` an /opt path instead of the build directory.
+bytecode for another version, docs/architecture.md#bytecode-for-the-runtimes-exact-python). Two
+builds in two directories must give byte-identical zips: `unchecked-hash` pycs carry a hash of the
+source, not its mtime, and `-s/-p` make every `co_filename` an /opt path instead of the build
+directory.
 """
 
 from __future__ import annotations

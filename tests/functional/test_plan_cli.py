@@ -26,6 +26,7 @@ import layersmith.infra.preview
 from layersmith.cli import main
 from layersmith.errors import ConfigError
 from layersmith.infra.preview import _Recorder, run_under_mocks
+from layersmith.project import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -204,7 +205,7 @@ def test_a_consumers_secret_is_reported_not_silently_dropped(copy: Path) -> None
 
     write_bad(copy, {**SECRET, "layersmith:consume": {"stack": "acme/layersmith/prod"}})
     errors: list[str] = []
-    consumer_pins(copy, load_stack_config(copy, "prod"), on_error=errors.append)
+    consumer_pins(load_project(copy), load_stack_config(load_project(copy), "prod"), on_error=errors.append)
     assert [e for e in errors if "Pulumi.bad.yaml" in e] == [
         "ignoring the pins of Pulumi.bad.yaml: Pulumi.bad.yaml: layersmith:shareWith: is a secret (secure:), and "
         "layersmith keys cannot be secrets; set it in plain text: pulumi config set layersmith:shareWith <value> "

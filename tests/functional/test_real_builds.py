@@ -25,7 +25,7 @@ from layersmith.cli import main
 from layersmith.model import BuildResult, expand_variants
 from layersmith.specs import load_layer, parse_lock
 
-GLIBC = {"python3.11": (2, 26), "python3.12": (2, 34)}  # AL2 / AL2023 (DESIGN.md §4)
+GLIBC = {"python3.11": (2, 26), "python3.12": (2, 34)}  # AL2 / AL2023 (docs/architecture.md#lambda-runtimes-and-glibc)
 ELF = {"x86_64": EM_X86_64, "arm64": EM_AARCH64}
 WHEEL_MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
 LAYER_TOML = """\

@@ -26,6 +26,7 @@ from moto_layers import REGION, TEST_CREDENTIALS, fresh_lambda, layer_zip, moto_
 
 from layersmith.aws.grants import PREFIX, desired_statements
 from layersmith.model import ShareWith
+from layersmith.project import load_project
 
 A, B, ORG = "222222222222", "333333333333", "o-exampleorg01"
 ACCOUNT = "123456789012"  # moto's default account
@@ -42,7 +43,7 @@ def provider_blob(repo_build_cache: Path) -> str:
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAYERSMITH_CACHE_DIR", str(repo_build_cache))
-        _cfg, rec, _out = run_program(REPO, "prod")
+        _cfg, rec, _out = run_program(load_project(REPO), "prod")
     blobs = {name: blob for name, blob in rec.providers.items() if name.endswith("-grants")}
     assert blobs and len(set(blobs.values())) == 1, "every LayerGrants carries the same stateless provider"
     return next(iter(blobs.values()))

@@ -22,6 +22,7 @@ from moto_layers import REGION, layer_zip, moto_server, reset
 
 from layersmith.errors import ConfigError
 from layersmith.infra.preview import run_program
+from layersmith.project import load_project
 
 GET_LAYER_VERSION = "aws:lambda/getLayerVersion:getLayerVersion"
 # What prod's functions pin (Pulumi.prod.yaml) and the variants they attach
@@ -78,7 +79,7 @@ def grant_versions(rec: Any, layer_resource: str) -> list[int]:
 
 def test_pins_that_exist_pass_and_are_granted(lam: Any) -> None:
     seed(lam, SEED)
-    _cfg, rec, _out = run_program(REPO, "prod", offline=False, answer=answer_from(lam))
+    _cfg, rec, _out = run_program(load_project(REPO), "prod", offline=False, answer=answer_from(lam))
     assert grant_versions(rec, "data-science-py311-x86_64") == [7]
     assert grant_versions(rec, "utils-any") == [3, 4]  # 3: the consumer stack's pin
 
@@ -86,7 +87,7 @@ def test_pins_that_exist_pass_and_are_granted(lam: Any) -> None:
 def test_a_pin_to_a_version_that_does_not_exist_fails_in_one_line(lam: Any) -> None:
     seed(lam, {**SEED, "layersmith-prod-data-science-py311-x86_64": 5})
     with pytest.raises(ConfigError) as err:
-        run_program(REPO, "prod", offline=False, answer=answer_from(lam))
+        run_program(load_project(REPO), "prod", offline=False, answer=answer_from(lam))
     assert err.value.render() == (
         "Pulumi.prod.yaml: layersmith:pins.sales-report.data-science: version 7 of "
         "layersmith-prod-data-science-py311-x86_64 does not exist; the latest is 5: pin an existing version "
@@ -98,7 +99,7 @@ def test_a_deleted_pinned_version_fails(lam: Any) -> None:
     lam.delete_layer_version(LayerName="layersmith-prod-utils", VersionNumber=4)
     lam.publish_layer_version(LayerName="layersmith-prod-utils", Content={"ZipFile": layer_zip("x")})  # v5
     with pytest.raises(ConfigError, match=r"version 4 of layersmith-prod-utils does not exist \(deleted\?\)"):
-        run_program(REPO, "prod", offline=False, answer=answer_from(lam))
+        run_program(load_project(REPO), "prod", offline=False, answer=answer_from(lam))
 
 
 def test_a_consumers_pin_above_what_exists_is_warned_about_and_not_granted(
@@ -110,7 +111,7 @@ def test_a_consumers_pin_above_what_exists_is_warned_about_and_not_granted(
     consumer.write_text(consumer.read_text(encoding="utf-8").replace("utils: 3", "utils: 9"), encoding="utf-8")
     seed(lam, SEED)
     with caplog.at_level(logging.WARNING):
-        _cfg, rec, _out = run_program(project, "prod", offline=False, answer=answer_from(lam))
+        _cfg, rec, _out = run_program(load_project(project), "prod", offline=False, answer=answer_from(lam))
     assert grant_versions(rec, "utils-any") == [4]  # prod's own pin only: 9 is not granted
     warned = [r.getMessage() for r in caplog.records if "pins utils v9" in r.getMessage()]
     assert warned == ["layersmith: Pulumi.consumer.yaml pins utils v9: version 9 of layersmith-prod-utils does "
@@ -125,6 +126,6 @@ def test_offline_plan_skips_the_preflight_and_says_so(lam: Any, caplog: pytest.L
         return None
 
     with caplog.at_level(logging.INFO):
-        run_program(REPO, "prod", offline=True, answer=answer)
+        run_program(load_project(REPO), "prod", offline=True, answer=answer)
     assert GET_LAYER_VERSION not in calls
     assert any("pins not checked against AWS" in r.getMessage() for r in caplog.records)

@@ -20,6 +20,7 @@ import pytest
 
 from layersmith.policy.engine import blocking, check_plan, config_path, format_violations, load_config, resolve
 from layersmith.policy.rules import RULES
+from layersmith.project import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
@@ -28,7 +29,7 @@ STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.
 def _run_plan(stack: str) -> dict[str, Any]:
     from layersmith.infra.preview import run_plan  # a broken import must fail this test, never skip it
 
-    return run_plan(ROOT, stack)
+    return run_plan(load_project(ROOT), stack)
 
 
 @pytest.mark.parametrize("stack", STACKS or [pytest.param(None, marks=pytest.mark.skip("no Pulumi.*.yaml"))])

@@ -15,6 +15,7 @@ from helpers import REPO
 
 from layersmith.errors import ConfigError
 from layersmith.infra.preview import run_plan
+from layersmith.project import load_project
 
 LV = "aws:lambda/layerVersion:LayerVersion"
 GRANTS = "pulumi-python:dynamic/layersmith:LayerGrants"
@@ -42,7 +43,7 @@ def planned(project: Path, repo_build_cache: Path) -> Callable[[str], dict[str, 
         if name not in cache:
             with pytest.MonkeyPatch.context() as mp:
                 mp.setenv("LAYERSMITH_CACHE_DIR", str(repo_build_cache))
-                cache[name] = run_plan(project, name)
+                cache[name] = run_plan(load_project(project), name)
         return cache[name]
 
     stack(project, "prod", "prod")  # the committed one, unchanged
@@ -107,7 +108,7 @@ def test_a_consumer_in_a_region_its_source_does_not_publish_to_fails_in_one_line
         (REPO / "functions" / "partner-digest" / "function.toml").read_text(encoding="utf-8").replace(
             '"secrets-extension"', "").replace(', ]', "]").replace(",]", "]"), encoding="utf-8")
     with pytest.raises(ConfigError) as err:
-        run_plan(project, "eastern")
+        run_plan(load_project(project), "eastern")
     assert err.value.render() == (
         "Pulumi.eastern.yaml: layersmith:pins.partner-digest.utils: stack acme/layersmith/prod publishes 'utils' in "
         "eu-west-1 only, and this stack deploys to us-east-1; add us-east-1 to layersmith:regions there")
@@ -120,7 +121,7 @@ def test_a_consumer_in_the_sources_second_region_attaches_that_regions_arns(
         "aws:region": "us-east-1", "layersmith:consume": {"stack": "acme/layersmith/global"},
         "layersmith:deploy": ["partner-digest"],
         "layersmith:pins": {"partner-digest": {"utils": {"us-east-1": 2, "eu-west-1": 3}, "monitoring": "latest"}}})
-    plan = run_plan(project, "eastern2")
+    plan = run_plan(load_project(project), "eastern2")
     [fn] = [r for r in plan["resources"] if r["type"] == "aws:lambda/function:Function"]
     assert all(":us-east-1:" in arn for arn in fn["inputs"]["layers"])
     assert fn["inputs"]["layers"][0].endswith(":layer:layersmith-prod-utils:2")

@@ -25,6 +25,7 @@ import yaml
 from helpers import deadline
 
 from layersmith.infra.preview import run_plan
+from layersmith.project import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -63,7 +64,7 @@ def _cache(path: Path) -> Iterator[None]:
 
 def plan_with(project: Path, stack: str, cache: Path) -> dict[str, Any]:
     with _cache(cache), deadline(PLAN_TIMEOUT):
-        return run_plan(project, stack)
+        return run_plan(load_project(project), stack)
 
 
 @pytest.fixture(scope="session")

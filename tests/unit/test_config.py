@@ -24,6 +24,7 @@ from layersmith.config import (
 )
 from layersmith.errors import ConfigError, SpecError
 from layersmith.model import StackConfig
+from layersmith.project import load_project
 from layersmith.specs import load_functions, load_layers
 
 REPO = Path(__file__).resolve().parents[2]
@@ -149,7 +150,7 @@ def test_account_as_a_number_from_yaml(proj: Path) -> None:
         "config:\n  aws:region: eu-west-1\n  layersmith:shareWith:\n    accounts:\n      - 12345678901\n",
         encoding="utf-8")
     with pytest.raises(ConfigError) as err:
-        load_stack_config(proj, "test")
+        load_stack_config(load_project(proj), "test")
     message = str(err.value)
     assert "Pulumi.test.yaml" in message and "layersmith:shareWith.accounts" in message
     assert "leading zeros" in message and "quote" in message
@@ -164,21 +165,21 @@ def test_unquoted_account_with_a_leading_zero(proj: Path, written: str) -> None:
         encoding="utf-8")
     with pytest.raises(ConfigError, match=rf"layersmith:shareWith\.accounts: account ID {written} is unquoted.*"
                                           rf"quote it: \"{written}\""):
-        load_stack_config(proj, "test")
+        load_stack_config(load_project(proj), "test")
 
 
 def test_yaml11_boolean_words_are_refused(proj: Path) -> None:
     (proj / "Pulumi.test.yaml").write_text("config:\n  aws:region: eu-west-1\n  layersmith:requirePins: yes\n",
                                            encoding="utf-8")
     with pytest.raises(ConfigError, match=r"layersmith:requirePins: 'yes' is not a boolean to Pulumi"):
-        load_stack_config(proj, "test")
+        load_stack_config(load_project(proj), "test")
 
 
 def test_key_without_namespace_is_refused(proj: Path) -> None:
     (proj / "Pulumi.test.yaml").write_text("config:\n  aws:region: eu-west-1\n  shareWith:\n    public: true\n",
                                            encoding="utf-8")
     with pytest.raises(ConfigError, match=r"Pulumi\.test\.yaml: shareWith: .*write it as layersmith:shareWith"):
-        load_stack_config(proj, "test")
+        load_stack_config(load_project(proj), "test")
 
 
 def test_twelve_digit_account_as_a_number_from_yaml(proj: Path) -> None:
@@ -187,7 +188,7 @@ def test_twelve_digit_account_as_a_number_from_yaml(proj: Path) -> None:
         encoding="utf-8")
     with pytest.raises(ConfigError, match=r"Pulumi\.test\.yaml: layersmith:shareWith\.accounts: .*number.*"
                                           r"leading zeros.*\"222222222222\""):
-        load_stack_config(proj, "test")
+        load_stack_config(load_project(proj), "test")
 
 
 @pytest.mark.parametrize("org", ["o-short", "O-EXAMPLEORG01", "exampleorg01", "o-example_org01", "o-" + "a" * 33, 42])
@@ -360,7 +361,7 @@ def engine_encode(raw: dict[str, Any]) -> dict[str, str]:
 def test_engine_config_round_trips_committed_stacks(stack: str) -> None:
     raw = read_stack_file(REPO, stack)
     assert decode_engine_config(engine_encode(raw)) == raw
-    from_yaml = load_stack_config(REPO, stack)
+    from_yaml = load_stack_config(load_project(REPO), stack)
     from_engine = parse_stack_config(decode_engine_config(engine_encode(raw)), project="layersmith",
                                      stack=stack, path=REPO / f"Pulumi.{stack}.yaml",
                                      layers=load_layers(REPO), functions=load_functions(REPO))
@@ -388,14 +389,14 @@ def test_engine_config_account_number_still_refused(proj: Path) -> None:
 
 def test_committed_stacks_are_valid_and_as_documented() -> None:
     assert set(committed_stacks(REPO)) >= {"dev", "staging", "prod", "consumer"}
-    prod = load_stack_config(REPO, "prod")
+    prod = load_stack_config(load_project(REPO), "prod")
     assert prod.require_pins and prod.retain_versions
     assert len(prod.share_with.accounts) == 2 and len(prod.share_with.organizations) == 1
-    consumer = load_stack_config(REPO, "consumer")
+    consumer = load_stack_config(load_project(REPO), "consumer")
     assert consumer.publish == () and consumer.consume.stack and consumer.consume.arns
-    dev = load_stack_config(REPO, "dev")
+    dev = load_stack_config(load_project(REPO), "dev")
     assert dev.pins == () and len(dev.share_with.accounts) == 1
-    names = {load_stack_config(REPO, s).name_prefix for s in committed_stacks(REPO)}
+    names = {load_stack_config(load_project(REPO), s).name_prefix for s in committed_stacks(REPO)}
     assert len(names) == len(committed_stacks(REPO)), "default prefixes collide between stacks"
 
 
@@ -425,8 +426,8 @@ def test_consumer_pins_are_collected_for_the_publishing_stack(proj: Path) -> Non
         "  layersmith:pins:\n    thumbs:\n      utils: 9\n", encoding="utf-8")
     (proj / "Pulumi.broken.yaml").write_text("config:\n  layersmith:typo: 1\n", encoding="utf-8")
     errors: list[str] = []
-    prod = load_stack_config(proj, "prod")
-    assert consumer_pins(proj, prod, on_error=errors.append) == (
+    prod = load_stack_config(load_project(proj), "prod")
+    assert consumer_pins(load_project(proj), prod, on_error=errors.append) == (
         ConsumerPin("utils", "python3.12", "arm64", 2, "Pulumi.cons.yaml", "eu-west-1"),)
     assert len(errors) == 1 and "Pulumi.broken.yaml" in errors[0]
 
@@ -469,10 +470,10 @@ def test_region_qualified_pin_typos_fail_in_one_line(proj: Path, value: Any, key
 
 
 def test_inventory_and_prune_scan_every_region_the_stacks_publish_to(proj: Path) -> None:
-    from layersmith.aws.project import load_scope
+    from layersmith.aws.scope import load_scope
 
     (proj / "Pulumi.prod.yaml").write_text(
         "config:\n  aws:region: eu-west-1\n  layersmith:regions: [eu-west-1, us-east-1]\n", encoding="utf-8")
     (proj / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-central-1\n", encoding="utf-8")
-    assert load_scope(proj, None).regions() == ["eu-central-1", "eu-west-1", "us-east-1"]
-    assert load_scope(proj, "prod").regions() == ["eu-west-1", "us-east-1"]
+    assert load_scope(load_project(proj), None).regions() == ["eu-central-1", "eu-west-1", "us-east-1"]
+    assert load_scope(load_project(proj), "prod").regions() == ["eu-west-1", "us-east-1"]

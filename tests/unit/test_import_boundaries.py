@@ -18,7 +18,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "layersmith"
 PULUMI = ("pulumi", "pulumi_aws", "pulumi_policy")
-MODEL = ("model", "specs", "config", "runtimes", "errors", "naming", "function_keys", "overrides", "lockfile")
+MODEL = ("model", "specs", "config", "project", "runtimes", "errors", "naming", "function_keys", "overrides",
+         "lockfile")
 
 
 def imports(path: Path) -> Iterator[tuple[int, str]]:

@@ -30,7 +30,8 @@ STORE = "layersmith:index:ArtifactStore"
 
 @pytest.fixture(autouse=True)
 def _timeout() -> Iterator[None]:
-    """Mock runs can hang instead of failing (DESIGN.md §5): fail after 60 s instead."""
+    """Mock runs can hang instead of failing
+    (docs/architecture.md#running-the-program-under-mocks): fail after 60 s instead."""
     def expire(_signum: int, _frame: Any) -> None:
         raise TimeoutError("Pulumi mock run did not finish within 60 s")
 

@@ -11,6 +11,7 @@ from helpers import REPO
 from layersmith.aws.clients import Caller
 from layersmith.aws.content import RegionLayers
 from layersmith.errors import AwsError
+from layersmith.project import load_project
 from layersmith.stack_edit import PinEdit, rewrite_pins, unified_diff, write_atomic
 
 NO_WAIT = Caller(sleep=lambda _: None)
@@ -121,13 +122,13 @@ def test_pin_sites_name_the_publishers_layer_variant_and_region() -> None:
     from layersmith.specs import load_functions, load_layers
 
     layers = load_layers(REPO)
-    consumer = load_stack_config(REPO, "consumer")
-    sites = pin_sites(REPO, consumer, layers, load_functions(REPO, list(consumer.deploy)))
+    consumer = load_stack_config(load_project(REPO), "consumer")
+    sites = pin_sites(load_project(REPO), consumer, layers, load_functions(REPO, list(consumer.deploy)))
     assert [(s.function, s.layer, s.layer_name, s.region, s.pin, s.source) for s in sites] == [
         ("partner-digest", "utils", "layersmith-prod-utils", "eu-west-1", 3, "stack"),
         ("partner-digest", "monitoring", "layersmith-prod-monitoring-py311-x86_64", "eu-west-1", None, "stack")]
-    prod = load_stack_config(REPO, "prod")
-    prod_sites = pin_sites(REPO, prod, layers, load_functions(REPO, list(prod.deploy)))
+    prod = load_stack_config(load_project(REPO), "prod")
+    prod_sites = pin_sites(load_project(REPO), prod, layers, load_functions(REPO, list(prod.deploy)))
     by_key = {s.key: (s.layer_name, s.pin) for s in prod_sites}
     assert by_key["layersmith:pins.thumbnail-index.monitoring"] == ("layersmith-prod-monitoring-py313-arm64", 5)
     assert by_key["layersmith:pins.sales-report.data-science"] == ("layersmith-prod-data-science-py311-x86_64", 7)

@@ -11,9 +11,9 @@ from aws_fakes import FakeFactory
 
 from layersmith.aws.clients import Caller
 from layersmith.aws.inventory import LayerMatcher
-from layersmith.aws.project import pins_of
 from layersmith.aws.prune import execute, select_prunable
 from layersmith.aws.records import Attachment, Inventory, LayerRef, LayerVersionRecord, ScanFailure, Target
+from layersmith.aws.scope import pins_of
 from layersmith.errors import AwsError, UserError
 from layersmith.model import Consume, FunctionSpec, Pin, ShareWith, StackConfig
 

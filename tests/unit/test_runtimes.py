@@ -1,4 +1,4 @@
-"""Boundary tests for the runtime table (DESIGN.md §4: python3.11 = AL2/glibc 2.26,
+"""Boundary tests for the runtime table (docs/architecture.md#lambda-runtimes-and-glibc: python3.11 = AL2/glibc 2.26,
 python3.12 = AL2023/glibc 2.34)."""
 
 from __future__ import annotations

@@ -1,20 +1,21 @@
 """What "this project's layers" means for a scan: stacks in scope, their prefixes, pins, regions.
 
-Config is read once, here at the edge (DESIGN.md §3), from the committed `Pulumi.<stack>.yaml`
-files; everything downstream takes plain `StackConfig`s so unit tests build them directly.
+Config is read once, here at the edge (docs/architecture.md#config-is-read-once-at-the-edge), from
+the committed `Pulumi.<stack>.yaml` files; everything downstream takes plain `StackConfig`s so unit
+tests build them directly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from layersmith.aws.inventory import LayerMatcher
 from layersmith.aws.records import PinRecord
 from layersmith.errors import UserError
 from layersmith.model import FunctionSpec, StackConfig, Variant
 from layersmith.naming import default_prefix
+from layersmith.project import Project
 
 
 @dataclass(frozen=True)
@@ -56,20 +57,16 @@ def pins_of(stacks: Sequence[StackConfig], functions: Sequence[FunctionSpec] = (
                  for s in stacks for function, layer_pins in s.pins for layer, pin in layer_pins)
 
 
-def load_scope(project: Path, stack: str | None) -> Scope:
-    # Imported here: config.py reads YAML and is only needed by the CLI edge.
-    from layersmith.config import committed_stacks, load_stack_config
-    from layersmith.specs import discover, load_functions
-
-    names = committed_stacks(project)
+def load_scope(project: Project, stack: str | None) -> Scope:
+    names = project.committed_stacks()
     if not names:
         raise UserError("no committed Pulumi.<stack>.yaml; create a stack (pulumi stack init) first",
-                        path=project)
+                        path=project.root)
     if stack is not None and stack not in names:
         raise UserError(f"no Pulumi.{stack}.yaml; committed stacks: {', '.join(names)}", key="--stack")
-    everything = tuple(load_stack_config(project, name) for name in names)
+    everything = tuple(project.stack_config(name) for name in names)
     in_scope = tuple(s for s in everything if stack is None or s.stack == stack)
-    layers = tuple(discover(project, "layers"))
+    layers = tuple(project.layer_names())
     if not layers:
-        raise UserError("the project has no layers/ directories; nothing to inventory", path=project)
-    return Scope(in_scope, everything, layers, tuple(load_functions(project).values()))
+        raise UserError("the project has no layers/ directories; nothing to inventory", path=project.root)
+    return Scope(in_scope, everything, layers, tuple(project.function_specs().values()))
