@@ -140,14 +140,19 @@ def size_findings(fn: FunctionSpec, code_bytes: int,
     unknown = [a.name for a in layers if a.build is None]
     findings = []
     if total > MAX_UNZIPPED * SIZE_WARN_RATIO:
-        level = "error" if total > MAX_UNZIPPED else "warning"
-        breakdown = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in parts)
-        findings.append(Diagnostic(level, fn.name, "size", f"{total / 1e6:.1f} MB unzipped of Lambda's "
-                                f"{MAX_UNZIPPED / 1e6:.1f} MB ({total / MAX_UNZIPPED:.0%}): {breakdown}"))
+        findings.append(_size_finding(fn, total, parts))
     if unknown:
         findings.append(Diagnostic("unverified", fn.name, "size", f"size of {', '.join(unknown)} (attached by ARN) is "
                                 "not known offline; the total excludes it"))
     return (None if unknown else total), findings
+
+
+def _size_finding(fn: FunctionSpec, total: int, parts: list[tuple[str, int]]) -> Diagnostic:
+    """Near Lambda's unzipped limit (a warning) or over it (an error), with each part's share."""
+    level = "error" if total > MAX_UNZIPPED else "warning"
+    breakdown = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in parts)
+    return Diagnostic(level, fn.name, "size", f"{total / 1e6:.1f} MB unzipped of Lambda's "
+                      f"{MAX_UNZIPPED / 1e6:.1f} MB ({total / MAX_UNZIPPED:.0%}): {breakdown}")
 
 
 def size_warnings(fn: FunctionSpec, layers: list[AttachedLayer], cache_root: Path) -> list[str]:
@@ -179,17 +184,25 @@ def handler_findings(fn: FunctionSpec) -> list[Diagnostic]:
 
 
 def _top_level_names(tree: ast.Module) -> set[str]:
+    """The names a module binds at its top level: what a handler string can point at."""
     names: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.add(node.name)
-        elif isinstance(node, ast.Assign):
-            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            names.add(node.target.id)
         elif isinstance(node, ast.ImportFrom | ast.Import):
             names.update(a.asname or a.name.split(".")[0] for a in node.names)
+        else:
+            names.update(_assigned_names(node))
     return names
+
+
+def _assigned_names(node: ast.stmt) -> list[str]:
+    """The plain names an assignment statement binds (none for any other statement)."""
+    if isinstance(node, ast.Assign):
+        return [t.id for t in node.targets if isinstance(t, ast.Name)]
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return [node.target.id]
+    return []
 
 
 def function_report(fn: FunctionSpec, layers: list[AttachedLayer], cache_root: Path) -> FunctionReport:

@@ -103,24 +103,35 @@ def _statement(raw: Any, key: str, fail: Fail) -> Statement:
     effect = raw.get("effect", "Allow")
     if effect not in ("Allow", "Deny"):
         raise fail(f"{key}.effect", f"{effect!r} must be \"Allow\" or \"Deny\"")
-    actions = _strings(raw.get("actions"), f"{key}.actions", fail, "IAM actions (\"sqs:SendMessage\")")
-    for action in actions:
-        if action in ADMIN_ACTIONS:
-            raise fail(f"{key}.actions", f"{action!r} allows every action of every service; list the actions "
-                                         "the function calls")
-        if not ACTION.match(action):
-            raise fail(f"{key}.actions", f"{action!r} is not an IAM action (service:Action, e.g. dynamodb:GetItem)")
+    actions = _actions(raw.get("actions"), f"{key}.actions", fail)
     resources = _strings(raw.get("resources"), f"{key}.resources", fail, "resource ARNs")
     allow_wildcard = _bool(raw.get("allow_wildcard", False), f"{key}.allow_wildcard", fail)
+    _check_resources(resources, allow_wildcard, f"{key}.resources", fail)
+    return Statement(effect, actions, resources, allow_wildcard)
+
+
+def _actions(value: Any, key: str, fail: Fail) -> tuple[str, ...]:
+    """A statement's IAM actions: each `service:Action`, and never an admin wildcard."""
+    actions = _strings(value, key, fail, "IAM actions (\"sqs:SendMessage\")")
+    for action in actions:
+        if action in ADMIN_ACTIONS:
+            raise fail(key, f"{action!r} allows every action of every service; list the actions "
+                            "the function calls")
+        if not ACTION.match(action):
+            raise fail(key, f"{action!r} is not an IAM action (service:Action, e.g. dynamodb:GetItem)")
+    return actions
+
+
+def _check_resources(resources: tuple[str, ...], allow_wildcard: bool, key: str, fail: Fail) -> None:
+    """Each resource is an ARN, or `"*"` where the statement says its actions need it."""
     for resource in resources:
         if resource == "*" and not allow_wildcard:
-            raise fail(f"{key}.resources", "\"*\" grants the actions on every resource of the account; name the "
-                                           "resources, or set allow_wildcard = true on this statement if the "
-                                           "actions support no resource-level permissions")
+            raise fail(key, "\"*\" grants the actions on every resource of the account; name the "
+                            "resources, or set allow_wildcard = true on this statement if the "
+                            "actions support no resource-level permissions")
         if resource != "*" and not RESOURCE.match(resource):
-            raise fail(f"{key}.resources", f"{resource!r} is not a resource ARN (arn:aws:<service>:<region>:"
-                                           "<account>:<resource>) or \"*\"")
-    return Statement(effect, actions, resources, allow_wildcard)
+            raise fail(key, f"{resource!r} is not a resource ARN (arn:aws:<service>:<region>:"
+                            "<account>:<resource>) or \"*\"")
 
 
 def statements(value: Any, fail: Fail, key: str = "statements") -> tuple[Statement, ...]:
@@ -137,10 +148,21 @@ def sqs_source(value: Any, fail: Fail, base: SqsSource | None = None, key: str =
     if unknown:
         raise fail(f"{key}.{unknown[0]}", f"unknown key; [sqs] has {', '.join(SQS_KEYS)}")
     old = base or SqsSource()
-    queue = value.get("queue_arn", old.queue_arn)
+    queue = _queue_arn(value.get("queue_arn", old.queue_arn), f"{key}.queue_arn", fail)
+    batch, window = _batching(value, old, queue is not None and queue.endswith(".fifo"), key, fail)
+    report = _bool(value.get("report_batch_item_failures", old.report_batch_item_failures),
+                   f"{key}.report_batch_item_failures", fail)
+    return SqsSource(queue, batch, window, report)
+
+
+def _queue_arn(queue: Any, key: str, fail: Fail) -> str | None:
     if queue is not None and (not isinstance(queue, str) or not SQS_QUEUE.match(queue)):
-        raise fail(f"{key}.queue_arn", f"{queue!r} is not an SQS queue ARN (arn:aws:sqs:<region>:<account>:<queue>)")
-    fifo = queue is not None and queue.endswith(".fifo")
+        raise fail(key, f"{queue!r} is not an SQS queue ARN (arn:aws:sqs:<region>:<account>:<queue>)")
+    return queue
+
+
+def _batching(value: Mapping[str, Any], old: SqsSource, fifo: bool, key: str, fail: Fail) -> tuple[int, int]:
+    """(batch_size, maximum_batching_window) within Lambda's limits, which are tighter for a FIFO queue."""
     batch = _integer(value.get("batch_size", old.batch_size), f"{key}.batch_size", fail, 1,
                      SQS_FIFO_MAX_BATCH if fifo else SQS_MAX_BATCH)
     window = _integer(value.get("maximum_batching_window", old.maximum_batching_window),
@@ -149,9 +171,7 @@ def sqs_source(value: Any, fail: Fail, base: SqsSource | None = None, key: str =
         # CreateEventSourceMapping refuses it: more than 10 messages need a batching window.
         raise fail(f"{key}.maximum_batching_window", f"batch_size {batch} is over 10, so Lambda needs a "
                                                      "batching window of at least 1 second; set it")
-    report = _bool(value.get("report_batch_item_failures", old.report_batch_item_failures),
-                   f"{key}.report_batch_item_failures", fail)
-    return SqsSource(queue, batch, window, report)
+    return batch, window
 
 
 def arn_region(arn: str) -> str:

@@ -55,15 +55,20 @@ def _marker(selected: Sequence[str], targets: Sequence[str]) -> str | None:
         return None
     clauses = []
     for runtime in dict.fromkeys(t.split("/")[0] for t in targets):
-        archs_all = [t for t in targets if t.startswith(f"{runtime}/")]
-        archs_sel = [t for t in selected if t.startswith(f"{runtime}/")]
-        version = RUNTIMES[runtime].dotted
-        if archs_sel and len(archs_sel) == len(archs_all):
-            clauses.append(f"python_version == '{version}'")
-        for label in archs_sel if len(archs_sel) != len(archs_all) else []:
-            machine = wheel_machine(label.split("/")[1])
-            clauses.append(f"(python_version == '{version}' and platform_machine == '{machine}')")
+        clauses.extend(_runtime_clauses(runtime, selected, targets))
     return " or ".join(clauses)
+
+
+def _runtime_clauses(runtime: str, selected: Sequence[str], targets: Sequence[str]) -> list[str]:
+    """One runtime's share of the marker: its version alone when every architecture of it is
+    selected, else one (version, machine) clause per selected architecture."""
+    archs_all = [t for t in targets if t.startswith(f"{runtime}/")]
+    archs_sel = [t for t in selected if t.startswith(f"{runtime}/")]
+    version = RUNTIMES[runtime].dotted
+    if len(archs_sel) == len(archs_all):
+        return [f"python_version == '{version}'"] if archs_sel else []
+    return [f"(python_version == '{version}' and platform_machine == '{wheel_machine(label.split('/')[1])}')"
+            for label in archs_sel]
 
 
 @dataclass(frozen=True)

@@ -195,14 +195,24 @@ class StackConfig:
 def expand_variants(spec: LayerSpec, runtime: str | None = None, arch: str | None = None) -> list[Variant]:
     """A portable layer is one variant for all its runtimes/architectures; a native one has one
     per (runtime, architecture). `runtime`/`arch` filter native variants (CLI --runtime/--arch)."""
-    if runtime is not None:
-        get_runtime(runtime, key="--runtime")
-    if arch is not None:
-        check_architecture(arch, key="--arch")
+    _check_variant_filter(runtime, arch)
     if spec.portable:
-        if (runtime and runtime not in spec.runtimes) or (arch and arch not in spec.architectures):
+        if not _portable_matches(spec, runtime, arch):
             return []
         return [Variant(spec.name, spec.runtimes, spec.architectures, True)]
     return [Variant(spec.name, (rt,), (a,), False)
             for rt in spec.runtimes if runtime in (None, rt)
             for a in spec.architectures if arch in (None, a)]
+
+
+def _check_variant_filter(runtime: str | None, arch: str | None) -> None:
+    """An unknown --runtime/--arch is an error, not a filter that silently matches nothing."""
+    if runtime is not None:
+        get_runtime(runtime, key="--runtime")
+    if arch is not None:
+        check_architecture(arch, key="--arch")
+
+
+def _portable_matches(spec: LayerSpec, runtime: str | None, arch: str | None) -> bool:
+    """Whether the portable variant serves the filter: it covers every runtime/architecture it lists."""
+    return not ((runtime and runtime not in spec.runtimes) or (arch and arch not in spec.architectures))

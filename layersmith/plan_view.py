@@ -87,24 +87,43 @@ def _new_label(plan: dict[str, Any], base: str, version: str) -> str:
 
 
 def _layer_rows(plan: dict[str, Any], published: dict[str, int]) -> list[list[str]]:
+    """One row per granted version of each published layer version (the layer's cells on its first row)."""
     grants = _grants(plan)
     rows = []
     for layer in _of(plan, _LV):
         inputs = layer["inputs"]
         region = inputs.get("region") or plan["region"]
-        name = inputs["layerName"] + ("" if region == plan["region"] else f" ({region})")
-        base = next((k[0] for k in grants if k[0].endswith(f":{region}:{plan['mocked']['account']}:layer:"
-                                                            f"{inputs['layerName']}")), None)
-        versions = sorted({v for (b, v) in grants if b == base}, key=int) if base else []
-        retained = "retained" if inputs.get("skipDestroy") else "DELETED on replace"
-        runtimes = ",".join(r.removeprefix("python") for r in inputs.get("compatibleRuntimes", []))
-        new = published.get(base or "")
-        cells = [f"{_new_label(plan, base or '', v) if new == int(v) else f'v{v} (pinned)'}: "
-                 f"{', '.join(sorted(grants[(base or '', v)]))}" for v in versions] or ["not shared"]
-        for i, cell in enumerate(cells):
-            head = [name, runtimes, ",".join(inputs.get("compatibleArchitectures", [])), retained]
-            rows.append([*(head if i == 0 else [""] * 4), cell])
+        base = _granted_base(plan, grants, region, inputs["layerName"])
+        head = _layer_head(plan, inputs, region)
+        for i, cell in enumerate(_grant_cells(plan, grants, base, published)):
+            rows.append([*(head if i == 0 else [""] * len(head)), cell])
     return rows
+
+
+def _granted_base(plan: dict[str, Any], grants: dict[tuple[str, str], list[str]], region: str,
+                  layer_name: str) -> str | None:
+    """The unversioned ARN the grants know this layer by, in its region (None: nothing grants it)."""
+    suffix = f":{region}:{plan['mocked']['account']}:layer:{layer_name}"
+    return next((k[0] for k in grants if k[0].endswith(suffix)), None)
+
+
+def _layer_head(plan: dict[str, Any], inputs: dict[str, Any], region: str) -> list[str]:
+    """[layer (region when not the stack's), python versions, architectures, what replacing it does]."""
+    name = inputs["layerName"] + ("" if region == plan["region"] else f" ({region})")
+    runtimes = ",".join(r.removeprefix("python") for r in inputs.get("compatibleRuntimes", []))
+    retained = "retained" if inputs.get("skipDestroy") else "DELETED on replace"
+    return [name, runtimes, ",".join(inputs.get("compatibleArchitectures", [])), retained]
+
+
+def _grant_cells(plan: dict[str, Any], grants: dict[tuple[str, str], list[str]], base: str | None,
+                 published: dict[str, int]) -> list[str]:
+    """`v4 (pinned): <who may read it>` per granted version; the one this stack publishes is labelled new."""
+    if not base:
+        return ["not shared"]
+    versions = sorted({v for (b, v) in grants if b == base}, key=int)
+    new = published.get(base)
+    return [f"{_new_label(plan, base, v) if new == int(v) else f'v{v} (pinned)'}: "
+            f"{', '.join(sorted(grants[(base, v)]))}" for v in versions] or ["not shared"]
 
 
 def forecast_rows(forecasts: list[dict[str, Any]]) -> list[list[str]]:

@@ -20,13 +20,13 @@ is written and the refusal names every such region.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from layersmith.aws.content import Regions
 from layersmith.config import layer_source
 from layersmith.errors import PromotionRefused, UserError
-from layersmith.model import LayerSpec, StackConfig, Variant
+from layersmith.model import FunctionSpec, LayerSpec, StackConfig, Variant
 from layersmith.naming import layer_name
 from layersmith.pin_preflight import lambda_sha256
 from layersmith.pin_sites import PinSite, pin_sites, publisher_prefix
@@ -70,12 +70,7 @@ LocalBuild = Callable[[LayerSpec, Variant], str]  # -> the build's hex sha256
 def target_sites(project: Project, cfg: StackConfig, req: Request, layers: dict[str, LayerSpec]) -> list[PinSite]:
     """The pins to rewrite: every integer pin on the layer, or the named functions' (pinned or not)."""
     functions = project.function_specs(list(cfg.deploy))
-    for fn in req.functions:
-        if fn not in functions:
-            raise UserError(f"{cfg.path.name} does not deploy {fn!r} (layersmith:deploy: "
-                            f"{', '.join(cfg.deploy)})", key="--function")
-        if req.layer not in functions[fn].layers:
-            raise UserError(f"{fn} does not attach {req.layer!r}", key="--function")
+    _check_named_functions(cfg, req, functions)
     sites = [s for s in pin_sites(project, cfg, layers, functions) if s.layer == req.layer]
     chosen = [s for s in sites if s.function in req.functions] if req.functions else [
         s for s in sites if s.pin is not None]
@@ -83,6 +78,16 @@ def target_sites(project: Project, cfg: StackConfig, req: Request, layers: dict[
         raise UserError(f"no function in {cfg.path.name} pins {req.layer} (they follow latest); name one with "
                         "--function to pin it", key="--function")
     return chosen
+
+
+def _check_named_functions(cfg: StackConfig, req: Request, functions: Mapping[str, FunctionSpec]) -> None:
+    """Each `--function` is deployed by the target stack and attaches the layer."""
+    for fn in req.functions:
+        if fn not in functions:
+            raise UserError(f"{cfg.path.name} does not deploy {fn!r} (layersmith:deploy: "
+                            f"{', '.join(cfg.deploy)})", key="--function")
+        if req.layer not in functions[fn].layers:
+            raise UserError(f"{fn} does not attach {req.layer!r}", key="--function")
 
 
 def _source_version(project: Project, src: StackConfig, req: Request, variant: Variant, region: str,
@@ -101,6 +106,18 @@ def source_content(project: Project, req: Request, target: StackConfig, variant:
                    regions: Regions, local: LocalBuild) -> Content:
     if req.source is None and req.version is None:
         return Content(lambda_sha256(local(layers[req.layer], variant)), f"this checkout's build ({variant.key})")
+    src, region = _source_stack(project, req, target)
+    name = layer_name(publisher_prefix(project, src, req.layer), req.layer, variant)
+    version = req.version if req.version is not None else _source_version(project, src, req, variant, region, layers)
+    reader = regions(region)
+    found = reader.get(name, version) if version is not None else reader.latest(name)
+    if found is None:
+        raise PromotionRefused(_not_found(name, version, region))
+    return Content(found.code_sha256, f"{name} v{found.version} ({region})")
+
+
+def _source_stack(project: Project, req: Request, target: StackConfig) -> tuple[StackConfig, str]:
+    """(the stack whose layer versions hold the content, the region to read them in), checked."""
     src = project.stack_config(req.source) if req.source else target
     if layer_source(src, req.layer) not in ("publish", "stack"):
         raise UserError(f"{src.path.name} neither publishes nor consumes {req.layer!r} from a stack", key="--from")
@@ -108,15 +125,13 @@ def source_content(project: Project, req: Request, target: StackConfig, variant:
     if region not in (src.region, *src.publish_regions):
         raise UserError(f"{src.path.name} has no layers in {region} (it uses {', '.join(src.publish_regions)})",
                         key="--region")
-    name = layer_name(publisher_prefix(project, src, req.layer), req.layer, variant)
-    version = req.version if req.version is not None else _source_version(project, src, req, variant, region, layers)
-    reader = regions(region)
-    found = reader.get(name, version) if version is not None else reader.latest(name)
-    if found is None:
-        what = f"version {version} of {name}" if version is not None else f"no version of {name}"
-        raise PromotionRefused(f"{what} does not exist in {region}" if version is not None else
-                               f"{what} exists in {region}; nothing to promote")
-    return Content(found.code_sha256, f"{name} v{found.version} ({region})")
+    return src, region
+
+
+def _not_found(name: str, version: int | None, region: str) -> str:
+    if version is not None:
+        return f"version {version} of {name} does not exist in {region}"
+    return f"no version of {name} exists in {region}; nothing to promote"
 
 
 @dataclass(frozen=True)
@@ -150,16 +165,33 @@ def plan_promotion(project: Project, req: Request, regions: Regions, local: Loca
     """Every pin change, or `PromotionRefused` naming each region that lacks the content."""
     target = project.stack_config(req.target)
     layers = project.layer_specs()
-    if req.layer not in layers:
-        raise UserError(f"unknown layer {req.layer!r}; the project has {', '.join(layers)}", key="LAYER")
-    if req.source == req.target and req.version is None:
-        raise UserError("promoting a stack's pins onto itself changes nothing; name another --from, or a --version",
-                        key="--from")
+    _check_request(req, layers)
     sites = target_sites(project, target, req, layers)
     contents: dict[Variant, Content] = {}
     for site in sites:
         if site.variant not in contents:
             contents[site.variant] = source_content(project, req, target, site.variant, layers, regions, local)
+    changes, missing = _changes(sites, contents, regions)
+    elsewhere = _elsewhere(target, sites, contents, regions, missing)
+    if missing:
+        origins = "; ".join(sorted({c.origin for c in contents.values()}))
+        raise PromotionRefused(f"no version holds the content of {origins} in {', '.join(sorted(set(missing)))} "
+                               f"yet: publish it there first (pulumi up --stack {req.target}), then promote again; "
+                               "nothing was written")
+    return Promotion(changes, elsewhere)
+
+
+def _check_request(req: Request, layers: dict[str, LayerSpec]) -> None:
+    if req.layer not in layers:
+        raise UserError(f"unknown layer {req.layer!r}; the project has {', '.join(layers)}", key="LAYER")
+    if req.source == req.target and req.version is None:
+        raise UserError("promoting a stack's pins onto itself changes nothing; name another --from, or a --version",
+                        key="--from")
+
+
+def _changes(sites: list[PinSite], contents: dict[Variant, Content], regions: Regions
+             ) -> tuple[list[Change], list[str]]:
+    """(the change of each pin site whose region holds the content, ["region (layer)" of those that do not])."""
     # A version another function of the stack already pins with that content is preferred over a
     # newer one holding the same bytes: the stack's functions stay on one version where they can.
     held = {(s.region, s.layer_name): s.pin for s in sites
@@ -174,10 +206,4 @@ def plan_promotion(project: Project, req: Request, regions: Regions, local: Loca
             missing.append(f"{site.region} ({site.layer_name})")
         else:
             changes.append(Change(site, found.version, content.origin))
-    elsewhere = _elsewhere(target, sites, contents, regions, missing)
-    if missing:
-        origins = "; ".join(sorted({c.origin for c in contents.values()}))
-        raise PromotionRefused(f"no version holds the content of {origins} in {', '.join(sorted(set(missing)))} "
-                               f"yet: publish it there first (pulumi up --stack {req.target}), then promote again; "
-                               "nothing was written")
-    return Promotion(changes, elsewhere)
+    return changes, missing

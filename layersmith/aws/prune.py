@@ -69,17 +69,24 @@ def keep_reasons(inventory: Inventory, record: LayerVersionRecord, rank: int, ke
     users = _users(inventory, record)
     if users:
         reasons.append("attached to " + ", ".join(users))
-    pins = inventory.pins_of(record)
-    exact = sorted({p.describe() for p in pins if p.exact_for(record.ref)})
-    other = sorted({p.describe() for p in pins} - set(exact))
-    if exact:
-        reasons.append("pinned by " + ", ".join(exact))
-    if other:  # same layer and version number, another variant: kept anyway (never delete what might be pinned)
-        reasons.append("same version pinned for another variant by " + ", ".join(other))
+    reasons += _pin_reasons(inventory, record)
     scanned = inventory.scanned_accounts()
     unscanned = [s for s in record.shared_with if s.isdigit() and s not in scanned]
     if unscanned:
         reasons.append(f"shared with {', '.join(unscanned)}, not scanned (add to --accounts)")
+    return reasons
+
+
+def _pin_reasons(inventory: Inventory, record: LayerVersionRecord) -> list[str]:
+    """The committed stacks that pin this version: of this variant, then of another one."""
+    pins = inventory.pins_of(record)
+    exact = sorted({p.describe() for p in pins if p.exact_for(record.ref)})
+    other = sorted({p.describe() for p in pins} - set(exact))
+    reasons: list[str] = []
+    if exact:
+        reasons.append("pinned by " + ", ".join(exact))
+    if other:  # same layer and version number, another variant: kept anyway (never delete what might be pinned)
+        reasons.append("same version pinned for another variant by " + ", ".join(other))
     return reasons
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from layersmith.builder import archive, slim, verify
-from layersmith.builder.assemble import assemble
+from layersmith.builder.assemble import Assembled, assemble
 from layersmith.builder.cache import ZIP, BuildCache
 from layersmith.builder.install import Installer
 from layersmith.builder.pieces import (
@@ -167,27 +167,31 @@ class Builder:
     def _install(self, spec: LayerSpec, variant: Variant, missing: list[Requirement], site: Path,
                  work: Path) -> None:
         """Install only the pins no cached piece has (`--no-deps`: the lock is complete)."""
-        subset = work / "missing.txt"
-        subset.write_text("".join(f"{r.name}=={r.version} " + " ".join(f"--hash={h}" for h in r.hashes) + "\n"
-                                  for r in missing), encoding="utf-8")
+        subset = _write_subset(missing, work / "missing.txt")
         targets = _targets(variant)
         first: tuple[tuple[str, str], ...] | None = None
         for index, (runtime, arch) in enumerate(targets):
             dest = site if index == 0 else work / f"probe-{index}"
-            self.report(f"{spec.name} [{variant.key}]: installing for {runtime.name}/{arch}")
-            try:
-                self.installer.install(subset, dest, runtime, arch)
-            except BuildError as exc:  # name the user's lock, not the scratch subset of it
-                if exc.path is None or Path(exc.path).name != subset.name:
-                    raise
-                raise type(exc)(exc.message, path=spec.requirements, key=exc.key) from None
-            slim.remove_distributions(dest, spec.exclude)
-            solo = Variant(variant.layer, (runtime.name,), (arch,), variant.portable)
-            verify.check_wheel_tags(dest, solo, spec_path=spec.spec_path)
-            dists = tuple((d.name, d.version) for d in _distributions(dest))
+            dists = self._install_for(spec, variant, subset, dest, (runtime, arch))
             if first is not None and dists != first:
                 raise _portable_mismatch(spec, runtime.name, arch, targets[0])
             first = first or dists
+
+    def _install_for(self, spec: LayerSpec, variant: Variant, subset: Path, dest: Path,
+                     target: tuple[Runtime, str]) -> tuple[tuple[str, str], ...]:
+        """Install, slim and tag-check the subset for one runtime/architecture: the (name, version)s in dest."""
+        runtime, arch = target
+        self.report(f"{spec.name} [{variant.key}]: installing for {runtime.name}/{arch}")
+        try:
+            self.installer.install(subset, dest, runtime, arch)
+        except BuildError as exc:  # name the user's lock, not the scratch subset of it
+            if exc.path is None or Path(exc.path).name != subset.name:
+                raise
+            raise type(exc)(exc.message, path=spec.requirements, key=exc.key) from None
+        slim.remove_distributions(dest, spec.exclude)
+        solo = Variant(variant.layer, (runtime.name,), (arch,), variant.portable)
+        verify.check_wheel_tags(dest, solo, spec_path=spec.spec_path)
+        return tuple((d.name, d.version) for d in _distributions(dest))
 
     def _compile(self, variant: Variant, stage: Path) -> str | None:
         compiled = [c for rt in variant.runtimes
@@ -230,48 +234,77 @@ class _Run:
             self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
 
     def build(self, key: str) -> dict[str, Any]:
-        b, spec, variant = self.b, self.spec, self.variant
-        pieces: dict[str, Piece] = {}
-        missing: list[Requirement] = []
-        for req in b._pins(spec, variant):
-            pure, native = b._dist_keys(variant, req)
-            if (piece := self.store.get(pure) or self.store.get(native)) is not None:
-                pieces[req.name] = piece
-            else:
-                missing.append(req)
-        source_keys = None
-        if spec.source:
-            what = {"files": files_sha256(shipped_sources(spec.source))}
-            source_keys = (b._piece_key(variant, "source", what, True), b._piece_key(variant, "source", what, False))
-        source = (self.store.get(source_keys[0]) or self.store.get(source_keys[1])) if source_keys else None
+        pieces, missing = self._cached_dists()
+        source_keys = self._source_keys()
+        source = self._cached_source(source_keys)
         if pieces:
-            b.report(f"{spec.name} [{variant.key}]: {len(pieces)} package(s) from the piece cache, "
-                     f"{len(missing)} to build")
+            self.b.report(f"{self.spec.name} [{self.variant.key}]: {len(pieces)} package(s) from the piece cache, "
+                          f"{len(missing)} to build")
         made, made_source, compiled = self._make(missing, source_keys if source is None else None)
         reused = len(pieces) + (source is not None)
         pieces.update(made)
         source = source or made_source
         ordered = [pieces[n] for n in sorted(pieces)] + ([source] if source else [])
-        if not any(p.entries for p in ordered):
-            raise UserError(f"layer {spec.name!r} has nothing to put in it: the lock and source are empty",
-                            path=spec.spec_path)
+        self._require_content(ordered)
         bytecode = compiled if (made or made_source) else ordered[0].bytecode
-        dists = [Distribution(p.dist["name"], p.dist["version"], tuple(p.dist["tags"]))
-                 for p in ordered if p.dist is not None]
+        dists = _piece_distributions(ordered)
+        done = self._assemble(ordered, bytecode, dists)
+        return self._result(key, done, ordered, reused, bytecode, dists)
+
+    def _cached_dists(self) -> tuple[dict[str, Piece], list[Requirement]]:
+        """({name: piece} for the pins the piece cache already has, [the pins it has not])."""
+        pieces: dict[str, Piece] = {}
+        missing: list[Requirement] = []
+        for req in self.b._pins(self.spec, self.variant):
+            pure, native = self.b._dist_keys(self.variant, req)
+            if (piece := self.store.get(pure) or self.store.get(native)) is not None:
+                pieces[req.name] = piece
+            else:
+                missing.append(req)
+        return pieces, missing
+
+    def _source_keys(self) -> tuple[str, str] | None:
+        """(pure key, native key) of the layer's own sources, None when it ships none."""
+        if not self.spec.source:
+            return None
+        what = {"files": files_sha256(shipped_sources(self.spec.source))}
+        return (self.b._piece_key(self.variant, "source", what, True),
+                self.b._piece_key(self.variant, "source", what, False))
+
+    def _cached_source(self, source_keys: tuple[str, str] | None) -> Piece | None:
+        if source_keys is None:
+            return None
+        return self.store.get(source_keys[0]) or self.store.get(source_keys[1])
+
+    def _require_content(self, ordered: list[Piece]) -> None:
+        if not any(p.entries for p in ordered):
+            raise UserError(f"layer {self.spec.name!r} has nothing to put in it: the lock and source are empty",
+                            path=self.spec.spec_path)
+
+    def _assemble(self, ordered: list[Piece], bytecode: str | None, dists: list[Distribution]) -> Assembled:
+        """Write the zip from the pieces, then wait for the stage's background deletion."""
+        spec, variant = self.spec, self.variant
         manifest = {"layer": spec.name, "variant": variant.key, "runtimes": list(variant.runtimes),
                     "architectures": list(variant.architectures), "recipe": RECIPE_VERSION,
-                    "builder": b.installer.kind, "bytecode": bytecode,
+                    "builder": self.b.installer.kind, "bytecode": bytecode,
                     "distributions": [{"name": d.name, "version": d.version} for d in dists]}
-        b.report(f"{spec.name} [{variant.key}]: writing zip")
+        self.b.report(f"{spec.name} [{variant.key}]: writing zip")
         with self.phase("zip"):
             done = assemble(ordered, spec.name, manifest, self.work / "out" / ZIP)
         if self.cleanup is not None:
             self.cleanup.join()
-        return {"layer": spec.name, "runtimes": list(variant.runtimes),
+        return done
+
+    def _result(self, key: str, done: Assembled, ordered: list[Piece], reused: int, bytecode: str | None,
+                dists: list[Distribution]) -> dict[str, Any]:
+        """The cache entry's record of this build (what `result_from_json` reads back)."""
+        variant = self.variant
+        return {"layer": self.spec.name, "runtimes": list(variant.runtimes),
                 "architectures": list(variant.architectures), "portable": variant.portable,
                 "sha256": done.sha256, "content_sha256": done.content_sha256, "files": done.files,
                 "unzipped_bytes": done.unzipped_bytes, "zip_bytes": done.zip_bytes, "cache_key": key,
-                "bytecode": bytecode, "builder": b.installer.kind, "warnings": verify.zip_warnings(done.zip_bytes),
+                "bytecode": bytecode, "builder": self.b.installer.kind,
+                "warnings": verify.zip_warnings(done.zip_bytes),
                 "distributions": [{"name": d.name, "version": d.version, "tags": list(d.tags)} for d in dists],
                 "top_level_sizes": [list(x) for x in done.top_level_sizes],
                 "pieces": [p.key for p in ordered], "pieces_reused": reused, "pieces_built": len(ordered) - reused,
@@ -311,32 +344,56 @@ class _Run:
     def _split(self, stage: Path, site: Path, missing: list[Requirement], source_key: tuple[str, str] | None,
                pool: Deflater, compiled: str | None) -> tuple[dict[str, Piece], Piece | None]:
         wanted = {r.name: r for r in missing}
-        wheels: dict[str, verify.WheelInfo] = {
-            canonicalize_name(w.dist_info.removesuffix(".dist-info").rsplit("-", 1)[0]): w
-            for w in verify.read_wheels(site)}
+        wheels = _wheels_by_name(site)
         by_dist, rest = split_by_distribution(stage, site)
-        made: dict[str, Piece] = {}
-        for name, files in by_dist.items():
-            if name not in wanted:
-                raise BuildError(f"installing the lock for {self.variant.key} also installed {name}, which the "
-                                 f"lock does not list for it; run `layersmith lock {self.spec.name}`",
-                                 path=self.spec.requirements)
-            entries, elf = stage_piece(files, pool, self.work / "pieces" / name)
-            wheel = wheels[name]
-            pure_key, native_key = self.b._dist_keys(self.variant, wanted[name])
-            pure = not elf and all(t.endswith("-none-any") for t in wheel.tags)
-            dist = {"name": name, "version": wanted[name].version, "tags": list(wheel.tags),
-                    "dist_info": wheel.dist_info}
-            made[name] = self.store.put(pure_key if pure else native_key, self.work / "pieces" / name, entries,
-                                        dist, compiled)
+        made = {name: self._dist_piece(name, files, wanted, wheels, pool, compiled)
+                for name, files in by_dist.items()}
+        return made, self._source_piece(rest, source_key, pool, compiled)
+
+    def _dist_piece(self, name: str, files: list[tuple[str, Path]], wanted: dict[str, Requirement],
+                    wheels: dict[str, verify.WheelInfo], pool: Deflater, compiled: str | None) -> Piece:
+        """Store one installed distribution's files as a piece: shared by every architecture when pure."""
+        if name not in wanted:
+            raise BuildError(f"installing the lock for {self.variant.key} also installed {name}, which the "
+                             f"lock does not list for it; run `layersmith lock {self.spec.name}`",
+                             path=self.spec.requirements)
+        entries, elf = stage_piece(files, pool, self.work / "pieces" / name)
+        wheel = wheels[name]
+        pure_key, native_key = self.b._dist_keys(self.variant, wanted[name])
+        pure = not elf and all(t.endswith("-none-any") for t in wheel.tags)
+        dist = {"name": name, "version": wanted[name].version, "tags": list(wheel.tags),
+                "dist_info": wheel.dist_info}
+        return self.store.put(pure_key if pure else native_key, self.work / "pieces" / name, entries,
+                              dist, compiled)
+
+    def _source_piece(self, rest: list[tuple[str, Path]], source_key: tuple[str, str] | None, pool: Deflater,
+                      compiled: str | None) -> Piece | None:
+        """Store the files no distribution owns as the sources' piece; without sources there must be none."""
         if source_key is None:
             if rest:
                 raise BuildError(f"the install left {rest[0][0]}, which no installed distribution owns; "
                                  "report this layer's lock")
-            return made, None
+            return None
         entries, elf = stage_piece(rest, pool, self.work / "pieces" / ".source")
         key = source_key[1] if elf else source_key[0]  # sources without compiled code: every architecture
-        return made, self.store.put(key, self.work / "pieces" / ".source", entries, None, compiled)
+        return self.store.put(key, self.work / "pieces" / ".source", entries, None, compiled)
+
+
+def _write_subset(missing: list[Requirement], path: Path) -> Path:
+    """The pins to install as a hashed requirements file (the installer's input)."""
+    path.write_text("".join(f"{r.name}=={r.version} " + " ".join(f"--hash={h}" for h in r.hashes) + "\n"
+                            for r in missing), encoding="utf-8")
+    return path
+
+
+def _wheels_by_name(site: Path) -> dict[str, verify.WheelInfo]:
+    return {canonicalize_name(w.dist_info.removesuffix(".dist-info").rsplit("-", 1)[0]): w
+            for w in verify.read_wheels(site)}
+
+
+def _piece_distributions(ordered: list[Piece]) -> list[Distribution]:
+    return [Distribution(p.dist["name"], p.dist["version"], tuple(p.dist["tags"]))
+            for p in ordered if p.dist is not None]
 
 
 def _targets(variant: Variant) -> list[tuple[Runtime, str]]:

@@ -70,6 +70,14 @@ def plan_cache_prune(cache: BuildCache, specs: dict[str, LayerSpec], installers:
     wanted, untouchable, piece_keys = _wanted(specs, builders, plan)
     if not cache.root.is_dir():
         return plan
+    _select_entries(cache, wanted, untouchable, piece_keys, plan)
+    _select_pieces(cache, piece_keys, plan)
+    return plan
+
+
+def _select_entries(cache: BuildCache, wanted: set[Path], untouchable: set[str], piece_keys: set[str],
+                    plan: CachePruneSelection) -> None:
+    """Mark each variant entry kept or removed; a kept entry's pieces join `piece_keys`."""
     for layer_dir in sorted(p for p in cache.root.iterdir() if p.is_dir() and p.name not in _KEEP | {_PIECES}):
         for entry in sorted(p for p in layer_dir.iterdir() if p.is_dir()):
             if entry in wanted or layer_dir.name in untouchable:
@@ -77,13 +85,15 @@ def plan_cache_prune(cache: BuildCache, specs: dict[str, LayerSpec], installers:
                 piece_keys.update(_entry_pieces(entry))
             else:
                 plan.entries.append(entry)
+
+
+def _select_pieces(cache: BuildCache, piece_keys: set[str], plan: CachePruneSelection) -> None:
     store = PieceStore(cache.root)
     for key in sorted(store.keys()):
         if key in piece_keys:
             plan.kept_pieces += 1
         else:
             plan.pieces.append(store.path(key))
-    return plan
 
 
 def _entry_pieces(entry: Path) -> list[str]:

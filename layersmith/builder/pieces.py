@@ -147,22 +147,10 @@ def _with_bytecode(files: set[Path], bytecode: dict[Path, list[Path]]) -> set[Pa
 
 def split_by_distribution(stage: Path, site: Path) -> tuple[dict[str, list[tuple[str, Path]]], list[tuple[str, Path]]]:
     """({canonical dist name: [(zip name, path)]}, [files no distribution owns]) of a built stage."""
-    by_dist: dict[str, list[tuple[str, Path]]] = {}
-    claimed: set[Path] = set()
-    bytecode = _bytecode_by_source(site)
-    for dist_info in sorted(site.glob("*.dist-info")):
-        name: str = canonicalize_name(dist_info.name.removesuffix(".dist-info").rsplit("-", 1)[0])
-        owned = _with_bytecode(_record_files(site, dist_info), bytecode) - claimed
-        claimed |= owned
-        by_dist[name] = sorted((p.relative_to(stage).as_posix(), p) for p in owned)
+    by_dist, claimed = _recorded_by_distribution(stage, site)
     # A file RECORD does not list (a package's data written by a post-install step, or an installer
     # that under-reports) goes with the distribution that owns its top-level directory.
-    tops: dict[str, str] = {}
-    for owner, listed in by_dist.items():
-        for _, path in listed:
-            first = path.relative_to(site).parts[0]
-            if (site / first).is_dir():
-                tops.setdefault(first, owner)
+    tops = _top_level_owners(site, by_dist)
     rest: list[tuple[str, Path]] = []
     for rel, path in walk_files(stage):
         if path in claimed:
@@ -175,6 +163,30 @@ def split_by_distribution(stage: Path, site: Path) -> tuple[dict[str, list[tuple
     for listed in by_dist.values():
         listed.sort()
     return by_dist, rest
+
+
+def _recorded_by_distribution(stage: Path, site: Path) -> tuple[dict[str, list[tuple[str, Path]]], set[Path]]:
+    """({dist: [(zip name, path)]} of the files each RECORD lists, with their bytecode; every file claimed)."""
+    by_dist: dict[str, list[tuple[str, Path]]] = {}
+    claimed: set[Path] = set()
+    bytecode = _bytecode_by_source(site)
+    for dist_info in sorted(site.glob("*.dist-info")):
+        name: str = canonicalize_name(dist_info.name.removesuffix(".dist-info").rsplit("-", 1)[0])
+        owned = _with_bytecode(_record_files(site, dist_info), bytecode) - claimed
+        claimed |= owned
+        by_dist[name] = sorted((p.relative_to(stage).as_posix(), p) for p in owned)
+    return by_dist, claimed
+
+
+def _top_level_owners(site: Path, by_dist: dict[str, list[tuple[str, Path]]]) -> dict[str, str]:
+    """{top-level directory under site: the first distribution whose RECORD lists a file in it}."""
+    tops: dict[str, str] = {}
+    for owner, listed in by_dist.items():
+        for _, path in listed:
+            first = path.relative_to(site).parts[0]
+            if (site / first).is_dir():
+                tops.setdefault(first, owner)
+    return tops
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from layersmith.builder.runner import SubprocessRunner
 from layersmith.errors import UserError
 from layersmith.invoke_targets import Chooser
 from layersmith.runtimes import ARCHITECTURES, RUNTIMES
-from layersmith.sysroots import SYSROOTS, Sysroots, by_name, sysroots_dir
+from layersmith.sysroots import SYSROOTS, Sysroots, SysrootSpec, by_name, sysroots_dir
 from layersmith.table import render_table
 
 # The runtimes layersmith's layers and functions may target today (python3.9 is deprecated).
@@ -42,18 +42,34 @@ def run(args: argparse.Namespace) -> int:
     runner = SubprocessRunner()
     sysroots = Sysroots(sysroots_dir(cache_root(args.project)), runner, _progress(started))
     if args.action == "fetch":
-        specs = [by_name(n) for n in args.names] if args.names else list(SYSROOTS)
-        if None in specs:
-            unknown = [n for n, s in zip(args.names, specs, strict=True) if s is None]
-            raise UserError(f"unknown sysroot {unknown[0]!r}; use one of {', '.join(s.name for s in SYSROOTS)}",
-                            key="NAME")
-        for spec in specs:
-            assert spec is not None
-            fresh = args.force or sysroots.python(spec) is None
-            python = sysroots.ensure(spec, force=args.force)
-            print(f"{spec.name}: {'prepared' if fresh else 'already prepared'}: {python.label}")
-        print(f"sysroots in {sysroots.root} ({time.monotonic() - started:.1f} s)")
-        return 0
+        _fetch(sysroots, _requested(args.names), args.force, started)
+    else:
+        _list(runner, sysroots)
+    return 0
+
+
+def _requested(names: list[str]) -> list[SysrootSpec]:
+    """The sysroots `fetch` names (all of them when it names none); an unknown name is an error."""
+    if not names:
+        return list(SYSROOTS)
+    specs = [by_name(n) for n in names]
+    unknown = [n for n, s in zip(names, specs, strict=True) if s is None]
+    if unknown:
+        raise UserError(f"unknown sysroot {unknown[0]!r}; use one of {', '.join(s.name for s in SYSROOTS)}",
+                        key="NAME")
+    return [s for s in specs if s is not None]
+
+
+def _fetch(sysroots: Sysroots, specs: list[SysrootSpec], force: bool, started: float) -> None:
+    for spec in specs:
+        fresh = force or sysroots.python(spec) is None
+        python = sysroots.ensure(spec, force=force)
+        print(f"{spec.name}: {'prepared' if fresh else 'already prepared'}: {python.label}")
+    print(f"sysroots in {sysroots.root} ({time.monotonic() - started:.1f} s)")
+
+
+def _list(runner: SubprocessRunner, sysroots: Sysroots) -> None:
+    """What runs each runtime/architecture here, then the state of each sysroot."""
     chooser = Chooser(runner, sysroots, report=lambda m: print(f"  {m}", file=sys.stderr))
     rows = [[rt, arch, chooser.describe(RUNTIMES[rt], arch)] for rt in LISTED for arch in ARCHITECTURES]
     print(render_table(["runtime", "arch", "runs here on"], rows))
@@ -63,4 +79,3 @@ def run(args: argparse.Namespace) -> int:
                 for s in SYSROOTS]
     print(render_table(["sysroot", "python", "arch", "from", "state"], prepared))
     print(f"in {sysroots.root} (`layersmith runtimes fetch` prepares them; Python 3.12 exists in no Debian suite)")
-    return 0

@@ -55,6 +55,20 @@ class LayeredFunction(pulumi.ComponentResource):
         spec = args.spec
         self.role = aws.iam.Role(f"{name}-role", assume_role_policy=TRUST_POLICY,
                                  description=f"Execution role of {args.physical_name} (layersmith)", opts=child)
+        attachments = self._role_policies(name, spec, child)
+        sqs = spec.sqs if spec.sqs and spec.sqs.queue_arn else None
+        sqs_policy = aws.iam.RolePolicy(f"{name}-sqs", name="sqs-event-source", role=self.role.name,
+                                        policy=sqs_policy_document(sqs), opts=child) if sqs else None
+        self.log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/aws/lambda/{args.physical_name}",
+                                                 retention_in_days=args.log_retention_days, opts=child)
+        self.function = self._function(name, args, attachments)
+        if sqs and sqs_policy:
+            self.event_source = sqs_mapping(name, self, self.function, sqs, sqs_policy)
+        self.register_outputs({"arn": self.function.arn, "name": self.function.name})
+
+    def _role_policies(self, name: str, spec: FunctionSpec, child: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+        """The role's managed policies (basic execution, X-Ray when traced, function.toml's), then
+        function.toml's inline statements: the function waits for all of them."""
         policies = [BASIC_EXECUTION] + ([XRAY_WRITE] if spec.tracing else []) + list(spec.managed_policies)
         attachments: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(f"{name}-{arn.rsplit('/', 1)[-1]}", role=self.role.name, policy_arn=arn,
@@ -62,13 +76,13 @@ class LayeredFunction(pulumi.ComponentResource):
         if spec.statements:
             attachments.append(aws.iam.RolePolicy(f"{name}-statements", name="function-toml-statements",
                                                   role=self.role.name, policy=statements_policy(spec), opts=child))
-        sqs = spec.sqs if spec.sqs and spec.sqs.queue_arn else None
-        sqs_policy = aws.iam.RolePolicy(f"{name}-sqs", name="sqs-event-source", role=self.role.name,
-                                        policy=sqs_policy_document(sqs), opts=child) if sqs else None
-        self.log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/aws/lambda/{args.physical_name}",
-                                                 retention_in_days=args.log_retention_days, opts=child)
+        return attachments
+
+    def _function(self, name: str, args: LayeredFunctionArgs, attachments: list[pulumi.Resource]
+                  ) -> aws.lambda_.Function:
+        spec = args.spec
         env = aws.lambda_.FunctionEnvironmentArgs(variables=dict(spec.environment)) if spec.environment else None
-        self.function = aws.lambda_.Function(
+        return aws.lambda_.Function(
             name,
             name=args.physical_name,
             role=self.role.arn,
@@ -86,9 +100,6 @@ class LayeredFunction(pulumi.ComponentResource):
             kms_key_arn=spec.kms_key_arn,
             code_signing_config_arn=spec.code_signing_config_arn,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, *attachments]))
-        if sqs and sqs_policy:
-            self.event_source = sqs_mapping(name, self, self.function, sqs, sqs_policy)
-        self.register_outputs({"arn": self.function.arn, "name": self.function.name})
 
 
 def statements_policy(spec: FunctionSpec) -> str:

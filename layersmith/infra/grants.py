@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import pulumi
@@ -61,6 +61,29 @@ def _one_line(fn: Callable[..., T]) -> Callable[..., T]:
 
 def statements_of(props: dict[str, Any]) -> list[Statement]:
     return sorted(Statement.from_props(s) for s in props.get("statements") or [])
+
+
+def _layer_arn_failures(arn: object) -> list[dynamic.CheckFailure]:
+    """`layerArn` names a layer, without a version (the version is its own input)."""
+    if not isinstance(arn, str):
+        return []
+    parsed = parse_layer_arn(arn)
+    if parsed is None:
+        return [dynamic.CheckFailure("layerArn", f"{arn!r} is not a layer ARN")]
+    if parsed.version is not None:
+        return [dynamic.CheckFailure("layerArn", f"{arn} must be unversioned (the version is separate)")]
+    return []
+
+
+def _sid_failures(statements: Iterable[object]) -> list[dynamic.CheckFailure]:
+    """Every statement id is valid for Lambda and carries the prefix that marks it as ours."""
+    failures = []
+    for item in statements:
+        sid = str(item.get("sid", "")) if isinstance(item, dict) else ""
+        if not (_SID.match(sid) and sid.startswith(PREFIX)):
+            failures.append(dynamic.CheckFailure(
+                "statements", f"statement id {sid!r} must match [A-Za-z0-9_-]{{1,100}} and start with {PREFIX!r}"))
+    return failures
 
 
 class LayerGrantsProvider(dynamic.ResourceProvider):
@@ -99,18 +122,8 @@ class LayerGrantsProvider(dynamic.ResourceProvider):
         return VersionPolicy(self.client(arn), arn, int(props["version"]))
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
-        failures = []
-        arn = news.get("layerArn")
-        if isinstance(arn, str) and (parsed := parse_layer_arn(arn)) is not None and parsed.version is not None:
-            failures.append(dynamic.CheckFailure("layerArn", f"{arn} must be unversioned (the version is separate)"))
-        elif isinstance(arn, str) and parse_layer_arn(arn) is None:
-            failures.append(dynamic.CheckFailure("layerArn", f"{arn!r} is not a layer ARN"))
-        for item in news.get("statements") or []:
-            sid = str(item.get("sid", "")) if isinstance(item, dict) else ""
-            if not (_SID.match(sid) and sid.startswith(PREFIX)):
-                failures.append(dynamic.CheckFailure(
-                    "statements", f"statement id {sid!r} must match [A-Za-z0-9_-]{{1,100}} and start with {PREFIX!r}"))
-        return dynamic.CheckResult(news, failures)
+        return dynamic.CheckResult(news, [*_layer_arn_failures(news.get("layerArn")),
+                                          *_sid_failures(news.get("statements") or [])])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
         return diff_props(olds, news)

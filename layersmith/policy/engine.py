@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from layersmith.errors import ConfigError
-from layersmith.policy.model import LEVELS, Context, Level, Resource, Rule, Violation
+from layersmith.policy.model import LEVELS, Context, Level, Resource, Rule, RuleResult, Violation
 from layersmith.policy.rules import RULES
 
 CONFIG_DIR = Path("policies") / "config"
@@ -94,20 +94,20 @@ def evaluate(resources: Iterable[Mapping[str, Any] | Resource], config: Mapping[
 
 
 def run_rule(rule: Rule, resources: Sequence[Resource], level: Level, ctx: Context) -> list[Violation]:
-    found: list[Violation] = []
     if rule.stack_check is not None:
-        for finding in rule.stack_check(resources, ctx):
-            target = finding.resource
-            found.append(Violation(rule.name, level, target.type if target else "",
-                                   target.name if target else "", finding.message, finding.skipped,
-                                   target.urn if target else None))
-        return found
+        return [_stack_violation(rule, level, finding) for finding in rule.stack_check(resources, ctx)]
     assert rule.check is not None
-    for resource in (r for r in resources if r.type in rule.types):
-        for finding in rule.check(resource, ctx):
-            found.append(Violation(rule.name, level, resource.type, resource.name, finding.message,
-                                   finding.skipped, resource.urn))
-    return found
+    return [Violation(rule.name, level, resource.type, resource.name, finding.message, finding.skipped, resource.urn)
+            for resource in resources if resource.type in rule.types
+            for finding in rule.check(resource, ctx)]
+
+
+def _stack_violation(rule: Rule, level: Level, finding: RuleResult) -> Violation:
+    """A stack rule's finding names its resource when it has one, else the stack as a whole."""
+    target = finding.resource
+    if target is None:
+        return Violation(rule.name, level, "", "", finding.message, finding.skipped, None)
+    return Violation(rule.name, level, target.type, target.name, finding.message, finding.skipped, target.urn)
 
 
 def check_plan(plan_json: Mapping[str, Any], config: Mapping[str, Any], today: dt.date | None = None,

@@ -26,17 +26,31 @@ def _function_compatible(function: Resource, layers: Mapping[str, Resource]) -> 
     runtime = function.get("runtime")
     architectures = function.get("architectures") or DEFAULT_ARCHITECTURES
     attached = function.get("layers") or []
-    for key, value in (("runtime", runtime), ("architectures", architectures), ("layers", attached)):
-        if is_unknown(value) or (isinstance(value, list) and any(is_unknown(v) for v in value)):
-            yield skip(f"`{key}` is not known until deployment; layer compatibility was not checked", function)
-            return
+    unknown = _first_unknown((("runtime", runtime), ("architectures", architectures), ("layers", attached)))
+    if unknown is not None:
+        yield skip(f"`{unknown}` is not known until deployment; layer compatibility was not checked", function)
+        return
     if blank(runtime):
         return  # an image function carries no runtime and takes no layers
+    for layer in _stack_layers(attached, layers):
+        yield from _supports(function, layer, str(runtime), [str(a) for a in architectures])
+
+
+def _first_unknown(inputs: Sequence[tuple[str, object]]) -> str | None:
+    """The first input (or an element of a list input) that preview cannot know yet."""
+    for key, value in inputs:
+        if is_unknown(value) or (isinstance(value, list) and any(is_unknown(v) for v in value)):
+            return key
+    return None
+
+
+def _stack_layers(attached: Sequence[object], layers: Mapping[str, Resource]) -> Iterator[Resource]:
+    """The attached layers this stack publishes: only those are described in the resources."""
     for arn in attached:
         parsed = parse_layer_arn(str(arn))
         layer = layers.get(parsed.name) if parsed else None
-        if layer is not None:  # only layers published by this stack are described here
-            yield from _supports(function, layer, str(runtime), [str(a) for a in architectures])
+        if layer is not None:
+            yield layer
 
 
 def _supports(function: Resource, layer: Resource, runtime: str, architectures: list[str]) -> Iterator[RuleResult]:
