@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 # `import helpers` / `import fakes` must work whatever rootdir/import mode pytest picks.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from helpers import FakeClock
 
 from layersmith.builder.cache import BuildCache
 
@@ -35,3 +38,14 @@ def repo_build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = Path(env) if env else tmp_path_factory.getbasetemp() / "plan-cache"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock(1_700_000_000.0)
+    real_localtime, real_gmtime = time.localtime, time.gmtime
+    monkeypatch.setattr(time, "time", lambda: fake.now)
+    monkeypatch.setattr(time, "time_ns", lambda: int(fake.now * 1e9))
+    monkeypatch.setattr(time, "localtime", lambda secs=None: real_localtime(fake.now if secs is None else secs))
+    monkeypatch.setattr(time, "gmtime", lambda secs=None: real_gmtime(fake.now if secs is None else secs))
+    return fake
