@@ -16,6 +16,18 @@ from helpers import FakeClock
 
 from layersmith.builder.cache import BuildCache
 
+# Fixtures that lock or build real layers (uv resolving and downloading from PyPI): every test that uses
+# one, directly or through another fixture, needs the network. The repo's layer builds, the plans of
+# test_plan_cli.py and the multi-package layer of test_real_builds.py. Tests that reach PyPI otherwise
+# carry `@pytest.mark.network` themselves.
+NETWORK_FIXTURES = frozenset({"repo_build_cache", "plan_cache", "ms_project"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if NETWORK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.network)
+
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:

@@ -189,7 +189,6 @@ def check_golden(golden: Path, actual: str, *, update: bool) -> None:
         f"plan differs from {name}; review, then UPDATE_GOLDEN=1 to rewrite it")
 
 
-@pytest.mark.network
 @pytest.mark.parametrize("stack", STACKS)
 def test_plan_matches_golden(planned: Callable[[str], dict[str, Any]], stack: str) -> None:
     check_golden(GOLDEN / f"plan-{stack}.json", mask(planned(stack)), update=os.environ.get("UPDATE_GOLDEN") == "1")
