@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,21 @@ import pytest
 # `import helpers` / `import fakes` must work whatever rootdir/import mode pytest picks.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from helpers import FakeClock
+
 from layersmith.builder.cache import BuildCache
+
+# Fixtures that lock or build real layers (uv resolving and downloading from PyPI): every test that uses
+# one, directly or through another fixture, needs the network. The repo's layer builds, the plans of
+# test_plan_cli.py and the multi-package layer of test_real_builds.py. Tests that reach PyPI otherwise
+# carry `@pytest.mark.network` themselves.
+NETWORK_FIXTURES = frozenset({"repo_build_cache", "plan_cache", "ms_project"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if NETWORK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.network)
 
 
 @pytest.fixture
@@ -35,3 +50,14 @@ def repo_build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = Path(env) if env else tmp_path_factory.getbasetemp() / "plan-cache"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock(1_700_000_000.0)
+    real_localtime, real_gmtime = time.localtime, time.gmtime
+    monkeypatch.setattr(time, "time", lambda: fake.now)
+    monkeypatch.setattr(time, "time_ns", lambda: int(fake.now * 1e9))
+    monkeypatch.setattr(time, "localtime", lambda secs=None: real_localtime(fake.now if secs is None else secs))
+    monkeypatch.setattr(time, "gmtime", lambda secs=None: real_gmtime(fake.now if secs is None else secs))
+    return fake

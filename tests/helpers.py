@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import signal
@@ -156,3 +157,21 @@ def deadline(seconds: int) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+class FakeClock:
+    """Wall time the code under test reads (`time.time`, `time.time_ns`, argument-less `localtime` /
+    `gmtime`), moved only by `advance`. Determinism tests build twice with the clock moved past a
+    2-second MS-DOS time step in between, so a writer that stamped entries with "now" would differ."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def touch(self, root: Path) -> None:
+        """Stamp every file under `root` with the current fake time (a writer reading mtimes differs)."""
+        for path in root.rglob("*"):
+            os.utime(path, (self.now, self.now), follow_symlinks=False)
+

@@ -28,7 +28,8 @@ from layersmith.builder.runner import SubprocessRunner
 from layersmith.interpreters import Finder
 from layersmith.model import BuildResult
 
-pytestmark = pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the host must be CPython 3.11")
+pytestmark = [pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the host must be CPython 3.11"),
+              pytest.mark.network]  # real builds: uv downloads from PyPI
 
 LOCK = """attrs==26.1.0 \\
     --hash=sha256:c647aa4a12dfbad9333ca4e71fe62ddc36f4e63b2d260a37a8b83d2f043ac309 \\

@@ -12,6 +12,8 @@ from layersmith.cli import main
 TOML = ('description = "d"\nruntimes = ["python3.11"]\narchitectures = ["x86_64"]\n'
         'requirements = "requirements.txt"\n')
 
+pytestmark = pytest.mark.network  # uv resolves and downloads from PyPI
+
 
 def _build(root: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
            ) -> dict[str, object]:

@@ -231,7 +231,7 @@ import time
 
 
 def handler(event, context):
-    time.sleep(5)
+    time.sleep(60)
     return "never"
 """
 
@@ -328,8 +328,10 @@ def test_lambda_environment_context_and_deadline(sem: Path, cli: CliRun, use_cac
     assert re.fullmatch(r"arn:aws:lambda:us-east-1:\d{12}:function:local-probe", context["invoked_function_arn"])
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", context["aws_request_id"])
     first, second = result["remaining"]
-    assert 6000 < first <= 7000  # timeout = 7 s, and the init phase is not part of it
-    assert 250 <= first - second < 1500  # the handler slept 0.3 s
+    # Bounds a loaded machine cannot break (the exact arithmetic: tests/unit/test_invoke_context.py): the
+    # function's 7 s timeout, not Lambda's 3 s default, and a clock that moved while the handler slept 0.3 s.
+    assert 3000 < first <= 7000
+    assert 0 < second <= first - 300
 
 
 def test_opt_and_task_are_read_only_tmp_is_not(sem: Path, cli: CliRun, use_cache: Path) -> None:
@@ -353,7 +355,8 @@ def test_host_packages_are_not_importable_but_the_runtimes_boto3_is(sem: Path, c
 
 def test_init_time_does_not_count_against_the_timeout(sem: Path, cli: CliRun, use_cache: Path) -> None:
     remaining = run_json(cli, sem, "slow-init")
-    assert 800 < remaining <= 1000
+    # Init sleeps 1.5 s against a 1 s timeout: had it counted, nothing would remain (or the run timed out).
+    assert 0 < remaining <= 1000
 
 
 # -- failures ------------------------------------------------------------------------------------------------
@@ -372,7 +375,8 @@ def test_timeout_is_reported_as_such(sem: Path, cli: CliRun, use_cache: Path) ->
     code, out, err = cli("--project", sem, "invoke", "slow")
     assert code == 1 and out == ""
     assert f"layersmith: error: slow failed on {HOST}: Task timed out after 1.00 seconds" in err
-    assert time.monotonic() - started < 4.5  # killed near the deadline, not after the handler's 5 s
+    # Killed at the 1 s deadline, long before the handler's 60 s sleep ends; generous for a loaded machine.
+    assert time.monotonic() - started < 30
 
 
 def bad_input(cli: CliRun, *argv: str | Path) -> str:

@@ -14,6 +14,8 @@ from layersmith.specs import parse_lock
 TOML = ('description = "d"\nruntimes = [{runtimes}]\narchitectures = ["x86_64", "arm64"]\n'
         'requirements = "requirements.txt"\n')
 
+pytestmark = pytest.mark.network  # uv resolves and downloads from PyPI
+
 
 def _layer(root: Path, name: str, requirements: str, runtimes: str = '"python3.11", "python3.12"') -> Path:
     layer = root / "layers" / name

@@ -230,6 +230,7 @@ requirements = "requirements.txt"
 """
 
 
+@pytest.mark.network
 def test_no_wheel_for_al2_is_one_line_naming_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "project"
@@ -331,6 +332,7 @@ def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     assert done.stderr.startswith("layersmith: error: ") and len(done.stderr.splitlines()) == 1
 
 
+@pytest.mark.network
 def test_lock_a_new_requirements_only_layer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     directory = tmp_path / "p" / "layers" / "new"
     directory.mkdir(parents=True)

@@ -10,7 +10,8 @@ World (eu-west-1):
   OTHER account (prod stack's layers):
     layersmith-prod-utils v1..v3                 v2 pinned by Pulumi.prod.yaml (api → utils: 2)
     billing: published version 1 → home's layersmith-dev-utils:1
-With --keep 1 prune deletes dev-utils 3, 2; dev-ds 2, 1; prod-utils 1 — and nothing else.
+With --keep 1 prune deletes dev-utils 3, 2; dev-ds 2, 1; prod-utils 1 — and nothing else; with a
+consumer stack (Pulumi.consumer.yaml, consuming dev) pinning utils: 2, dev-utils 2 is kept too.
 """
 
 from __future__ import annotations
@@ -191,6 +192,31 @@ def test_yes_deletes_exactly_what_the_dry_run_listed(world: dict[str, Account], 
                                 "someone-elses-layer": [1, 2], "layersmith-prod-utils": [2, 3]}
     gone = {a for a in listed if int(a.rsplit(":", 1)[1]) not in remaining(world)[a.split(":")[6]]}
     assert gone == listed and len(listed) == 5
+
+
+# A consumer stack that publishes nothing and takes utils from the dev stack (StackReference): its pin is
+# the only thing that protects dev-utils:2, which --keep 1 would otherwise delete.
+CONSUMER = ("config:\n  aws:region: eu-west-1\n  layersmith:publish: []\n  layersmith:deploy:\n    - api\n"
+            "  layersmith:consume:\n    stack: acme/layersmith/dev\n"
+            "  layersmith:pins:\n    api:\n      utils: 2\n      data-science: 3\n")
+
+
+def test_a_version_pinned_only_by_a_consumer_stack_survives_prune(world: dict[str, Account], project: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "Pulumi.consumer.yaml").write_text(CONSUMER)
+    argv = ("--project", str(project), "prune", "--keep", "1", "--accounts", OTHER)
+    code, out, err = cli(capsys, *argv, "--json")
+    assert code == 0, err
+    plan = json.loads(out)
+    reasons = {f"{d['name']}:{d['version']}": d["reasons"] for d in plan["keep"]}
+    assert reasons["layersmith-dev-utils:2"] == ["pinned by consumer:api"]
+    assert {f"{d['name']}:{d['version']}" for d in plan["delete"]} == EXPECTED_DELETIONS - {"layersmith-dev-utils:2"}
+    code, out, err = cli(capsys, *argv, "--yes")
+    assert code == 0, err
+    assert "deleted 4 of 4 planned version(s)" in out
+    # dev-utils:3, older than the kept newest and pinned by nobody, is gone; the consumer's :2 is not.
+    assert remaining(world) == {"layersmith-dev-utils": [1, 2, 4, 5], "layersmith-dev-data-science-py312-x86_64": [3],
+                                "someone-elses-layer": [1, 2], "layersmith-prod-utils": [2, 3]}
 
 
 def test_the_other_account_unscanned_keeps_what_is_shared_with_it(world: dict[str, Account], project: Path,

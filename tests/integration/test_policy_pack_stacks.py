@@ -32,6 +32,7 @@ def _run_plan(stack: str) -> dict[str, Any]:
     return run_plan(load_project(ROOT), stack)
 
 
+@pytest.mark.network  # plans build the repo's layers: uv downloads from PyPI
 @pytest.mark.parametrize("stack", STACKS or [pytest.param(None, marks=pytest.mark.skip("no Pulumi.*.yaml"))])
 def test_committed_stack_passes_the_policy_pack(stack: str) -> None:
     plan = _run_plan(stack)
@@ -42,6 +43,7 @@ def test_committed_stack_passes_the_policy_pack(stack: str) -> None:
     assert not blocking(violations), format_violations(blocking(violations))
 
 
+@pytest.mark.network
 def test_the_stack_check_is_not_vacuous() -> None:
     """The real dev plan with one function moved to the other CPU: every layer it attaches refuses it."""
     if "dev" not in STACKS:

@@ -3,9 +3,9 @@
 `run_plan` runs `__main__.py` exactly as `layersmith plan` does, with the repo's layers built for
 real (once per session, in a shared `LAYERSMITH_CACHE_DIR`; data-science takes about a minute
 cold). Each plan is compared with `tests/golden/plan-<stack>.json` (digests and hashed archive
-paths masked; `UPDATE_GOLDEN=1` rewrites them) and checked against the invariants of issue 3.
-Expected values come from the stack files and the `layer.toml` / `function.toml` files read
-here with plain `tomllib`/`yaml`, not from the code under test.
+paths masked; `UPDATE_GOLDEN=1` rewrites them, then fails so the diff is reviewed) and checked
+against the invariants of issue 3. Expected values come from the stack files and the `layer.toml` /
+`function.toml` files read here with plain `tomllib`/`yaml`, not from the code under test.
 """
 
 from __future__ import annotations
@@ -165,16 +165,44 @@ def mask(plan: dict[str, Any]) -> str:
     return text + "\n"
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Write next to `path` and rename into place: an interrupted rewrite never leaves half a golden."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def check_golden(golden: Path, actual: str, *, update: bool) -> None:
+    """Compare with the golden; with `update`, rewrite it and fail all the same, so a stray
+    UPDATE_GOLDEN=1 can never turn a run green."""
+    name = golden.relative_to(ROOT) if golden.is_relative_to(ROOT) else golden
+    if update:
+        write_atomically(golden, actual)
+        pytest.fail(f"{name} was rewritten (UPDATE_GOLDEN=1); review `git diff {name}`, then rerun without "
+                    "UPDATE_GOLDEN", pytrace=False)
+    assert golden.is_file(), f"no {name}; run UPDATE_GOLDEN=1 pytest {__file__}, then review and rerun"
+    assert actual == golden.read_text(encoding="utf-8"), (
+        f"plan differs from {name}; review, then UPDATE_GOLDEN=1 to rewrite it")
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_plan_matches_golden(planned: Callable[[str], dict[str, Any]], stack: str) -> None:
-    actual = mask(planned(stack))
-    golden = GOLDEN / f"plan-{stack}.json"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(actual, encoding="utf-8")
-    assert golden.is_file(), f"no {golden.relative_to(ROOT)}; run UPDATE_GOLDEN=1 pytest {__file__}"
-    assert actual == golden.read_text(encoding="utf-8"), (
-        f"plan of {stack} differs from {golden.relative_to(ROOT)}; review, then UPDATE_GOLDEN=1 to accept")
+    check_golden(GOLDEN / f"plan-{stack}.json", mask(planned(stack)), update=os.environ.get("UPDATE_GOLDEN") == "1")
+
+
+def test_update_golden_rewrites_then_fails(tmp_path: Path) -> None:
+    golden = tmp_path / "golden" / "plan-x.json"
+    with pytest.raises(pytest.fail.Exception, match="was rewritten"):
+        check_golden(golden, "new\n", update=True)
+    assert golden.read_text(encoding="utf-8") == "new\n"
+    assert [p.name for p in golden.parent.iterdir()] == ["plan-x.json"]  # no temporary left behind
+    check_golden(golden, "new\n", update=False)  # the rewritten golden is what the next run compares with
+    with pytest.raises(AssertionError, match="differs"):
+        check_golden(golden, "other\n", update=False)
 
 
 def test_mask_is_not_a_blanket() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fakes import FakeDist, FakeInstaller, ScriptedRunner
-from helpers import EM_X86_64, lock_text, read_machine, write_layer, zip_names, zip_read
+from helpers import EM_X86_64, FakeClock, lock_text, read_machine, write_layer, zip_names, zip_read
 
 from layersmith.builder.archive import content_sha256
 from layersmith.builder.builder import RECIPE_VERSION, Builder, cache_key, site_dir
@@ -159,10 +159,12 @@ def test_second_build_is_a_cache_hit_without_the_installer(project: Path, cache:
     assert again.distributions == first.distributions and again.bytecode == first.bytecode
 
 
-def test_same_inputs_elsewhere_give_the_same_key_and_bytes(tmp_path: Path) -> None:
+def test_same_inputs_elsewhere_give_the_same_key_and_bytes(tmp_path: Path, clock: FakeClock) -> None:
     results = []
     for name, python in (("one", "/usr/bin/python3.11"), ("two", "/home/ci/.venv/bin/python3")):
+        clock.advance(3 * 3600 + 7)  # past a DOS 2-second step: neither "now" nor an mtime may leak
         spec = native(tmp_path / name, source={"own/__init__.py": "VALUE = 1\n"})
+        clock.touch(tmp_path / name)
         installer = FakeInstaller(FAST, python=python)  # another host interpreter in the shebangs
         results.append(build_one(spec, BuildCache(tmp_path / f"cache-{name}"), installer))
     assert results[0].cache_key == results[1].cache_key
