@@ -99,11 +99,7 @@ def _seed(old: Sequence[Requirement], runtime: Runtime, arch: str) -> str:
                                                              key=lambda r: r.name))
 
 
-def compile_target(runner: Runner, req: LockRequest, runtime: Runtime, arch: str, old: Sequence[Requirement],
-                   work: Path, index: PackageIndex) -> dict[str, Pinned]:
-    out = work / f"{runtime.name}-{arch}.txt"
-    if not req.upgrade:
-        out.write_text(_seed(old, runtime, arch), encoding="utf-8")  # uv keeps these pins when it can
+def _compile_argv(req: LockRequest, runtime: Runtime, arch: str, out: Path) -> list[str]:
     argv = [uv_binary(), "pip", "compile", "--no-config", "--quiet", "--generate-hashes", "--no-header",
             "--no-annotate", "--python-version", runtime.dotted,
             "--python-platform", uv_python_platform(runtime, arch), "--only-binary", ":all:",
@@ -114,14 +110,27 @@ def compile_target(runner: Runner, req: LockRequest, runtime: Runtime, arch: str
         argv.append("--upgrade")
     for name in req.upgrade_packages:
         argv += ["--upgrade-package", name]
-    done = runner.run(argv, cwd=req.source.parent)
+    return argv
+
+
+def _resolve_failure(stderr: str, req: LockRequest, runtime: Runtime, arch: str, index: PackageIndex) -> Exception:
+    """The most useful account of a failed `uv pip compile`: a setup problem, a missing wheel, else uv's tail."""
+    if problem := uv_setup_problem(stderr):
+        return problem
+    if explained := explain_no_wheel(stderr, runtime, arch, req.source, index):
+        return explained
+    tail = " | ".join(line.strip() for line in stderr.strip().splitlines()[-3:] if line.strip())
+    return BuildError(f"resolving for {describe(runtime, arch)} failed: {tail or 'no output'}", path=req.source)
+
+
+def compile_target(runner: Runner, req: LockRequest, runtime: Runtime, arch: str, old: Sequence[Requirement],
+                   work: Path, index: PackageIndex) -> dict[str, Pinned]:
+    out = work / f"{runtime.name}-{arch}.txt"
+    if not req.upgrade:
+        out.write_text(_seed(old, runtime, arch), encoding="utf-8")  # uv keeps these pins when it can
+    done = runner.run(_compile_argv(req, runtime, arch, out), cwd=req.source.parent)
     if done.returncode != 0:
-        if problem := uv_setup_problem(done.stderr):
-            raise problem
-        if explained := explain_no_wheel(done.stderr, runtime, arch, req.source, index):
-            raise explained
-        tail = " | ".join(line.strip() for line in done.stderr.strip().splitlines()[-3:] if line.strip())
-        raise BuildError(f"resolving for {describe(runtime, arch)} failed: {tail or 'no output'}", path=req.source)
+        raise _resolve_failure(done.stderr, req, runtime, arch, index)
     return {r.name: Pinned(r.version, frozenset(r.hashes)) for r in parse_lock(out)}
 
 
