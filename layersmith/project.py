@@ -29,6 +29,20 @@ SPEC_FILE = {LAYERS: "layer.toml", FUNCTIONS: "function.toml"}
 _NAMESPACE = "layersmith:"
 Config = dict[str, object]  # a stack's config map (values as YAML, or the engine decoded, typed them)
 _Spec = TypeVar("_Spec", LayerSpec, FunctionSpec)
+_T = TypeVar("_T")
+
+
+def _once(memo: dict[str, _T | UserError], key: str, compute: Callable[[], _T]) -> _T:
+    """`compute()` the first time `key` is asked for; later, the same value or the same error again."""
+    if key not in memo:
+        try:
+            memo[key] = compute()
+        except UserError as exc:
+            memo[key] = exc
+    found = memo[key]
+    if isinstance(found, UserError):
+        raise found
+    return found
 
 
 @dataclass
@@ -112,27 +126,11 @@ class Project:
 
     def stack_raw(self, stack: str) -> Config:
         """The `config:` map of `Pulumi.<stack>.yaml`, read (and its errors raised) once."""
-        if stack not in self._memo.raw:
-            try:
-                self._memo.raw[stack] = read_stack_file(self.root, stack, self.reader)
-            except UserError as exc:
-                self._memo.raw[stack] = exc
-        found = self._memo.raw[stack]
-        if isinstance(found, UserError):
-            raise found
-        return found
+        return _once(self._memo.raw, stack, lambda: read_stack_file(self.root, stack, self.reader))
 
     def stack_config(self, stack: str) -> StackConfig:
         """`Pulumi.<stack>.yaml` validated against the specs it uses; parsed (or failed) once."""
-        if stack not in self._memo.configs:
-            try:
-                self._memo.configs[stack] = self.parse_stack(self.stack_raw(stack), stack=stack)
-            except UserError as exc:
-                self._memo.configs[stack] = exc
-        found = self._memo.configs[stack]
-        if isinstance(found, UserError):
-            raise found
-        return found
+        return _once(self._memo.configs, stack, lambda: self.parse_stack(self.stack_raw(stack), stack=stack))
 
     def parse_stack(self, raw: Config, *, stack: str, project: str | None = None) -> StackConfig:
         """Validate a stack's config map (from its file, or as the engine passes it): first each spec

@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +118,18 @@ def _write_dist(site: Path, name: str, version: str, dist: FakeDist, runtime: Ru
     if dist.data_bytes:
         (site / top / "data.bin").touch()
         os.truncate(site / top / "data.bin", dist.data_bytes)
+
+
+class CountingReader:
+    """Reads the disk, counting each file read (by its path relative to the project)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.reads: Counter[str] = Counter()
+
+    def read_bytes(self, path: Path) -> bytes:
+        self.reads[path.relative_to(self.root).as_posix()] += 1
+        return path.read_bytes()
 
 
 class CountingRunner:

@@ -11,12 +11,12 @@ import json
 import logging
 import runpy
 import shutil
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import CliRun
+from fakes import CountingReader
 from helpers import REPO, deadline
 
 from layersmith.commands import check
@@ -26,18 +26,6 @@ from layersmith.project import load_project
 
 BROKEN = "memory = = 3\n"  # the issue's example: malformed TOML
 INGEST = "functions/ingest-orders/function.toml"  # deployed by dev/staging/prod, not by consumer
-
-
-class CountingReader:
-    """Reads the disk, counting each file read (by its path relative to the project)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.reads: Counter[str] = Counter()
-
-    def read_bytes(self, path: Path) -> bytes:
-        self.reads[path.relative_to(self.root).as_posix()] += 1
-        return path.read_bytes()
 
 
 # Every file once: the project's name, the 3 layer.toml, the 4 function.toml, prod's stack file and

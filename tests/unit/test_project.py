@@ -10,22 +10,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fakes import CountingReader
 from test_config import proj, write_function  # noqa: F401  (the fixture and its helper)
 
 import layersmith
 from layersmith.config import consumer_pins, load_stack_config
 from layersmith.errors import ConfigError, SpecError
 from layersmith.project import Project, load_project
-
-
-class CountingReader:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.reads: Counter[str] = Counter()
-
-    def read_bytes(self, path: Path) -> bytes:
-        self.reads[path.relative_to(self.root).as_posix()] += 1
-        return path.read_bytes()
 
 
 def stack(root: Path, name: str, config: dict[str, object]) -> None:
