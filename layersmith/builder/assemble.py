@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import tempfile
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from layersmith.builder.archive import COMPRESS_LEVEL, DOS_DATE, DOS_TIME, manif
 from layersmith.builder.pieces import Piece, PieceEntry
 from layersmith.builder.tree import file_sha256, largest_tops
 from layersmith.builder.verify import check_totals
-from layersmith.builder.zipwriter import packed, write_packed
+from layersmith.builder.zipwriter import crc32, deflate_raw, packed, write_packed
 
 
 @dataclass(frozen=True)
@@ -61,9 +60,8 @@ def _manifest_bytes(manifest: dict[str, Any], content: str) -> bytes:
 def _entries(layout: dict[str, tuple[Piece, PieceEntry]], manifest_name: str,
              manifest: bytes) -> Iterator[tuple[int, Any]]:
     blobs: dict[str, bytes] = {}
-    deflate = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
-    extra = {manifest_name: (0o100644, packed(manifest_name, zlib.crc32(manifest), len(manifest),
-                                              deflate.compress(manifest) + deflate.flush()))}
+    extra = {manifest_name: (0o100644, packed(manifest_name, crc32(manifest), len(manifest),
+                                              deflate_raw(manifest, COMPRESS_LEVEL)))}
     for name in sorted([*layout, *extra]):
         if name in extra:
             yield extra[name]
