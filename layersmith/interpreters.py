@@ -112,6 +112,10 @@ class Finder:
         dotted = f"{version[0]}.{version[1]}"
         if source != "this Python" and not os.access(path, os.X_OK):
             return None  # not there: nothing to say
+        if path == sys.executable:  # the probe's answers are this process's own: no interpreter to start
+            reported, machine = platform.python_version(), platform.machine()
+            if sys.implementation.name == "cpython" and reported.startswith(f"{dotted}."):
+                return Interpreter(path, reported, HOST_MACHINE_ARCH.get(machine.lower(), machine), source)
         done = self.runner.run([path, "-I", "-c", PROBE], timeout=PROBE_TIMEOUT)
         parts = done.stdout.split()
         if done.returncode != 0 or len(parts) != 3:

@@ -118,7 +118,13 @@ class HostInstaller:
                 "--only-binary", ":all:", "--require-hashes", "--no-deps", "--link-mode", "copy",
                 "--python", self.python,
                 "-r", str(lock)]
-        done = self.runner.run(argv)
+        # Offline first: with every pinned wheel in uv's cache (a rebuild after bumping one package
+        # that was downloaded before, or a cold build on a warm machine) uv otherwise revalidates each
+        # package's index page over the network. The hashes pin the files, so the result is the same;
+        # anything uv cannot do offline is retried online, and only that answer is reported.
+        done = self.runner.run([*argv, "--offline"])
+        if done.returncode != 0:
+            done = self.runner.run(argv)
         if done.returncode != 0:
             raise explain_uv_failure(done.stderr, runtime, arch, lock)
 

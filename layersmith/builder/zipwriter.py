@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import deflate
 
@@ -34,6 +34,10 @@ _UNIX = 3
 _DEFLATED = 8
 _UTF8 = 0x800
 _LIMIT = 0xFFFFFFFF
+
+
+class Sink(Protocol):
+    def write(self, data: bytes, /) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def packed(name: str, crc: int, size: int, data: bytes) -> _Packed:
     return _Packed(encoded, flags, crc, size, data)
 
 
-def write_packed(out: BinaryIO, entries: Iterable[tuple[int, _Packed]], *, dos_date: int, dos_time: int) -> None:
+def write_packed(out: Sink, entries: Iterable[tuple[int, _Packed]], *, dos_date: int, dos_time: int) -> None:
     """Write (mode, deflated entry) pairs, in the order given, as a complete zip archive to `out`."""
     central = []
     offset = 0
