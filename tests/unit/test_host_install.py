@@ -38,6 +38,7 @@ def test_a_wheel_missing_from_uvs_cache_is_fetched_online(tmp_path: Path) -> Non
 
 def test_this_python_is_known_without_starting_it() -> None:
     runner = ScriptedRunner()
-    found = Finder(runner, env={}, which=lambda _n, _p: None, uv=lambda: None).find((sys.version_info[0], sys.version_info[1]))
+    finder = Finder(runner, env={}, which=lambda _n, _p: None, uv=lambda: None)
+    found = finder.find((sys.version_info[0], sys.version_info[1]))
     assert found is not None and found.path == sys.executable and found.source == "this Python"
     assert runner.argvs == []
