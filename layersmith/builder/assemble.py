@@ -59,7 +59,7 @@ def _manifest_bytes(manifest: dict[str, Any], content: str) -> bytes:
 
 def _entries(layout: dict[str, tuple[Piece, PieceEntry]], manifest_name: str,
              manifest: bytes) -> Iterator[tuple[int, Any]]:
-    blobs: dict[str, bytes] = {}
+    blobs: dict[str, memoryview] = {}
     extra = {manifest_name: (0o100644, packed(manifest_name, crc32(manifest), len(manifest),
                                               deflate_raw(manifest, COMPRESS_LEVEL)))}
     for name in sorted([*layout, *extra]):
@@ -68,7 +68,7 @@ def _entries(layout: dict[str, tuple[Piece, PieceEntry]], manifest_name: str,
             continue
         piece, entry = layout[name]
         if piece.key not in blobs:
-            blobs[piece.key] = piece.read()
+            blobs[piece.key] = memoryview(piece.read())
         data = blobs[piece.key][entry.offset:entry.offset + entry.csize]
         yield entry.mode, packed(name, entry.crc, entry.size, data)
 
@@ -82,7 +82,7 @@ class _Hashing:
         self.digest = hashlib.sha256()
         self.size = 0
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
         self.digest.update(data)
         self.size += len(data)
         return self.out.write(data)

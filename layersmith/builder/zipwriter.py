@@ -37,7 +37,7 @@ _LIMIT = 0xFFFFFFFF
 
 
 class Sink(Protocol):
-    def write(self, data: bytes, /) -> int: ...
+    def write(self, data: bytes | memoryview, /) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class _Packed:
     flags: int
     crc: int
     size: int
-    data: bytes
+    data: bytes | memoryview  # a view into a piece's data.bin: copied once, into the zip
 
 
 def deflate_raw(raw: bytes, level: int) -> bytes:
@@ -91,7 +91,7 @@ def write_entries(out: BinaryIO, entries: Sequence[Entry], *, level: int, dos_da
                      dos_time=dos_time)
 
 
-def packed(name: str, crc: int, size: int, data: bytes) -> _Packed:
+def packed(name: str, crc: int, size: int, data: bytes | memoryview) -> _Packed:
     """An entry deflated earlier (the piece cache): its bytes are written as they are, never recompressed."""
     encoded, flags = encode_name(name)
     return _Packed(encoded, flags, crc, size, data)
@@ -104,7 +104,8 @@ def write_packed(out: Sink, entries: Iterable[tuple[int, _Packed]], *, dos_date:
     for mode, packed in entries:
         header = _LOCAL.pack(b"PK\x03\x04", _VERSION, 0, packed.flags, _DEFLATED, dos_time, dos_date,
                              packed.crc, len(packed.data), packed.size, len(packed.name), 0)
-        out.write(header + packed.name + packed.data)
+        out.write(header + packed.name)
+        out.write(packed.data)  # not concatenated: no copy of the (possibly large) stream
         central.append(_CENTRAL.pack(b"PK\x01\x02", _VERSION, _UNIX, _VERSION, 0, packed.flags, _DEFLATED,
                                      dos_time, dos_date, packed.crc, len(packed.data), packed.size,
                                      len(packed.name), 0, 0, 0, 0, (mode & 0xFFFF) << 16, offset)
