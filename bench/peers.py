@@ -31,7 +31,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -39,7 +38,9 @@ from typing import Any
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from layersmith.builder.archive import COMPRESS_LEVEL
 from layersmith.builder.tree import tree_size, walk_files
+from layersmith.builder.zipwriter import deflate_raw
 from layersmith.lockfile import pins_for
 from layersmith.runtimes import RUNTIMES
 from layersmith.specs import parse_lock
@@ -280,9 +281,8 @@ def download_floor(site: Path) -> float:
 def deflate_floor(root: Path) -> float:
     files = [path for _, path in walk_files(root)]
 
-    def deflate(path: Path) -> int:
-        c = zlib.compressobj(6, zlib.DEFLATED, -15)
-        return len(c.compress(path.read_bytes()) + c.flush())
+    def deflate(path: Path) -> int:  # the compressor and level layersmith's zips use
+        return len(deflate_raw(path.read_bytes(), COMPRESS_LEVEL))
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:

@@ -112,6 +112,8 @@ class Finder:
         dotted = f"{version[0]}.{version[1]}"
         if source != "this Python" and not os.access(path, os.X_OK):
             return None  # not there: nothing to say
+        if path == sys.executable and (this := _this_python(path, source, dotted)):
+            return this  # the probe's answers are this process's own: no interpreter to start
         done = self.runner.run([path, "-I", "-c", PROBE], timeout=PROBE_TIMEOUT)
         parts = done.stdout.split()
         if done.returncode != 0 or len(parts) != 3:
@@ -127,6 +129,14 @@ class Finder:
     def _skip(self, message: str) -> None:
         self.skipped.append(message)
         self.report(f"python: {message}")
+
+
+def _this_python(path: str, source: str, dotted: str) -> Interpreter | None:
+    """The running interpreter, when it is the CPython `dotted` asked for."""
+    reported, machine = platform.python_version(), platform.machine()
+    if sys.implementation.name == "cpython" and reported.startswith(f"{dotted}."):
+        return Interpreter(path, reported, HOST_MACHINE_ARCH.get(machine.lower(), machine), source)
+    return None
 
 
 def _which(name: str, path: str | None) -> str | None:

@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import tempfile
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +18,9 @@ from typing import Any
 
 from layersmith.builder.archive import COMPRESS_LEVEL, DOS_DATE, DOS_TIME, manifest_path
 from layersmith.builder.pieces import Piece, PieceEntry
-from layersmith.builder.tree import file_sha256, largest_tops
+from layersmith.builder.tree import largest_tops
 from layersmith.builder.verify import check_totals
-from layersmith.builder.zipwriter import packed, write_packed
+from layersmith.builder.zipwriter import Sink, crc32, deflate_raw, packed, write_packed
 
 
 @dataclass(frozen=True)
@@ -60,19 +59,33 @@ def _manifest_bytes(manifest: dict[str, Any], content: str) -> bytes:
 
 def _entries(layout: dict[str, tuple[Piece, PieceEntry]], manifest_name: str,
              manifest: bytes) -> Iterator[tuple[int, Any]]:
-    blobs: dict[str, bytes] = {}
-    deflate = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
-    extra = {manifest_name: (0o100644, packed(manifest_name, zlib.crc32(manifest), len(manifest),
-                                              deflate.compress(manifest) + deflate.flush()))}
+    blobs: dict[str, memoryview] = {}
+    extra = {manifest_name: (0o100644, packed(manifest_name, crc32(manifest), len(manifest),
+                                              deflate_raw(manifest, COMPRESS_LEVEL)))}
     for name in sorted([*layout, *extra]):
         if name in extra:
             yield extra[name]
             continue
         piece, entry = layout[name]
         if piece.key not in blobs:
-            blobs[piece.key] = piece.read()
+            blobs[piece.key] = memoryview(piece.read())
         data = blobs[piece.key][entry.offset:entry.offset + entry.csize]
         yield entry.mode, packed(name, entry.crc, entry.size, data)
+
+
+class _Hashing:
+    """Hashes the zip while it is written: reading 30 MB back for its sha256 cost an incremental
+    build as much as writing it."""
+
+    def __init__(self, out: Sink) -> None:
+        self.out = out
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.out.write(data)
 
 
 def assemble(pieces: Sequence[Piece], layer: str, manifest: dict[str, Any], dest: Path) -> Assembled:
@@ -89,10 +102,11 @@ def assemble(pieces: Sequence[Piece], layer: str, manifest: dict[str, Any], dest
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as raw:
-            write_packed(raw, _entries(layout, manifest_name, body), dos_date=DOS_DATE, dos_time=DOS_TIME)
+            out = _Hashing(raw)
+            write_packed(out, _entries(layout, manifest_name, body), dos_date=DOS_DATE, dos_time=DOS_TIME)
         os.chmod(tmp, 0o644)
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return Assembled(file_sha256(dest), content, files, unzipped, dest.stat().st_size, largest_tops(sized))
+    return Assembled(out.digest.hexdigest(), content, files, unzipped, out.size, largest_tops(sized))

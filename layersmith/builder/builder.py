@@ -37,7 +37,8 @@ from layersmith.specs import parse_lock
 
 # Bump when the recipe (slimming rules, zip format, manifest) changes: old cache entries and
 # old zips then stop matching, exactly once, on every machine.
-RECIPE_VERSION = "3"  # 2: RECORD rows of slimmed-away files dropped; 3: assembled from per-wheel pieces
+RECIPE_VERSION = "4"  # 2: RECORD rows of slimmed-away files dropped; 3: assembled from per-wheel pieces;
+# 4: entries deflated by libdeflate, not zlib
 
 Reporter = Callable[[str], None]
 

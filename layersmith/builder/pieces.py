@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import shutil
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from packaging.utils import canonicalize_name
 
 from layersmith.builder.tree import is_executable, walk_files
 from layersmith.builder.verify import elf_machine
+from layersmith.builder.zipwriter import crc32, deflate_raw
 
 PIECES = ".pieces"
 _INDEX = "index.json"
@@ -201,15 +201,14 @@ class _Deflated:
 
 def deflate_file(path: Path, level: int) -> _Deflated:
     raw = path.read_bytes()
-    deflate = zlib.compressobj(level, zlib.DEFLATED, -15)  # raw deflate, as zipfile writes it
-    data = deflate.compress(raw) + deflate.flush()
+    data = deflate_raw(raw, level)
     mode = 0o100755 if is_executable(path) else 0o100644
-    return _Deflated(hashlib.sha256(raw).hexdigest(), zlib.crc32(raw), len(raw), data, mode,
+    return _Deflated(hashlib.sha256(raw).hexdigest(), crc32(raw), len(raw), data, mode,
                      elf_machine(path) is not None)
 
 
 class Deflater:
-    """Deflates files on every core (zlib releases the GIL); results are read back in a fixed order,
+    """Deflates files on every core (libdeflate releases the GIL); results are read back in a fixed order,
     so the output never depends on which thread finished first."""
 
     def __init__(self, level: int, workers: int | None = None) -> None:

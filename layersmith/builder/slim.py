@@ -98,4 +98,9 @@ def _prune_records(site: Path) -> None:
         lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
         kept = [line for line in lines if _ships(site, line)]
         if kept != lines:
-            record.write_text("".join(kept), encoding="utf-8")
+            # A new file renamed over the old one, never a write into it: installed files are
+            # hardlinks into uv's cache (HostInstaller.install), which an in-place write would edit.
+            fresh = record.with_name("RECORD.layersmith-tmp")
+            fresh.write_text("".join(kept), encoding="utf-8")
+            os.chmod(fresh, record.stat().st_mode & 0o777)
+            os.replace(fresh, record)

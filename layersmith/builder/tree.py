@@ -30,18 +30,23 @@ def walk_files(root: Path) -> Iterator[tuple[str, Path]]:
     hash, manifest, zip — independent of the filesystem's directory order.
     """
     found: list[tuple[str, Path]] = []
+    base = os.fspath(root)
     # followlinks: a symlinked directory is copied into the layer, so it must be hashed too.
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+    # One lstat per file and string paths: this walk runs several times per build (split, deflate,
+    # hash), and pathlib's per-file parsing was most of its cost on a 3,000-file layer.
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=True):
         dirnames.sort()
+        prefix = "" if dirpath == base else os.path.relpath(dirpath, base).replace(os.sep, "/") + "/"
         for name in filenames:
-            path = Path(dirpath) / name
-            if path.is_file() and not path.is_symlink():
-                found.append((path.relative_to(root).as_posix(), path))
-            elif path.is_symlink():
+            full = os.path.join(dirpath, name)
+            mode = os.lstat(full).st_mode
+            if stat.S_ISREG(mode):
+                found.append((prefix + name, Path(full)))
+            elif stat.S_ISLNK(mode):
                 # A layer is a zip: links would either dangle or duplicate. Materialise them.
-                target = path.resolve()
+                target = Path(full).resolve()
                 if target.is_file():
-                    found.append((path.relative_to(root).as_posix(), target))
+                    found.append((prefix + name, target))
     found.sort(key=lambda item: item[0])
     yield from found
 

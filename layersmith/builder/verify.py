@@ -13,9 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
-from elftools.elf.gnuversions import GNUVerNeedSection
 from packaging.tags import parse_tag
 
 from layersmith.builder.tree import top_level_sizes, tree_size, walk_files
@@ -51,6 +48,11 @@ def glibc_required(path: Path) -> tuple[int, int] | None:
     """The newest `GLIBC_x.y` symbol version an ELF file needs (its `.gnu.version_r` entries), or
     None when it needs none. This is what the dynamic loader checks at import (`GLIBC_2.28 not
     found`), whatever the wheel's tag claims."""
+    # Imported here: pyelftools is 30 ms of every CLI start, and most builds have no new ELF file.
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.gnuversions import GNUVerNeedSection
+
     with path.open("rb") as fh:
         try:
             elf = ELFFile(fh)

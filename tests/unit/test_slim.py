@@ -125,3 +125,20 @@ def test_slimmed_tree_does_not_depend_on_the_host_interpreter(tmp_path: Path) ->
     record = trees[0]["alpha-1.0.dist-info/RECORD"].decode()
     assert "bin/" not in record and "__pycache__" not in record and "/tests/" not in record
     assert "alpha/__init__.py,sha256=" in record and "alpha-1.0.dist-info/RECORD,," in record
+
+
+def test_slimming_never_writes_into_an_installed_file(tmp_path: Path) -> None:
+    """Installed files are hardlinks into uv's cache: RECORD is replaced, never rewritten in place."""
+    site = tmp_path / "site"
+    dist_info = site / "gamma-1.0.dist-info"
+    dist_info.mkdir(parents=True)
+    (site / "gamma").mkdir()
+    (site / "gamma" / "__init__.py").write_text("")
+    cached = tmp_path / "uv-cache-RECORD"
+    original = "gamma/__init__.py,,\nbin/gone,,\ngamma-1.0.dist-info/RECORD,,\n"
+    cached.write_text(original, encoding="utf-8")
+    (dist_info / "RECORD").hardlink_to(cached)
+    slim_tree(site)
+    assert cached.read_text(encoding="utf-8") == original
+    assert "bin/gone" not in (dist_info / "RECORD").read_text(encoding="utf-8")
+    assert not list(dist_info.glob("*tmp*"))
