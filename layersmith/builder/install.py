@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -43,6 +44,28 @@ def uv_binary() -> str:
     from uv import find_uv_bin  # the pinned `uv` wheel ships the binary
 
     return str(find_uv_bin())
+
+
+def installed_uv_version(binary: str) -> str | None:
+    """`uv X.Y.Z` of the pinned `uv` wheel when `binary` is the file it installed, unmodified (its
+    RECORD lists that path with that size); None otherwise. Asking the binary itself costs a process
+    in every build (8 ms), and importlib.metadata costs more than that to import."""
+    import uv  # the wheel's Python package sits next to its dist-info
+
+    site = Path(uv.__file__).resolve().parent.parent
+    real = os.path.realpath(binary)
+    for info in sorted(site.glob("uv-*.dist-info")):
+        try:
+            record = (info / "RECORD").read_text()
+            size = os.stat(real).st_size
+        except OSError:
+            continue
+        for line in record.splitlines():  # path,sha256=...,size
+            fields = line.rsplit(",", 2)
+            if (len(fields) == 3 and Path(fields[0]).name == "uv" and fields[2] == str(size)
+                    and os.path.realpath(site / fields[0]) == real):
+                return f"uv {info.name.removeprefix('uv-').removesuffix('.dist-info')}"
+    return None
 
 
 # uv may write the marker in braces: `numpy{python_full_version < '3.12'}==2.4.6 has no usable wheels`
@@ -87,8 +110,10 @@ class HostInstaller:
 
     kind = "host"
 
-    def __init__(self, runner: Runner, *, python: str = sys.executable, finder: Finder | None = None) -> None:
+    def __init__(self, runner: Runner, *, python: str = sys.executable, finder: Finder | None = None,
+                 uv_version: Callable[[str], str | None] = installed_uv_version) -> None:
         self.runner = runner
+        self.uv_version = uv_version  # the pinned wheel's metadata: no `uv --version` process
         self.python = python  # only tells uv what to resolve with; targets come from the flags
         self.finder = finder or Finder(runner)
         self._uv_version: str | None = None
@@ -102,7 +127,10 @@ class HostInstaller:
 
     def _uv_id(self) -> str:
         if self._uv_version is None:
-            done = self.runner.run([uv_binary(), "--version"])
+            binary = uv_binary()
+            self._uv_version = self.uv_version(binary)
+        if self._uv_version is None:
+            done = self.runner.run([binary, "--version"])
             self._uv_version = done.stdout.strip() or "uv unknown"
         return self._uv_version
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import json
 import zipfile
@@ -17,7 +18,7 @@ from layersmith.builder.archive import content_sha256
 from layersmith.builder.builder import RECIPE_VERSION, Builder, cache_key, site_dir
 from layersmith.builder.cache import BuildCache
 from layersmith.builder.factory import build_layers
-from layersmith.builder.install import HostInstaller
+from layersmith.builder.install import HostInstaller, installed_uv_version, uv_binary
 from layersmith.builder.runner import Completed, Runner
 from layersmith.errors import BuildError, SpecError, UserError, VerificationError
 from layersmith.interpreters import Finder
@@ -364,7 +365,7 @@ def finder(runner: Runner, tmp_path: Path, found: dict[str, str] | None = None) 
 
 def test_host_bytecode_only_for_the_matching_interpreter(tmp_path: Path) -> None:
     runner = ScriptedRunner({"--version": (0, "uv 9.9.9\n", ""), PROBE: (0, "cpython 3.11.7 x86_64\n", "")})
-    installer = HostInstaller(runner, finder=finder(runner, tmp_path))
+    installer = HostInstaller(runner, finder=finder(runner, tmp_path), uv_version=lambda _binary: None)
     assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.12"]) is None
     assert not any("compileall" in argv for argv in runner.argvs)  # never compiles with the wrong interpreter
     assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.11"]) == "cpython-311"
@@ -386,12 +387,29 @@ def test_host_compiles_with_another_installed_python_of_the_exact_version(tmp_pa
 
     runner = Versions({"--version": (0, "uv 9.9.9\n", "")})
     found = {"python3.12": "/bin/true", "python3.13": "/bin/false"}  # real executables, faked versions
-    installer = HostInstaller(runner, finder=finder(runner, tmp_path, found))
+    installer = HostInstaller(runner, finder=finder(runner, tmp_path, found), uv_version=lambda _binary: None)
     assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.12"]) == "cpython-312"
     assert next(a for a in runner.argvs if "compileall" in a)[0] == "/bin/true"
     assert installer.identity(RUNTIMES["python3.12"], "arm64") == "host|uv 9.9.9|cpython-3.12.7"
     # a `python3.13` that turns out to be another version is not trusted
     assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.13"]) is None
+
+
+def test_uv_version_comes_from_the_pinned_wheel_without_a_process(tmp_path: Path) -> None:
+    runner = ScriptedRunner({PROBE: (0, "cpython 3.11.7 x86_64\n", "")})
+    installer = HostInstaller(runner, finder=finder(runner, tmp_path))
+    pinned = importlib.metadata.version("uv")
+    assert installer.identity(RUNTIMES["python3.11"], "x86_64") == f"host|uv {pinned}|cpython-3.11.7"
+    assert not any("--version" in argv for argv in runner.argvs)
+
+
+def test_uv_version_from_metadata_only_for_the_file_the_wheel_installed(tmp_path: Path) -> None:
+    assert installed_uv_version(uv_binary()) == f"uv {importlib.metadata.version('uv')}"
+    other = tmp_path / "bin" / "uv"  # same name, not the wheel's file: its version must be asked
+    other.parent.mkdir()
+    other.write_bytes(Path(uv_binary()).read_bytes()[:100])
+    assert installed_uv_version(str(other)) is None
+    assert installed_uv_version("/bin/true") is None
 
 
 def test_host_compile_failure_is_a_build_error(tmp_path: Path) -> None:
