@@ -181,11 +181,14 @@ def _recorded_by_distribution(stage: Path, site: Path) -> tuple[dict[str, list[t
 def _top_level_owners(site: Path, by_dist: dict[str, list[tuple[str, Path]]]) -> dict[str, str]:
     """{top-level directory under site: the first distribution whose RECORD lists a file in it}."""
     tops: dict[str, str] = {}
+    seen: set[str] = set()  # one stat per top-level name, not per file (pytz: 600 files, 1 directory)
     for owner, listed in by_dist.items():
         for _, path in listed:
             first = path.relative_to(site).parts[0]
-            if (site / first).is_dir():
-                tops.setdefault(first, owner)
+            if first not in seen:
+                seen.add(first)
+                if (site / first).is_dir():
+                    tops[first] = owner
     return tops
 
 
