@@ -22,7 +22,7 @@ from layersmith.model import Consume, FunctionSpec, LayerSpec, Pin, ShareWith, S
 from layersmith.naming import MAX_FUNCTION_NAME, MAX_LAYER_NAME, default_prefix, function_name, layer_name
 from layersmith.overrides import parse_overrides
 from layersmith.specs import DISK, MAX_LAYERS_PER_FUNCTION, Reader
-from layersmith.yaml_load import load_yaml
+from layersmith.yaml_load import load_yaml, load_yaml_document
 
 if TYPE_CHECKING:
     from layersmith.project import Project
@@ -57,11 +57,9 @@ class ConsumerPin:
 def project_name(project: Path, reader: Reader = DISK) -> str:
     path = project / "Pulumi.yaml"
     try:
-        data = yaml.safe_load(reader.read_bytes(path).decode("utf-8"))
+        data = load_yaml(reader.read_bytes(path).decode("utf-8"), path)
     except FileNotFoundError:
         raise UserError("not a layersmith project (no Pulumi.yaml); pass --project DIR", path=path) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"malformed YAML ({str(exc).splitlines()[0]})", path=path) from None
     name = data.get("name") if isinstance(data, dict) else None
     if not isinstance(name, str):
         raise ConfigError("missing; set the project name", path=path, key="name")
@@ -88,12 +86,9 @@ def read_stack_file(project: Path, stack: str, reader: Reader = DISK) -> dict[st
 
 
 def _parse_yaml(text: str, path: Path) -> Any:
-    try:
-        data = load_yaml(text, path) or {}  # a duplicate key or a syntax error: one line with its place
-        _check_plain_scalars(yaml.compose(text), path)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"malformed YAML ({str(exc).splitlines()[0]})", path=path) from None
-    return data
+    data, node = load_yaml_document(text, path)  # a duplicate key or a syntax error: one line with its place
+    _check_plain_scalars(node, path)
+    return data or {}
 
 
 def _config_map(data: Any, path: Path) -> dict[str, Any]:

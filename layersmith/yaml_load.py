@@ -40,12 +40,15 @@ def _no_duplicate_keys(root: yaml.Node | None, path: Path | str) -> None:
             pending.extend(node.value)
 
 
-def load_yaml(text: str, path: Path | str) -> object:
-    """The document in `text` (read from `path`), as `yaml.safe_load` reads it; a duplicate key or a
-    syntax error raises `ConfigError` in one line."""
+def load_yaml_document(text: str, path: Path | str) -> tuple[object, yaml.Node | None]:
+    """The document in `text` (read from `path`), as `yaml.safe_load` reads it, and the node tree it
+    was built from (for checks that need the source's styles and lines), from one parse; a duplicate
+    key or a syntax error raises `ConfigError` in one line."""
+    loader = yaml.SafeLoader(text)
     try:
-        _no_duplicate_keys(yaml.compose(text), path)  # a syntax error surfaces here, with its mark
-        return yaml.safe_load(text)
+        node = loader.get_single_node()  # a syntax error surfaces here, with its mark
+        _no_duplicate_keys(node, path)
+        return (loader.construct_document(node) if node is not None else None), node
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -53,3 +56,10 @@ def load_yaml(text: str, path: Path | str) -> object:
         raise ConfigError(f"invalid YAML{where}: {problem}; fix the syntax there", path=path) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML ({' '.join(str(exc).split())})", path=path) from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml(text: str, path: Path | str) -> object:
+    """`load_yaml_document`'s data alone."""
+    return load_yaml_document(text, path)[0]

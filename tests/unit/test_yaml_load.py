@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from layersmith.config import read_stack_file
+from layersmith.config import project_name, read_stack_file
 from layersmith.errors import ConfigError
 from layersmith.stack_edit import PinEdit, rewrite_pins
-from layersmith.yaml_load import load_yaml
+from layersmith.yaml_load import load_yaml, load_yaml_document
 
 TWO_DEPLOYS = ("config:\n"
                "  aws:region: eu-west-1\n"
@@ -62,3 +62,16 @@ def test_promote_refuses_to_rewrite_a_file_with_a_duplicate_key() -> None:
     text = TWO_DEPLOYS + "  layersmith:pins:\n    sales-report:\n      utils: 3\n"
     with pytest.raises(ConfigError, match=r"Pulumi\.dev\.yaml: layersmith:deploy: appears twice .*lines 3 and 6"):
         rewrite_pins(text, [PinEdit("sales-report", "utils", None, 4)], path=Path("Pulumi.dev.yaml"))
+
+
+def test_pulumi_yaml_is_read_as_strictly(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: shared-layers\nruntime: python\nname: other\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"Pulumi.yaml: name: appears twice in one map \(lines 1 and 3\)"):
+        project_name(tmp_path)
+
+
+def test_one_parse_gives_the_data_and_the_nodes_it_was_built_from() -> None:
+    data, node = load_yaml_document("config:\n  a: [1, '2']\n", "Pulumi.dev.yaml")
+    assert data == {"config": {"a": [1, "2"]}}
+    assert node is not None and node.value[0][0].value == "config" and node.value[0][0].start_mark.line == 0
+    assert load_yaml_document("", "Pulumi.dev.yaml") == (None, None)
