@@ -49,7 +49,7 @@ def _once(memo: dict[str, _T | UserError], key: str, compute: Callable[[], _T]) 
 class _Memo:
     """What the frozen `Project` computes on first use: each value, or the error it raised."""
 
-    name: str | UserError | None = None
+    name: dict[str, str | UserError] = field(default_factory=dict)  # one entry, under ""
     stacks: list[str] | None = None
     raw: dict[str, Config | UserError] = field(default_factory=dict)
     configs: dict[str, StackConfig | UserError] = field(default_factory=dict)
@@ -79,14 +79,7 @@ class Project:
     @property
     def name(self) -> str:
         """`name` of Pulumi.yaml (read on first use: `build` needs no Pulumi.yaml)."""
-        if self._memo.name is None:
-            try:
-                self._memo.name = project_name(self.root, self.reader)
-            except UserError as exc:
-                self._memo.name = exc
-        if isinstance(self._memo.name, UserError):
-            raise self._memo.name
-        return self._memo.name
+        return _once(self._memo.name, "", lambda: project_name(self.root, self.reader))
 
     def layer_names(self) -> list[str]:
         return sorted([*self.layers, *(n for k, n in self.problems if k == LAYERS)])
