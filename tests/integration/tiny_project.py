@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import yaml
 from helpers import REPO, write_layer
@@ -51,3 +52,46 @@ def provider_blob(dest: Path, cache: Path) -> str:
     blobs = {name: blob for name, blob in rec.providers.items() if name.endswith("-grants")}
     assert blobs and len(set(blobs.values())) == 1, "every LayerGrants carries the same stateless provider"
     return next(iter(blobs.values()))
+
+
+def registered_delete_before_replace() -> bool | None:
+    """The `deleteBeforeReplace` option a `LayerGrants` sends the engine when it registers (what
+    `Engine.delete_before_replace` stands for): read from the RegisterResource request itself, under
+    Pulumi's mocks, whose `MockResourceArgs` do not carry resource options."""
+    import pulumi
+    from pulumi.runtime import mocks, settings
+
+    from layersmith.aws.grants import Statement
+    from layersmith.infra.grants import TYPE, LayerGrants
+
+    seen: list[bool] = []
+
+    class Recording(mocks.MockMonitor):
+        def RegisterResource(self, request: Any) -> Any:
+            if request.type == TYPE:
+                seen.append(bool(request.deleteBeforeReplace))
+            return super().RegisterResource(request)
+
+    class Plain(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+            return f"{args.name}-id", dict(args.inputs)
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+            return {}, []
+
+    plain = Plain()
+    settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(plain, project="layersmith", stack=STACK, preview=False, monitor=Recording(plain))
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def run() -> Any:
+        grants = LayerGrants("g", layer_arn="arn:aws:lambda:eu-west-1:123456789012:layer:x", version=1,
+                             statements=[Statement("layersmith-public", "*")], retain=False)
+        return grants.urn
+
+    try:
+        run()
+    finally:
+        settings.ROOT.set(None)
+    assert len(seen) == 1, seen
+    return seen[0] or None
