@@ -181,6 +181,11 @@ def test_an_unretained_stack_removes_its_own_statements_on_delete(engine: Engine
     assert sorted(policy(lam, v1)) == ["manual"]
 
 
+def test_layer_grants_registers_delete_before_replace(delete_before_replace: bool | None) -> None:
+    """`pulumi up --replace` does not ask the provider's Diff: only this option orders the replace."""
+    assert delete_before_replace is True
+
+
 @pytest.mark.parametrize("retain", [False, True])
 def test_a_forced_replace_of_the_same_version_keeps_its_grants(engine: Engine, lam: Any, retain: bool) -> None:
     """`pulumi up --replace` (no Diff is asked): the replacement owns the very statements the old
