@@ -4,8 +4,15 @@
 `pulumi-resource-pulumi-python` plugin does (`python -u -m pulumi.dynamic <engine address>`, in the
 project directory, with the project's virtualenv), reads the port it prints and connects.
 `Engine` then plays a deployment the way the engine does per resource: Check, then Diff against
-the stored outputs, then Create / Update / Create-replacement-then-Delete-old / Delete, and Read
-for a refresh, carrying the dill-serialized provider (`__provider`) in every property bag.
+the stored outputs, then Create / Update / a replacement / Delete, and Read for a refresh, carrying
+the dill-serialized provider (`__provider`) in every property bag.
+
+A replacement follows pulumi's step generator (`pkg/resource/deploy/step_generator.go`,
+`continueStepsFromDiff`): delete-before-replace when the resource option `deleteBeforeReplace`
+says so, else when the provider's Diff says so, else create the replacement first and delete the
+old resource after every other step. `pulumi up --replace` (a targeted replace) does not call the
+provider's Diff at all (`stepGenerator.diff`), so only the resource option decides its order.
+A resource that is no longer registered (removed or renamed) is deleted after every create.
 """
 
 from __future__ import annotations
@@ -85,6 +92,8 @@ class Engine:
 
     stub: Any
     provider: str  # the serialized provider, as the program registered it
+    # the `deleteBeforeReplace` resource option the program registers (None: not set)
+    delete_before_replace: bool | None = None
     stack: str = "prod"
     state: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # name -> (id, outputs)
     log: list[tuple[str, str]] = field(default_factory=list)  # (operation, name) of the last `up`
@@ -128,8 +137,9 @@ class Engine:
 
         self.stub.Delete(pb.DeleteRequest(id=id_, urn=self.urn(name), properties=_struct(outputs)))
 
-    def up(self, desired: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
-        """One `pulumi up`: returns (operation, name) for every resource, `same` included."""
+    def up(self, desired: dict[str, dict[str, Any]], replace: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+        """One `pulumi up` (`replace`: the names given to `--replace`): returns (operation, name)
+        for every resource, `same` included."""
         from pulumi.runtime.proto import provider_pb2 as pb
 
         self.log, replaced = [], []
@@ -140,13 +150,21 @@ class Engine:
                 self.state[name] = self._create(name, news)
                 self.log.append(("create", name))
                 continue
-            diff = self.diff(name, news)
+            targeted = name in replace
+            diff = None if targeted else self.diff(name, news)
             id_, olds = self.state[name]
-            if diff.replaces:  # create the replacement first, delete the old one at the end
-                replaced.append((name, id_, olds))
+            if targeted or (diff is not None and diff.replaces):
+                provider_says = bool(diff is not None and diff.deleteBeforeReplace)
+                first = provider_says if self.delete_before_replace is None else self.delete_before_replace
+                if first:
+                    self._delete(name, id_, olds)
+                    self.state[name] = self._create(name, news)
+                    self.log.append(("delete-replace", name))
+                    continue
+                replaced.append((name, id_, olds))  # create the replacement now, delete the old one last
                 self.state[name] = self._create(name, news)
                 self.log.append(("replace", name))
-            elif diff.changes == pb.DiffResponse.DIFF_SOME:
+            elif diff is not None and diff.changes == pb.DiffResponse.DIFF_SOME:
                 response = self.stub.Update(pb.UpdateRequest(id=id_, urn=self.urn(name), olds=_struct(olds),
                                                              news=_struct(news)))
                 self.state[name] = (id_, _props(response.properties))

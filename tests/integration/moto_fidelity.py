@@ -15,6 +15,14 @@ Measured with moto 5.2.5, where moto is not faithful:
 A deploy sequence against plain moto passes even with the `LayerVersionPermission` design that
 fails on real AWS; `tests/integration/test_grants_deploy.py` shows both. The patch is also where
 the tests count Add/Remove calls per version (`CALLS`).
+
+`layer_version_fidelity()`: two more gaps of moto 5.2.5, in the layer versions themselves.
+* DeleteLayerVersion of a layer that has no version answers ResourceNotFoundException. The API
+  reference (DeleteLayerVersion) lists only ServiceException and TooManyRequestsException: deleting
+  what is not there is a 204, as moto already answers for a missing version of an existing layer.
+* ListLayerVersions finds the layer by name only (and still URL-encoded), so the layer's ARN lists
+  nothing. The API
+  reference (ListLayerVersions): `LayerName` is "The name or Amazon Resource Name (ARN) of the layer".
 """
 
 from __future__ import annotations
@@ -25,9 +33,15 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import unquote
 
 from moto.awslambda import models as lambda_models
-from moto.awslambda.exceptions import LambdaClientError, PreconditionFailedException, UnknownPolicyException
+from moto.awslambda.exceptions import (
+    LambdaClientError,
+    PreconditionFailedException,
+    UnknownLayerException,
+    UnknownPolicyException,
+)
 from moto.moto_api._internal import mock_random
 
 # (operation, layer name, version) -> calls that reached the backend, successful or not
@@ -111,3 +125,34 @@ def layer_policy_fidelity() -> Any:
 def plain_moto() -> Any:
     """moto's own behaviour again, inside a `layer_policy_fidelity()` (to show what it hides)."""
     return _backend_methods(*_MOTO)
+
+
+def _layer_name(layer_name: str) -> str:
+    """moto's ListLayerVersions handler passes the path segment still URL-encoded."""
+    name = unquote(layer_name)
+    return name.split(":")[6] if name.startswith("arn:") else name  # arn:aws:lambda:<region>:<account>:layer:<name>
+
+
+def delete_layer_version(backend: Any, layer_name: str, layer_version: str) -> None:
+    try:
+        _MOTO_VERSIONS[0](backend, layer_name, layer_version)
+    except UnknownLayerException:
+        return  # nothing to delete: a 204, as for a missing version of an existing layer
+
+
+def list_layer_versions(backend: Any, layer_name: str) -> Any:
+    return _MOTO_VERSIONS[1](backend, _layer_name(layer_name))
+
+
+_MOTO_VERSIONS = (lambda_models.LambdaBackend.delete_layer_version, lambda_models.LambdaBackend.list_layer_versions)
+
+
+@contextmanager
+def layer_version_fidelity() -> Iterator[None]:
+    """moto_server started inside this context deletes and lists layer versions as AWS does."""
+    backend = lambda_models.LambdaBackend
+    backend.delete_layer_version, backend.list_layer_versions = delete_layer_version, list_layer_versions
+    try:
+        yield
+    finally:
+        backend.delete_layer_version, backend.list_layer_versions = _MOTO_VERSIONS

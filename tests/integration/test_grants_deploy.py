@@ -3,8 +3,9 @@ gRPC through Pulumi's dynamic-provider host, against moto_server on 127.0.0.1 wh
 behaves as the Lambda API reference documents (`moto_fidelity.layer_policy_fidelity`).
 
 The serialized provider is the one the real program registers (`__provider`, taken from a mocked
-run of `__main__.py` for the committed prod stack), so this also proves it loads in a fresh host
-process started from the project directory.
+run of `__main__.py` over a tiny project with one local layer, so these tests run offline), so this
+also proves it loads in a fresh host process started from the project directory. The engine plays
+replacements in the order the `deleteBeforeReplace` option `LayerGrants` registers asks for.
 
 The same sequence is played against today's-upstream `LayerVersionPermission` design (one resource
 per statement, Read copying the policy's first statement, every field ForceNew): it fails on the
@@ -23,10 +24,11 @@ from grpc_engine import Engine, dynamic_provider_host
 from helpers import REPO
 from moto_fidelity import CALLS, layer_policy_fidelity, plain_moto
 from moto_layers import REGION, TEST_CREDENTIALS, fresh_lambda, layer_zip, moto_server, reset
+from tiny_project import provider_blob as tiny_provider_blob
+from tiny_project import registered_delete_before_replace
 
 from layersmith.aws.grants import PREFIX, desired_statements
 from layersmith.model import ShareWith
-from layersmith.project import load_project
 
 A, B, ORG = "222222222222", "333333333333", "o-exampleorg01"
 ACCOUNT = "123456789012"  # moto's default account
@@ -37,16 +39,15 @@ AWS_ENV: dict[str, str | None] = {**TEST_CREDENTIALS}
 
 
 @pytest.fixture(scope="module")
-def provider_blob(repo_build_cache: Path) -> str:
-    """The `__provider` the real program registers for every LayerGrants (mocked run of prod)."""
-    from layersmith.infra.preview import run_program
+def provider_blob(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The `__provider` the real program registers for every LayerGrants (a local layer: no download)."""
+    base = tmp_path_factory.mktemp("tiny")
+    return tiny_provider_blob(base / "project", base / "cache")
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LAYERSMITH_CACHE_DIR", str(repo_build_cache))
-        _cfg, rec, _out = run_program(load_project(REPO), "prod")
-    blobs = {name: blob for name, blob in rec.providers.items() if name.endswith("-grants")}
-    assert blobs and len(set(blobs.values())) == 1, "every LayerGrants carries the same stateless provider"
-    return next(iter(blobs.values()))
+
+@pytest.fixture(scope="module")
+def delete_before_replace() -> bool | None:
+    return registered_delete_before_replace()
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +63,9 @@ def lam(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 @pytest.fixture
-def engine(lam: Any, endpoint: str, provider_blob: str) -> Iterator[Engine]:
+def engine(lam: Any, endpoint: str, provider_blob: str, delete_before_replace: bool | None) -> Iterator[Engine]:
     with dynamic_provider_host(REPO, {**AWS_ENV, "AWS_ENDPOINT_URL": endpoint}) as stub:
-        eng = Engine(stub, provider_blob)
+        eng = Engine(stub, provider_blob, delete_before_replace)
         eng.configure({"aws:region": REGION})
         yield eng
 
@@ -122,9 +123,9 @@ def test_the_deploy_sequence(engine: Engine, lam: Any) -> None:
     assert engine.up(desired(v1)) == [("same", "utils-any-grants")]
     assert mutations() == 0 and len(policy(lam, v1)) == 3
 
-    # 3. a new zip: v2 is granted, v1 keeps its grants (retained)
+    # 3. a new zip: v2 is granted, v1 keeps its grants (retained); the old owner goes first
     v2 = publish(lam)
-    assert engine.up(desired(v2)) == [("replace", "utils-any-grants")]
+    assert engine.up(desired(v2)) == [("delete-replace", "utils-any-grants")]
     assert sorted(policy(lam, v2)) == sorted(policy(lam, v1)) and len(policy(lam, v1)) == 3
 
     # 4. pin 1 -> 2 -> 1 (a rollback): each owner adopts what is there, nothing conflicts
@@ -178,6 +179,32 @@ def test_an_unretained_stack_removes_its_own_statements_on_delete(engine: Engine
     engine.up({"g": grants(v1, retain=False)})
     engine.up({})
     assert sorted(policy(lam, v1)) == ["manual"]
+
+
+def test_layer_grants_registers_delete_before_replace(delete_before_replace: bool | None) -> None:
+    """`pulumi up --replace` does not ask the provider's Diff: only this option orders the replace."""
+    assert delete_before_replace is True
+
+
+@pytest.mark.parametrize("retain", [False, True])
+def test_a_forced_replace_of_the_same_version_keeps_its_grants(engine: Engine, lam: Any, retain: bool) -> None:
+    """`pulumi up --replace` (no Diff is asked): the replacement owns the very statements the old
+    resource owns; whatever the order, the version ends granted, as the state says."""
+    v1 = publish(lam)
+    engine.up({"g": grants(v1, retain=retain)})
+    log = engine.up({"g": grants(v1, retain=retain)}, replace=("g",))
+    assert sorted(policy(lam, v1)) == sorted(s["sid"] for s in engine.state["g"][1]["statements"])
+    assert len(policy(lam, v1)) == 3
+    assert log == [("delete-replace", "g")]
+
+
+def test_a_new_version_replaces_the_grants_and_an_unretained_old_version_loses_them(engine: Engine,
+                                                                                   lam: Any) -> None:
+    v1, v2 = publish(lam), publish(lam)
+    engine.up({"g": grants(v1, retain=False)})
+    log = engine.up({"g": grants(v2, retain=False)})
+    assert len(policy(lam, v2)) == 3 and policy(lam, v1) == {}
+    assert log == [("delete-replace", "g")]
 
 
 def test_a_missing_version_fails_in_one_line_naming_layer_and_version(engine: Engine, lam: Any) -> None:

@@ -9,6 +9,9 @@
   RevisionId changes; a stale RevisionId is PreconditionFailedException. (layersmith sends no
   RevisionId; moto hands the backend no query string on add, so only remove checks it.)
 * GetLayerVersionPolicy — ResourceNotFoundException when the version has no policy.
+
+`layer_version_fidelity`: DeleteLayerVersion (errors: ServiceException, TooManyRequestsException
+only) of a layer with no version is a 204; ListLayerVersions takes the layer's name or ARN.
 """
 
 from __future__ import annotations
@@ -18,15 +21,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from moto_fidelity import layer_policy_fidelity
-from moto_layers import fresh_lambda, layer_zip, moto_server
+from moto_fidelity import layer_policy_fidelity, layer_version_fidelity
+from moto_layers import REGION, fresh_lambda, layer_zip, moto_server
 
 LAYER = "fidelity"
 
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    with layer_policy_fidelity(), moto_server() as url:
+    with layer_policy_fidelity(), layer_version_fidelity(), moto_server() as url:
         yield url
 
 
@@ -86,3 +89,15 @@ def test_removing_an_unknown_statement_is_resource_not_found(lam: Any) -> None:
     add(lam, "a", "222222222222")
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.remove_layer_version_permission(LayerName=LAYER, VersionNumber=1, StatementId="nope")
+
+
+def test_deleting_a_version_of_a_layer_that_has_none_is_not_an_error(lam: Any) -> None:
+    lam.delete_layer_version(LayerName="never-published", VersionNumber=1)
+    lam.delete_layer_version(LayerName=LAYER, VersionNumber=7)
+
+
+def test_layer_versions_list_by_name_or_arn(lam: Any) -> None:
+    arn = f"arn:aws:lambda:{REGION}:123456789012:layer:{LAYER}"
+    by_arn = lam.list_layer_versions(LayerName=arn)["LayerVersions"]
+    assert [v["Version"] for v in by_arn] == [v["Version"] for v in lam.list_layer_versions(LayerName=LAYER)[
+        "LayerVersions"]] == [1]

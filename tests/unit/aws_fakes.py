@@ -2,6 +2,20 @@
 
 Used where moto cannot go: throttling, a role that cannot be assumed, no credentials. Pages are
 small (2 items) so the Marker/NextMarker loop is exercised.
+
+Its layer operations answer as the Lambda API reference documents them, and as the fidelity-patched
+moto does: `tests/integration/test_lambda_contract.py` runs one set of contract tests against both,
+so the two cannot drift apart. In short:
+* `LayerName` is a name or the layer's ARN.
+* GetLayerVersion of a missing version or layer: ResourceNotFoundException. ListLayerVersions of a
+  layer with no version: an empty list. DeleteLayerVersion of a missing version: success.
+* GetLayerVersionPolicy: ResourceNotFoundException for a missing version and for a version without
+  a policy (or whose last statement was removed).
+* AddLayerVersionPermission writes a statement with its `Sid`, the principal as
+  `{"AWS": "arn:aws:iam::<id>:root"}` (or `*`), an OrganizationId as
+  `Condition.StringEquals["aws:PrincipalOrgID"]`, and the layer *version* ARN as Resource; an id
+  already in the policy is ResourceConflictException. RemoveLayerVersionPermission of an id not in
+  the policy: ResourceNotFoundException. Every mutation changes the policy's RevisionId.
 """
 
 from __future__ import annotations
@@ -21,6 +35,9 @@ def client_error(code: str, operation: str, message: str = "") -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": message or code}}, operation)
 
 
+NOT_FOUND = "ResourceNotFoundException"
+
+
 def _page(items: list[dict[str, Any]], key: str, marker: str | None) -> dict[str, Any]:
     start = int(marker or 0)
     page: dict[str, Any] = {key: items[start:start + PAGE]}
@@ -36,11 +53,13 @@ class FakeLambda:
     layers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # name -> versions
     functions: list[dict[str, Any]] = field(default_factory=list)  # FunctionVersion=ALL entries
     aliases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # (layer name, version) -> GetLayerVersionPolicy's answer: {"Policy": <JSON>, "RevisionId": …}
     policies: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     throttle: int = 0  # the next N calls raise ThrottlingException
     deny: set[str] = field(default_factory=set)  # operations that raise AccessDeniedException
     calls: list[str] = field(default_factory=list)
     deleted: list[tuple[str, int]] = field(default_factory=list)
+    _revision: int = 0
 
     def _enter(self, operation: str) -> None:
         self.calls.append(operation)
@@ -63,9 +82,44 @@ class FakeLambda:
                          "Content": {"CodeSize": size}})
         return self.arn(name, number)
 
-    def share(self, name: str, version: int, principal: str) -> None:
-        self.policies[(name, version)] = {"Policy": json.dumps({"Statement": [
-            {"Effect": "Allow", "Principal": principal, "Action": "lambda:GetLayerVersion"}]})}
+    def share(self, name: str, version: int, principal: str, sid: str | None = None) -> None:
+        """Grant `principal` (an account or `*`) as AddLayerVersionPermission would, outside
+        layersmith by default: the statement id has no `layersmith-` prefix unless `sid` gives one."""
+        self.add_layer_version_permission(LayerName=name, VersionNumber=version, Action="lambda:GetLayerVersion",
+                                          StatementId=sid or f"manual-{principal.replace('*', 'everyone')}",
+                                          Principal=principal)
+        self.calls.pop()  # a seeding helper, not a call the code under test made
+
+    def _name(self, layer: str) -> str:
+        """A layer name, from a name or this account's and region's layer ARN (another account's
+        or region's ARN names no layer here)."""
+        if not layer.startswith("arn:"):
+            return layer
+        parts = layer.split(":")
+        if len(parts) >= 7 and parts[3] == self.region and parts[4] == self.account and parts[5] == "layer":
+            return parts[6]
+        return f"<{layer}>"  # no such layer here
+
+    def _version(self, operation: str, kw: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = self._name(str(kw["LayerName"]))
+        for lv in self.layers.get(name, []):
+            if lv["Version"] == int(kw["VersionNumber"]):
+                return name, lv
+        raise client_error(NOT_FOUND, operation, "The resource you requested does not exist.")
+
+    def _statements(self, key: tuple[str, int]) -> list[dict[str, Any]]:
+        held = self.policies.get(key)
+        return list(json.loads(held["Policy"]).get("Statement", [])) if held else []
+
+    def _write(self, key: tuple[str, int], statements: list[dict[str, Any]]) -> str:
+        self._revision += 1
+        revision = f"{key[0]}-{key[1]}-r{self._revision}"
+        if statements:
+            self.policies[key] = {"Policy": json.dumps({"Version": "2012-10-17", "Id": "default",
+                                                        "Statement": statements}), "RevisionId": revision}
+        else:
+            self.policies.pop(key, None)
+        return revision
 
     def attach(self, function: str, version: str, *arns: str) -> None:
         self.functions.append({"FunctionName": function, "Version": version,
@@ -79,19 +133,51 @@ class FakeLambda:
 
     def list_layer_versions(self, **kw: Any) -> dict[str, Any]:
         self._enter("ListLayerVersions")
-        items = [{k: v for k, v in lv.items() if k != "Content"} for lv in reversed(self.layers[kw["LayerName"]])]
+        versions = self.layers.get(self._name(str(kw["LayerName"])), [])  # no layer: no versions
+        items = [{k: v for k, v in lv.items() if k != "Content"} for lv in reversed(versions)]
         return _page(items, "LayerVersions", kw.get("Marker"))
 
     def get_layer_version(self, **kw: Any) -> dict[str, Any]:
         self._enter("GetLayerVersion")
-        return next(lv for lv in self.layers[kw["LayerName"]] if lv["Version"] == kw["VersionNumber"])
+        name, lv = self._version("GetLayerVersion", kw)
+        return {**lv, "LayerArn": self.arn(name)}
 
     def get_layer_version_policy(self, **kw: Any) -> dict[str, Any]:
         self._enter("GetLayerVersionPolicy")
-        key = (kw["LayerName"], kw["VersionNumber"])
+        name, lv = self._version("GetLayerVersionPolicy", kw)
+        key = (name, int(lv["Version"]))
         if key not in self.policies:
-            raise client_error("ResourceNotFoundException", "GetLayerVersionPolicy")
-        return self.policies[key]
+            raise client_error(NOT_FOUND, "GetLayerVersionPolicy", "No policy is associated with the given resource.")
+        return dict(self.policies[key])
+
+    def add_layer_version_permission(self, **kw: Any) -> dict[str, Any]:
+        self._enter("AddLayerVersionPermission")
+        name, lv = self._version("AddLayerVersionPermission", kw)
+        key, sid, principal = (name, int(lv["Version"])), str(kw["StatementId"]), str(kw["Principal"])
+        statements = self._statements(key)
+        if any(s.get("Sid") == sid for s in statements):
+            raise client_error("ResourceConflictException", "AddLayerVersionPermission",
+                               f"The statement id ({sid}) provided already exists. Please provide a new statement "
+                               "id, or remove the existing statement.")
+        written = principal if principal == "*" else {"AWS": f"arn:aws:iam::{principal}:root"}
+        made: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Principal": written, "Action": kw["Action"],
+                                "Resource": lv["LayerVersionArn"]}
+        if kw.get("OrganizationId"):
+            made["Condition"] = {"StringEquals": {"aws:PrincipalOrgID": kw["OrganizationId"]}}
+        revision = self._write(key, [*statements, made])
+        return {"Statement": json.dumps(made), "RevisionId": revision}
+
+    def remove_layer_version_permission(self, **kw: Any) -> dict[str, Any]:
+        self._enter("RemoveLayerVersionPermission")
+        name, lv = self._version("RemoveLayerVersionPermission", kw)
+        key = (name, int(lv["Version"]))
+        statements = self._statements(key)
+        kept = [s for s in statements if s.get("Sid") != kw["StatementId"]]
+        if len(kept) == len(statements):
+            raise client_error(NOT_FOUND, "RemoveLayerVersionPermission",
+                               "No policy is associated with the given resource.")
+        self._write(key, kept)
+        return {}
 
     def list_functions(self, **kw: Any) -> dict[str, Any]:
         self._enter("ListFunctions")
@@ -103,10 +189,13 @@ class FakeLambda:
         return _page(self.aliases.get(kw["FunctionName"], []), "Aliases", kw.get("Marker"))
 
     def delete_layer_version(self, **kw: Any) -> dict[str, Any]:
+        """A missing version is success (the API reference lists no not-found error for it)."""
         self._enter("DeleteLayerVersion")
+        name, version = self._name(str(kw["LayerName"])), int(kw["VersionNumber"])
         self.deleted.append((kw["LayerName"], kw["VersionNumber"]))
-        self.layers[kw["LayerName"]] = [v for v in self.layers[kw["LayerName"]]
-                                        if v["Version"] != kw["VersionNumber"]]
+        if name in self.layers:
+            self.layers[name] = [v for v in self.layers[name] if v["Version"] != version]
+        self.policies.pop((name, version), None)  # the policy goes with its version
         return {}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from aws_fakes import client_error
+from botocore.exceptions import ClientError
 
 from layersmith.aws.clients import Caller
 from layersmith.aws.grants import (
@@ -173,6 +174,24 @@ def test_a_statement_added_concurrently_by_the_versions_other_owner_is_success()
     assert fake.sids(1) == [s.sid for s in WANTED]
 
 
+def test_a_conflicting_add_with_different_content_is_an_error_not_success() -> None:
+    """Between our read and our add, someone wrote the same statement id with another principal:
+    AWS answers ResourceConflictException, and the version does not hold what we want."""
+    fake = FakePolicy()
+    policy = owner(fake)
+    real_add = fake.add_layer_version_permission
+
+    def racing_add(**kwargs: Any) -> dict[str, Any]:
+        real_add(**{**kwargs, "Principal": "444444444444", "OrganizationId": None})  # another writer wins
+        return real_add(**kwargs)
+
+    fake.add_layer_version_permission = racing_add  # type: ignore[method-assign]
+    with pytest.raises(AwsError) as err:
+        policy.reconcile(WANTED[:1])
+    assert isinstance(err.value.__cause__, ClientError)
+    assert err.value.__cause__.response["Error"]["Code"] == "ResourceConflictException"
+
+
 def test_a_missing_version_is_one_line_naming_layer_and_version() -> None:
     with pytest.raises(VersionGone) as err:
         owner(FakePolicy(versions=3), 7).reconcile(WANTED)
@@ -217,10 +236,17 @@ def test_diff_another_version_or_layer_replaces() -> None:
 
 
 def test_diff_an_unknown_new_version_in_preview_replaces() -> None:
+    from pulumi.output import Unknown
     from pulumi.runtime import rpc
 
-    result = diff_props(outputs(_props(1)), _props(rpc.UNKNOWN))
-    assert result.changes is True and result.replaces == ["version"]
+    for unknown in (rpc.UNKNOWN, Unknown()):  # the wire's sentinel; what the host hands the provider
+        result = diff_props(outputs(_props(1)), _props(unknown))
+        assert result.changes is True and result.replaces == ["version"]
+        assert LayerGrantsProvider().diff("id", outputs(_props(1)), _props(unknown)).replaces == ["version"]
+
+
+def test_every_replacement_deletes_first() -> None:
+    assert diff_props(outputs(_props(1)), _props(2)).delete_before_replace is True
 
 
 def test_diff_other_principals_or_retain_update_in_place() -> None:

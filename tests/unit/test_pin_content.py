@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from aws_fakes import FakeLambda, client_error
+from aws_fakes import FakeLambda
 from helpers import REPO
 
 from layersmith.aws.clients import Caller
@@ -18,25 +18,12 @@ NO_WAIT = Caller(sleep=lambda _: None)
 
 
 class ContentLambda(FakeLambda):
-    """FakeLambda whose versions carry a CodeSha256, and which answers a missing version as AWS does."""
+    """FakeLambda whose versions carry a CodeSha256 (a missing version or layer answers as AWS does)."""
 
     def seed(self, name: str, *hashes: str) -> None:
         for digest in hashes:
             self.publish(name)
             self.layers[name][-1]["Content"] = {"CodeSha256": digest, "CodeSize": 1}
-
-    def get_layer_version(self, **kw: object) -> dict[str, object]:
-        self._enter("GetLayerVersion")
-        for lv in self.layers.get(str(kw["LayerName"]), []):
-            if lv["Version"] == kw["VersionNumber"]:
-                return lv
-        raise client_error("ResourceNotFoundException", "GetLayerVersion", "Layer version not found")
-
-    def list_layer_versions(self, **kw: object) -> dict[str, object]:
-        if kw["LayerName"] not in self.layers:
-            self._enter("ListLayerVersions")
-            raise client_error("ResourceNotFoundException", "ListLayerVersions")
-        return super().list_layer_versions(**kw)
 
 
 @pytest.fixture
