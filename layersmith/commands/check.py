@@ -22,6 +22,7 @@ from layersmith.pin_sites import local_builds, pin_sites
 from layersmith.project import Project, load_project
 from layersmith.resolve import attached_layers
 from layersmith.specs import DISK, Reader
+from layersmith.stack_owners import require_unique_prefix
 from layersmith.table import render_table
 
 _TITLES = {"error": "Errors", "warning": "Warnings", "unverified": "Unverified offline", "note": "Notes"}
@@ -42,6 +43,7 @@ def register(sub: Any) -> None:
 
 def function_reports(project: Project, stack: str) -> list[FunctionReport]:
     cfg = load_stack_config(project, stack)
+    require_unique_prefix(project, cfg, project.stack_raw(stack))
     # the stack validated every spec it uses; a broken one it does not use is not among these
     layers, functions = dict(project.layers), project.function_specs(list(cfg.deploy))
     builder = make_builder(project.root, cfg.builder, image_tag=cfg.image_tag)
