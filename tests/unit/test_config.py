@@ -424,7 +424,9 @@ def test_consumer_pins_are_collected_for_the_publishing_stack(proj: Path) -> Non
         "config:\n  aws:region: eu-west-1\n  layersmith:publish: []\n  layersmith:deploy: [thumbs]\n"
         "  layersmith:consume:\n    stack: acme/layersmith/dev\n"
         "  layersmith:pins:\n    thumbs:\n      utils: 9\n", encoding="utf-8")
-    (proj / "Pulumi.broken.yaml").write_text("config:\n  layersmith:typo: 1\n", encoding="utf-8")
+    (proj / "Pulumi.broken.yaml").write_text(  # consumes prod but does not validate: reported
+        "config:\n  layersmith:typo: 1\n  layersmith:consume:\n    stack: acme/layersmith/prod\n", encoding="utf-8")
+    (proj / "Pulumi.unrelated.yaml").write_text("config:\n  layersmith:typo: 1\n", encoding="utf-8")  # not prod's
     errors: list[str] = []
     prod = load_stack_config(load_project(proj), "prod")
     assert consumer_pins(load_project(proj), prod, on_error=errors.append) == (
