@@ -19,6 +19,7 @@ from layersmith.config import consumer_pins, load_stack_config
 from layersmith.consumer_checks import consumers_outside_regions, unreadable_stacks
 from layersmith.content_check import PinVerdict, verdict_rows, verify_pins
 from layersmith.errors import LayersmithError
+from layersmith.excludes import unmatched_excludes
 from layersmith.pin_sites import local_builds, pin_sites
 from layersmith.project import Project, load_project
 from layersmith.resolve import attached_layers
@@ -73,12 +74,14 @@ def stack_findings(project: Project, stack: str) -> list[Diagnostic]:
     if cfg.publish:
         consumer_pins(project, cfg, on_error=broken.append)
         consumers = consumers_outside_regions(project, cfg) + unreadable_stacks(project, cfg)
+    excludes = [line for name in cfg.publish for line in unmatched_excludes(project.layers[name])]
     unused: list[str] = []
     for line in project.unused_warnings(stack):
         project.report_once(line, unused.append)
     return [*(Diagnostic("error", None, "consumers", f"{message}; the versions it pins are not granted by this "
                          "stack") for message in broken),
             *(Diagnostic("warning", None, "consumers", line) for line in consumers),
+            *(Diagnostic("warning", None, "exclude", line) for line in excludes),
             *(Diagnostic("warning", None, "spec", line) for line in unused)]
 
 
