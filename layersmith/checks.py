@@ -21,8 +21,9 @@ from layersmith.config import MAX_LAYERS
 from layersmith.errors import LayersmithError
 from layersmith.model import BuildResult, FunctionSpec
 from layersmith.resolve import AttachedLayer
+from layersmith.runtimes import RUNTIME_SDK
 
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
+RUNTIME_PROVIDED = RUNTIME_SDK
 SIZE_WARN_RATIO = 0.8
 CODE = "function code"
 

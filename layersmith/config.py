@@ -21,6 +21,7 @@ from layersmith.errors import ConfigError, UserError
 from layersmith.model import Consume, FunctionSpec, LayerSpec, Pin, ShareWith, StackConfig
 from layersmith.naming import MAX_FUNCTION_NAME, MAX_LAYER_NAME, default_prefix, function_name, layer_name
 from layersmith.overrides import parse_overrides
+from layersmith.regions import region_problem
 from layersmith.specs import DISK, MAX_LAYERS_PER_FUNCTION, Reader
 from layersmith.yaml_load import load_yaml, load_yaml_document
 
@@ -283,6 +284,7 @@ def _consumed_arn(where: _StackFile, key: str, arn: Any, region: str) -> None:
     parsed = parse_layer_arn(arn) if isinstance(arn, str) else None
     if parsed is None:
         raise where.fail(key, f"{arn!r} is not a layer ARN (arn:aws:lambda:<region>:<account>:layer:<name>)")
+    _known_region(where, key, parsed.region)
     if parsed.version is not None:
         raise where.fail(key, "is versioned; give the ARN without ':<version>' and pin the version in "
                             "layersmith:pins")
@@ -298,8 +300,7 @@ def _regions(where: _StackFile, raw: Any, region: str) -> tuple[str, ...]:
     if not isinstance(raw, list) or not raw or not all(isinstance(r, str) for r in raw):
         raise where.fail("regions", f"must be a non-empty list of region names, e.g. [{region}, us-east-1]")
     for name in raw:
-        if not _REGION.match(name):
-            raise where.fail("regions", f"{name!r} is not an AWS region name (like {region} or us-east-1)")
+        _known_region(where, "regions", name)
     if len(set(raw)) != len(raw):
         raise where.fail("regions", "lists a region twice")
     return tuple(raw)
@@ -437,6 +438,7 @@ def parse_stack_config(raw: dict[str, Any], *, project: str, stack: str, path: P
     where = _StackFile(path)
     ours = _our_keys(where, raw)
     region = _region(raw, path)
+    _check_pin_regions(where, ours.get("pins"))
     publish = _names(where, ours.get("publish", list(layers)), "publish", list(layers), "layer")
     deploy = _names(where, ours.get("deploy", list(functions)), "deploy", list(functions), "function")
     consume = _consume(where, ours.get("consume"), region)
@@ -477,7 +479,27 @@ def _region(raw: dict[str, Any], path: Path) -> str:
     if not isinstance(region, str) or not region:
         raise ConfigError("missing; set the AWS region (pulumi config set aws:region eu-west-1)",
                           path=path.name, key="aws:region")
+    problem = region_problem(region)
+    if problem is not None:
+        raise ConfigError(problem, path=path.name, key="aws:region")
     return region
+
+
+def _known_region(where: _StackFile, key: str, region: str) -> None:
+    """Every region a stack file names goes through `layersmith.regions` (botocore's data)."""
+    problem = region_problem(region)
+    if problem is not None:
+        raise where.fail(key, problem)
+
+
+def _check_pin_regions(where: _StackFile, raw: Any) -> None:
+    """The region keys of qualified pins (`{eu-west-1: 7}`), before the pins are parsed: a typo'd
+    region would otherwise be a version for nowhere."""
+    for fn, layer_pins in (raw.items() if isinstance(raw, dict) else ()):
+        for layer, value in (layer_pins.items() if isinstance(layer_pins, dict) else ()):
+            for name in (value if isinstance(value, dict) else ()):
+                if isinstance(name, str):
+                    _known_region(where, f"pins.{fn}.{layer}.{name}", name)
 
 
 def _prefix(where: _StackFile, ours: dict[str, Any], project: str, stack: str) -> str:
@@ -503,22 +525,48 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
 def consumer_pins(project: Project, cfg: StackConfig,
                   on_error: Callable[[str], None] = lambda _m: None) -> tuple[ConsumerPin, ...]:
     """The versions that other committed stacks pin on layers they take from
-    `cfg`'s stack (`layersmith:consume.stack: <org>/<project>/<this stack>`). A stack file that does
-    not validate is reported through `on_error` (once per project) and skipped: it must not block
-    this stack."""
+    `cfg`'s stack (`layersmith:consume.stack: <org>/<project>/<this stack>`). A consuming stack file
+    that does not validate is reported through `on_error` (once per project) and skipped: it must
+    not block this stack. A stack file that does not consume this stack is none of its business,
+    valid or not; one that cannot even be read is skipped (`check` warns about it)."""
     out: set[ConsumerPin] = set()
     for name in project.committed_stacks():
-        other = None if name == cfg.stack else _consumer(project, name, on_error)
+        other = _consumer(project, name, cfg, on_error) if may_consume(project, name, cfg) else None
         if other is not None and _references(other, cfg):
             out.update(_pins_on(project, other))
     return tuple(sorted(out))
 
 
-def _consumer(project: Project, name: str, on_error: Callable[[str], None]) -> StackConfig | None:
+def may_consume(project: Project, name: str, cfg: StackConfig) -> bool:
+    """Whether committed stack `name` names `cfg`'s stack in `layersmith:consume.stack`, read from
+    its raw config (so a stack file with an unrelated typo is not taken for a broken consumer)."""
+    if name == cfg.stack:
+        return False
+    try:
+        raw: Any = project.stack_raw(name)
+    except UserError:
+        raw = _lenient_raw(project, name)
+    consume = raw.get(f"{NAMESPACE}:consume") if isinstance(raw, dict) else None
+    ref = consume.get("stack") if isinstance(consume, dict) else None
+    return isinstance(ref, str) and ref.split("/")[1:] == [cfg.project, cfg.stack]
+
+
+def _lenient_raw(project: Project, name: str) -> Any:
+    """The config map of a stack file the strict reader refused (a secret, a duplicate key): enough
+    to see whether it consumes a stack. None when it is not even YAML."""
+    try:
+        data = yaml.safe_load(project.reader.read_bytes(project.stack_file(name)).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return data.get("config") if isinstance(data, dict) else None
+
+
+def _consumer(project: Project, name: str, cfg: StackConfig, on_error: Callable[[str], None]) -> StackConfig | None:
     try:
         return project.stack_config(name)
     except UserError as exc:
-        project.report_once(f"ignoring the pins of {project.stack_file(name).name}: {exc.render()}", on_error)
+        project.report_once(f"ignoring the pins of {project.stack_file(name).name}, which consumes stack "
+                            f"{cfg.stack}: {exc.render()}", on_error)
         return None
 
 

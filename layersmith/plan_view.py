@@ -122,8 +122,22 @@ def _grant_cells(plan: dict[str, Any], grants: dict[tuple[str, str], list[str]],
         return ["not shared"]
     versions = sorted({v for (b, v) in grants if b == base}, key=int)
     new = published.get(base)
-    return [f"{_new_label(plan, base, v) if new == int(v) else f'v{v} (pinned)'}: "
+    return [f"{_new_label(plan, base, v) if new == int(v) else _pinned_label(plan, base, int(v), new)}: "
             f"{', '.join(sorted(grants[(base, v)]))}" for v in versions] or ["not shared"]
+
+
+def _pinned_label(plan: dict[str, Any], base: str, version: int, new: int | None) -> str:
+    """A version some stack pins. One above the version this stack publishes (a consumer's typo,
+    `v99`) is not shown as granted: with --online that number is AWS's latest, so the version does
+    not exist (pulumi up's preflight drops it with a warning); offline the latest is mocked, so
+    whether it exists is unknown."""
+    if new is None or version < new:
+        return f"v{version} (pinned)"
+    online = any(base.endswith(f":layer:{f['layer_name']}") and f":{f['region']}:" in base
+                 for f in plan.get("online", []))
+    if online:
+        return f"v{version} (pinned, NOT granted: no such version, the latest is v{new})"
+    return f"v{version}? (pinned, above v{new}*: granted only if it exists, unverified offline)"
 
 
 def forecast_rows(forecasts: list[dict[str, Any]]) -> list[list[str]]:

@@ -27,6 +27,8 @@ HOST_MACHINE_ARCH = {**{m: a for a, m in _MACHINE.items()}, "amd64": "x86_64", "
 ELF_MACHINE = {"x86_64": 62, "arm64": 183}  # EM_X86_64, EM_AARCH64 (elf.h)
 ELF_MACHINE_NAMES = {62: "x86-64", 183: "AArch64", 3: "i386", 40: "ARM", 243: "RISC-V"}
 DOCKER_PLATFORM = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
+# The AWS SDK every Python runtime ships (the distributions `check` warns a layer shadows).
+RUNTIME_SDK: tuple[str, ...] = ("boto3", "botocore", "s3transfer")
 
 
 @dataclass(frozen=True)

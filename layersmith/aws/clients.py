@@ -9,7 +9,6 @@ or refuses a role) — no `mock.patch` (docs/architecture.md#tests-use-fakes-not
 
 from __future__ import annotations
 
-import difflib
 import functools
 import random
 import re
@@ -32,6 +31,7 @@ from botocore.exceptions import (
 )
 
 from layersmith.errors import AwsError, EnvironmentProblem, UserError
+from layersmith.regions import region_problem
 
 T = TypeVar("T")
 
@@ -198,23 +198,12 @@ class Boto3ClientFactory:
         return client
 
 
-def lambda_regions() -> set[str]:
-    """Every region botocore knows Lambda in, across partitions (aws, aws-cn, aws-us-gov, …). Even this
-    offline lookup reads the AWS config: an `AWS_PROFILE` naming no profile fails here, in one line."""
-    session = make_session()
-    regions: set[str] = set()
-    for partition in session.get_available_partitions():
-        regions.update(session.get_available_regions("lambda", partition_name=partition))
-    return regions
-
-
 def check_regions(regions: list[str], known: set[str] | None = None) -> list[str]:
-    known = lambda_regions() if known is None else known
+    """`--regions`, checked by the same validator as the stack files (`layersmith.regions`)."""
     for region in regions:
-        if region not in known:
-            close = difflib.get_close_matches(region, sorted(known), n=1)
-            hint = f"did you mean {close[0]}?" if close else "see `aws ec2 describe-regions`"
-            raise UserError(f"unknown region {region!r} (Lambda is not offered there); {hint}", key="--regions")
+        problem = region_problem(region, known)
+        if problem is not None:
+            raise UserError(problem, key="--regions")
     return regions
 
 

@@ -9,7 +9,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from layersmith.builder.pieces import (
 )
 from layersmith.builder.tree import files_sha256, shipped_sources, walk_files
 from layersmith.errors import BuildError, SpecError, UserError
+from layersmith.excludes import unmatched_excludes
 from layersmith.lockfile import generated_by_layersmith, pins_for, recorded_targets, target_label
 from layersmith.model import BuildResult, Distribution, LayerSpec, Requirement, Variant
 from layersmith.runtimes import ARCHITECTURES, RUNTIMES, Runtime
@@ -134,6 +135,13 @@ class Builder:
         return result_from_json(hit, entry / ZIP, cached=True) if hit is not None else None
 
     def build(self, spec: LayerSpec, variant: Variant) -> BuildResult:
+        """The variant's zip, from the cache or built; its warnings include the layer.toml's `exclude`
+        entries that match nothing (computed each time: they depend on the spec, not the build)."""
+        result = self._build(spec, variant)
+        unmatched = unmatched_excludes(spec)
+        return replace(result, warnings=(*result.warnings, *unmatched)) if unmatched else result
+
+    def _build(self, spec: LayerSpec, variant: Variant) -> BuildResult:
         key = cache_key(spec, variant, self.installer)
         entry = self.cache.entry(spec.name, variant.key, key)
         if (hit := self.cache.lookup(entry)) is not None:

@@ -16,12 +16,15 @@ from typing import Any
 from layersmith.builder.factory import cache_root, make_builder
 from layersmith.checks import Diagnostic, FunctionReport, function_report, settings_findings, unbuilt_report
 from layersmith.config import consumer_pins, load_stack_config
+from layersmith.consumer_checks import consumers_outside_regions, unreadable_stacks
 from layersmith.content_check import PinVerdict, verdict_rows, verify_pins
 from layersmith.errors import LayersmithError
+from layersmith.excludes import unmatched_excludes
 from layersmith.pin_sites import local_builds, pin_sites
 from layersmith.project import Project, load_project
 from layersmith.resolve import attached_layers
 from layersmith.specs import DISK, Reader
+from layersmith.stack_owners import require_unique_prefix
 from layersmith.table import render_table
 
 _TITLES = {"error": "Errors", "warning": "Warnings", "unverified": "Unverified offline", "note": "Notes"}
@@ -42,6 +45,7 @@ def register(sub: Any) -> None:
 
 def function_reports(project: Project, stack: str) -> list[FunctionReport]:
     cfg = load_stack_config(project, stack)
+    require_unique_prefix(project, cfg, project.stack_raw(stack))
     # the stack validated every spec it uses; a broken one it does not use is not among these
     layers, functions = dict(project.layers), project.function_specs(list(cfg.deploy))
     builder = make_builder(project.root, cfg.builder, image_tag=cfg.image_tag)
@@ -60,17 +64,24 @@ def function_reports(project: Project, stack: str) -> list[FunctionReport]:
 
 def stack_findings(project: Project, stack: str) -> list[Diagnostic]:
     """Problems of the stack as a whole: a consuming stack file that does not validate (its pins
-    would silently not be granted by this stack); a broken spec the stack does not use (a warning:
-    it breaks only the stacks that use it)."""
+    would silently not be granted by this stack); a consumer in a region this stack does not
+    publish to, or a stack file that does not read (warnings: they break the other stack, and only
+    maybe this one); a broken spec the stack does not use (a warning: it breaks only the stacks
+    that use it)."""
     cfg = load_stack_config(project, stack)
     broken: list[str] = []
+    consumers: list[str] = []
     if cfg.publish:
         consumer_pins(project, cfg, on_error=broken.append)
+        consumers = consumers_outside_regions(project, cfg) + unreadable_stacks(project, cfg)
+    excludes = [line for name in cfg.publish for line in unmatched_excludes(project.layers[name])]
     unused: list[str] = []
     for line in project.unused_warnings(stack):
         project.report_once(line, unused.append)
     return [*(Diagnostic("error", None, "consumers", f"{message}; the versions it pins are not granted by this "
                          "stack") for message in broken),
+            *(Diagnostic("warning", None, "consumers", line) for line in consumers),
+            *(Diagnostic("warning", None, "exclude", line) for line in excludes),
             *(Diagnostic("warning", None, "spec", line) for line in unused)]
 
 

@@ -21,6 +21,7 @@ from layersmith.project import Project, load_project
 from layersmith.publish_forecast import Forecast, forecast
 from layersmith.resolve import attached_layers
 from layersmith.specs import DISK, Reader
+from layersmith.stack_owners import require_unique_prefix
 
 
 def register(sub: Any) -> None:
@@ -50,7 +51,8 @@ def online_forecast(project: Project, stack: str, profile: str | None) -> list[F
 def run(args: argparse.Namespace, reader: Reader = DISK) -> int:
     """`reader`: how project files are read (a test counts the reads)."""
     project = load_project(args.project, reader)
-    load_stack_config(project, args.stack)  # a stack that does not validate fails before any warning
+    cfg = load_stack_config(project, args.stack)  # a stack that does not validate fails before any warning
+    require_unique_prefix(project, cfg, project.stack_raw(args.stack))
     for line in project.unused_warnings(args.stack):  # a broken spec this stack does not use
         project.report_once(line, lambda m: print(f"layersmith: warning: {m}", file=sys.stderr))
     forecasts = online_forecast(project, args.stack, args.profile) if args.online else None

@@ -17,6 +17,7 @@ from layersmith.model import BuildResult, FunctionSpec, LayerSpec, StackConfig
 from layersmith.naming import layer_name
 from layersmith.pin_preflight import OFFLINE_NOTE, PinUse, Preflight, VersionLookup, lambda_sha256
 from layersmith.project import Project, load_project
+from layersmith.stack_owners import require_unique_prefix
 
 # Set by `layersmith plan`: under its mocks there is no AWS to check pins against.
 OFFLINE: ContextVar[bool] = ContextVar("layersmith_offline_plan", default=False)
@@ -43,6 +44,7 @@ def read_config(project: Project) -> tuple[StackConfig, dict[str, LayerSpec], di
     check_no_secrets(secret, project.stack_file(stack).name)
     raw = decode_engine_config(values)
     cfg = project.parse_stack(raw, stack=stack, project=pulumi.get_project())
+    require_unique_prefix(project, cfg, raw)
     for line in project.unused_warnings(stack, project.uses(raw)):
         project.report_once(line, pulumi.log.warn)
     return cfg, dict(project.layers), dict(project.functions)

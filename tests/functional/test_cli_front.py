@@ -83,6 +83,7 @@ def test_a_read_only_project_without_a_cache_dir_says_to_set_one(tiny: Path, rea
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.network  # resolves `six` on PyPI (uv and the index's JSON API): `-m 'not network'` skips it
 def test_lock_in_a_read_only_project_names_the_lock_file(tiny: Path, read_only: dict[str, str]) -> None:
     """Needs PyPI, like every real lock: the write is refused after resolving, before installing."""
     layer = tiny / "layers" / "tiny"

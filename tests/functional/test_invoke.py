@@ -156,7 +156,11 @@ from pathlib import Path
 
 import shared_utils
 
-STARTED = time.monotonic()
+# A fake clock, installed at import, before the bootstrap makes the context (the module's `time` is
+# the bootstrap's): the deadline and every remaining-time reading come from it, so the numbers below
+# are exact whatever the machine's load. Steps of 1/4 s are exact in binary floating point.
+CLOCK = [1000.0]
+time.monotonic = lambda: CLOCK[0]
 
 
 def _try_write(path):
@@ -171,7 +175,7 @@ def _try_write(path):
 
 def handler(event, context):
     first = context.get_remaining_time_in_millis()
-    time.sleep(0.3)
+    CLOCK[0] += 0.25
     second = context.get_remaining_time_in_millis()
     opt = Path(shared_utils.__file__).parents[2]
     try:
@@ -238,7 +242,13 @@ def handler(event, context):
 SLOW_INIT = """
 import time
 
-time.sleep(1.5)  # init (imports, clients): on Lambda this is not part of the invocation's timeout
+CLOCK = [1000.0]  # a fake clock, as in PROBE: the context reads it
+time.monotonic = lambda: CLOCK[0]
+# Init (imports, clients) takes 1.5 s, against a 1 s timeout: on Lambda this is not part of the
+# invocation's timeout. Slept for real (the watchdog and the parent's kill must not count it either)
+# and moved on the fake clock (the context must not count it).
+time.sleep(1.5)
+CLOCK[0] += 1.5
 
 
 def handler(event, context):
@@ -327,11 +337,9 @@ def test_lambda_environment_context_and_deadline(sem: Path, cli: CliRun, use_cac
     assert context["memory_limit_in_mb"] == "128" and context["log_group_name"] == "/aws/lambda/local-probe"
     assert re.fullmatch(r"arn:aws:lambda:us-east-1:\d{12}:function:local-probe", context["invoked_function_arn"])
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", context["aws_request_id"])
-    first, second = result["remaining"]
-    # Bounds a loaded machine cannot break (the exact arithmetic: tests/unit/test_invoke_context.py): the
-    # function's 7 s timeout, not Lambda's 3 s default, and a clock that moved while the handler slept 0.3 s.
-    assert 3000 < first <= 7000
-    assert 0 < second <= first - 300
+    # On the handler's fake clock: the function's whole 7 s timeout (not Lambda's 3 s default) at the
+    # start of the invocation, then 1/4 s less once the clock moved.
+    assert result["remaining"] == [7000, 6750]
 
 
 def test_opt_and_task_are_read_only_tmp_is_not(sem: Path, cli: CliRun, use_cache: Path) -> None:
@@ -355,8 +363,9 @@ def test_host_packages_are_not_importable_but_the_runtimes_boto3_is(sem: Path, c
 
 def test_init_time_does_not_count_against_the_timeout(sem: Path, cli: CliRun, use_cache: Path) -> None:
     remaining = run_json(cli, sem, "slow-init")
-    # Init sleeps 1.5 s against a 1 s timeout: had it counted, nothing would remain (or the run timed out).
-    assert 0 < remaining <= 1000
+    # Init took 1.5 s (real and fake) against a 1 s timeout: had it counted, the run would have timed out,
+    # and a deadline taken before init would not leave exactly the whole second on the fake clock.
+    assert remaining == 1000
 
 
 # -- failures ------------------------------------------------------------------------------------------------

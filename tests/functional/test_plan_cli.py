@@ -207,9 +207,9 @@ def test_a_consumers_secret_is_reported_not_silently_dropped(copy: Path) -> None
     errors: list[str] = []
     consumer_pins(load_project(copy), load_stack_config(load_project(copy), "prod"), on_error=errors.append)
     assert [e for e in errors if "Pulumi.bad.yaml" in e] == [
-        "ignoring the pins of Pulumi.bad.yaml: Pulumi.bad.yaml: layersmith:shareWith: is a secret (secure:), and "
-        "layersmith keys cannot be secrets; set it in plain text: pulumi config set layersmith:shareWith <value> "
-        "(without --secret)"]
+        "ignoring the pins of Pulumi.bad.yaml, which consumes stack prod: Pulumi.bad.yaml: layersmith:shareWith: "
+        "is a secret (secure:), and layersmith keys cannot be secrets; set it in plain text: pulumi config set "
+        "layersmith:shareWith <value> (without --secret)"]
 
 
 def test_an_error_inside_apply_is_the_same_one_line_error(copy: Path, tmp_path: Path) -> None:

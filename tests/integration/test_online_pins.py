@@ -165,7 +165,11 @@ def test_check_online_text_and_exit_0_when_every_pin_holds_the_build(
     code, out, _ = run(capsys, project, "check", "--stack", "staging", "--online", "--no-policy")
     assert code == 0, out
     assert "Pinned versions on AWS against this checkout's build" in out
-    assert "| api      | utils | any     | eu-west-1 | 2   | same content" in out or "same content" in out
+    table = out.split("Pinned versions on AWS against this checkout's build", 1)[1].split("\n\n", 1)[0]
+    assert [line.split() for line in table.splitlines()[3:]] == [
+        ["api", "utils", "any", "eu-west-1", "2", "same", "content"],  # the only pin: it holds this build
+        ["api", "tools", "any", "eu-west-1", "latest", "-", "(not", "pinned)"],
+        ["worker", "utils", "any", "eu-west-1", "latest", "-", "(not", "pinned)"]], out
 
 
 

@@ -35,15 +35,25 @@ def stack(project: Path, name: str, base: str, **changes: Any) -> None:
     (project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
 
 
+# `solo` and `global` are prod as it could be, with prod's namePrefix. Two committed stacks may not own
+# one prefix in an account and region (layersmith/stack_owners.py), so each of the three is planned in a
+# copy of the project where it is the only one (the consumer tests below plan in the shared project).
+OWNERS = {"prod", "solo", "global"}
+
+
 @pytest.fixture(scope="module")
-def planned(project: Path, repo_build_cache: Path) -> Callable[[str], dict[str, Any]]:
+def planned(project: Path, repo_build_cache: Path,
+            tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Any]]:
     cache: dict[str, dict[str, Any]] = {}
 
     def plan(name: str) -> dict[str, Any]:
         if name not in cache:
+            alone = tmp_path_factory.mktemp(f"alone-{name}") / "project"
+            shutil.copytree(project, alone, ignore=shutil.ignore_patterns(
+                *(f"Pulumi.{other}.yaml" for other in OWNERS - {name})))
             with pytest.MonkeyPatch.context() as mp:
                 mp.setenv("LAYERSMITH_CACHE_DIR", str(repo_build_cache))
-                cache[name] = run_plan(load_project(project), name)
+                cache[name] = run_plan(load_project(alone), name)
         return cache[name]
 
     stack(project, "prod", "prod")  # the committed one, unchanged

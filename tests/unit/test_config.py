@@ -424,7 +424,9 @@ def test_consumer_pins_are_collected_for_the_publishing_stack(proj: Path) -> Non
         "config:\n  aws:region: eu-west-1\n  layersmith:publish: []\n  layersmith:deploy: [thumbs]\n"
         "  layersmith:consume:\n    stack: acme/layersmith/dev\n"
         "  layersmith:pins:\n    thumbs:\n      utils: 9\n", encoding="utf-8")
-    (proj / "Pulumi.broken.yaml").write_text("config:\n  layersmith:typo: 1\n", encoding="utf-8")
+    (proj / "Pulumi.broken.yaml").write_text(  # consumes prod but does not validate: reported
+        "config:\n  layersmith:typo: 1\n  layersmith:consume:\n    stack: acme/layersmith/prod\n", encoding="utf-8")
+    (proj / "Pulumi.unrelated.yaml").write_text("config:\n  layersmith:typo: 1\n", encoding="utf-8")  # not prod's
     errors: list[str] = []
     prod = load_stack_config(load_project(proj), "prod")
     assert consumer_pins(load_project(proj), prod, on_error=errors.append) == (
@@ -442,10 +444,41 @@ def test_regions_default_to_the_stacks_region_and_keep_it_first(proj: Path) -> N
 
 @pytest.mark.parametrize(("value", "says"), [
     ([], "non-empty list"), ("eu-west-1", "non-empty list"),
-    (["eu-west-1", "euwest1"], "'euwest1' is not an AWS region"),
+    (["eu-west-1", "euwest1"], "unknown region 'euwest1'"),
     (["eu-west-1", "eu-west-1"], "twice"), ([3], "non-empty list")])
 def test_bad_regions_are_one_line(proj: Path, value: Any, says: str) -> None:
     fails(proj, {"layersmith:regions": value}, "regions", says)
+
+
+# Region names are checked against botocore's endpoint data (layersmith.regions), wherever a stack
+# file names one: a well-formed typo (us-eest-1) used to plan LayerVersions in a region that does not
+# exist, and `aws:region: eu-wset-1` passed in a stack without regional ARNs.
+def test_a_misspelt_region_in_regions_is_refused_with_the_closest_name(proj: Path) -> None:
+    fails(proj, {"layersmith:regions": ["eu-west-1", "us-eest-1"]}, "regions",
+          "unknown region 'us-eest-1'", "did you mean us-east-1 or us-west-1?")
+
+
+def test_a_misspelt_aws_region_is_refused_with_the_closest_name(proj: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse(proj, {"aws:region": "eu-wset-1"})
+    assert err.value.render().startswith("Pulumi.test.yaml: aws:region: unknown region 'eu-wset-1'")
+    assert "did you mean eu-west-1?" in err.value.render()
+
+
+def test_a_misspelt_region_key_of_a_qualified_pin_is_refused(proj: Path) -> None:
+    fails(proj, {"layersmith:pins": {"report": {"data": {"eu-west-1": 7, "us-eest-1": 3}}}},
+          "pins.report.data.us-eest-1", "unknown region 'us-eest-1'", "did you mean us-east-1 or us-west-1?")
+
+
+def test_a_misspelt_region_in_a_consumed_arn_is_refused(proj: Path) -> None:
+    fails(proj, {"layersmith:publish": ["data"],
+                 "layersmith:consume": {"arns": {"utils": ARN.replace("eu-west-1", "eu-wset-1")}}},
+          "consume.arns.utils", "unknown region 'eu-wset-1'", "did you mean eu-west-1?")
+
+
+def test_regions_of_other_partitions_are_known(proj: Path) -> None:
+    cfg = parse(proj, {"aws:region": "us-gov-west-1", "layersmith:regions": ["us-gov-west-1", "us-gov-east-1"]})
+    assert cfg.publish_regions == ("us-gov-west-1", "us-gov-east-1")
 
 
 def test_functions_attaching_published_layers_need_their_region_published(proj: Path) -> None:
@@ -462,7 +495,7 @@ def test_a_region_qualified_pin_resolves_to_the_functions_region(proj: Path) -> 
 
 @pytest.mark.parametrize(("value", "key", "says"), [
     ({"us-east-1": 3}, "pins.report.data", "no version for eu-west-1, the region this function deploys to"),
-    ({"eu-west-1": 7, "us-eats-1x": 3}, "pins.report.data.us-eats-1x", "is not an AWS region name"),
+    ({"eu-west-1": 7, "us-eats-1x": 3}, "pins.report.data.us-eats-1x", "unknown region 'us-eats-1x'"),
     ({"eu-west-1": "7"}, "pins.report.data.eu-west-1", "must be a positive integer version"),
     ({}, "pins.report.data", "{<region>: <version>}")])
 def test_region_qualified_pin_typos_fail_in_one_line(proj: Path, value: Any, key: str, says: str) -> None:
