@@ -9,6 +9,7 @@ from pathlib import Path
 
 from layersmith.builder.archive import write_zip
 from layersmith.builder.tree import tree_sha256, tree_size
+from layersmith.errors import EnvironmentProblem
 from layersmith.model import FunctionSpec
 
 _IGNORE = shutil.ignore_patterns("function.toml", "tests", "__pycache__", "*.pyc", "*.pyo", ".*",
@@ -31,5 +32,8 @@ def package_function(spec: FunctionSpec, cache_root: Path) -> FunctionPackage:
         digest = tree_sha256(stage)
         files, size = tree_size(stage)
         dest = cache_root / "functions" / spec.name / f"{digest[:16]}.zip"
+        if dest.is_dir():  # rewritten on every run, so damage heals; a directory is not ours to delete
+            raise EnvironmentProblem("a directory stands where the build cache keeps this function's zip; "
+                                     "remove it", path=dest)
         sha = write_zip(stage, dest)
     return FunctionPackage(dest, sha, size, files)
