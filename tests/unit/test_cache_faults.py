@@ -39,7 +39,8 @@ KINDS: dict[str, re.Pattern[str]] = {
     "piece-data": re.compile(r"\.pieces/[0-9a-f]{2}/[0-9a-f]{64}/data\.bin"),
     "lock": re.compile(r"\.locks/[^/]+\.lock"),
     "scratch": re.compile(r"\.tmp/\d+-[^/]+/.+"),
-    "function-zip": re.compile(r"functions/[^/]+/[0-9a-f]{16}\.zip"),
+    # the program's (`<cache>/functions`) and `invoke`'s (`<cache>/.invoke/packages/functions`)
+    "function-zip": re.compile(r"(\.invoke/packages/)?functions/[^/]+/[0-9a-f]{16}\.zip"),
 }
 FAULTS = ("flip", "truncate", "delete", "directory")
 # Faults the cache cannot repair by itself, refused in one line naming the file instead: a directory
@@ -90,6 +91,7 @@ def populate(fleet: Fleet, cache: BuildCache) -> None:
     """Every kind of file a cache gets from use: a build, a function package, an interrupted build."""
     fleet.build(cache)
     fleet.package(cache)
+    package_function(fleet.function, cache.root / ".invoke" / "packages")  # where `invoke` packages it
     leftover = cache.root / ".tmp" / f"{dead_pid()}-{_HOST}-x1y2z3" / "layer" / "python"
     leftover.mkdir(parents=True)
     (leftover / "half.py").write_text("half = 'installed'\n" * 50, encoding="utf-8")
