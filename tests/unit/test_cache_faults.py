@@ -253,3 +253,29 @@ def test_a_result_json_with_a_changed_value_is_not_a_hit(tmp_path: Path, referen
     assert cache.lookup(entry) is None
     again = fleet.build(cache)
     assert not again.cached and again.zip_path.read_bytes() == reference.layer_zip
+
+
+def test_a_zip_that_fails_its_crc_check_is_never_called_built(tmp_path: Path) -> None:
+    """The gate after assembly, for what the pieces' hashes cannot see: a piece written with a wrong CRC
+    (a bug, not damage, so its index hash is consistent). The build refuses, naming the entry, and stores
+    no entry a later build could serve."""
+    import json
+
+    from layersmith.builder.pieces import _index_check
+
+    fleet = make_fleet(tmp_path / "project")
+    cache = BuildCache(tmp_path / "cache")
+    first = fleet.build(cache)
+    index_file = max((cache.root / PIECES).rglob("index.json"), key=lambda p: p.stat().st_size)
+    index = json.loads(index_file.read_text(encoding="utf-8"))
+    index["entries"][0]["crc"] ^= 1
+    index["check"] = _index_check(index)
+    index_file.write_text(json.dumps(index, sort_keys=True), encoding="utf-8")
+    entry = first.zip_path.parent
+    for f in entry.iterdir():
+        f.unlink()
+    entry.rmdir()
+    with pytest.raises(VerificationError) as refused:
+        fleet.build(cache)
+    assert f"{index['entries'][0]['name']}: CRC-32 mismatch" in str(refused.value)
+    assert not entry.exists()
