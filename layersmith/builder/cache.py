@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from layersmith.builder.tree import file_sha256
+from layersmith.builder.zipcheck import vouch
 from layersmith.errors import EnvironmentProblem
 
 RESULT = "result.json"
@@ -55,6 +56,7 @@ class BuildCache:
             return None  # damaged, or written before results carried a hash (its zip was never CRC-checked)
         if data.get("sha256") != digest:
             return None  # tampered or truncated: rebuild rather than ship it
+        vouch(digest)  # stored only after its zip passed zipcheck, and these are still those bytes
         return data
 
     def lock_path(self, entry: Path) -> Path:
