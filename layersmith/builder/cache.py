@@ -104,13 +104,16 @@ class BuildCache:
         for path in tmp_root.iterdir():
             pid, _, rest = path.name.partition("-")
             if pid.isdigit() and rest.startswith(f"{_HOST}-") and not _alive(int(pid)):
-                shutil.rmtree(path, ignore_errors=True)
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
 
     def publish(self, staged: Path, entry: Path, result: dict[str, Any]) -> None:
         """Write result.json last, then move the whole entry into place atomically."""
         stored = {**result, "check": result_check(result)}
         (staged / RESULT).write_text(json.dumps(stored, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        entry.parent.mkdir(parents=True, exist_ok=True)
+        ensure_dir(entry.parent, f"the build cache's entries of {entry.parent.name}")
         if os.path.lexists(entry):  # a stale/corrupt entry (lookup refused it): replace it
             discard(entry, self.root)
         os.rename(staged, entry)

@@ -209,7 +209,7 @@ def test_a_damaged_piece_is_rebuilt_not_shipped(tmp_path: Path, reference: Refer
     assert result.zip_path.read_bytes() == reference.layer_zip
 
 
-@pytest.mark.parametrize("area", [".tmp", ".locks", PIECES])
+@pytest.mark.parametrize("area", [".tmp", ".locks", PIECES, "demo"])
 def test_a_file_where_the_cache_keeps_a_directory_is_refused_in_one_line(tmp_path: Path, area: str) -> None:
     fleet = make_fleet(tmp_path / "project")
     cache = BuildCache(tmp_path / "cache")
@@ -279,3 +279,13 @@ def test_a_zip_that_fails_its_crc_check_is_never_called_built(tmp_path: Path) ->
         fleet.build(cache)
     assert f"{index['entries'][0]['name']}: CRC-32 mismatch" in str(refused.value)
     assert not entry.exists()
+
+
+def test_a_dead_builds_scratch_entry_is_swept_even_when_it_is_a_file(tmp_path: Path) -> None:
+    fleet = make_fleet(tmp_path / "project")
+    cache = BuildCache(tmp_path / "cache")
+    stray = cache.root / ".tmp" / f"{dead_pid()}-{_HOST}-f1l3"
+    stray.parent.mkdir(parents=True)
+    stray.write_text("a scratch directory replaced by a file\n", encoding="utf-8")
+    fleet.build(cache)
+    assert not stray.exists()
