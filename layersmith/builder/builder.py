@@ -228,8 +228,8 @@ class _Run:
         self.cleanup: threading.Thread | None = None
 
     def _damaged(self, piece: Path, why: str) -> None:
-        self.b.report(f"{self.spec.name} [{self.variant.key}]: discarding a damaged cache piece ({why}): "
-                      f"{piece}; it is made again")
+        self.b.report(f"{self.spec.name} [{self.variant.key}]: discarding cache piece {piece}: {why}; "
+                      "it is made again")
 
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:

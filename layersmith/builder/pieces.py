@@ -139,17 +139,17 @@ def _load(key: str, directory: Path) -> Piece:
         index = json.loads((directory / _INDEX).read_text(encoding="utf-8"))
         data = (directory / _DATA).read_bytes()
     except (OSError, ValueError) as exc:
-        raise DamagedPiece(f"unreadable ({exc.__class__.__name__})") from None
+        raise DamagedPiece(f"damaged: unreadable ({exc.__class__.__name__})") from None
     if not isinstance(index, dict) or "check" not in index:
-        raise DamagedPiece("index.json carries no hash (written by an older layersmith)")
+        raise DamagedPiece("written by an older layersmith, without the hashes that verify it")
     if index["check"] != _index_check(index):
-        raise DamagedPiece("index.json does not match its hash")
+        raise DamagedPiece("damaged: index.json does not match its own hash")
     if hashlib.sha256(data).hexdigest() != index.get("data_sha256"):
-        raise DamagedPiece("data.bin does not match the sha256 in index.json")
+        raise DamagedPiece("damaged: data.bin does not match the sha256 in index.json")
     try:
         entries = tuple(PieceEntry(**e) for e in index["entries"])
     except (KeyError, TypeError) as exc:
-        raise DamagedPiece(f"index.json is malformed ({exc})") from None
+        raise DamagedPiece(f"damaged: index.json is malformed ({exc})") from None
     return Piece(key, directory, entries, index.get("dist"), index.get("bytecode"), data)
 
 
