@@ -10,6 +10,7 @@ from pathlib import Path
 
 from layersmith.builder.archive import write_zip
 from layersmith.builder.tree import tree_sha256, tree_size, walk_files
+from layersmith.builder.zipcheck import verify_zip
 from layersmith.errors import EnvironmentProblem
 from layersmith.model import FunctionSpec
 
@@ -47,4 +48,5 @@ def package_function(spec: FunctionSpec, cache_root: Path) -> FunctionPackage:
             raise EnvironmentProblem("a directory stands where the build cache keeps this function's zip; "
                                      "remove it", path=dest)
         sha = write_zip(stage, dest)
+        verify_zip(dest, sha, remedy="run the command again")  # a function's zip ships too (a few KB: cheap)
     return FunctionPackage(dest, sha, size, files)
