@@ -29,6 +29,7 @@ from layersmith.builder.pieces import (
     stage_piece,
 )
 from layersmith.builder.tree import files_sha256, shipped_sources, walk_files
+from layersmith.builder.zipcheck import verify_zip
 from layersmith.errors import BuildError, SpecError, UserError
 from layersmith.excludes import unmatched_excludes
 from layersmith.lockfile import generated_by_layersmith, pins_for, recorded_targets, target_label
@@ -230,9 +231,13 @@ class _Run:
 
     def __init__(self, builder: Builder, spec: LayerSpec, variant: Variant, work: Path) -> None:
         self.b, self.spec, self.variant, self.work = builder, spec, variant, work
-        self.store = PieceStore(builder.cache.root)
+        self.store = PieceStore(builder.cache.root, on_damage=self._damaged)
         self.timings: dict[str, float] = {}
         self.cleanup: threading.Thread | None = None
+
+    def _damaged(self, piece: Path, why: str) -> None:
+        self.b.report(f"{self.spec.name} [{self.variant.key}]: discarding cache piece {piece}: {why}; "
+                      "it is made again")
 
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -300,6 +305,9 @@ class _Run:
         self.b.report(f"{spec.name} [{variant.key}]: writing zip")
         with self.phase("zip"):
             done = assemble(ordered, spec.name, manifest, self.work / "out" / ZIP)
+        with self.phase("verify"):  # every entry's CRC and the sha256, before it may be called built
+            verify_zip(self.work / "out" / ZIP, done.sha256,
+                       remedy="it was not stored; run the build again, and report it if this repeats")
         if self.cleanup is not None:
             self.cleanup.join()
         return done

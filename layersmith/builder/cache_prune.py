@@ -11,6 +11,7 @@ its key cannot be computed, so nothing proves its entries stale.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,8 +24,12 @@ from layersmith.builder.pieces import PieceStore
 from layersmith.errors import LayersmithError
 from layersmith.model import LayerSpec, expand_variants
 
-_KEEP = {".tmp", ".locks", ".invoke"}  # handled separately, or not build output at all
+# Handled separately, or not build output at all: `sysroots/` is where `runtimes fetch` puts the Debian
+# userlands when LAYERSMITH_SYSROOTS is unset, `functions/` the program's function zips. Removing them
+# as "entries of a deleted layer" deleted hundreds of MB of prepared interpreters (issue 22).
+_KEEP = {".tmp", ".locks", ".invoke", "sysroots", "functions"}
 _PIECES = ".pieces"
+_ENTRY = re.compile(r".+-[0-9a-f]{16}")  # `<variant key>-<key16>`, as BuildCache.entry names them
 
 
 @dataclass
@@ -79,7 +84,7 @@ def _select_entries(cache: BuildCache, wanted: set[Path], untouchable: set[str],
                     plan: CachePruneSelection) -> None:
     """Mark each variant entry kept or removed; a kept entry's pieces join `piece_keys`."""
     for layer_dir in sorted(p for p in cache.root.iterdir() if p.is_dir() and p.name not in _KEEP | {_PIECES}):
-        for entry in sorted(p for p in layer_dir.iterdir() if p.is_dir()):
+        for entry in sorted(p for p in layer_dir.iterdir() if p.is_dir() and _ENTRY.fullmatch(p.name)):
             if entry in wanted or layer_dir.name in untouchable:
                 plan.kept_entries += 1
                 piece_keys.update(_entry_pieces(entry))

@@ -8,7 +8,12 @@ the bytecode) and the recipe version. A pure-Python piece without compiled code 
 key without the architecture, so the arm64 and x86_64 variants share it.
 
 On disk: `<cache>/.pieces/<k[:2]>/<k>/index.json` (every entry's name, mode, CRC, sizes, sha256 and
-offset) and `data.bin` (the raw-deflate streams, back to back). `.py`/`.pyc` bytes are deflated
+offset, the sha256 of data.bin, and a sha256 of the index itself) and `data.bin` (the raw-deflate
+streams, back to back). A piece is verified whenever it is read: an index or data.bin that does not
+match its recorded hash (flipped bytes, truncation, a directory in its place, or a piece written
+before pieces carried hashes) is discarded and made again, never copied into a zip (issue 22: a
+damaged data.bin once shipped as a "built" zip). Hashing data.bin costs one pass of SHA-256 over
+bytes the zip needs anyway. `.py`/`.pyc` bytes are deflated
 once, when the piece is made, and copied verbatim into every zip that uses them. The unpacked tree
 is not kept: inflating `data.bin` gives it back, and nothing but the zip needs it.
 """
@@ -21,17 +26,19 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from layersmith.builder.tree import is_executable, walk_files
+from layersmith.builder.cache import discard, ensure_dir
+from layersmith.builder.tree import file_sha256, is_executable, walk_files
 from layersmith.builder.verify import elf_machine
 from layersmith.builder.zipwriter import crc32, deflate_raw
+from layersmith.errors import BuildError
 
 PIECES = ".pieces"
 _INDEX = "index.json"
@@ -56,48 +63,67 @@ class Piece:
     entries: tuple[PieceEntry, ...]
     dist: dict[str, Any] | None  # {"name", "version", "tags", "dist_info"} for a wheel's piece, None for sources
     bytecode: str | None  # what compiled its .pyc files ("cpython-311"), None when nothing could
+    data: bytes = field(default=b"", repr=False, compare=False)  # data.bin, verified against the index
 
     def read(self) -> bytes:
-        return (self.directory / _DATA).read_bytes()
+        return self.data
 
 
 def piece_key(parts: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+def _index_check(index: dict[str, Any]) -> str:
+    """The index's own hash: any change to a value (an entry's CRC, offset or size) breaks it."""
+    body = {k: v for k, v in index.items() if k != "check"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+class DamagedPiece(Exception):
+    """A piece whose files do not match their recorded hashes (internal: the store discards it)."""
+
+
+OnDamage = Callable[[Path, str], None]
+
+
 class PieceStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, on_damage: OnDamage = lambda _p, _why: None) -> None:
         self.root = root / PIECES
+        self.cache_root = root
+        self.on_damage = on_damage  # told (piece directory, what was wrong) before a damaged piece is discarded
 
     def path(self, key: str) -> Path:
         return self.root / key[:2] / key
 
     def get(self, key: str) -> Piece | None:
+        """The piece if it is stored and intact; a damaged one is discarded (so it is made again)."""
         directory = self.path(key)
-        try:
-            data = json.loads((directory / _INDEX).read_text(encoding="utf-8"))
-            size = (directory / _DATA).stat().st_size
-        except (OSError, ValueError):
+        if not os.path.lexists(directory):
             return None
-        entries = tuple(PieceEntry(**e) for e in data["entries"])
-        if size != sum(e.csize for e in entries):
-            return None  # truncated: make it again rather than ship it
-        return Piece(key, directory, entries, data.get("dist"), data.get("bytecode"))
+        try:
+            return _load(key, directory)
+        except DamagedPiece as exc:
+            self.on_damage(directory, str(exc))
+            discard(directory, self.cache_root)
+            return None
 
     def put(self, key: str, staged: Path, entries: Sequence[PieceEntry], dist: dict[str, Any] | None,
             bytecode: str | None) -> Piece:
         """`staged` holds data.bin; index.json is written last, then the directory is renamed into place."""
-        index = {"entries": [e.__dict__ for e in entries], "dist": dist, "bytecode": bytecode}
+        index: dict[str, Any] = {"entries": [e.__dict__ for e in entries], "dist": dist, "bytecode": bytecode,
+                                 "data_sha256": file_sha256(staged / _DATA)}
+        index["check"] = _index_check(index)
         (staged / _INDEX).write_text(json.dumps(index, sort_keys=True), encoding="utf-8")
         target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        ensure_dir(target.parent, "the build cache's pieces")
         try:
             os.rename(staged, target)
         except OSError:  # a concurrent build stored the same piece first: same bytes, keep theirs
             shutil.rmtree(staged, ignore_errors=True)
         piece = self.get(key)
         if piece is None:
-            raise OSError(f"piece {key[:16]} could not be stored in {self.root}")
+            raise BuildError(f"a piece could not be stored (it was discarded as damaged right after it was "
+                             f"written); check the disk under {self.root}", path=target)
         return piece
 
     def keys(self) -> Iterator[str]:
@@ -105,6 +131,26 @@ class PieceStore:
             for shard in self.root.iterdir():
                 if shard.is_dir():
                     yield from (p.name for p in shard.iterdir() if p.is_dir())
+
+
+def _load(key: str, directory: Path) -> Piece:
+    """Read and verify a stored piece: the index against its own hash, data.bin against the index."""
+    try:
+        index = json.loads((directory / _INDEX).read_text(encoding="utf-8"))
+        data = (directory / _DATA).read_bytes()
+    except (OSError, ValueError) as exc:
+        raise DamagedPiece(f"damaged: unreadable ({exc.__class__.__name__})") from None
+    if not isinstance(index, dict) or "check" not in index:
+        raise DamagedPiece("written by an older layersmith, without the hashes that verify it")
+    if index["check"] != _index_check(index):
+        raise DamagedPiece("damaged: index.json does not match its own hash")
+    if hashlib.sha256(data).hexdigest() != index.get("data_sha256"):
+        raise DamagedPiece("damaged: data.bin does not match the sha256 in index.json")
+    try:
+        entries = tuple(PieceEntry(**e) for e in index["entries"])
+    except (KeyError, TypeError) as exc:
+        raise DamagedPiece(f"damaged: index.json is malformed ({exc})") from None
+    return Piece(key, directory, entries, index.get("dist"), index.get("bytecode"), data)
 
 
 # --- splitting a freshly built tree into pieces ---------------------------------------------------

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+
+from layersmith.errors import SpecError
 
 _CHUNK = 1 << 20
 
@@ -23,43 +25,79 @@ def is_executable(path: Path) -> bool:
     return bool(path.stat().st_mode & stat.S_IXUSR)
 
 
-def walk_files(root: Path) -> Iterator[tuple[str, Path]]:
+def walk_files(root: Path, *, skip: Callable[[str], bool] | None = None,
+               what: str = "the tree") -> Iterator[tuple[str, Path]]:
     """Yield (posix relative path, path) for every regular file, sorted by relative path.
 
     Sorting on the full relative path (not per directory) is what makes every consumer —
-    hash, manifest, zip — independent of the filesystem's directory order.
+    hash, manifest, zip — independent of the filesystem's directory order. `skip(name)`: file and
+    directory names left out (a skipped directory is not entered, its links not judged).
+
+    Symlinks (issue 22): a zip holds files, so a link is materialised, shipped as a copy of what it
+    points at, but only when that is inside `root` (`what` names root in the error). A link that
+    leaves root, dangles, or points at a directory above itself is refused in one line naming it:
+    following it shipped the build host's files (`ln -s /etc/passwd` in a layer's source).
     """
     found: list[tuple[str, Path]] = []
     base = os.fspath(root)
-    # followlinks: a symlinked directory is copied into the layer, so it must be hashed too.
+    real_base = os.path.realpath(base)
     # One lstat per file and string paths: this walk runs several times per build (split, deflate,
     # hash), and pathlib's per-file parsing was most of its cost on a 3,000-file layer.
     for dirpath, dirnames, filenames in os.walk(base, followlinks=True):
+        if skip is not None:
+            dirnames[:] = [d for d in dirnames if not skip(d)]
         dirnames.sort()
+        for name in dirnames:
+            full = os.path.join(dirpath, name)
+            if os.path.islink(full):  # followed by the walk once judged
+                _check_link(full, real_base, root, what, inside=os.path.realpath(dirpath))
         prefix = "" if dirpath == base else os.path.relpath(dirpath, base).replace(os.sep, "/") + "/"
         for name in filenames:
+            if skip is not None and skip(name):
+                continue
             full = os.path.join(dirpath, name)
             mode = os.lstat(full).st_mode
             if stat.S_ISREG(mode):
                 found.append((prefix + name, Path(full)))
             elif stat.S_ISLNK(mode):
-                # A layer is a zip: links would either dangle or duplicate. Materialise them.
-                target = Path(full).resolve()
-                if target.is_file():
-                    found.append((prefix + name, target))
+                found.append((prefix + name, Path(_check_link(full, real_base, root, what))))
     found.sort(key=lambda item: item[0])
     yield from found
+
+
+def _check_link(link: str, real_base: str, root: Path, what: str, inside: str | None = None) -> str:
+    """The real path a link inside `root` points at; refuse one that leaves root, dangles, or (a
+    directory link, `inside` the real directory holding it) points at itself or an ancestor."""
+    target = os.path.realpath(link)
+    shown = os.readlink(link)
+    if os.path.commonpath([real_base, target]) != real_base:
+        raise SpecError(f"a symlink to {shown}, outside {what} ({_relative(root)}): only what is inside it ships; "
+                        "copy the file in, or remove the link", path=link)
+    if not os.path.exists(target):
+        raise SpecError(f"a symlink to {shown}, which does not exist; remove it or fix its target", path=link)
+    if inside is not None and os.path.commonpath([target, inside]) == target:
+        raise SpecError(f"a symlink to {shown}, a directory that contains it: the copy would never end; "
+                        "remove it", path=link)
+    return target
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+def _source_skip(name: str) -> bool:
+    return name.startswith(".") or name == "__pycache__" or name.endswith((".pyc", ".pyo"))
 
 
 def shipped_sources(root: Path) -> Iterator[tuple[str, Path]]:
     """The files of a layer's `source` that go into the zip: no hidden files or directories (editor
     swap files, .mypy_cache), no bytecode. The cache key hashes exactly this set, so what cannot
-    change the zip cannot invalidate the cache either."""
-    for rel, path in walk_files(root):
-        parts = rel.split("/")
-        if any(p.startswith(".") or p == "__pycache__" for p in parts) or rel.endswith((".pyc", ".pyo")):
-            continue
-        yield rel, path
+    change the zip cannot invalidate the cache either. Hidden entries are skipped before their links
+    are judged: an editor's dangling `.#file` lock link is no error."""
+    return walk_files(root, skip=_source_skip, what="the layer's source")
 
 
 def files_sha256(files: Iterable[tuple[str, Path]]) -> str:

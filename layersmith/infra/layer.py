@@ -20,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from layersmith.aws.grants import Statement
+from layersmith.builder.zipcheck import verify_build
 from layersmith.infra.artifacts import ArtifactStore
 from layersmith.infra.grants import LayerGrants
 from layersmith.limits import MAX_DIRECT_UPLOAD
@@ -72,6 +73,9 @@ class SharedLayer(pulumi.ComponentResource):
 
     def _publish(self, name: str, args: SharedLayerArgs, build: BuildResult,
                  artifacts: ArtifactStore | None) -> PublishedVariant:
+        # The zip on disk may have changed since it was built (the cache is a shared directory): publish
+        # only the bytes that were built and verified, with every entry's CRC sound (issue 22).
+        verify_build(build)
         variant = build.variant
         physical = layer_name(args.name_prefix, args.spec.name, variant)
         resource = f"{name}-{variant.key}"

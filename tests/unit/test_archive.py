@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import resource
+import signal
 import stat
 import zipfile
 from pathlib import Path
@@ -13,6 +16,7 @@ from helpers import FakeClock
 
 from layersmith.builder.archive import content_sha256, manifest_path, write_manifest, write_zip
 from layersmith.builder.tree import file_sha256
+from layersmith.errors import SpecError
 
 FILES = {
     "python/pkg/__init__.py": b"from .core import x\n",
@@ -99,18 +103,40 @@ def test_no_temp_file_left_and_zip_is_0644(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux procfs")
+def _write_with_a_file_size_limit(root: Path, dest: Path, limit: int) -> None:
+    """In a forked child: writing past `limit` bytes fails with EFBIG (RLIMIT_FSIZE), a real failed write."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write returns EFBIG instead of killing the process
+    try:
+        write_zip(root, dest)
+    except OSError:
+        os._exit(3)
+    os._exit(0)
+
+
 def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
-    """A source file that cannot be read fails the zip mid-way: no temp file, old zip untouched."""
+    """A write that fails mid-way leaves no temp file and the old zip untouched. (It used to read a link
+    to /proc/self/mem; a link out of the tree is now refused before anything is written.)"""
     root = make_tree(tmp_path / "t", reverse=False, umask=0o022, mtime=0)
     out = tmp_path / "out"
     write_zip(root, out / "layer.zip")
     before = (out / "layer.zip").read_bytes()
-    # /proc/self/mem is a regular file whose first page is unmapped: reading it raises EIO.
-    (root / "python/zz_unreadable").symlink_to("/proc/self/mem")
-    with pytest.raises(OSError):
-        write_zip(root, out / "layer.zip")
+    (root / "python/zz_big.bin").write_bytes(os.urandom(len(before) * 4))  # the new zip outgrows the limit
+    child = multiprocessing.get_context("fork").Process(target=_write_with_a_file_size_limit,
+                                                        args=(root, out / "layer.zip", len(before) * 2))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 3  # the write failed with an OSError
     assert sorted(p.name for p in out.iterdir()) == ["layer.zip"]
     assert (out / "layer.zip").read_bytes() == before
+
+
+def test_links_in_the_tree_are_refused_before_anything_is_written(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "t", reverse=False, umask=0o022, mtime=0)
+    (root / "python/zz_unreadable").symlink_to("/proc/self/mem")
+    with pytest.raises(SpecError, match="zz_unreadable: a symlink to /proc/self/mem, outside the tree"):
+        write_zip(root, tmp_path / "out" / "layer.zip")
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_manifest_records_the_content_hash_of_everything_else(tmp_path: Path) -> None:

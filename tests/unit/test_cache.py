@@ -6,8 +6,6 @@ import json
 import multiprocessing
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from fakes import FakeInstaller
 from helpers import write_layer
 
 from layersmith.builder.builder import Builder, cache_key
-from layersmith.builder.cache import RESULT, ZIP, BuildCache
+from layersmith.builder.cache import _HOST, RESULT, ZIP, BuildCache
 from layersmith.builder.tree import file_sha256
 from layersmith.model import BuildResult, LayerSpec, expand_variants
 from layersmith.runtimes import Runtime
@@ -116,18 +114,46 @@ def test_interrupted_build_is_never_mistaken_for_an_entry_and_is_swept(project: 
     assert [result.zip_path.parent] == entries(cache)
 
 
-def test_scratch_dirs_of_live_processes_are_kept(cache: BuildCache) -> None:
-    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+def test_scratch_dirs_that_are_not_a_builds_of_this_host_are_kept(cache: BuildCache) -> None:
+    """Names the sweep must not judge: no pid, or another host's (a pid means nothing across hosts)."""
+    (cache.root / ".tmp" / "not-a-pid").mkdir(parents=True)
+    (cache.root / ".tmp" / "1-otherhost-abc").mkdir()
+    with cache.workdir() as work:
+        assert work.name.startswith(f"{os.getpid()}-{_HOST}-")
+        assert {"not-a-pid", "1-otherhost-abc", work.name} == {p.name for p in scratch(cache)}
+
+
+def _hold_a_scratch_dir(cache_root: Path, ready: Path) -> None:
+    """A build in progress: holds its scratch directory (named by `workdir`) until it is killed."""
+    with BuildCache(cache_root).workdir() as work:
+        (work / "half-installed.py").write_text("x = 1\n")
+        ready.write_text(work.name)
+        time.sleep(120)
+
+
+def test_the_sweep_keeps_a_live_builds_scratch_dir_and_removes_it_once_the_owner_is_dead(
+        cache: BuildCache, tmp_path: Path) -> None:
+    """The sweep's own liveness check decides: the live build's directory has a real `<pid>-<host>-`
+    name, so only `_alive(pid)` keeps it, and only its death lets the next build remove it."""
+    ready = tmp_path / "ready"
+    owner = FORK.Process(target=_hold_a_scratch_dir, args=(cache.root, ready))
+    owner.start()
     try:
-        (cache.root / ".tmp" / f"{live.pid}-busy").mkdir(parents=True)
-        (cache.root / ".tmp" / "not-a-pid").mkdir()
-        with cache.workdir() as work:
-            assert work.name.startswith(f"{os.getpid()}-")
-            names = {p.name for p in scratch(cache)}
-            assert {f"{live.pid}-busy", "not-a-pid", work.name} == names
+        deadline = time.monotonic() + 60
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        held = cache.root / ".tmp" / ready.read_text()
+        assert held.name.startswith(f"{owner.pid}-{_HOST}-")
+        with cache.workdir():  # a second build starts and sweeps while the first one runs
+            assert held.is_dir() and (held / "half-installed.py").is_file()
     finally:
-        live.kill()
-        live.wait()
+        assert owner.pid is not None
+        os.kill(owner.pid, signal.SIGKILL)  # kill -9: no finally runs in the owner, nothing cleans up
+        owner.join(60)
+    assert held.is_dir()  # still there: only a sweep removes it
+    with cache.workdir() as work:
+        assert not held.exists()  # the owner is dead: swept
+        assert [p.name for p in scratch(cache)] == [work.name]
 
 
 class _Contending(FakeInstaller):

@@ -71,3 +71,21 @@ def test_cache_prune_cli_dry_run_removes_nothing(project: Path, cache: BuildCach
     assert main(["--project", str(project), "cache", "prune"]) == 0
     assert "removed 1 variant build(s) and 1 piece(s)" in capsys.readouterr().out
     assert not built.zip_path.exists()
+
+
+def test_prune_never_touches_the_sysroots_or_function_zips_that_share_the_cache(project: Path,
+                                                                                   cache: BuildCache) -> None:
+    """`runtimes fetch` puts the Debian userlands in `<cache>/sysroots` (without LAYERSMITH_SYSROOTS), and the
+    program packages functions into `<cache>/functions`: neither is a layer's build output."""
+    demo = load_layer(write_layer(project, "demo", pins=("alpha==1.0",)))
+    _build(demo, cache)
+    for rel in ("sysroots/trixie-amd64/usr/bin/python3.13", "sysroots/qemu/qemu-aarch64",
+                "functions/report/0123456789abcdef.zip"):
+        (cache.root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (cache.root / rel).write_bytes(b"kept")
+    plan = plan_cache_prune(cache, load_layers(project), [FakeInstaller()])
+    assert plan.entries == [] and plan.kept_entries == 1
+    execute(cache, plan)
+    assert (cache.root / "sysroots/trixie-amd64/usr/bin/python3.13").is_file()
+    assert (cache.root / "sysroots/qemu/qemu-aarch64").is_file()
+    assert (cache.root / "functions/report/0123456789abcdef.zip").is_file()

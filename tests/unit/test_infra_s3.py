@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from layersmith.errors import VerificationError
 from layersmith.infra.preview import _Recorder, run_under_mocks
 from layersmith.infra.stack import StackInputs, deploy_stack
 from layersmith.model import BuildResult, Consume, FunctionSpec, LayerSpec, ShareWith, StackConfig, Variant
@@ -184,3 +185,15 @@ def test_small_zips_upload_directly(tmp_path: Path) -> None:
     for lv in _of(resources, LV):
         assert Path(lv["inputs"]["code"].path).name == "layer.zip"
         assert "s3Key" not in lv["inputs"] and "s3Bucket" not in lv["inputs"]
+
+
+def test_a_zip_damaged_after_its_build_is_not_published(tmp_path: Path) -> None:
+    """The program verifies each zip (sha256 and every entry's CRC) before it registers its LayerVersion."""
+    inputs = _inputs(tmp_path, bucket=None)
+    damaged = inputs.builds["big"][1].zip_path
+    data = bytearray(damaged.read_bytes())
+    data[40] ^= 0xFF  # inside the stored entry's data
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(VerificationError) as refused:
+        _run(inputs)
+    assert "nothing was published" in str(refused.value) and damaged.name in str(refused.value)

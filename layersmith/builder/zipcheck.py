@@ -1,0 +1,112 @@
+"""The last gate before a zip is called built or is published: its sha256 and every entry's CRC.
+
+`verify_zip` checks what `zipfile.testzip` checks (each entry inflates to its recorded size and
+CRC-32) plus the sha256 recorded for the zip, and that each local header agrees with the central
+directory (a reader such as Lambda's unzip may trust either). It inflates with libdeflate, the
+library that deflated the entries, about twice as fast as `testzip`'s zlib. A damaged piece once
+produced a zip with valid headers and a corrupt stream, reported "built" and ready to publish
+(issue 22): this is what stops that, whatever the damage was.
+
+Verifying means inflating every entry (about 0.2-0.3 s of CPU for the 100 MB data-science layer),
+so a zip whose exact bytes were already verified is only re-hashed: equal sha256, equal bytes. That
+holds for the zips this process verified, and for cache hits (`vouch`): a cache entry is stored only
+after its zip passed this check, and is a hit only while the zip still has the sha256 recorded then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import struct
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import deflate
+
+from layersmith.errors import VerificationError
+from layersmith.model import BuildResult
+
+_LOCAL = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader
+_VERIFIED: set[str] = set()  # sha256s of zips whose every entry this process inflated and checked
+
+
+def verify_zip(path: Path, sha256: str, *, remedy: str) -> None:
+    """Raise a one-line `VerificationError` naming `path` unless it is a sound zip with this sha256.
+    `remedy` says what to do (e.g. "build it again").
+
+    Reads the whole file once: a layer zip is at most a few tens of MB (Lambda's limit)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise VerificationError(f"cannot read the zip ({exc.strerror or exc}); {remedy}", path=path) from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256:
+        raise VerificationError(f"the zip's sha256 is {actual[:12]}, not the recorded {sha256[:12]}: it changed "
+                                f"after it was built; {remedy}", path=path)
+    if actual in _VERIFIED:
+        return
+    problem = first_bad_entry(data)
+    if problem is not None:
+        raise VerificationError(f"the zip is damaged: {problem}; {remedy}", path=path)
+    _VERIFIED.add(actual)
+
+
+def vouch(sha256: str) -> None:
+    """Record that a zip with this sha256 passed `verify_zip` (in the build that stored it in the cache)."""
+    _VERIFIED.add(sha256)
+
+
+def verify_build(build: BuildResult) -> None:
+    """The check before publishing (the Pulumi program's `SharedLayer`): the zip about to be uploaded is
+    the one that was built and verified, byte for byte, and every entry is sound."""
+    verify_zip(build.zip_path, build.sha256,
+               remedy=f"nothing was published; run `layersmith build {build.variant.layer}` and deploy again")
+
+
+def first_bad_entry(data: bytes) -> str | None:
+    """What is wrong with the first damaged entry of the zip in `data`, None when every entry is sound."""
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        return f"unreadable central directory ({exc})"
+    view = memoryview(data)
+    # libdeflate releases the GIL: inflate on every core. Problems are read back in the zip's order, so
+    # the one reported does not depend on which thread finished first.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        problems = pool.map(lambda info: _entry_problem(view, info), infos, chunksize=64)
+        for info, problem in zip(infos, problems, strict=True):
+            if problem is not None:
+                return f"{info.filename}: {problem}"
+    return None
+
+
+def _entry_problem(view: memoryview, info: zipfile.ZipInfo) -> str | None:
+    offset = info.header_offset
+    if offset + _LOCAL.size > len(view):
+        return "local header past the end of the file"
+    (magic, _v, _s, _flags, method, _t, _d, crc, csize, size, name_len,
+     extra_len) = _LOCAL.unpack(view[offset:offset + _LOCAL.size])
+    if magic != b"PK\x03\x04":
+        return "no local header where the central directory points"
+    if (method, crc, csize, size) != (info.compress_type, info.CRC, info.compress_size, info.file_size):
+        return "local header disagrees with the central directory"
+    start = offset + _LOCAL.size + name_len + extra_len
+    stream = view[start:start + csize]
+    if len(stream) != csize:
+        return "data past the end of the file"
+    if method == zipfile.ZIP_STORED:
+        raw: bytes | bytearray | memoryview = stream
+    elif method == zipfile.ZIP_DEFLATED:
+        try:
+            raw = deflate.deflate_decompress(stream, size)
+        except deflate.DeflateError:
+            return "corrupt deflate stream"
+    else:
+        return f"compression method {method}, which layersmith never writes"
+    if len(raw) != size:
+        return f"inflates to {len(raw)} bytes, not {size}"
+    if deflate.crc32(raw) != crc:
+        return "CRC-32 mismatch"
+    return None

@@ -1,0 +1,38 @@
+"""The exact bytes of one layer zip whose inputs are all in this repository (utils), pinned.
+
+Every other reproducibility test compares two builds of the same code, so a change in the zip's
+layout (entry order, timestamps, modes, headers, compression level) passes them all while every
+deployed layer would publish a new version on the next `pulumi up`. This test sees it.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from fakes import FakeInstaller
+
+from layersmith.builder.builder import Builder
+from layersmith.builder.cache import BuildCache
+from layersmith.model import expand_variants
+from layersmith.specs import load_layer
+
+REPO = Path(__file__).resolve().parents[2]
+
+# CHANGE THIS ONLY ON PURPOSE, and say why in the commit. It changes when layers/utils/src changes,
+# when RECIPE_VERSION is bumped (it is in the embedded manifest), or when the zip format changes
+# (entry order, timestamps, modes, headers, deflate level, or the pinned `deflate` package). The last
+# two mean every deployed layer publishes a new version on the next `pulumi up`: bump RECIPE_VERSION
+# and call it out in the release notes. No bytecode: the fake installer compiles none, so the bytes
+# do not depend on which interpreters this machine has.
+UTILS_ZIP_SHA256 = "c6a9a93cd736f0017e14b90554bd96fbe939a0fe0438fb0d50aa03cc74fcd1cd"
+
+
+def test_the_utils_zip_has_exactly_the_pinned_bytes(tmp_path: Path) -> None:
+    spec = load_layer(REPO / "layers" / "utils")
+    [variant] = expand_variants(spec)  # portable: one zip for every runtime and architecture
+    result = Builder(FakeInstaller(compiles=False), BuildCache(tmp_path / "cache")).build(spec, variant)
+    with zipfile.ZipFile(result.zip_path) as zf:
+        names = zf.namelist()
+    assert names == sorted(names)  # said plainly, so a failure below points at the order first
+    assert result.sha256 == UTILS_ZIP_SHA256
