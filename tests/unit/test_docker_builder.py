@@ -9,9 +9,10 @@ machine with Docker proves: that the image exists and pip/compileall behave insi
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -122,16 +123,22 @@ def _own_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LAYERSMITH_CACHE_DIR", raising=False)
 
 
-def pip_argv(layer_dir: Path, target: Path, platform: str, image: str) -> list[str]:
-    return ["docker", "run", "--rm", "--platform", platform,
+def names() -> Callable[[], str]:
+    """Container names as DockerInstaller's default makes them, but predictable: c-1, c-2, …"""
+    counter = itertools.count(1)
+    return lambda: f"c-{next(counter)}"
+
+
+def pip_argv(layer_dir: Path, target: Path, platform: str, image: str, name: str = "c-1") -> list[str]:
+    return ["docker", "run", "--rm", "--name", name, "--platform", platform,
             "-v", f"{layer_dir}:/in:ro", "-v", f"{target}:/out", "-u", UID, image,
             "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-cache-dir",
             "--only-binary", ":all:", "--require-hashes", "--no-deps", "--no-compile",
             "-r", "/in/requirements.txt", "--target", "/out"]
 
 
-def compile_argv(root: Path, platform: str, image: str) -> list[str]:
-    return ["docker", "run", "--rm", "--platform", platform, "-v", f"{root}:/out", "-u", UID, image,
+def compile_argv(root: Path, platform: str, image: str, name: str = "c-2") -> list[str]:
+    return ["docker", "run", "--rm", "--name", name, "--platform", platform, "-v", f"{root}:/out", "-u", UID, image,
             "python", "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
             "-s", "/out", "-p", "/opt", "/out"]
 
@@ -147,7 +154,7 @@ def test_exact_docker_run_argv(tmp_path: Path, runtime: str, arch: str, platform
     spec = load_layers(project)["tiny"]
     assert spec.requirements is not None
     fake = FakeDocker()
-    installer = DockerInstaller(fake, user=UID)
+    installer = DockerInstaller(fake, user=UID, names=names())
     target, stage = tmp_path / "site", tmp_path / "stage"
     stage.mkdir()
     installer.install(spec.requirements, target, RUNTIMES[runtime], arch)
