@@ -304,6 +304,13 @@ class _Sequence:
     (125, "Unable to find image 'public.ecr.aws/sam/build-python3.11:9.9.9-arm64' locally\n"
           "docker: Error response from daemon: manifest unknown.\n",
      r"docker could not run .*manifest unknown\.; check --image-tag"),
+    # pip's words when the engine mounts /out read-only, or the container user may not write there
+    (1, "ERROR: Could not install packages due to an OSError: [Errno 30] Read-only file system: "
+        "'/out/tinyext-1.2.0.dist-info'\n",
+     r"the container cannot write to the build directory it mounts at /out \(read-only file system\); make the "
+     r"cache writable for 1000:1000"),
+    (1, "ERROR: Could not install packages due to an OSError: [Errno 13] Permission denied: '/out/tinyext'\n",
+     r"cannot write to the build directory it mounts at /out \(permission denied\)"),
 ])
 def test_container_failures_are_one_actionable_line(tmp_path: Path, returncode: int, stderr: str,
                                                      expected: str) -> None:
@@ -314,6 +321,38 @@ def test_container_failures_are_one_actionable_line(tmp_path: Path, returncode: 
         installer.install(lock, tmp_path / "site", RUNTIMES["python3.11"], "arm64")
     assert "\n" not in info.value.render()
     assert not isinstance(info.value, DockerUnavailable)
+
+
+class _Interrupted(_Sequence):
+    """Ctrl-C arrives while `docker run` waits; `docker rm -f` answers like Docker (the name)."""
+
+    def __init__(self) -> None:
+        super().__init__(Completed(("docker",), 0, "", ""))
+        self.calls: list[list[str]] = []
+
+    def run(self, argv: Sequence[str], **kwargs: object) -> Completed:
+        self.calls.append(list(argv))
+        if list(argv[:2]) == ["docker", "run"]:
+            raise KeyboardInterrupt
+        if list(argv[:3]) == ["docker", "rm", "-f"]:
+            return Completed(tuple(argv), 0, f"{argv[3]}\n", "")
+        return super().run(argv, **kwargs)
+
+
+@pytest.mark.parametrize("step", ["install", "compile"])
+def test_an_interrupted_container_is_removed_by_name(tmp_path: Path, step: str) -> None:
+    """Killing the docker CLI (all the Runner can do) leaves the daemon's container running."""
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(LOCK)
+    fake = _Interrupted()
+    installer = DockerInstaller(fake, user=UID, names=names())
+    with pytest.raises(KeyboardInterrupt):
+        if step == "install":
+            installer.install(lock, tmp_path / "site", RUNTIMES["python3.11"], "arm64")
+        else:
+            installer.compile_bytecode(tmp_path, RUNTIMES["python3.11"])
+    run = fake.calls[-2]
+    assert run[:4] == ["docker", "run", "--rm", "--name"] and fake.calls[-1] == ["docker", "rm", "-f", run[4]]
 
 
 def test_engine_gone_between_probe_and_run_is_docker_unavailable(tmp_path: Path) -> None:
