@@ -29,9 +29,9 @@ from conftest import CliRun, copy_repo_layer
 from helpers import REPO
 from test_variants_execute import DATA_SCIENCE, MONITORING, REQUIRED, extract, run_on, sysroots_root
 
-from layersmith.builder.docker import DockerInstaller, probe
+from layersmith.builder.docker import probe
 from layersmith.builder.factory import make_builder
-from layersmith.builder.install import HostInstaller
+from layersmith.builder.install import HostInstaller, uv_binary
 from layersmith.builder.runner import SubprocessRunner
 from layersmith.errors import EnvironmentProblem
 from layersmith.invoke_targets import sysroot_target
@@ -64,6 +64,13 @@ def userland(runtime: str, arch: str) -> Sysroots:
             raise
         pytest.skip(f"not executed: docker builder {runtime}/{arch}: {exc.message}")
     return sysroots
+
+
+@pytest.fixture(scope="session")
+def uv_found() -> None:
+    """`repo_builds` starts its builds in threads, and uv's `find_uv_bin` reads sysconfig, whose first
+    initialisation is not thread-safe: in a run of this module alone, that first call is there."""
+    uv_binary()
 
 
 @pytest.fixture(scope="session")
@@ -160,7 +167,7 @@ def test_arm64_runs_as_aarch64_and_its_child_processes_too(standin: Path) -> Non
 
 # --- the Docker builder through it, against the host builder --------------------------------------
 
-# Files whose bytes differ between the two paths by design (docs/architecture.md#docker-builder):
+# Files whose bytes differ between the two paths by design (docs/architecture.md#the-docker-builder-executed-through-a-stand-in):
 # the installer's name (uv writes `uv`, pip `pip\n`), the RECORD row of that file, and the manifest
 # (builder, content digest over the other files).
 def expected_difference(name: str, layer: str) -> bool:
@@ -212,7 +219,7 @@ def variants(layers: tuple[str, ...]) -> Iterator[object]:
 
 
 @pytest.mark.parametrize(("layer", "variant"), list(variants(("monitoring", "data-science"))))
-def test_docker_build_agrees_with_the_host_build_and_runs(layer: str, variant: Variant, standin: Path,
+def test_docker_build_agrees_with_the_host_build_and_runs(uv_found: None, layer: str, variant: Variant, standin: Path,
                                                           use_cache: Path,
                                                           repo_builds: dict[tuple[str, str], BuildResult],
                                                           tmp_path: Path) -> None:
