@@ -15,7 +15,10 @@ they are named in the skip reasons (`pytest -rs`).
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,9 +28,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CliRun, copy_repo_layer
+from conftest import CliRun, copy_repo_layer, write_function
 from helpers import REPO
-from test_variants_execute import DATA_SCIENCE, MONITORING, REQUIRED, extract, run_on, sysroots_root
+from test_variants_execute import DATA_SCIENCE, MONITORING, REQUIRED, UTILS, extract, run_on, sysroots_root
 
 from layersmith.builder.docker import probe
 from layersmith.builder.factory import make_builder
@@ -128,7 +131,7 @@ print(json.dumps({"id": [os.getuid(), os.getgid()], "in": os.listdir("/in"), "in
                   "-u", f"{os.getuid()}:{os.getgid()}", IMAGE, "python", "-c", script)
     assert done.returncode == 0, done.stderr
     assert "NOT Docker" in done.stderr.splitlines()[0]
-    seen = __import__("json").loads(done.stdout)
+    seen = json.loads(done.stdout)
     assert seen == {"id": [os.getuid(), os.getgid()], "in": ["lock.txt"], "in_w": "EROFS", "root": "EROFS",
                     "usr": "EROFS", "tmp": "written", "out": "written"}
     made = (out / "made").stat()
@@ -167,9 +170,9 @@ def test_arm64_runs_as_aarch64_and_its_child_processes_too(standin: Path) -> Non
 
 # --- the Docker builder through it, against the host builder --------------------------------------
 
-# Files whose bytes differ between the two paths by design (docs/architecture.md#the-docker-builder-executed-through-a-stand-in):
-# the installer's name (uv writes `uv`, pip `pip\n`), the RECORD row of that file, and the manifest
-# (builder, content digest over the other files).
+# Files whose bytes differ between the two paths by design
+# (docs/architecture.md#the-docker-builder-executed-through-a-stand-in): the installer's name (uv
+# writes `uv`, pip `pip\n`), the RECORD row of that file, and the manifest (builder, content digest).
 def expected_difference(name: str, layer: str) -> bool:
     return name.endswith(".dist-info/INSTALLER") or name.endswith(".dist-info/RECORD") or \
         name == f"layersmith/{layer}.json"
@@ -370,3 +373,71 @@ def test_ctrl_c_during_a_container_install_leaves_no_container_and_no_half_writt
     time.sleep(2)
     assert cache_entries(cache) == before  # nothing is still writing into it
     assert not [e for e in before if e.endswith(("layer.zip", "result.json"))], before
+
+
+# --- check and invoke on a stack whose builder is docker -----------------------------------------
+
+HANDLER = """
+import wrapt
+from aws_lambda_powertools import Logger
+from wrapt import _wrappers
+
+def handler(event, context):
+    Logger(service="docker-standin").info("hi")
+    return {"wrapt": wrapt.__version__, "compiled": not _wrappers.__file__.endswith(".py"), "n": event.get("n")}
+"""
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "arm64"])
+def test_check_and_invoke_pass_with_the_docker_builder_as_with_the_host_one(
+        arch: str, standin: Path, use_cache: Path, tmp_path: Path, cli: CliRun) -> None:
+    userland("python3.13", arch)
+    project = tmp_path / "project"
+    copy_repo_layer(project, "monitoring")
+    toml = project / "layers" / "monitoring" / "layer.toml"  # the stack publishes every variant: only these
+    text = re.sub(r"(?m)^runtimes = .*$", 'runtimes = ["python3.13"]', toml.read_text(encoding="utf-8"))
+    toml.write_text(re.sub(r"(?m)^architectures = .*$", f'architectures = ["{arch}"]', text), encoding="utf-8")
+    (project / "Pulumi.yaml").write_text("name: dockercheck\nruntime: python\n", encoding="utf-8")
+    shutil.copy(REPO / "__main__.py", project / "__main__.py")  # `check` plans with the real program
+    shutil.copytree(REPO / "policies" / "config", project / "policies" / "config")
+    write_function(project, "probe", HANDLER, layers=["monitoring"], runtime="python3.13", architecture=arch,
+                   event={"n": 7})
+    results = {}
+    for builder in ("host", "docker"):
+        config = {"aws:region": "eu-west-1", "layersmith:deploy": ["probe"], "layersmith:builder": builder}
+        (project / f"Pulumi.{builder}.yaml").write_text(json.dumps({"config": config}), encoding="utf-8")
+        code, out, err = cli("--project", project, "check", "--stack", builder, "--json")
+        assert code == 0, err
+        assert [f for f in json.loads(out)["findings"] if f["level"] == "error"] == []
+        code, out, err = cli("--project", project, "invoke", "probe", "--stack", builder)
+        assert code == 0, err
+        results[builder] = json.loads(out)
+    assert results["docker"] == results["host"] == {"wrapt": "2.5.2", "compiled": True, "n": 7}
+
+
+def test_the_portable_utils_layer_on_the_runtimes_the_standin_has(standin: Path, use_cache: Path,
+                                                                  tmp_path: Path) -> None:
+    """utils lists python3.11-3.13 and compiles bytecode for each, with the x86_64 image: python3.12
+    and python3.11/x86_64 have no userland here, so the repo's utils is not executed through the
+    stand-in. The same sources restricted to python3.13 are, and agree with the host build."""
+    sysroots = userland("python3.13", "x86_64")
+    project = tmp_path / "project"
+    copy_repo_layer(project, "utils")
+    toml = project / "layers" / "utils" / "layer.toml"
+    original = toml.read_text(encoding="utf-8")
+    restricted = re.sub(r"(?m)^runtimes = .*$", 'runtimes = ["python3.13"]', original)
+    assert restricted != original
+    toml.write_text(restricted, encoding="utf-8")
+    spec = load_layers(project)["utils"]
+    (variant,) = expand_variants(spec)
+    host = make_builder(project, "host").build(spec, variant)
+    dock = make_builder(project, "docker").build(spec, variant)
+    assert dock.bytecode == host.bytecode == "cpython-313"
+    compare(host, dock, "utils")
+    trixie = sysroot_for((3, 13), "x86_64")
+    assert trixie is not None
+    python = sysroots.python(trixie)
+    assert python is not None
+    extract(dock, tmp_path / "opt")
+    result = run_on(sysroot_target(python), tmp_path / "opt", "python3.13", UTILS)
+    assert result["parsed"] == 1 and result["utils"].startswith(str(tmp_path / "opt" / "python"))
