@@ -106,7 +106,11 @@ class _RemovingRunner:
     removes container N before the interruption propagates. Killing the docker CLI, which is all
     the Runner can do, does not stop the container: the daemon runs it (only SIGINT/SIGTERM reach it,
     through the CLI's sig-proxy, and the Runner sends SIGKILL), so pip would go on writing into the
-    build directory after layersmith has exited. `docker rm -f` kills it and removes it."""
+    build directory after layersmith has exited. `docker rm -f` kills it and removes it.
+    (Read: Docker's `attach`/`run` reference, "--sig-proxy … true (the default): CTRL-c sends a
+    SIGINT to the container"; `docker kill` sends SIGKILL to the container's main process; the
+    container belongs to the daemon, and docker/cli#2653 shows one still running after the client
+    stopped. tests/standin/docker models exactly that.)"""
 
     def __init__(self, runner: Runner, docker: str) -> None:
         self.runner = runner
