@@ -159,6 +159,28 @@ def test_docker_itself_failing_is_125_and_the_command_s_own_code_passes_through(
     assert docker("run", "--rm", "--platform", "linux/amd64", "-u", me, IMAGE, "no-such-tool").returncode == 127
 
 
+def test_like_the_daemon_s_a_container_outlives_a_killed_cli_until_rm_f(standin: Path) -> None:
+    """What makes the Ctrl-C test mean something: SIGKILL to the `docker` CLI's process group (all
+    layersmith's Runner can do) leaves the container running, as with Docker; `rm -f` ends it."""
+    userland("python3.13", "x86_64")
+    cli = subprocess.Popen(["docker", "run", "--rm", "--name", "outlives", "--platform", "linux/amd64", "-u",
+                            f"{os.getuid()}:{os.getgid()}", IMAGE, "python", "-c", "import time; time.sleep(120)"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    pid_file = standin / "outlives" / "pid"
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    pgid = int(pid_file.read_text())
+    os.killpg(cli.pid, signal.SIGKILL)
+    cli.wait()
+    time.sleep(0.5)
+    assert container_processes(pgid)  # still running
+    done = docker("rm", "-f", "outlives")
+    assert (done.returncode, done.stdout) == (0, "outlives\n")
+    assert container_processes(pgid) == [] and not (standin / "outlives").exists()
+    assert docker("rm", "-f", "outlives").returncode == 1  # No such container
+
+
 def test_arm64_runs_as_aarch64_and_its_child_processes_too(standin: Path) -> None:
     userland("python3.13", "arm64")
     code = ("import platform, subprocess, sys; print(platform.machine(), subprocess.run([sys.executable, '-c', "
