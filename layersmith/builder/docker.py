@@ -12,9 +12,11 @@ argv and fake the container's side effects; only a machine with an engine runs t
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
-from collections.abc import Sequence
+import secrets
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from layersmith.builder.install import compile_with
@@ -39,6 +41,15 @@ _ENGINE_DOWN = ("Cannot connect to the Docker daemon", "error during connect", "
                 "permission denied while trying to connect to the Docker daemon")
 _NO_WHEEL = re.compile(r"No matching distribution found for ([A-Za-z0-9_.\-]+)==([^\s;]+)")
 _HASH = re.compile(r"DO NOT MATCH THE HASHES")
+# pip: "[Errno 30] Read-only file system: '/out/...'" or "[Errno 13] Permission denied: '/out/...'".
+_OUT_REFUSED = re.compile(r"\[Errno (?:30|13)\] (Read-only file system|Permission denied): '/out\b")
+
+
+def container_names() -> Callable[[], str]:
+    """`layersmith-<pid>-<random>-<n>`: unique per run, so an interrupted one can be removed by name."""
+    prefix = f"layersmith-{os.getpid()}-{secrets.token_hex(3)}"
+    counter = itertools.count(1)
+    return lambda: f"{prefix}-{next(counter)}"
 
 
 def resolve_tag(template: str, arch: str) -> str:
@@ -90,16 +101,43 @@ def _host_path(path: Path) -> str:
     return resolved
 
 
+class _RemovingRunner:
+    """Runs `docker run --name N …` and, when layersmith is interrupted while it waits (Ctrl-C),
+    removes container N before the interruption propagates. Killing the docker CLI, which is all
+    the Runner can do, does not stop the container: the daemon runs it (only SIGINT/SIGTERM reach it,
+    through the CLI's sig-proxy, and the Runner sends SIGKILL), so pip would go on writing into the
+    build directory after layersmith has exited. `docker rm -f` kills it and removes it.
+    (Read: Docker's `attach`/`run` reference, "--sig-proxy … true (the default): CTRL-c sends a
+    SIGINT to the container"; `docker kill` sends SIGKILL to the container's main process; the
+    container belongs to the daemon, and docker/cli#2653 shows one still running after the client
+    stopped. tests/standin/docker models exactly that.)"""
+
+    def __init__(self, runner: Runner, docker: str) -> None:
+        self.runner = runner
+        self.docker = docker
+
+    def run(self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+            timeout: float | None = None) -> Completed:
+        name = argv[list(argv).index("--name") + 1]
+        try:
+            return self.runner.run(argv, cwd=cwd, env=env, timeout=timeout)
+        except BaseException:
+            self.runner.run([self.docker, "rm", "-f", name], timeout=PROBE_TIMEOUT)
+            raise
+
+
 class DockerInstaller:
     """Install with pip, and compile with `compileall`, inside the SAM build image of the runtime."""
 
     kind = "docker"
 
     def __init__(self, runner: Runner, *, image_tag: str = DEFAULT_IMAGE_TAG, docker: str = DOCKER,
-                 user: str | None = None) -> None:
+                 user: str | None = None, names: Callable[[], str] | None = None) -> None:
         for arch in DOCKER_PLATFORM:
             resolve_tag(image_tag, arch)  # a bad --image-tag fails before any work
         self.runner = runner
+        self.containers = _RemovingRunner(runner, docker)  # every `docker run` goes through it
+        self.names = names or container_names()
         self.image_tag = image_tag
         self.docker = docker
         # Files written to the bind mounts belong to this user, not root, so the cache stays ours.
@@ -123,8 +161,8 @@ class DockerInstaller:
 
     def run_argv(self, runtime: Runtime, arch: str, mounts: Sequence[tuple[Path, str, bool]],
                  command: Sequence[str]) -> list[str]:
-        """`docker run --rm --platform P -v SRC:DST[:ro]… -u UID:GID IMAGE CMD…`."""
-        argv = [self.docker, "run", "--rm", "--platform", DOCKER_PLATFORM[arch]]
+        """`docker run --rm --name N --platform P -v SRC:DST[:ro]… -u UID:GID IMAGE CMD…`."""
+        argv = [self.docker, "run", "--rm", "--name", self.names(), "--platform", DOCKER_PLATFORM[arch]]
         for source, dest, read_only in mounts:
             argv += ["-v", f"{_host_path(source)}:{dest}{':ro' if read_only else ''}"]
         return [*argv, "-u", self.user, self.image(runtime, arch), *command]
@@ -138,7 +176,7 @@ class DockerInstaller:
                "--only-binary", ":all:", "--require-hashes", "--no-deps", "--no-compile",
                "-r", f"{IN}/{lock.name}", "--target", OUT]
         argv = self.run_argv(runtime, arch, [(lock.parent, IN, True), (target, OUT, False)], pip)
-        done = self.runner.run(argv)
+        done = self.containers.run(argv)
         if done.returncode != 0:
             raise self._explain(done, runtime, arch, lock)
         self._compile_arch[runtime.name] = arch
@@ -148,7 +186,7 @@ class DockerInstaller:
         arch = self._compile_arch.get(runtime.name, next(iter(DOCKER_PLATFORM)))
         prefix = self.run_argv(runtime, arch, [(root, OUT, False)], [])
         # compile_with adds `-m compileall … -s /out -p /opt /out`: paths as they will be under /opt.
-        return compile_with(self.runner, [*prefix, "python"], Path(OUT), runtime)
+        return compile_with(self.containers, [*prefix, "python"], Path(OUT), runtime)
 
     def _explain(self, done: Completed, runtime: Runtime, arch: str, lock: Path) -> BuildError:
         """One actionable line for the ways a container install fails."""
@@ -161,6 +199,10 @@ class DockerInstaller:
         if m := _NO_WHEEL.search(done.stderr):
             return BuildError(f"{m.group(1)}=={m.group(2)} has no wheel for {runtime.name}/{arch} in {image}; "
                               "pin a version that ships one (see `layersmith lock`)", path=lock)
+        if m := _OUT_REFUSED.search(done.stderr):
+            return BuildError(f"the container cannot write to the build directory it mounts at {OUT} "
+                              f"({m.group(1).lower()}); make the cache writable for {self.user} and shared "
+                              "with the engine read-write, or set LAYERSMITH_CACHE_DIR", path=lock)
         if _HASH.search(done.stderr):
             return BuildError("a download differs from the hashes in the lock; re-run `layersmith lock` if the "
                               "change is expected", path=lock)

@@ -6,6 +6,8 @@ Layout under the sysroots directory (`$LAYERSMITH_SYSROOTS`, else `<cache>/sysro
     <name>/                            a Debian userland: usr/bin/python3.X, its stdlib (precompiled),
     <name>/var/runtime/                boto3 & co., where Lambda keeps them (outside /opt)
     <name>/.layersmith-sysroot.json    written last: a sysroot without it is redone from scratch
+    <name>/usr/local/                  pip and a `python` command, as a build image has them (the
+    <name>/.layersmith-image.json      docker stand-in's userland); stamped apart, added to a ready sysroot
     apt/<name>/                        the private apt instance fetching it (removed when done)
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -34,6 +37,8 @@ Reporter = Callable[[str], None]
 RECIPE = "1"  # bump when what a prepared sysroot holds changes: every machine then redoes it once
 STAMP = ".layersmith-sysroot.json"
 RUNTIME_LOCK = Path(__file__).with_name("runtime-requirements.txt")
+IMAGE_LOCK = Path(__file__).with_name("image-requirements.txt")
+IMAGE_STAMP = ".layersmith-image.json"
 PROBE = "import platform, sys; print(platform.python_version(), platform.machine())"
 CHILD_PROBE = ("import subprocess, sys; print(subprocess.run([sys.executable, '-c', 'import platform; "
                "print(platform.machine())'], capture_output=True, text=True, check=True).stdout.strip())")
@@ -146,13 +151,56 @@ class Sysroots:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def ensure(self, spec: SysrootSpec, *, force: bool = False) -> SysrootPython:
-        """The sysroot's python, preparing the sysroot first when it is missing (or `force`)."""
-        if not force and (ready := self.python(spec)) is not None:
+        """The sysroot's python, preparing the sysroot first when it is missing (or `force`), and
+        its build-image tools (`has_image_tools`)."""
+        if not force and (ready := self.python(spec)) is not None and self.has_image_tools(spec):
             return ready
         with self._locked():
-            if not force and (ready := self.python(spec)) is not None:  # prepared meanwhile
-                return ready
-            return self._prepare(spec)
+            ready = None if force else self.python(spec)  # prepared meanwhile?
+            python = ready or self._prepare(spec)
+            if force or not self.has_image_tools(spec):
+                self._image_tools(python)
+            return python
+
+    def has_image_tools(self, spec: SysrootSpec) -> bool:
+        """pip and `python` on PATH, what the docker builder's commands need in a build image."""
+        try:
+            data = json.loads((self.root / spec.name / IMAGE_STAMP).read_text())
+        except (OSError, ValueError):
+            return False
+        return bool(data.get("lock") == _lock_digest(IMAGE_LOCK))
+
+    def _image_tools(self, python: SysrootPython) -> None:
+        """pip's wheel (IMAGE_LOCK: pinned, hash-checked, one version for every userland, as the SAM
+        images ship one pip) into /usr/local, the Debian site directory nothing else uses, and a
+        `python` command: what the docker stand-in (tests/standin/docker) runs in this userland.
+        A separate step with its own stamp, so a sysroot prepared before it is extended, not redone.
+        `invoke` runs with -I -S, so pip is never on a function's sys.path."""
+        from layersmith.builder.install import uv_binary
+
+        spec = python.spec
+        local = python.root / "usr" / "local"
+        site = local / "lib" / f"python{spec.dotted}" / "dist-packages"
+        self.report(f"runtimes: {spec.name}: pip into usr/local ({IMAGE_LOCK.name}), for the docker stand-in")
+        shutil.rmtree(local, ignore_errors=True)
+        (local / "bin").mkdir(parents=True)
+        argv = [uv_binary(), "pip", "install", "--no-config", "--quiet", "--target", str(site),
+                "--python-version", spec.dotted, "--only-binary", ":all:", "--require-hashes", "--no-compile",
+                "--link-mode", "copy", "--python", sys.executable, "-r", str(IMAGE_LOCK)]
+        done = self.runner.run(argv, timeout=TIMEOUT)
+        if done.returncode != 0:
+            raise EnvironmentProblem(f"installing pip into {spec.name} failed: {done.stderr.strip()[-300:]}")
+        shutil.rmtree(site / "bin", ignore_errors=True)  # uv's console scripts name host paths
+        (local / "bin" / "python").symlink_to(f"/usr/bin/python{spec.dotted}")
+        # Compiled once here: the stand-in's root is read-only, so an uncompiled pip would be
+        # compiled again (under qemu: seconds) at every container start.
+        code, _out, err = self._run(python, "-I", "-m", "compileall", "-q", "-j", "0" if python.children else "1",
+                                    str(site))
+        if code != 0:
+            raise EnvironmentProblem(f"precompiling pip in {spec.name} failed: {err.strip()[-300:]}")
+        stamp = python.root / IMAGE_STAMP
+        stamp.with_suffix(".tmp").write_text(json.dumps({"lock": _lock_digest(IMAGE_LOCK)}) + "\n")
+        stamp.with_suffix(".tmp").replace(stamp)
 
     def ensure_qemu(self, arch: str) -> Path:
         qemu = self.qemu(arch)
@@ -253,6 +301,10 @@ class Sysroots:
         # compileall then exits 1 having compiled everything else.
         if code not in (0, 1):
             raise EnvironmentProblem(f"precompiling {python.spec.name} failed: {err.strip()[-300:]}")
+
+
+def _lock_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _fresh_root(dest: Path, spec: SysrootSpec) -> None:

@@ -9,9 +9,10 @@ machine with Docker proves: that the image exists and pip/compileall behave insi
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -122,16 +123,22 @@ def _own_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LAYERSMITH_CACHE_DIR", raising=False)
 
 
-def pip_argv(layer_dir: Path, target: Path, platform: str, image: str) -> list[str]:
-    return ["docker", "run", "--rm", "--platform", platform,
+def names() -> Callable[[], str]:
+    """Container names as DockerInstaller's default makes them, but predictable: c-1, c-2, …"""
+    counter = itertools.count(1)
+    return lambda: f"c-{next(counter)}"
+
+
+def pip_argv(layer_dir: Path, target: Path, platform: str, image: str, name: str = "c-1") -> list[str]:
+    return ["docker", "run", "--rm", "--name", name, "--platform", platform,
             "-v", f"{layer_dir}:/in:ro", "-v", f"{target}:/out", "-u", UID, image,
             "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-cache-dir",
             "--only-binary", ":all:", "--require-hashes", "--no-deps", "--no-compile",
             "-r", "/in/requirements.txt", "--target", "/out"]
 
 
-def compile_argv(root: Path, platform: str, image: str) -> list[str]:
-    return ["docker", "run", "--rm", "--platform", platform, "-v", f"{root}:/out", "-u", UID, image,
+def compile_argv(root: Path, platform: str, image: str, name: str = "c-2") -> list[str]:
+    return ["docker", "run", "--rm", "--name", name, "--platform", platform, "-v", f"{root}:/out", "-u", UID, image,
             "python", "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
             "-s", "/out", "-p", "/opt", "/out"]
 
@@ -147,7 +154,7 @@ def test_exact_docker_run_argv(tmp_path: Path, runtime: str, arch: str, platform
     spec = load_layers(project)["tiny"]
     assert spec.requirements is not None
     fake = FakeDocker()
-    installer = DockerInstaller(fake, user=UID)
+    installer = DockerInstaller(fake, user=UID, names=names())
     target, stage = tmp_path / "site", tmp_path / "stage"
     stage.mkdir()
     installer.install(spec.requirements, target, RUNTIMES[runtime], arch)
@@ -297,6 +304,13 @@ class _Sequence:
     (125, "Unable to find image 'public.ecr.aws/sam/build-python3.11:9.9.9-arm64' locally\n"
           "docker: Error response from daemon: manifest unknown.\n",
      r"docker could not run .*manifest unknown\.; check --image-tag"),
+    # pip's words when the engine mounts /out read-only, or the container user may not write there
+    (1, "ERROR: Could not install packages due to an OSError: [Errno 30] Read-only file system: "
+        "'/out/tinyext-1.2.0.dist-info'\n",
+     r"the container cannot write to the build directory it mounts at /out \(read-only file system\); make the "
+     r"cache writable for 1000:1000"),
+    (1, "ERROR: Could not install packages due to an OSError: [Errno 13] Permission denied: '/out/tinyext'\n",
+     r"cannot write to the build directory it mounts at /out \(permission denied\)"),
 ])
 def test_container_failures_are_one_actionable_line(tmp_path: Path, returncode: int, stderr: str,
                                                      expected: str) -> None:
@@ -307,6 +321,38 @@ def test_container_failures_are_one_actionable_line(tmp_path: Path, returncode: 
         installer.install(lock, tmp_path / "site", RUNTIMES["python3.11"], "arm64")
     assert "\n" not in info.value.render()
     assert not isinstance(info.value, DockerUnavailable)
+
+
+class _Interrupted(_Sequence):
+    """Ctrl-C arrives while `docker run` waits; `docker rm -f` answers like Docker (the name)."""
+
+    def __init__(self) -> None:
+        super().__init__(Completed(("docker",), 0, "", ""))
+        self.calls: list[list[str]] = []
+
+    def run(self, argv: Sequence[str], **kwargs: object) -> Completed:
+        self.calls.append(list(argv))
+        if list(argv[:2]) == ["docker", "run"]:
+            raise KeyboardInterrupt
+        if list(argv[:3]) == ["docker", "rm", "-f"]:
+            return Completed(tuple(argv), 0, f"{argv[3]}\n", "")
+        return super().run(argv, **kwargs)
+
+
+@pytest.mark.parametrize("step", ["install", "compile"])
+def test_an_interrupted_container_is_removed_by_name(tmp_path: Path, step: str) -> None:
+    """Killing the docker CLI (all the Runner can do) leaves the daemon's container running."""
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(LOCK)
+    fake = _Interrupted()
+    installer = DockerInstaller(fake, user=UID, names=names())
+    with pytest.raises(KeyboardInterrupt):
+        if step == "install":
+            installer.install(lock, tmp_path / "site", RUNTIMES["python3.11"], "arm64")
+        else:
+            installer.compile_bytecode(tmp_path, RUNTIMES["python3.11"])
+    run = fake.calls[-2]
+    assert run[:4] == ["docker", "run", "--rm", "--name"] and fake.calls[-1] == ["docker", "rm", "-f", run[4]]
 
 
 def test_engine_gone_between_probe_and_run_is_docker_unavailable(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ the sysroot's python do to the file system (the real thing runs in tests/functio
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from layersmith.interpreters import Interpreter
 from layersmith.invoke_targets import Chooser
 from layersmith.sysroots import Sysroots, by_name, sysroot_for
 from layersmith.sysroots.apt import PrivateApt, deb_version
-from layersmith.sysroots.manager import STAMP, binfmt_registration
+from layersmith.sysroots.manager import IMAGE_LOCK, IMAGE_STAMP, STAMP, binfmt_registration
 
 
 class FakeDebian:
@@ -95,7 +96,8 @@ def test_prepare_is_private_idempotent_and_stamped(tmp_path: Path) -> None:
     assert python.env["QEMU_CPU"] == "neoverse-n1" and python.emulated
     assert python.argv[0] == "unshare" and python.argv[-1].endswith("trixie-arm64/usr/bin/python3.13")
     assert "sysroot trixie-arm64 (Debian trixie CPython 3.13.5, arm64 under qemu-aarch64, QEMU_CPU=neoverse-n1)" \
-        in messages[-1]
+        in messages[-2]
+    assert "pip into usr/local" in messages[-1]  # then the docker stand-in's tools
     assert any("compileall" in a for a in fake.argvs)  # the stdlib is precompiled
     before = len(fake.argvs)
     assert sysroots.ensure(ARM313) == python and len(fake.argvs) == before  # prepared: nothing runs
@@ -103,6 +105,32 @@ def test_prepare_is_private_idempotent_and_stamped(tmp_path: Path) -> None:
     assert len(fake.argvs) > before
     (tmp_path / "qemu" / "usr" / "bin" / "qemu-aarch64-static").unlink()
     assert sysroots.python(ARM313) is None  # without its qemu a sysroot is not ready
+
+
+def test_a_sysroot_prepared_before_pip_is_extended_not_redone(tmp_path: Path) -> None:
+    """pip's wheel and `python` (what the docker stand-in runs) come from a pinned, hashed lock, with
+    their own stamp: `runtimes fetch` adds them to a ready sysroot without fetching it again."""
+    assert ARM313 is not None
+    fake = FakeDebian()
+    sysroots = Sysroots(tmp_path, fake, arch="x86_64")
+    sysroots.ensure(ARM313)
+    root = tmp_path / "trixie-arm64"
+    assert sysroots.has_image_tools(ARM313)
+    assert os.readlink(root / "usr" / "local" / "bin" / "python") == "/usr/bin/python3.13"
+    (root / IMAGE_STAMP).unlink()  # as on a machine that prepared it before this step existed
+    assert not sysroots.has_image_tools(ARM313)
+    before = len(fake.argvs)
+    sysroots.ensure(ARM313)
+    added = fake.argvs[before:]
+    assert not any(a[0] == "apt-get" for a in added)  # not redone
+    (install,) = [a for a in added if "install" in a]
+    assert install[install.index("-r") + 1] == str(IMAGE_LOCK) and "--require-hashes" in install
+    assert install[install.index("--target") + 1] == str(root / "usr/local/lib/python3.13/dist-packages")
+    assert any("compileall" in a for a in added)  # pip precompiled: the stand-in's root is read-only
+    assert sysroots.has_image_tools(ARM313)
+    ready = len(fake.argvs)
+    sysroots.ensure(ARM313)
+    assert len(fake.argvs) == ready  # and then nothing runs
 
 
 def test_without_binfmt_misc_the_emulated_python_runs_under_plain_qemu(tmp_path: Path) -> None:
