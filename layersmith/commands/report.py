@@ -1,0 +1,103 @@
+"""`layersmith report [--stack S] [--output FILE] [--inventory FILE | --online …] [--json]`.
+
+Writes one self-contained HTML file (no network needed to open it): who runs which version of each
+layer variant, what each variant weighs by distribution against the 250 MB budget, who may read
+which version, and pins whose content differs between regions. Offline it reads the committed
+stacks and the build cache; --inventory FILE (from inventory --json) or --online adds the fleet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from layersmith.builder.factory import make_builder
+from layersmith.builder.sizes import cached_sizes
+from layersmith.errors import UserError
+from layersmith.inventory_file import load_inventory
+from layersmith.model import LayerSpec, Variant
+from layersmith.project import Project, load_project
+from layersmith.report_data import ContentLookup, Sources, build_report
+from layersmith.report_html import MAX_BYTES, render_html, write_report
+
+DEFAULT_OUTPUT = "layersmith-report.html"
+_DESCRIPTION = " ".join((__doc__ or "").split("\n\n")[1].split())
+
+
+def register(sub: Any) -> None:
+    from layersmith.aws.options import add_scan_arguments
+
+    parser = sub.add_parser("report", help="one self-contained HTML report: versions, sizes, grants, drift",
+                            description=_DESCRIPTION)
+    add_scan_arguments(parser)  # --stack, --json, and the scan's --regions/--accounts/… for --online
+    parser.add_argument("--output", type=Path, default=Path(DEFAULT_OUTPUT), metavar="FILE",
+                        help=f"where to write the HTML (default: {DEFAULT_OUTPUT})")
+    parser.add_argument("--inventory", type=Path, metavar="FILE", help="the JSON of `layersmith inventory --json`")
+    parser.add_argument("--online", action="store_true",
+                        help="scan the fleet now (like inventory) and read each pinned version's content")
+    parser.add_argument("--profile", help="AWS profile --online reads contents with (default: the credential chain)")
+    parser.set_defaults(func=run)
+
+
+def _sizes(project: Project) -> Any:
+    builders: dict[tuple[str, str | None], Any] = {}
+
+    def lookup(spec: LayerSpec, variant: Variant) -> Any:
+        # The builder the stacks use decides the cache key; host (the default) unless a stack says docker.
+        key = ("host", None)
+        if key not in builders:
+            builders[key] = make_builder(project.root, key[0], image_tag=key[1])
+        return cached_sizes(builders[key], spec, variant)
+
+    return lookup
+
+
+def _online(args: argparse.Namespace, project: Project) -> tuple[dict[str, Any], ContentLookup]:
+    from layersmith.aws.content import boto3_regions
+    from layersmith.aws.options import run_scan
+    from layersmith.aws.report import inventory_json
+
+    _, inventory, _ = run_scan(args)
+    regions = boto3_regions(args.profile)
+
+    def content(name: str, region: str, version: int) -> str | None:
+        found = regions(region).get(name, version)
+        return found.code_sha256 if found else None
+
+    return inventory_json(inventory), content
+
+
+def run(args: argparse.Namespace) -> int:
+    from layersmith.aws.scope import load_scope
+
+    if args.online and args.inventory:
+        raise UserError("give --inventory FILE or --online, not both", key="--online")
+    project = load_project(args.project)
+    scope = load_scope(project, args.stack)
+    inventory, content, label = None, None, None
+    if args.inventory:
+        matcher = scope.matcher()
+        inventory = load_inventory(args.inventory, lambda name: matcher.match(name) is not None)
+        label = str(args.inventory)
+    elif args.online:
+        inventory, content = _online(args, project)
+        label = "online scan"
+    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    data = build_report(project, args.stack, Sources(_sizes(project), inventory, label, content), generated)
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    html = render_html(data)
+    write_report(args.output, html)
+    size = len(html.encode())
+    print(f"wrote {args.output} ({size / 1e6:.2f} MB): {len(data['rows'])} functions × {len(data['columns'])} "
+          f"layer variants, {sum(t['built'] for t in data['treemaps'])} of {len(data['treemaps'])} variants built")
+    for note in data["notes"]:
+        print(f"  {note}")
+    if size > MAX_BYTES:
+        print(f"layersmith: warning: the report is {size / 1e6:.1f} MB, over the 2 MB it aims for", file=sys.stderr)
+    return 0
