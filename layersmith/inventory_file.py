@@ -1,15 +1,17 @@
 """Read the JSON `layersmith inventory --json` wrote, refusing what this project cannot trust.
 
-The file is checked whole before anything uses it: another tool's JSON, an older layersmith's (a
-version entry without a key the report reads) and another project's (a layer name that is not this
-project's `<prefix>-<layer>[-<variant>]`) are each refused in one line naming the file and what to do.
+The file is checked whole before anything uses it, and turned into typed records: another tool's
+JSON, an older layersmith's (a version entry without a key the report reads) and another project's
+(a layer name that is not this project's `<prefix>-<layer>[-<variant>]`) are each refused in one
+line naming the file and what to do.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from layersmith.errors import UserError
 
@@ -21,33 +23,77 @@ USER_KEYS = ("account", "region", "function", "kind", "qualifier", "layer_versio
 AGAIN = "write it again with `layersmith inventory --json > FILE` from this project"
 
 
-def load_inventory(path: Path, is_ours: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class User:
+    account: str
+    region: str
+    function: str
+    kind: str  # function ($LATEST) | version | alias
+
+
+@dataclass(frozen=True)
+class FleetVersion:
+    name: str
+    version: int
+    account: str
+    region: str
+    layer: str
+    variant: str
+    code_size: int
+    shared_with: tuple[str, ...]
+    unmanaged: tuple[str, ...]
+    used_by: tuple[User, ...]
+    code_sha256: str | None = None  # only when the inventory recorded it
+
+
+@dataclass(frozen=True)
+class FleetInventory:
+    scanned: tuple[str, ...]
+    versions: tuple[FleetVersion, ...]
+
+
+def load_inventory(path: Path, is_ours: Callable[[str], bool]) -> FleetInventory:
     """The parsed inventory; `is_ours(name)` tells this project's physical layer names."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data: object = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UserError(f"cannot read: {exc.strerror or exc}", path=path) from None
     except ValueError as exc:
         raise UserError(f"is not JSON ({exc}); {AGAIN}", path=path) from None
+    return parse_inventory(data, path, is_ours)
+
+
+def parse_inventory(data: object, path: Path, is_ours: Callable[[str], bool]) -> FleetInventory:
+    """Validate `inventory --json`'s data (from a file, or straight from an online scan)."""
     if not isinstance(data, dict) or not isinstance(data.get("versions"), list) \
             or not isinstance(data.get("scanned"), list):
         raise UserError(f"is not the JSON of `layersmith inventory --json` (no \"scanned\" and \"versions\"); {AGAIN}",
                         path=path)
-    for index, entry in enumerate(data["versions"]):
-        _check_version(path, index, entry, is_ours)
-    return data
+    versions = tuple(_version(path, index, entry, is_ours) for index, entry in enumerate(data["versions"]))
+    return FleetInventory(tuple(str(s) for s in data["scanned"]), versions)
 
 
-def _check_version(path: Path, index: int, entry: Any, is_ours: Any) -> None:
+def _version(path: Path, index: int, entry: object, is_ours: Callable[[str], bool]) -> FleetVersion:
     where = f"versions[{index}]"
     if not isinstance(entry, dict):
         raise UserError(f"{where} is not an object; {AGAIN}", path=path)
     missing = [k for k in VERSION_KEYS if k not in entry]
-    if not missing:
-        missing = [f"used_by[{i}].{k}" for i, user in enumerate(entry["used_by"]) for k in USER_KEYS
+    users = entry.get("used_by")
+    if not missing and isinstance(users, list):
+        missing = [f"used_by[{i}].{k}" for i, user in enumerate(users) for k in USER_KEYS
                    if not isinstance(user, dict) or k not in user][:1]
-    if missing:
-        raise UserError(f"is an older or foreign inventory format: {where} has no {missing[0]!r}; {AGAIN}", path=path)
+    if missing or not isinstance(users, list):
+        raise UserError(f"is an older or foreign inventory format: {where} has no {(missing or ['used_by'])[0]!r}; "
+                        f"{AGAIN}", path=path)
     if not is_ours(str(entry["name"])):
         raise UserError(f"is another project's inventory: {where} is layer {entry['name']!r}, not one of this "
                         f"project's; {AGAIN}", path=path)
+    try:
+        return FleetVersion(
+            str(entry["name"]), int(entry["version"]), str(entry["account"]), str(entry["region"]),
+            str(entry["layer"]), str(entry["variant"]), int(entry["code_size"]),
+            tuple(str(s) for s in entry["shared_with"]), tuple(str(s) for s in entry.get("shared_unmanaged", [])),
+            tuple(User(str(u["account"]), str(u["region"]), str(u["function"]), str(u["kind"])) for u in users),
+            str(entry["code_sha256"]) if entry.get("code_sha256") else None)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"{where} has a value of the wrong type ({exc}); {AGAIN}", path=path) from None

@@ -1,4 +1,4 @@
-"""The data of `layersmith report`: one JSON-able dict, rendered to HTML by `report_html` or printed.
+"""The data of `layersmith report`: typed records, rendered to HTML by `report_html` or printed as JSON.
 
 Four views, each from the project (offline) and, when an inventory is given, from the fleet:
 
@@ -15,11 +15,11 @@ Four views, each from the project (offline) and, when an inventory is given, fro
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 from layersmith.builder.sizes import VariantSizes
 from layersmith.builder.verify import MAX_UNZIPPED
+from layersmith.inventory_file import FleetInventory
 from layersmith.model import LayerSpec, StackConfig, Variant, expand_variants
 from layersmith.naming import function_name
 from layersmith.pin_sites import PinSite, pin_sites
@@ -27,7 +27,7 @@ from layersmith.project import Project
 from layersmith.treemap import squarify
 
 FORMAT = "layersmith-report/1"
-TREEMAP_BOX = (1000.0, 320.0)  # the SVG viewBox each treemap is laid out in
+TREEMAP_BOX = (1000.0, 320.0)  # the SVG viewBox each treemap is laid out in (report.js draws it)
 SizeLookup = Callable[[LayerSpec, Variant], VariantSizes | None]
 ContentLookup = Callable[[str, str, int], str | None]  # (layer name, region, version) -> CodeSha256
 
@@ -35,9 +35,106 @@ ContentLookup = Callable[[str, str, int], str | None]  # (layer name, region, ve
 @dataclass(frozen=True)
 class Sources:
     sizes: SizeLookup
-    inventory: dict[str, Any] | None = None
+    inventory: FleetInventory | None = None
     inventory_label: str | None = None  # the file, or "online scan"
     content: ContentLookup | None = None  # --online: each version's CodeSha256
+
+
+@dataclass
+class Cell:
+    text: str
+    state: str  # current | latest | behind | far | unknown
+    behind: int | None
+    layer_name: str
+    pins: dict[str, int | str]  # region -> version ("latest": follows it)
+
+
+@dataclass
+class Row:
+    function: str
+    origin: str  # "stack": a committed stack's function; "fleet": found attaching a version
+    where: str
+    region: str
+    stack: str | None
+    account: str | None
+    foreign: bool  # seen only in the fleet: no committed stack deploys it
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str
+    layer: str
+    variant: str
+
+
+@dataclass(frozen=True)
+class Piece:
+    name: str
+    bytes: int
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+@dataclass(frozen=True)
+class Treemap:
+    column: str
+    built: bool
+    bytes: int | None
+    zip_bytes: int | None
+    share: float | None
+    rects: tuple[Piece, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Budget:
+    stack: str | None
+    function: str
+    bytes: int
+    share: float
+    complete: bool  # False: some attached variant is not built here, so its bytes are missing
+    layers: dict[str, int | None]
+
+
+@dataclass(frozen=True)
+class Grant:
+    what: str  # "layersmith-prod-utils:4", or the stack's layers as configured
+    where: str  # account/region, or the stack's regions
+    shared_with: tuple[str, ...]
+    unmanaged: tuple[str, ...]
+    source: str  # "resource policy" | "layersmith:shareWith"
+
+
+@dataclass(frozen=True)
+class Drift:
+    stack: str
+    function: str
+    layer: str
+    layer_name: str
+    pins: dict[str, int]
+    code_sha256: dict[str, str | None]
+    status: str  # same | differs | unknown
+
+
+@dataclass(frozen=True)
+class Report:
+    format: str
+    project: str
+    generated: str
+    stacks: tuple[str, ...]
+    inventory: str | None
+    online: bool
+    budget_bytes: int
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    treemaps: tuple[Treemap, ...]
+    budget: tuple[Budget, ...]
+    grants: tuple[Grant, ...]
+    drift: tuple[Drift, ...]
+    notes: tuple[str, ...]
 
 
 def column_id(layer: str, variant: str) -> str:
@@ -53,45 +150,24 @@ def state_of(behind: int | None) -> str:
 class _Reference:
     """The newest version of each physical layer per region: the inventory's, else the newest pinned."""
 
-    def __init__(self, sites: Iterable[PinSite], inventory: dict[str, Any] | None) -> None:
+    def __init__(self, sites: Iterable[PinSite], inventory: FleetInventory | None) -> None:
         self.latest: dict[tuple[str, str, str], int] = {}  # (account, region, name) -> newest version
         self.by_region: dict[tuple[str, str], int] = {}  # (region, name) -> newest (any account)
-        self.from_inventory = inventory is not None
-        for v in (inventory or {}).get("versions", []):
-            key = (str(v["account"]), str(v["region"]), str(v["name"]))
-            self.latest[key] = max(self.latest.get(key, 0), int(v["version"]))
-            self.by_region[key[1:]] = max(self.by_region.get(key[1:], 0), int(v["version"]))
+        for v in inventory.versions if inventory else ():
+            self.latest[(v.account, v.region, v.name)] = max(self.latest.get((v.account, v.region, v.name), 0),
+                                                             v.version)
+            self.by_region[(v.region, v.name)] = max(self.by_region.get((v.region, v.name), 0), v.version)
         if inventory is None:
             for s in sites:
                 if s.pin is not None:
-                    key2 = (s.region, s.layer_name)
-                    self.by_region[key2] = max(self.by_region.get(key2, 0), s.pin)
+                    self.by_region[(s.region, s.layer_name)] = max(self.by_region.get((s.region, s.layer_name), 0),
+                                                                   s.pin)
 
     def behind(self, region: str, name: str, version: int | None, account: str | None = None) -> int | None:
-        newest = self.latest.get((account, region, name)) if account else self.by_region.get((region, name))
         if version is None:  # follows latest: current by definition
             return 0
+        newest = self.latest.get((account, region, name)) if account else self.by_region.get((region, name))
         return None if newest is None else max(newest - version, 0)
-
-
-def _stack_rows(stacks: list[tuple[StackConfig, list[PinSite]]], ref: _Reference) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for cfg, sites in stacks:
-        for fn in cfg.deploy:
-            cells: dict[str, Any] = {}
-            for site in (s for s in sites if s.function == fn):
-                cell = cells.setdefault(column_id(site.layer, site.variant.key),
-                                        {"pins": {}, "layer_name": site.layer_name, "behind": 0})
-                cell["pins"][site.region] = site.pin if site.pin is not None else "latest"
-                behind = ref.behind(site.region, site.layer_name, site.pin)
-                cell["behind"] = None if behind is None or cell["behind"] is None else max(cell["behind"], behind)
-            for cell in cells.values():
-                pins = cell["pins"]
-                cell["text"] = " · ".join(_pin_text(r, p, len(pins) > 1) for r, p in pins.items())
-                cell["state"] = "latest" if set(pins.values()) == {"latest"} else state_of(cell["behind"])
-            rows.append({"function": fn, "origin": "stack", "stack": cfg.stack, "account": None,
-                         "region": cfg.region, "where": f"stack {cfg.stack}", "foreign": False, "cells": cells})
-    return rows
 
 
 def _pin_text(region: str, pin: int | str, qualified: bool) -> str:
@@ -99,114 +175,119 @@ def _pin_text(region: str, pin: int | str, qualified: bool) -> str:
     return f"{region} {text}" if qualified else text
 
 
-def _fleet_rows(inventory: dict[str, Any], ref: _Reference, ours: dict[str, str]) -> list[dict[str, Any]]:
+def _stack_cell(sites: list[PinSite], ref: _Reference) -> Cell:
+    pins: dict[str, int | str] = {s.region: s.pin if s.pin is not None else "latest" for s in sites}
+    distances = [ref.behind(s.region, s.layer_name, s.pin) for s in sites]
+    behind = None if None in distances else max(d for d in distances if d is not None)
+    text = " · ".join(_pin_text(r, p, len(pins) > 1) for r, p in pins.items())
+    state = "latest" if set(pins.values()) == {"latest"} else state_of(behind)
+    return Cell(text, state, behind, sites[0].layer_name, pins)
+
+
+def _stack_rows(stacks: list[tuple[StackConfig, list[PinSite]]], ref: _Reference) -> list[Row]:
+    rows: list[Row] = []
+    for cfg, sites in stacks:
+        for fn in cfg.deploy:
+            by_column: dict[str, list[PinSite]] = {}
+            for site in sites:
+                if site.function == fn:
+                    by_column.setdefault(column_id(site.layer, site.variant.key), []).append(site)
+            rows.append(Row(fn, "stack", f"stack {cfg.stack}", cfg.region, cfg.stack, None, False,
+                            {c: _stack_cell(s, ref) for c, s in by_column.items()}))
+    return rows
+
+
+def _fleet_rows(inventory: FleetInventory, ref: _Reference, ours: dict[str, str]) -> list[Row]:
     """One row per (account, region, function) attaching a version ($LATEST: what runs when called;
-    published versions and aliases are frozen snapshots, counted in the inventory itself)."""
-    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for v in inventory["versions"]:
-        for user in v["used_by"]:
-            if user["kind"] != "function":
+    published versions and aliases are frozen snapshots, listed by `inventory` itself)."""
+    rows: dict[tuple[str, str, str], Row] = {}
+    for v in inventory.versions:
+        for user in v.used_by:
+            if user.kind != "function":
                 continue
-            key = (str(user["account"]), str(user["region"]), str(user["function"]))
-            row = rows.setdefault(key, {"function": key[2], "origin": "fleet", "stack": ours.get(key[2]),
-                                        "account": key[0], "region": key[1], "where": f"{key[0]}/{key[1]}",
-                                        "foreign": key[2] not in ours, "cells": {}})
-            behind = ref.behind(str(v["region"]), str(v["name"]), int(v["version"]), account=str(v["account"]))
-            row["cells"][column_id(str(v["layer"]), str(v["variant"]))] = {
-                "text": f"v{v['version']}", "behind": behind, "state": state_of(behind),
-                "layer_name": v["name"], "pins": {v["region"]: v["version"]}}
+            key = (user.account, user.region, user.function)
+            row = rows.setdefault(key, Row(user.function, "fleet", f"{user.account}/{user.region}", user.region,
+                                           ours.get(user.function), user.account, user.function not in ours))
+            behind = ref.behind(v.region, v.name, v.version, account=v.account)
+            row.cells[column_id(v.layer, v.variant)] = Cell(f"v{v.version}", state_of(behind), behind, v.name,
+                                                            {v.region: v.version})
     return [rows[k] for k in sorted(rows)]
 
 
-def _columns(rows: list[dict[str, Any]], layers: dict[str, LayerSpec]) -> list[dict[str, str]]:
+def _columns(rows: list[Row], layers: dict[str, LayerSpec]) -> list[Column]:
     order = {column_id(n, v.key): (i, j) for i, (n, s) in enumerate(layers.items())
              for j, v in enumerate(expand_variants(s))}
-    used = {c for row in rows for c in row["cells"]}
-    return [{"id": c, "layer": c.split(" ")[0], "variant": c.split(" ")[1]}
-            for c in sorted(used, key=lambda c: (order.get(c, (999, 0)), c))]
+    used = {c for row in rows for c in row.cells}
+    return [Column(c, *c.split(" ", 1)) for c in sorted(used, key=lambda c: (order.get(c, (999, 0)), c))]
 
 
-def _treemaps(columns: list[dict[str, str]], layers: dict[str, LayerSpec], sizes: SizeLookup,
-              notes: list[str]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for col in columns:
-        spec = layers.get(col["layer"])
-        variant = next((v for v in expand_variants(spec) if v.key == col["variant"]), None) if spec else None
-        found = sizes(spec, variant) if spec and variant else None
-        if found is None:
-            why = (f"not built here: run `layersmith build {col['layer']}`" if variant
-                   else "no longer a variant of this project's spec")
-            notes.append(f"{col['id']}: {why}")
-            out.append({"column": col["id"], "built": False, "note": why, "bytes": None, "rects": []})
-            continue
-        rects = squarify(list(found.parts), 0, 0, *TREEMAP_BOX)
-        out.append({"column": col["id"], "built": True, "bytes": found.unzipped_bytes, "zip_bytes": found.zip_bytes,
-                    "share": found.unzipped_bytes / MAX_UNZIPPED,
-                    "rects": [{"name": r.name, "bytes": r.size, "x": round(r.x, 2), "y": round(r.y, 2),
-                               "w": round(r.w, 2), "h": round(r.h, 2)} for r in rects]})
-    return out
+def _treemap(col: Column, layers: dict[str, LayerSpec], sizes: SizeLookup) -> Treemap:
+    spec = layers.get(col.layer)
+    variant = next((v for v in expand_variants(spec) if v.key == col.variant), None) if spec else None
+    found = sizes(spec, variant) if spec and variant else None
+    if found is None:
+        why = (f"not built here: run `layersmith build {col.layer}`" if variant
+               else "not a variant of this checkout's spec (a dropped runtime?)")
+        return Treemap(col.id, False, None, None, None, (), why)
+    rects = tuple(Piece(r.name, r.size, round(r.x, 3), round(r.y, 3), round(r.w, 3), round(r.h, 3))
+                  for r in squarify(list(found.parts), 0, 0, *TREEMAP_BOX))
+    return Treemap(col.id, True, found.unzipped_bytes, found.zip_bytes, found.unzipped_bytes / MAX_UNZIPPED, rects)
 
 
-def _budget(rows: list[dict[str, Any]], treemaps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    sizes = {t["column"]: t["bytes"] for t in treemaps}
+def _budget(rows: list[Row], treemaps: list[Treemap]) -> list[Budget]:
+    sizes = {t.column: t.bytes for t in treemaps}
     out = []
     for row in rows:
-        if row["origin"] != "stack":
-            continue
-        parts = {c: sizes.get(c) for c in row["cells"]}
-        total = sum(b for b in parts.values() if b)
-        out.append({"stack": row["stack"], "function": row["function"], "bytes": total,
-                    "share": total / MAX_UNZIPPED, "complete": all(b is not None for b in parts.values()),
-                    "layers": parts})
+        if row.origin == "stack":
+            parts = {c: sizes.get(c) for c in row.cells}
+            total = sum(b for b in parts.values() if b)
+            out.append(Budget(row.stack, row.function, total, total / MAX_UNZIPPED,
+                              all(b is not None for b in parts.values()), parts))
     return out
 
 
-def _grants(stacks: list[StackConfig], inventory: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _grants(stacks: list[StackConfig], inventory: FleetInventory | None) -> list[Grant]:
     if inventory is not None:
-        return [{"layer_name": v["name"], "version": v["version"], "account": v["account"], "region": v["region"],
-                 "shared_with": list(v["shared_with"]), "unmanaged": list(v.get("shared_unmanaged", [])),
-                 "source": "resource policy"}
-                for v in inventory["versions"] if v["shared_with"]]
+        return [Grant(f"{v.name}:{v.version}", f"{v.account}/{v.region}", v.shared_with, v.unmanaged,
+                      "resource policy") for v in inventory.versions if v.shared_with]
     out = []
     for cfg in stacks:
         share = cfg.share_with
-        who = [*share.accounts, *(f"org:{o}" for o in share.organizations), *(["public"] if share.public else [])]
+        who = (*share.accounts, *(f"org:{o}" for o in share.organizations), *(("public",) if share.public else ()))
         if cfg.publish and who:
-            out.append({"stack": cfg.stack, "layers": list(cfg.publish), "regions": list(cfg.publish_regions),
-                        "shared_with": who, "source": "layersmith:shareWith (as configured; --inventory shows AWS)"})
+            out.append(Grant(f"stack {cfg.stack}: {', '.join(cfg.publish)}", ", ".join(cfg.publish_regions), who, (),
+                             "layersmith:shareWith"))
     return out
 
 
-def _drift(stacks: list[tuple[StackConfig, list[PinSite]]], sources: Sources) -> list[dict[str, Any]]:
+def _drift(stacks: list[tuple[StackConfig, list[PinSite]]], sources: Sources) -> list[Drift]:
     """Pins naming a version in several regions, with each region's CodeSha256 when it is known."""
-    known: dict[tuple[str, str, int], str] = {}
-    for v in (sources.inventory or {}).get("versions", []):
-        if v.get("code_sha256"):
-            known[(str(v["name"]), str(v["region"]), int(v["version"]))] = str(v["code_sha256"])
+    known = {(v.name, v.region, v.version): v.code_sha256
+             for v in (sources.inventory.versions if sources.inventory else ()) if v.code_sha256}
     out = []
     for cfg, sites in stacks:
-        groups: dict[tuple[str, str], list[PinSite]] = {}
+        groups: dict[tuple[str, str], list[tuple[PinSite, int]]] = {}
         for s in sites:
             if s.pin is not None and s.qualified:
-                groups.setdefault((s.function, s.layer), []).append(s)
+                groups.setdefault((s.function, s.layer), []).append((s, s.pin))
         for (fn, layer), group in groups.items():
             if len(group) < 2:
                 continue
             shas: dict[str, str | None] = {}
-            for s in group:
-                assert s.pin is not None
-                sha = known.get((s.layer_name, s.region, s.pin))
-                shas[s.region] = sha if sha or sources.content is None else sources.content(s.layer_name, s.region,
-                                                                                            s.pin)
+            for s, pin in group:
+                sha = known.get((s.layer_name, s.region, pin))
+                if sha is None and sources.content is not None:
+                    sha = sources.content(s.layer_name, s.region, pin)
+                shas[s.region] = sha
             values = set(shas.values())
             status = "unknown" if None in values else "differs" if len(values) > 1 else "same"
-            out.append({"stack": cfg.stack, "function": fn, "layer": layer, "layer_name": group[0].layer_name,
-                        "pins": {s.region: s.pin for s in group}, "code_sha256": shas, "status": status})
+            out.append(Drift(cfg.stack, fn, layer, group[0][0].layer_name, {s.region: p for s, p in group}, shas,
+                             status))
     return out
 
 
-def build_report(project: Project, stack: str | None, sources: Sources, generated: str) -> dict[str, Any]:
-    names = [s for s in project.committed_stacks() if stack is None or s == stack]
+def build_report(project: Project, stack: str | None, sources: Sources, generated: str) -> Report:
+    names = tuple(s for s in project.committed_stacks() if stack is None or s == stack)
     layers = project.layer_specs()
     stacks = [(cfg, pin_sites(project, cfg, layers, project.function_specs(list(cfg.deploy))))
               for cfg in (project.stack_config(n) for n in names)]
@@ -215,14 +296,13 @@ def build_report(project: Project, stack: str | None, sources: Sources, generate
     rows = _stack_rows(stacks, ref)
     if sources.inventory is not None:
         rows += _fleet_rows(sources.inventory, ref, ours)
-    notes: list[str] = []
     columns = _columns(rows, layers)
-    treemaps = _treemaps(columns, layers, sources.sizes, notes)
+    treemaps = [_treemap(col, layers, sources.sizes) for col in columns]
+    notes = [f"{t.column}: {t.note}" for t in treemaps if not t.built]
     if sources.inventory is None:
-        notes.append("offline: rows are the committed stacks' functions; \"behind\" counts from the newest version "
-                     "any stack pins. Pass --inventory FILE or --online for the fleet and the latest versions.")
-    return {"format": FORMAT, "project": project.name, "generated": generated, "stacks": names,
-            "sources": {"project": True, "inventory": sources.inventory_label, "online": sources.content is not None},
-            "budget_bytes": MAX_UNZIPPED, "columns": columns, "rows": rows, "treemaps": treemaps,
-            "budget": _budget(rows, treemaps), "grants": _grants([c for c, _ in stacks], sources.inventory),
-            "drift": _drift(stacks, sources), "notes": notes}
+        notes.append("offline: rows are the committed stacks' functions, and \"behind\" counts from the newest "
+                     "version any stack pins; --inventory FILE or --online adds the fleet and its latest versions")
+    return Report(FORMAT, project.name, generated, names, sources.inventory_label, sources.content is not None,
+                  MAX_UNZIPPED, tuple(columns), tuple(rows), tuple(treemaps), tuple(_budget(rows, treemaps)),
+                  tuple(_grants([c for c, _ in stacks], sources.inventory)), tuple(_drift(stacks, sources)),
+                  tuple(notes))

@@ -12,23 +12,23 @@ import argparse
 import datetime as dt
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from layersmith.builder.factory import make_builder
-from layersmith.builder.sizes import cached_sizes
+from layersmith.builder.sizes import VariantSizes, cached_sizes
 from layersmith.errors import UserError
-from layersmith.inventory_file import load_inventory
+from layersmith.inventory_file import FleetInventory, load_inventory, parse_inventory
 from layersmith.model import LayerSpec, Variant
 from layersmith.project import Project, load_project
-from layersmith.report_data import ContentLookup, Sources, build_report
-from layersmith.report_html import MAX_BYTES, render_html, write_report
+from layersmith.report_data import ContentLookup, SizeLookup, Sources, build_report
+from layersmith.report_html import MAX_BYTES, render_html, report_json, write_report
 
 DEFAULT_OUTPUT = "layersmith-report.html"
 _DESCRIPTION = " ".join((__doc__ or "").split("\n\n")[1].split())
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from layersmith.aws.options import add_scan_arguments
 
     parser = sub.add_parser("report", help="one self-contained HTML report: versions, sizes, grants, drift",
@@ -43,20 +43,18 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _sizes(project: Project) -> Any:
-    builders: dict[tuple[str, str | None], Any] = {}
+def _sizes(project: Project, stack: str | None) -> SizeLookup:
+    """Sizes from the cache of the builder the stack uses (its kind is part of the cache key)."""
+    cfg = project.stack_config(stack) if stack else None
+    builder = make_builder(project.root, cfg.builder if cfg else "host", image_tag=cfg.image_tag if cfg else None)
 
-    def lookup(spec: LayerSpec, variant: Variant) -> Any:
-        # The builder the stacks use decides the cache key; host (the default) unless a stack says docker.
-        key = ("host", None)
-        if key not in builders:
-            builders[key] = make_builder(project.root, key[0], image_tag=key[1])
-        return cached_sizes(builders[key], spec, variant)
+    def lookup(spec: LayerSpec, variant: Variant) -> VariantSizes | None:
+        return cached_sizes(builder, spec, variant)
 
     return lookup
 
 
-def _online(args: argparse.Namespace, project: Project) -> tuple[dict[str, Any], ContentLookup]:
+def _online(args: argparse.Namespace, is_ours: Callable[[str], bool]) -> tuple[FleetInventory, ContentLookup]:
     from layersmith.aws.content import boto3_regions
     from layersmith.aws.options import run_scan
     from layersmith.aws.report import inventory_json
@@ -68,7 +66,7 @@ def _online(args: argparse.Namespace, project: Project) -> tuple[dict[str, Any],
         found = regions(region).get(name, version)
         return found.code_sha256 if found else None
 
-    return inventory_json(inventory), content
+    return parse_inventory(inventory_json(inventory), Path("(online scan)"), is_ours), content
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,25 +76,30 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("give --inventory FILE or --online, not both", key="--online")
     project = load_project(args.project)
     scope = load_scope(project, args.stack)
-    inventory, content, label = None, None, None
+    matcher = scope.matcher()
+
+    def is_ours(name: str) -> bool:
+        return matcher.match(name) is not None
+
+    inventory: FleetInventory | None = None
+    content: ContentLookup | None = None
+    label: str | None = None
     if args.inventory:
-        matcher = scope.matcher()
-        inventory = load_inventory(args.inventory, lambda name: matcher.match(name) is not None)
-        label = str(args.inventory)
+        inventory, label = load_inventory(args.inventory, is_ours), str(args.inventory)
     elif args.online:
-        inventory, content = _online(args, project)
-        label = "online scan"
-    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    data = build_report(project, args.stack, Sources(_sizes(project), inventory, label, content), generated)
+        (inventory, content), label = _online(args, is_ours), "online scan"
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    data = build_report(project, args.stack, Sources(_sizes(project, args.stack), inventory, label, content),
+                        generated)
     if args.json:
-        print(json.dumps(data, indent=2))
+        print(json.dumps(json.loads(report_json(data)), indent=2))
         return 0
     html = render_html(data)
     write_report(args.output, html)
     size = len(html.encode())
-    print(f"wrote {args.output} ({size / 1e6:.2f} MB): {len(data['rows'])} functions × {len(data['columns'])} "
-          f"layer variants, {sum(t['built'] for t in data['treemaps'])} of {len(data['treemaps'])} variants built")
-    for note in data["notes"]:
+    print(f"wrote {args.output} ({size / 1e6:.2f} MB): {len(data.rows)} functions × {len(data.columns)} "
+          f"layer variants, {sum(t.built for t in data.treemaps)} of {len(data.treemaps)} variants built")
+    for note in data.notes:
         print(f"  {note}")
     if size > MAX_BYTES:
         print(f"layersmith: warning: the report is {size / 1e6:.1f} MB, over the 2 MB it aims for", file=sys.stderr)
