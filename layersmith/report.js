@@ -4,20 +4,36 @@ const el=(t,a,...k)=>{const e=document.createElement(t);for(const [n,v] of Objec
  if(n==='text')e.textContent=v;else e.setAttribute(n,v)}for(const c of k)e.append(c);return e};
 const mb=b=>b==null?'?':(b/1e6).toFixed(1)+' MB';
 const pct=x=>(100*x).toFixed(1)+'%';
-// the matrix: one cell for every (row, column), "-" where the function does not attach the variant
-const m=document.getElementById('matrix');
-const head=el('tr',{},el('th',{text:'where'}),el('th',{text:'function'}));
-for(const c of D.columns)head.append(el('th',{text:c.layer+' '+c.variant}));
-const thead=el('thead',{},head),tbody=el('tbody');
-D.rows.forEach((r,i)=>{const fn=el('td',{text:r.function});
- if(r.foreign)fn.append(el('span',{class:'badge',text:'foreign'}));
- const tr=el('tr',{class:'row','data-row':i,'data-function':r.function},el('td',{text:r.where}),fn);
- for(const c of D.columns){const v=r.cells[c.id];
-  const td=el('td',{class:'cell s-'+(v?v.state:'na'),'data-col':c.id,'data-row':i,
-   text:v?v.text:'\u2013'});
-  if(v)td.title=v.layer_name+(v.behind==null?'':' \u2014 '+v.behind+' behind');tr.append(td)}
- tbody.append(tr)});
-m.append(thead,tbody);
+// the matrix: one cell for every (row, column), "-" where the function does not attach the variant.
+// The stacks' functions in one table; the fleet's in one folded table per account: a closed
+// <details> is not laid out, and laying out a 100-account fleet's 20,000 cells at once took seconds.
+// Built as strings, one innerHTML per table, for the same reason.
+const esc=x=>String(x).replace(/[&<>"]/g,ch=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'})[ch]);
+const cols=D.columns.map(c=>[c.id,' data-col="'+esc(c.id)+'"']);
+const head='<thead><tr><th>where</th><th>function</th>'+D.columns.map(c=>'<th>'+esc(c.layer+' '+c.variant)+
+ '</th>').join('')+'</tr></thead>';
+const row=(r,i)=>{let h='<tr class="row" data-row="'+i+'" data-function="'+esc(r.function)+'"><td>'+
+ esc(r.where)+'</td><td>'+esc(r.function)+(r.foreign?'<span class="badge">foreign</span>':'')+'</td>';
+ for(const [id,attr] of cols){const v=r.cells[id];
+  h+=v?'<td class="cell s-'+v.state+'"'+attr+' data-row="'+i+'" title="'+esc(v.layer_name+
+   (v.behind==null?'':' \u2014 '+v.behind+' behind'))+'">'+esc(v.text)+'</td>'
+   :'<td class="cell s-na"'+attr+' data-row="'+i+'">\u2013</td>'}
+ return h+'</tr>'};
+const table=rows=>'<table class="matrix">'+head+'<tbody>'+rows.map(([r,i])=>row(r,i)).join('')+'</tbody></table>';
+const indexed=D.rows.map((r,i)=>[r,i]);
+const stackRows=indexed.filter(([r])=>r.origin==='stack'),accounts=new Map();
+for(const [r,i] of indexed)if(r.origin!=='stack'){if(!accounts.has(r.account))accounts.set(r.account,[]);
+ accounts.get(r.account).push([r,i])}
+const summary=rows=>{const n={};for(const [r] of rows)for(const v of Object.values(r.cells))n[v.state]=(n[v.state]||0)+1;
+ return ['current','latest','behind','far','unknown'].filter(k=>n[k]).map(k=>'<span class="tally s-'+k+'">'+n[k]+' '+
+  ({current:'current',latest:'latest',behind:'1 behind',far:'2+ behind',unknown:'unknown'})[k]+'</span>').join('')};
+let html=stackRows.length?'<h3>Committed stacks</h3>'+table(stackRows):'';
+if(accounts.size)html+='<h3>The fleet: '+accounts.size+' account(s), '+(D.rows.length-stackRows.length)+
+ ' function(s) attaching a version (open an account)</h3>';
+for(const [account,rows] of accounts){const foreign=rows.filter(([r])=>r.foreign).length;
+ html+='<details class="account"><summary><b>'+esc(account)+'</b> \u00b7 '+rows.length+' function(s)'+
+  (foreign?', '+foreign+' foreign':'')+' '+summary(rows)+'</summary>'+table(rows)+'</details>'}
+document.getElementById('matrix').innerHTML=html;
 // treemaps, laid out in Python; each rectangle carries its bytes
 const colours=['#3b6fb6','#2e9e8f','#7a5bb5','#c9643b','#4f8f3a','#b5487a','#5c7a99','#a68a2d','#3d8fb8','#8a5a44'];
 const maps=document.getElementById('maps');
@@ -57,4 +73,7 @@ else{dr.append(el('tr',{},...['stack','function','layer','pins','CodeSha256 per 
    el('td',{text:Object.entries(d.pins).map(([r,v])=>r+' v'+v).join(', ')}),el('td',{},el('code',{text:sh})),
    el('td',{class:d.status,text:d.status==='unknown'?'unknown offline (--online)':d.status})))}}
 document.body.setAttribute('data-rendered','yes');
+// milliseconds from navigation start to a drawn page: bench/report.py reads it from the DOM
+void document.body.offsetHeight;  // force the layout, so it is counted too
+document.body.setAttribute('data-render-ms',Math.round(performance.now()));
 })();

