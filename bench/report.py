@@ -43,14 +43,14 @@ REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "
 WRITE_GOAL_S, OPEN_GOAL_S, SIZE_GOAL = 5.0, 1.0, 2_000_000
 
 
-def write_report(inventory: Path, output: Path) -> tuple[float, float]:
+def write_report(inventory: Path, output: Path, cwd: Path | None = None) -> tuple[float, float]:
     """(wall clock, CPU seconds of the process): on a shared machine the wall clock includes waiting
     for a core, the CPU time does not."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "layersmith", "--project", str(REPO), "report", "--inventory",
                            str(inventory), "--output", str(output)], capture_output=True, text=True, check=False,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+                          cwd=cwd, env={**os.environ, "PYTHONPATH": str(REPO)})
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -109,7 +109,7 @@ def draw_screenshot(png: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         inventory, page = Path(tmp) / "fleet.json", Path(tmp) / "layersmith-report.html"
         inventory.write_text(json.dumps(fleet_inventory(4, ["eu-west-1", "us-east-1"], functions=1)), encoding="utf-8")
-        write_report(inventory, page)
+        write_report(Path("fleet.json"), page, cwd=Path(tmp))  # the page names the file as given
         screenshot(binary, page, png, width=1100, height=1400)
     print(f"wrote {png} ({png.stat().st_size / 1e3:.0f} kB)")
 

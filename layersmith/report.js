@@ -12,8 +12,9 @@ const esc=x=>String(x).replace(/[&<>"]/g,ch=>({'&':'&amp;','<':'&lt;','>':'&gt;'
 const cols=D.columns.map(c=>[c.id,' data-col="'+esc(c.id)+'"']);
 const head='<thead><tr><th>where</th><th>function</th>'+D.columns.map(c=>'<th>'+esc(c.layer+' '+c.variant)+
  '</th>').join('')+'</tr></thead>';
+// within an account's table the account goes without saying: the region is enough
 const row=(r,i)=>{let h='<tr class="row" data-row="'+i+'" data-function="'+esc(r.function)+'"><td>'+
- esc(r.where)+'</td><td>'+esc(r.function)+(r.foreign?'<span class="badge">foreign</span>':'')+'</td>';
+ esc(r.origin==='stack'?r.where:r.region)+'</td><td>'+esc(r.function)+(r.foreign?'<span class="badge">foreign</span>':'')+'</td>';
  for(const [id,attr] of cols){const v=r.cells[id];
   h+=v?'<td class="cell s-'+v.state+'"'+attr+' data-row="'+i+'" title="'+esc(v.layer_name+
    (v.behind==null?'':' \u2014 '+v.behind+' behind'))+'">'+esc(v.text)+'</td>'
@@ -26,12 +27,14 @@ for(const [r,i] of indexed)if(r.origin!=='stack'){if(!accounts.has(r.account))ac
  accounts.get(r.account).push([r,i])}
 const summary=rows=>{const n={};for(const [r] of rows)for(const v of Object.values(r.cells))n[v.state]=(n[v.state]||0)+1;
  return ['current','latest','behind','far','unknown'].filter(k=>n[k]).map(k=>'<span class="tally s-'+k+'">'+n[k]+' '+
-  ({current:'current',latest:'latest',behind:'1 behind',far:'2+ behind',unknown:'unknown'})[k]+'</span>').join('')};
+  ({current:'current',latest:'on latest',behind:'behind by 1',far:'behind by 2+',unknown:'newest unknown'})[k]+'</span>').join('')};
 let html=stackRows.length?'<h3>Committed stacks</h3>'+table(stackRows):'';
 if(accounts.size)html+='<h3>The fleet: '+accounts.size+' account(s), '+(D.rows.length-stackRows.length)+
  ' function(s) attaching a version (open an account)</h3>';
+let shown=0;  // a small fleet opens whole; a large one shows its first account
 for(const [account,rows] of accounts){const foreign=rows.filter(([r])=>r.foreign).length;
- html+='<details class="account"><summary><b>'+esc(account)+'</b> \u00b7 '+rows.length+' function(s)'+
+ const open=accounts.size<=5||shown++<1?' open':'';
+ html+='<details class="account"'+open+'><summary><b>'+esc(account)+'</b> \u00b7 '+rows.length+' function(s)'+
   (foreign?', '+foreign+' foreign':'')+' '+summary(rows)+'</summary>'+table(rows)+'</details>'}
 document.getElementById('matrix').innerHTML=html;
 // treemaps, laid out in Python; each rectangle carries its bytes

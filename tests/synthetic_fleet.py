@@ -1,7 +1,8 @@
 """A synthetic `inventory --json` of the repo's prod stack across a fleet, for the report's browser
 test and `bench/report.py`: the publishing account holds every prod layer variant in every region,
-`versions` deep and shared with the organization; every other account runs `functions` functions
-per region, each attaching one variant of some layers at a version at or behind the latest.
+the newest `versions` of each kept, the newest two shared with the organization; every other
+account runs `functions` functions per region, each attaching one variant of some layers at a
+version at or behind the latest.
 
 Deterministic (a seeded `random.Random`), so a test can assert exact counts.
 """
@@ -14,6 +15,8 @@ from typing import Any
 PUBLISHER = "123456789012"
 # What the repo's functions attach (function.toml): runtime/architecture -> the variants they select.
 VARIANTS = {"utils": ["any"], "monitoring": ["py311-x86_64", "py313-arm64"], "data-science": ["py311-x86_64"]}
+# The newest version of each layer: one past what Pulumi.prod.yaml pins, so prod shows 1 behind.
+LATEST = {"utils": 5, "monitoring": 6, "data-science": 8}
 
 
 def accounts(count: int) -> list[str]:
@@ -36,7 +39,7 @@ def fleet_inventory(n_accounts: int, regions: list[str], *, versions: int = 4, f
                 fn = f"team{int(account[-3:]) % 17}-svc-{f}"
                 for layer in rng.sample(sorted(VARIANTS), k=rng.randint(1, 2)):
                     variant = rng.choice(VARIANTS[layer])
-                    version = versions - min(rng.choice([0, 0, 0, 1, 1, 2, 3]), versions - 1)
+                    version = LATEST[layer] - min(rng.choice([0, 0, 0, 1, 1, 2, 3]), versions - 1)
                     arn = f"arn:aws:lambda:{region}:{PUBLISHER}:layer:{layer_name(layer, variant)}:{version}"
                     users.setdefault((layer_name(layer, variant), version), []).append(
                         {"account": account, "region": region, "function": fn, "kind": "function",
@@ -44,7 +47,7 @@ def fleet_inventory(n_accounts: int, regions: list[str], *, versions: int = 4, f
         for layer, variants in VARIANTS.items():
             for variant in variants:
                 name = layer_name(layer, variant)
-                for version in range(versions, 0, -1):
+                for version in range(LATEST[layer], LATEST[layer] - versions, -1):
                     out.append({
                         "name": name, "version": version,
                         "arn": f"arn:aws:lambda:{region}:{PUBLISHER}:layer:{name}:{version}",
@@ -52,8 +55,8 @@ def fleet_inventory(n_accounts: int, regions: list[str], *, versions: int = 4, f
                         "variant": variant, "created": f"2026-11-{10 + version:02d}T09:00:00.000+0000",
                         "code_size": 1_000_000 * (40 if layer == "data-science" else 3) + version,
                         "runtimes": ["python3.11"], "architectures": ["x86_64"],
-                        "shared_with": ["org:o-exampleorg01"] if version >= versions - 1 else [],
-                        "shared_unmanaged": [], "latest": version == versions, "pinned_by": [],
+                        "shared_with": ["org:o-exampleorg01"] if version >= LATEST[layer] - 1 else [],
+                        "shared_unmanaged": [], "latest": version == LATEST[layer], "pinned_by": [],
                         "used_by": users.get((name, version), []), "status": "in use"})
     return {"scanned": [f"{a}/{r}" for a in fleet for r in regions], "failures": [], "versions": out,
             "attached_but_not_found": [], "summary": "synthetic"}
