@@ -73,27 +73,47 @@ def parse_inventory(data: object, path: Path, is_ours: Callable[[str], bool]) ->
     return FleetInventory(tuple(str(s) for s in data["scanned"]), versions)
 
 
+def _missing(entry: dict[str, object]) -> str | None:
+    """The first key the report reads that the entry lacks (an older or another tool's format)."""
+    missing = [k for k in VERSION_KEYS if k not in entry]
+    users = entry.get("used_by")
+    if missing or not isinstance(users, list):
+        return (missing or ["used_by"])[0]
+    return next((f"used_by[{i}].{k}" for i, user in enumerate(users) for k in USER_KEYS
+                 if not isinstance(user, dict) or k not in user), None)
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    return tuple(str(s) for s in value) if isinstance(value, list) else ()
+
+
+def _record(entry: dict[str, object], users: list[dict[str, object]]) -> FleetVersion:
+    """Raises TypeError/ValueError on a value of the wrong type."""
+    def num(key: str) -> int:
+        value = entry[key]
+        if not isinstance(value, (int, str)):
+            raise TypeError(f"{key} is {value!r}")
+        return int(value)
+
+    return FleetVersion(
+        str(entry["name"]), num("version"), str(entry["account"]), str(entry["region"]), str(entry["layer"]),
+        str(entry["variant"]), num("code_size"), _strings(entry["shared_with"]),
+        _strings(entry.get("shared_unmanaged")),
+        tuple(User(str(u["account"]), str(u["region"]), str(u["function"]), str(u["kind"])) for u in users),
+        str(entry["code_sha256"]) if entry.get("code_sha256") else None)
+
+
 def _version(path: Path, index: int, entry: object, is_ours: Callable[[str], bool]) -> FleetVersion:
     where = f"versions[{index}]"
     if not isinstance(entry, dict):
         raise UserError(f"{where} is not an object; {AGAIN}", path=path)
-    missing = [k for k in VERSION_KEYS if k not in entry]
-    users = entry.get("used_by")
-    if not missing and isinstance(users, list):
-        missing = [f"used_by[{i}].{k}" for i, user in enumerate(users) for k in USER_KEYS
-                   if not isinstance(user, dict) or k not in user][:1]
-    if missing or not isinstance(users, list):
-        raise UserError(f"is an older or foreign inventory format: {where} has no {(missing or ['used_by'])[0]!r}; "
-                        f"{AGAIN}", path=path)
+    missing = _missing(entry)
+    if missing is not None:
+        raise UserError(f"is an older or foreign inventory format: {where} has no {missing!r}; {AGAIN}", path=path)
     if not is_ours(str(entry["name"])):
         raise UserError(f"is another project's inventory: {where} is layer {entry['name']!r}, not one of this "
                         f"project's; {AGAIN}", path=path)
     try:
-        return FleetVersion(
-            str(entry["name"]), int(entry["version"]), str(entry["account"]), str(entry["region"]),
-            str(entry["layer"]), str(entry["variant"]), int(entry["code_size"]),
-            tuple(str(s) for s in entry["shared_with"]), tuple(str(s) for s in entry.get("shared_unmanaged", [])),
-            tuple(User(str(u["account"]), str(u["region"]), str(u["function"]), str(u["kind"])) for u in users),
-            str(entry["code_sha256"]) if entry.get("code_sha256") else None)
+        return _record(entry, entry["used_by"])
     except (TypeError, ValueError) as exc:
         raise UserError(f"{where} has a value of the wrong type ({exc}); {AGAIN}", path=path) from None

@@ -260,25 +260,29 @@ def _grants(stacks: list[StackConfig], inventory: FleetInventory | None) -> list
     return out
 
 
+def _multi_region_pins(sites: list[PinSite]) -> dict[tuple[str, str], list[tuple[PinSite, int]]]:
+    """(function, layer) -> its integer pins, for the pins that name a version in several regions."""
+    groups: dict[tuple[str, str], list[tuple[PinSite, int]]] = {}
+    for s in sites:
+        if s.pin is not None and s.qualified:
+            groups.setdefault((s.function, s.layer), []).append((s, s.pin))
+    return {k: g for k, g in groups.items() if len(g) > 1}
+
+
 def _drift(stacks: list[tuple[StackConfig, list[PinSite]]], sources: Sources) -> list[Drift]:
     """Pins naming a version in several regions, with each region's CodeSha256 when it is known."""
     known = {(v.name, v.region, v.version): v.code_sha256
              for v in (sources.inventory.versions if sources.inventory else ()) if v.code_sha256}
+
+    def sha(site: PinSite, pin: int) -> str | None:
+        found = known.get((site.layer_name, site.region, pin))
+        return found if found is not None or sources.content is None else sources.content(site.layer_name,
+                                                                                          site.region, pin)
+
     out = []
     for cfg, sites in stacks:
-        groups: dict[tuple[str, str], list[tuple[PinSite, int]]] = {}
-        for s in sites:
-            if s.pin is not None and s.qualified:
-                groups.setdefault((s.function, s.layer), []).append((s, s.pin))
-        for (fn, layer), group in groups.items():
-            if len(group) < 2:
-                continue
-            shas: dict[str, str | None] = {}
-            for s, pin in group:
-                sha = known.get((s.layer_name, s.region, pin))
-                if sha is None and sources.content is not None:
-                    sha = sources.content(s.layer_name, s.region, pin)
-                shas[s.region] = sha
+        for (fn, layer), group in _multi_region_pins(sites).items():
+            shas = {s.region: sha(s, pin) for s, pin in group}
             values = set(shas.values())
             status = "unknown" if None in values else "differs" if len(values) > 1 else "same"
             out.append(Drift(cfg.stack, fn, layer, group[0][0].layer_name, {s.region: p for s, p in group}, shas,
@@ -286,24 +290,33 @@ def _drift(stacks: list[tuple[StackConfig, list[PinSite]]], sources: Sources) ->
     return out
 
 
+def _stacks(project: Project, names: tuple[str, ...]) -> list[tuple[StackConfig, list[PinSite]]]:
+    layers = project.layer_specs()
+    return [(cfg, pin_sites(project, cfg, layers, project.function_specs(list(cfg.deploy))))
+            for cfg in (project.stack_config(n) for n in names)]
+
+
+OFFLINE_NOTE = ("offline: rows are the committed stacks' functions, and \"behind\" counts from the newest version any "
+                "stack pins; --inventory FILE or --online adds the fleet and its latest versions")
+
+
+def _rows(stacks: list[tuple[StackConfig, list[PinSite]]], inventory: FleetInventory | None) -> list[Row]:
+    ref = _Reference((s for _, sites in stacks for s in sites), inventory)
+    ours = {function_name(cfg.name_prefix, fn): cfg.stack for cfg, _ in stacks for fn in cfg.deploy}
+    return _stack_rows(stacks, ref) + (_fleet_rows(inventory, ref, ours) if inventory is not None else [])
+
+
 def build_report(project: Project, stack: str | None, sources: Sources, generated: str) -> Report:
     names = tuple(s for s in project.committed_stacks() if stack is None or s == stack)
     layers = project.layer_specs()
-    stacks = [(cfg, pin_sites(project, cfg, layers, project.function_specs(list(cfg.deploy))))
-              for cfg in (project.stack_config(n) for n in names)]
-    ref = _Reference((s for _, sites in stacks for s in sites), sources.inventory)
-    ours = {function_name(cfg.name_prefix, fn): cfg.stack for cfg, _ in stacks for fn in cfg.deploy}
-    rows = _stack_rows(stacks, ref)
-    if sources.inventory is not None:
-        rows += _fleet_rows(sources.inventory, ref, ours)
+    stacks = _stacks(project, names)
+    rows = _rows(stacks, sources.inventory)
     columns = _columns(rows, layers)
     # One after another: finding a build means its cache key, which asks the runtimes' interpreters
     # (interpreters.Finder), and that search is not thread-safe (uv's binary lookup raced in threads).
     treemaps = [_treemap(col, layers, sources.sizes) for col in columns]
     notes = [f"{t.column}: {t.note}" for t in treemaps if not t.built]
-    if sources.inventory is None:
-        notes.append("offline: rows are the committed stacks' functions, and \"behind\" counts from the newest "
-                     "version any stack pins; --inventory FILE or --online adds the fleet and its latest versions")
+    notes += [] if sources.inventory else [OFFLINE_NOTE]
     return Report(FORMAT, project.name, generated, names, sources.inventory_label, sources.content is not None,
                   MAX_UNZIPPED, tuple(columns), tuple(rows), tuple(treemaps), tuple(_budget(rows, treemaps)),
                   tuple(_grants([c for c, _ in stacks], sources.inventory)), tuple(_drift(stacks, sources)),

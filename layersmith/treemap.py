@@ -28,6 +28,14 @@ def _worst(row: Sequence[float], side: float) -> float:
     return max(max(side * side * a / (total * total), total * total / (side * side * a)) for a in row)
 
 
+def _worse_with(row: list[tuple[str, int]], size: int, scale: float, side: float) -> bool:
+    """Whether adding an item of `size` makes the row's worst aspect ratio worse (then start a new row)."""
+    if not row:
+        return False
+    areas = [s * scale for _, s in row]
+    return _worst([*areas, size * scale], side) > _worst(areas, side)
+
+
 def squarify(items: Sequence[tuple[str, int]], x: float, y: float, w: float, h: float) -> list[Rect]:
     """Rectangles tiling (x, y, w, h) with areas proportional to the sizes; zero-size items are left out."""
     kept = sorted(((n, s) for n, s in items if s > 0), key=lambda item: (-item[1], item[0]))
@@ -38,9 +46,7 @@ def squarify(items: Sequence[tuple[str, int]], x: float, y: float, w: float, h: 
     out: list[Rect] = []
     row: list[tuple[str, int]] = []
     for item in kept:
-        side = min(w, h)
-        areas = [s * scale for _, s in row]
-        if row and _worst([*areas, item[1] * scale], side) > _worst(areas, side):
+        if _worse_with(row, item[1], scale, min(w, h)):
             x, y, w, h = _place(row, scale, x, y, w, h, out)
         row.append(item)
     _place(row, scale, x, y, w, h, out)
