@@ -110,14 +110,20 @@ def todo(project: Project, layer: str, rewrites: Sequence[StackRewrite],
         return []
     ours = {function_name(cfg.name_prefix, fn) for cfg in map(project.stack_config, project.committed_stacks())
             for fn in cfg.deploy}
-    holds: dict[tuple[str, str], int] = {}
-    for r in rewrites:
-        holds.update({(c.site.layer_name, c.site.region): c.version for c in r.promotion.changes})
-        holds.update({(name, region): v for name, region, v in r.promotion.elsewhere})
+    holds = _holding(rewrites)
     found = {Todo(u.account, u.region, u.function, v.name, v.version, holds.get((v.name, v.region)))
              for v in inventory.versions if v.layer == layer
              for u in v.used_by if u.kind == "function" and u.function not in ours}
     return sorted(found, key=lambda t: (t.account, t.region, t.function, t.layer_name))
+
+
+def _holding(rewrites: Sequence[StackRewrite]) -> dict[tuple[str, str], int]:
+    """(physical layer, region) -> the version holding the promoted content, as the plans found it."""
+    holds: dict[tuple[str, str], int] = {}
+    for r in rewrites:
+        holds.update({(c.site.layer_name, c.site.region): c.version for c in r.promotion.changes})
+        holds.update({(name, region): v for name, region, v in r.promotion.elsewhere})
+    return holds
 
 
 def write_all(files: Sequence[tuple[Path, str]]) -> None:
