@@ -203,5 +203,9 @@ def print_todo(args: argparse.Namespace, plan: ConsumerPromotion) -> None:
         return
     print(f"to do outside this repository ({len(plan.todo)} function(s) in {args.inventory}; their owners re-pin):")
     for t in plan.todo:
-        to = f"v{t.target}" if t.target is not None else "no committed stack names the version there"
-        print(f"  {t.account}  {t.region}  {t.function}: {t.layer_name} v{t.version} -> {to}")
+        if t.target == t.version:
+            move = f"v{t.version} (already holds it)"
+        else:
+            move = f"v{t.version} -> " + (f"v{t.target}" if t.target is not None else
+                                          "? (no committed stack's promotion looked in that region)")
+        print(f"  {t.account}  {t.region}  {t.function}: {t.layer_name} {move}")

@@ -51,7 +51,7 @@ def test_every_consumer_stack_moves_in_one_diff_and_the_fleet_is_a_todo(
     assert "Pulumi.staging.yaml layersmith:pins.api.utils: v1 -> v2  [layersmith-staging-utils v2 in eu-west-1" in out
     todo = out.split("to do outside this repository")[1].splitlines()
     assert todo[1:] == ["  222222222222  eu-west-1  billing-api: layersmith-prod-utils v1 -> v2",
-                        "  333333333333  us-east-1  reports: layersmith-prod-utils v1 -> v1"]
+                        "  333333333333  us-east-1  reports: layersmith-prod-utils v1 (already holds it)"]
     assert not list(project.glob(".Pulumi.*.tmp"))
 
 
