@@ -95,3 +95,4 @@ def test_bad_input_is_one_line(project: Path, seeded: dict[str, bytes], capsys: 
     assert (code, out) == (2, "") and "--to-consumers: re-pins every pin on LAYER" in err
     code, _, err = run(capsys, project, "promote", "utils", "--to", "prod", "--inventory", "x.json")
     assert code == 2 and "--inventory: --inventory lists the consumers outside this repository" in err
+
