@@ -50,6 +50,7 @@ class FleetVersion:
 class FleetInventory:
     scanned: tuple[str, ...]
     versions: tuple[FleetVersion, ...]
+    not_scanned: tuple[str, ...] = ()  # "account/region: why" (or "account (all regions): why")
 
 
 def load_inventory(path: Path, is_ours: Callable[[str], bool]) -> FleetInventory:
@@ -70,7 +71,17 @@ def parse_inventory(data: object, path: Path, is_ours: Callable[[str], bool]) ->
         raise UserError(f"is not the JSON of `layersmith inventory --json` (no \"scanned\" and \"versions\"); {AGAIN}",
                         path=path)
     versions = tuple(_version(path, index, entry, is_ours) for index, entry in enumerate(data["versions"]))
-    return FleetInventory(tuple(str(s) for s in data["scanned"]), versions)
+    return FleetInventory(tuple(str(s) for s in data["scanned"]), versions, _failures(data.get("failures")))
+
+
+def _failures(value: object) -> tuple[str, ...]:
+    """The scan's blind spots, said in the report: a function there is missing from the matrix."""
+    out = []
+    for f in value if isinstance(value, list) else []:
+        if isinstance(f, dict):
+            where = f"{f.get('account')}/{f['region']}" if f.get("region") else f"{f.get('account')} (all regions)"
+            out.append(f"{where}: {f.get('message', '')}")
+    return tuple(out)
 
 
 def _missing(entry: dict[str, object]) -> str | None:

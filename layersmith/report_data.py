@@ -300,6 +300,13 @@ OFFLINE_NOTE = ("offline: rows are the committed stacks' functions, and \"behind
                 "stack pins; --inventory FILE or --online adds the fleet and its latest versions")
 
 
+def _notes(treemaps: list[Treemap], inventory: FleetInventory | None) -> list[str]:
+    notes = [f"{t.column}: {t.note}" for t in treemaps if not t.built]
+    if inventory is None:
+        return [*notes, OFFLINE_NOTE]
+    return notes + [f"not scanned, so missing here: {b}" for b in inventory.not_scanned]
+
+
 def _rows(stacks: list[tuple[StackConfig, list[PinSite]]], inventory: FleetInventory | None) -> list[Row]:
     ref = _Reference((s for _, sites in stacks for s in sites), inventory)
     ours = {function_name(cfg.name_prefix, fn): cfg.stack for cfg, _ in stacks for fn in cfg.deploy}
@@ -315,8 +322,7 @@ def build_report(project: Project, stack: str | None, sources: Sources, generate
     # One after another: finding a build means its cache key, which asks the runtimes' interpreters
     # (interpreters.Finder), and that search is not thread-safe (uv's binary lookup raced in threads).
     treemaps = [_treemap(col, layers, sources.sizes) for col in columns]
-    notes = [f"{t.column}: {t.note}" for t in treemaps if not t.built]
-    notes += [] if sources.inventory else [OFFLINE_NOTE]
+    notes = _notes(treemaps, sources.inventory)
     return Report(FORMAT, project.name, generated, names, sources.inventory_label, sources.content is not None,
                   MAX_UNZIPPED, tuple(columns), tuple(rows), tuple(treemaps), tuple(_budget(rows, treemaps)),
                   tuple(_grants([c for c, _ in stacks], sources.inventory)), tuple(_drift(stacks, sources)),

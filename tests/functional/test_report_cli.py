@@ -35,7 +35,9 @@ def test_offline_report_is_written_atomically_and_says_what_is_not_built(
 
 def test_json_gives_the_same_data(cli: CliRun, empty_cache: Path, tmp_path: Path) -> None:
     fleet = tmp_path / "fleet.json"
-    fleet.write_text(json.dumps(fleet_inventory(3, ["eu-west-1"])), encoding="utf-8")
+    data = fleet_inventory(3, ["eu-west-1"])
+    data["failures"] = [{"account": "200000000009", "region": None, "message": "AccessDenied on sts:AssumeRole"}]
+    fleet.write_text(json.dumps(data), encoding="utf-8")
     code, stdout, _ = cli("--project", REPO, "report", "--inventory", fleet, "--json")
     assert code == 0
     data = json.loads(stdout)
@@ -49,6 +51,7 @@ def test_json_gives_the_same_data(cli: CliRun, empty_cache: Path, tmp_path: Path
         "text": "v7", "state": "behind", "behind": 1, "layer_name": "layersmith-prod-data-science-py311-x86_64",
         "pins": None}
     assert {g["what"] for g in data["grants"]} >= {"layersmith-prod-utils:5", "layersmith-prod-utils:4"}
+    assert "not scanned, so missing here: 200000000009 (all regions): AccessDenied on sts:AssumeRole" in data["notes"]
 
 
 def _refused(cli: CliRun, path: Path) -> str:
