@@ -58,7 +58,6 @@ def run(args: argparse.Namespace) -> int:
     from layersmith.aws.content import stack_regions
     from layersmith.errors import UserError
 
-
     if args.version is not None and args.version < 1:
         raise UserError("must be a positive version number", key="--version")
     if args.region and args.version is None and args.source is None:
