@@ -10,11 +10,12 @@ the browser only draws them. `</` is escaped inside the JSON so no value can clo
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 from layersmith.report_data import Report
-from layersmith.stack_edit import write_atomic
-from layersmith.writable import require_writable_file
+from layersmith.writable import require_writable_file, write_failed
 
 MAX_BYTES = 2_000_000
 
@@ -62,6 +63,18 @@ def render_html(report: Report) -> str:
 
 
 def write_report(path: Path, text: str) -> None:
-    """Atomically, like the stack files: an interrupted run leaves the previous report."""
+    """Atomically: a temporary file beside it, renamed over it, so an interrupted run leaves the
+    previous report (or none), never half of one."""
     require_writable_file(path, what="the report", remedy="pass another --output")
-    write_atomic(path, text)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise write_failed(path, "the report", exc, "pass another --output") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(name, 0o644)  # mkstemp makes it 0600; a report is for people to open
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise

@@ -29,6 +29,7 @@ def test_offline_report_is_written_atomically_and_says_what_is_not_built(
     assert "utils any: not built here: run `layersmith build utils`" in stdout
     html = out.read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>") and len(html.encode()) < 2_000_000
+    assert out.stat().st_mode & 0o777 == 0o644
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".r.html")] == []  # no temporary left
     assert not list(empty_cache.rglob("layer.zip")), "report must never build"
 
@@ -82,3 +83,10 @@ def test_an_older_or_foreign_inventory_is_refused_in_one_line(cli: CliRun, empty
     broken = tmp_path / "broken.json"
     broken.write_text("{", encoding="utf-8")
     assert "broken.json: is not JSON" in _refused(cli, broken)
+
+
+def test_an_output_that_cannot_be_written_is_one_line(cli: CliRun, empty_cache: Path, tmp_path: Path) -> None:
+    code, stdout, stderr = cli("--project", REPO, "report", "--output", tmp_path / "missing" / "r.html")
+    assert code != 0 and stdout == "" and "Traceback" not in stderr
+    assert stderr.strip().splitlines() == [f"layersmith: error: {tmp_path / 'missing' / 'r.html'}: cannot write the "
+                                           "report here (its directory is not writable); pass another --output"]
