@@ -21,7 +21,7 @@ from layersmith.errors import UserError
 from layersmith.inventory_file import FleetInventory, load_inventory, parse_inventory
 from layersmith.model import LayerSpec, Variant
 from layersmith.project import Project, load_project
-from layersmith.report_data import ContentLookup, SizeLookup, Sources, build_report
+from layersmith.report_data import ContentLookup, Report, SizeLookup, Sources, build_report
 from layersmith.report_html import MAX_BYTES, render_html, report_json, write_report
 
 DEFAULT_OUTPUT = "layersmith-report.html"
@@ -69,38 +69,51 @@ def _online(args: argparse.Namespace, is_ours: Callable[[str], bool]) -> tuple[F
     return parse_inventory(inventory_json(inventory), Path("(online scan)"), is_ours), content
 
 
-def run(args: argparse.Namespace) -> int:
-    from layersmith.aws.scope import load_scope
-
+def _check_flags(args: argparse.Namespace) -> None:
     if args.online and args.inventory:
         raise UserError("give --inventory FILE or --online, not both", key="--online")
-    project = load_project(args.project)
-    scope = load_scope(project, args.stack)
-    matcher = scope.matcher()
+    if (args.regions or args.accounts) and not args.online:
+        raise UserError("--regions and --accounts say what --online scans; add --online (or read a saved "
+                        "inventory with --inventory FILE)", key="--regions" if args.regions else "--accounts")
+
+
+def _fleet(args: argparse.Namespace, project: Project) -> Sources:
+    """Where the fleet comes from: an inventory file, a scan now, or nowhere (offline)."""
+    from layersmith.aws.scope import load_scope
+
+    matcher = load_scope(project, args.stack).matcher()  # also refuses an unknown --stack
 
     def is_ours(name: str) -> bool:
         return matcher.match(name) is not None
 
-    inventory: FleetInventory | None = None
-    content: ContentLookup | None = None
-    label: str | None = None
+    sizes = _sizes(project, args.stack)
     if args.inventory:
-        inventory, label = load_inventory(args.inventory, is_ours), str(args.inventory)
-    elif args.online:
-        (inventory, content), label = _online(args, is_ours), "online scan"
-    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    data = build_report(project, args.stack, Sources(_sizes(project, args.stack), inventory, label, content),
-                        generated)
-    if args.json:
-        print(json.dumps(json.loads(report_json(data)), indent=2))
-        return 0
-    html = render_html(data)
-    write_report(args.output, html)
-    size = len(html.encode())
+        return Sources(sizes, load_inventory(args.inventory, is_ours), str(args.inventory))
+    if args.online:
+        inventory, content = _online(args, is_ours)
+        return Sources(sizes, inventory, "online scan", content)
+    return Sources(sizes)
+
+
+def _written(args: argparse.Namespace, data: Report, size: int) -> None:
     print(f"wrote {args.output} ({size / 1e6:.2f} MB): {len(data.rows)} functions × {len(data.columns)} "
           f"layer variants, {sum(t.built for t in data.treemaps)} of {len(data.treemaps)} variants built")
     for note in data.notes:
         print(f"  {note}")
     if size > MAX_BYTES:
         print(f"layersmith: warning: the report is {size / 1e6:.1f} MB, over the 2 MB it aims for", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    _check_flags(args)
+    project = load_project(args.project)
+    sources = _fleet(args, project)
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    data = build_report(project, args.stack, sources, generated)
+    if args.json:
+        print(json.dumps(json.loads(report_json(data)), indent=2))
+        return 0
+    html = render_html(data)
+    write_report(args.output, html)
+    _written(args, data, len(html.encode()))
     return 0

@@ -90,3 +90,9 @@ def test_an_output_that_cannot_be_written_is_one_line(cli: CliRun, empty_cache: 
     assert code != 0 and stdout == "" and "Traceback" not in stderr
     assert stderr.strip().splitlines() == [f"layersmith: error: {tmp_path / 'missing' / 'r.html'}: cannot write the "
                                            "report here (its directory is not writable); pass another --output"]
+
+
+def test_scan_flags_without_online_are_refused(cli: CliRun, empty_cache: Path, tmp_path: Path) -> None:
+    code, stdout, stderr = cli("--project", REPO, "report", "--regions", "us-east-1", "--output", tmp_path / "r.html")
+    assert (code, stdout) == (2, "") and "--regions: --regions and --accounts say what --online scans" in stderr
+    assert not (tmp_path / "r.html").exists()
