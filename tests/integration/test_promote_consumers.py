@@ -40,6 +40,10 @@ def test_every_consumer_stack_moves_in_one_diff_and_the_fleet_is_a_todo(
         project: Path, seeded: dict[str, bytes], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     (project / "Pulumi.staging.yaml").write_text(STAGING_OLD, encoding="utf-8")
     fleet = inventory(tmp_path / "fleet.json")
+    code, out, err = run(capsys, project, "promote", "utils", "--to-consumers", "--dry-run")
+    assert (code, err) == (0, "") and "dry run: nothing written (Pulumi.prod.yaml, Pulumi.staging.yaml)" in out
+    assert "other accounts' functions are not listed: pass --inventory FILE" in out
+    assert (project / "Pulumi.prod.yaml").read_text(encoding="utf-8") == PROD
     code, out, err = run(capsys, project, "promote", "utils", "--to-consumers", "--inventory", str(fleet))
     assert (code, err) == (0, ""), err
     # this checkout's build: prod-utils v2 in eu-west-1 (v1 in us-east-1), staging-utils v2
