@@ -96,3 +96,19 @@ def test_scan_flags_without_online_are_refused(cli: CliRun, empty_cache: Path, t
     code, stdout, stderr = cli("--project", REPO, "report", "--regions", "us-east-1", "--output", tmp_path / "r.html")
     assert (code, stdout) == (2, "") and "--regions: --regions and --accounts say what --online scans" in stderr
     assert not (tmp_path / "r.html").exists()
+
+
+def test_offline_behind_counts_from_the_newest_version_any_stack_pins(cli: CliRun, empty_cache: Path) -> None:
+    """Pulumi.consumer.yaml pins prod's utils 3 while prod pins 4: one behind; prod is at the newest
+    it pins; dev follows latest; nothing to say about drift or the fleet offline."""
+    code, stdout, _ = cli("--project", REPO, "report", "--json")
+    assert code == 0
+    data = json.loads(stdout)
+    cell = {(r["stack"], r["function"]): r["cells"] for r in data["rows"]}
+    assert cell[("consumer", "partner-digest")]["utils any"]["state"] == "behind"
+    assert cell[("consumer", "partner-digest")]["utils any"]["layer_name"] == "layersmith-prod-utils"
+    assert cell[("prod", "sales-report")]["data-science py311-x86_64"]["state"] == "current"
+    assert cell[("dev", "sales-report")]["utils any"]["state"] == "latest"
+    assert all(r["origin"] == "stack" for r in data["rows"]) and data["drift"] == []
+    assert {(g["what"], g["shared_with"][0]) for g in data["grants"]} >= {
+        ("stack prod: data-science, monitoring, utils", "222222222222")}
