@@ -37,7 +37,7 @@ def cached_sizes(builder: Builder, spec: LayerSpec, variant: Variant) -> Variant
     except LayersmithError:  # e.g. the installer cannot be identified here: the build cannot be found
         return None
     hit = builder.cache.lookup(builder.cache.entry(spec.name, variant.key, key))
-    if hit is None:
+    if hit is None or not hit.get("pieces"):  # no build, or one that did not record its pieces
         return None
     store = PieceStore(builder.cache.root)
     owner: dict[str, tuple[str, int]] = {}

@@ -42,3 +42,18 @@ def test_a_swept_piece_means_the_breakdown_is_unknown(project: Path, cache: Buil
     builder.build(spec, variant)
     shutil.rmtree(cache.root / PIECES)
     assert cached_sizes(builder, spec, variant) is None
+
+
+def test_a_build_that_recorded_no_pieces_is_unknown(project: Path, cache: BuildCache) -> None:
+    """Never the whole variant drawn as one "(manifest)" rectangle."""
+    import json
+
+    spec = load_layer(write_layer(project, "demo", pins=("big==1.0",)))
+    variant = expand_variants(spec)[0]
+    builder = Builder(FakeInstaller(DISTS), cache)
+    builder.build(spec, variant)
+    (result,) = cache.root.glob("demo/*/result.json")
+    data = json.loads(result.read_text(encoding="utf-8"))
+    del data["pieces"]
+    result.write_text(json.dumps(data), encoding="utf-8")
+    assert cached_sizes(builder, spec, variant) is None
