@@ -12,14 +12,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from layersmith.builder.factory import make_builder
 from layersmith.config import load_stack_config, stack_file
 from layersmith.model import LayerSpec, Variant
-from layersmith.project import load_project
+from layersmith.project import Project, load_project
 from layersmith.promote import Promotion, Request, plan_promotion
 from layersmith.stack_edit import rewrite_pins, unified_diff, write_atomic
+
+if TYPE_CHECKING:
+    from layersmith.consumers import ConsumerPromotion
+    from layersmith.inventory_file import FleetInventory
 
 
 def register(sub: Any) -> None:
@@ -28,7 +33,13 @@ def register(sub: Any) -> None:
                                         "same content (Content.CodeSha256) as --from's pin, --version, or this "
                                         "checkout's build, in every region; prints the diff.")
     parser.add_argument("layer", metavar="LAYER", help="layer name (layers/<LAYER>)")
-    parser.add_argument("--to", required=True, metavar="STACK", help="stack whose pins are rewritten")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", metavar="STACK", help="stack whose pins are rewritten")
+    target.add_argument("--to-consumers", action="store_true",
+                        help="every committed stack that pins LAYER, in one step (all files or none); with "
+                             "--inventory FILE, also list other accounts' functions to move by hand")
+    parser.add_argument("--inventory", type=Path, metavar="FILE",
+                        help="with --to-consumers: the JSON of `layersmith inventory --json`, for the to-do list")
     parser.add_argument("--from", dest="source", metavar="STACK",
                         help="promote what this stack pins (default: this checkout's build)")
     parser.add_argument("--version", type=int, metavar="N",
@@ -40,7 +51,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
     parser.add_argument("--profile", help="AWS profile (default: the target stack's aws:profile, then AWS_PROFILE)")
     parser.add_argument("--json", action="store_true", help="print the changes as JSON (the diff goes to stderr)")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=dispatch)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,3 +107,104 @@ def report(args: argparse.Namespace, promotion: Promotion, diff: str, written: b
     print(diff, end="")
     print("dry run: nothing written" if args.dry_run else
           f"wrote {stack_file(args.project, args.to).name}; deploy with: pulumi up --stack {args.to}")
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    from layersmith.errors import UserError
+
+    if args.to_consumers:
+        return run_to_consumers(args)
+    if args.inventory:
+        raise UserError("--inventory lists the consumers outside this repository; it goes with --to-consumers",
+                        key="--inventory")
+    return run(args)
+
+
+def _check_consumer_flags(args: argparse.Namespace) -> None:
+    from layersmith.errors import UserError
+
+    if args.function or args.region or (args.version is not None and args.source is None):
+        raise UserError("re-pins every pin on LAYER with the content of --from (or this checkout's build); "
+                        "--function, --region and a --version without --from go with --to", key="--to-consumers")
+
+
+def _fleet(project: Project, path: Path | None) -> FleetInventory | None:
+    from layersmith.aws.scope import load_scope
+    from layersmith.inventory_file import load_inventory
+
+    if path is None:
+        return None
+    matcher = load_scope(project, None).matcher()
+    return load_inventory(path, lambda name: matcher.match(name) is not None)
+
+
+def run_to_consumers(args: argparse.Namespace) -> int:
+    """Every committed stack pinning LAYER re-pinned to the source's content; one diff; all files or none."""
+    from layersmith.aws.content import boto3_regions, stack_regions
+    from layersmith.consumers import plan_consumers, write_all
+
+    _check_consumer_flags(args)
+    project = load_project(args.project)
+    inventory = _fleet(project, args.inventory)
+    builder = make_builder(project.root)
+
+    def local(spec: LayerSpec, variant: Variant) -> str:
+        return builder.build(spec, variant).sha256
+
+    # One set of credentials reads every stack's versions: --profile, else the source's aws:profile.
+    regions = stack_regions(project, args.source, args.profile) if args.source else boto3_regions(args.profile)
+    plan = plan_consumers(project, args.layer, args.source, args.version, regions, local, inventory)
+    diff = "".join(r.diff for r in plan.rewrites)
+    written = bool(diff) and not args.dry_run
+    if written:
+        write_all([(r.path, r.new) for r in plan.rewrites if r.diff])
+    if args.json:
+        print(json.dumps(consumers_json(args, plan, written), indent=2))
+        sys.stderr.write(diff)
+    else:
+        print_consumers(args, plan, diff)
+    return 0
+
+
+def consumers_json(args: argparse.Namespace, plan: ConsumerPromotion, written: bool) -> dict[str, Any]:
+    return {"layer": args.layer, "written": written, "dry_run": args.dry_run, "stacks": [
+        {"stack": r.stack, "file": r.path.name, "changes": [
+            {"function": c.site.function, "region": c.site.region, "key": c.site.key, "layer_name": c.site.layer_name,
+             "from": c.site.pin, "to": c.version, "content": c.origin} for c in r.promotion.changes]}
+        for r in plan.rewrites],
+        "todo": [{"account": t.account, "region": t.region, "function": t.function, "layer_name": t.layer_name,
+                  "from": t.version, "to": t.target} for t in plan.todo]}
+
+
+def print_consumers(args: argparse.Namespace, plan: ConsumerPromotion, diff: str) -> None:
+    for r in plan.rewrites:
+        for c in r.promotion.changes:
+            move = f"v{c.version} (unchanged)" if c.site.pin == c.version else f"v{c.site.pin} -> v{c.version}"
+            print(f"{r.path.name} {c.site.key}: {move}  [{c.site.layer_name} v{c.version} in {c.site.region} "
+                  f"holds {c.origin}]")
+    print(diff, end="")
+    names = ", ".join(r.path.name for r in plan.rewrites if r.diff)
+    if not diff:
+        print("every consumer stack already pins that content; nothing to change")
+    else:
+        print(f"dry run: nothing written ({names})" if args.dry_run else
+              f"wrote {names}; deploy each with: pulumi up --stack STACK")
+    print_todo(args, plan)
+
+
+def print_todo(args: argparse.Namespace, plan: ConsumerPromotion) -> None:
+    if args.inventory is None:
+        print("other accounts' functions are not listed: pass --inventory FILE (layersmith inventory --json > FILE)")
+        return
+    if not plan.todo:
+        print(f"to do outside this repository: nothing ({args.inventory} shows no other function attaching "
+              f"{args.layer})")
+        return
+    print(f"to do outside this repository ({len(plan.todo)} function(s) in {args.inventory}; their owners re-pin):")
+    for t in plan.todo:
+        if t.target == t.version:
+            move = f"v{t.version} (already holds it)"
+        else:
+            move = f"v{t.version} -> " + (f"v{t.target}" if t.target is not None else
+                                          "? (no committed stack's promotion looked in that region)")
+        print(f"  {t.account}  {t.region}  {t.function}: {t.layer_name} {move}")
