@@ -84,12 +84,16 @@ def _select_entries(cache: BuildCache, wanted: set[Path], untouchable: set[str],
                     plan: CachePruneSelection) -> None:
     """Mark each variant entry kept or removed; a kept entry's pieces join `piece_keys`."""
     for layer_dir in sorted(p for p in cache.root.iterdir() if p.is_dir() and p.name not in _KEEP | {_PIECES}):
-        for entry in sorted(p for p in layer_dir.iterdir() if p.is_dir() and _ENTRY.fullmatch(p.name)):
+        for entry in _entries(layer_dir):
             if entry in wanted or layer_dir.name in untouchable:
                 plan.kept_entries += 1
                 piece_keys.update(_entry_pieces(entry))
             else:
                 plan.entries.append(entry)
+
+
+def _entries(layer_dir: Path) -> list[Path]:
+    return sorted(p for p in layer_dir.iterdir() if p.is_dir() and _ENTRY.fullmatch(p.name))
 
 
 def _select_pieces(cache: BuildCache, piece_keys: set[str], plan: CachePruneSelection) -> None:

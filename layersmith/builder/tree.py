@@ -43,18 +43,12 @@ def walk_files(root: Path, *, skip: Callable[[str], bool] | None = None,
     real_base = os.path.realpath(base)
     # One lstat per file and string paths: this walk runs several times per build (split, deflate,
     # hash), and pathlib's per-file parsing was most of its cost on a 3,000-file layer.
+    keep: Callable[[str], bool] = (lambda name: True) if skip is None else (lambda name: not skip(name))
     for dirpath, dirnames, filenames in os.walk(base, followlinks=True):
-        if skip is not None:
-            dirnames[:] = [d for d in dirnames if not skip(d)]
-        dirnames.sort()
-        for name in dirnames:
-            full = os.path.join(dirpath, name)
-            if os.path.islink(full):  # followed by the walk once judged
-                _check_link(full, real_base, root, what, inside=os.path.realpath(dirpath))
+        dirnames[:] = sorted(d for d in dirnames if keep(d))
+        _check_dir_links(dirpath, dirnames, real_base, root, what)
         prefix = "" if dirpath == base else os.path.relpath(dirpath, base).replace(os.sep, "/") + "/"
-        for name in filenames:
-            if skip is not None and skip(name):
-                continue
+        for name in filter(keep, filenames):
             full = os.path.join(dirpath, name)
             mode = os.lstat(full).st_mode
             if stat.S_ISREG(mode):
@@ -63,6 +57,14 @@ def walk_files(root: Path, *, skip: Callable[[str], bool] | None = None,
                 found.append((prefix + name, Path(_check_link(full, real_base, root, what))))
     found.sort(key=lambda item: item[0])
     yield from found
+
+
+def _check_dir_links(dirpath: str, dirnames: list[str], real_base: str, root: Path, what: str) -> None:
+    """Judge the directory links the walk is about to follow (it follows them once judged)."""
+    for name in dirnames:
+        full = os.path.join(dirpath, name)
+        if os.path.islink(full):
+            _check_link(full, real_base, root, what, inside=os.path.realpath(dirpath))
 
 
 def _check_link(link: str, real_base: str, root: Path, what: str, inside: str | None = None) -> str:
