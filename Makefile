@@ -10,11 +10,21 @@ export LAYERSMITH_SYSROOTS ?= $(CURDIR)/.layersmith/cache/sysroots
 
 .PHONY: venv demo test lint unit bench clean runtimes
 
+# uv, pinned in requirements.txt, installs the venv (pip took ~100 s on a fresh 2-core machine). It is
+# bootstrapped into a pip-less venv by the host's pip (`pip --python`, pip >= 22.3), or by the venv's
+# own ensurepip'd pip where the host's pip is missing or older. tools/uv_pip.py hands uv the indexes,
+# find-links, constraints and certificate this machine's pip is configured with (uv reads no pip.conf).
+# pip itself is installed too (pinned in requirements-dev.txt): `pip install -e .` and Pulumi's
+# `toolchain: pip` keep working in this venv.
+UV_PIN = $(shell sed -n 's/^uv==\([^ ]*\).*/\1/p' requirements.txt)
+UV := $(VENV)/bin/uv
+
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(PY) install --quiet --disable-pip-version-check uv==$(UV_PIN) 2>/dev/null \
+	  || { $(PY) -m ensurepip --default-pip >/dev/null && $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_PIN); }
+	$(PYTHON) tools/uv_pip.py $(UV) pip install --quiet --python $(PY) -r requirements-dev.txt
+	$(PYTHON) tools/uv_pip.py $(UV) pip install --quiet --python $(PY) --no-deps -e .
 	touch $(STAMP)
 
 venv: $(STAMP)
