@@ -49,12 +49,11 @@ demo: venv runtimes
 	@echo "thumbnail-index is python3.13/arm64: it runs on Debian's arm64 CPython 3.13 under qemu:"
 	$(LS) invoke thumbnail-index
 
-## lint: ruff over everything; mypy (strict) over the library and the code the layers ship
+## lint: ruff over everything; one mypy run (strict, incremental with its cache) over the library, the
+## code the layers ship and tools/ (pyproject.toml's [tool.mypy] files)
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	cd layers/utils/src && $(CURDIR)/$(VENV)/bin/mypy --strict --no-incremental shared_utils
-	cd layers/monitoring/src && $(CURDIR)/$(VENV)/bin/mypy --strict --no-incremental shared_monitoring
 
 ## test: lint, then every test tier (unit, functional, integration); real builds need PyPI, the sysroots Debian
 # One fresh build cache for the whole run: every tier reuses the repo's layer builds. The sysroots are
