@@ -59,12 +59,20 @@ lint: venv
 # One fresh build cache for the whole run: every tier reuses the repo's layer builds. The sysroots are
 # prepared first, and LAYERSMITH_REQUIRE_RUNTIMES makes one that cannot run a failure, not a skip.
 # -rs lists every skip with its reason: the variants not executed here are named there.
+# The tests run on every core (pytest-xdist, one file per worker at a time: module fixtures run once);
+# the first worker builds the repo's layers under a lock and the others find them in the cache
+# (tests/conftest.py). Tests marked `serial` (wall-clock bounds, processes racing each other) run
+# afterwards, alone.
+PYTEST_WORKERS ?= auto
+PYTEST := LAYERSMITH_CACHE_DIR=$(CURDIR)/.layersmith/test-cache LAYERSMITH_REQUIRE_RUNTIMES=1 timeout $(PYTEST_TIMEOUT) \
+  $(PY) -m pytest -q -rs -p no:cacheprovider
 test: venv lint runtimes
 	rm -rf .layersmith/test-cache
 	@# pytest's exit 5 means no test ran: a failure, not a pass. timeout guards hanging mock runs.
-	LAYERSMITH_CACHE_DIR=$(CURDIR)/.layersmith/test-cache LAYERSMITH_REQUIRE_RUNTIMES=1 timeout $(PYTEST_TIMEOUT) \
-	  $(PY) -m pytest -q -rs -p no:cacheprovider tests; code=$$?; \
-	  if [ $$code -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$code
+	$(PYTEST) -n $(PYTEST_WORKERS) --dist loadfile -m "not serial" tests; code=$$?; \
+	  if [ $$code -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; [ $$code -eq 0 ] || exit $$code; \
+	  $(PYTEST) -m serial tests; code=$$?; \
+	  if [ $$code -eq 5 ]; then echo "pytest collected no serial tests" >&2; exit 1; fi; exit $$code
 
 unit: venv
 	$(PY) -m pytest -q tests/unit
