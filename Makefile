@@ -31,12 +31,14 @@ venv: $(STAMP)
 
 LS := $(VENV)/bin/layersmith
 
-## runtimes: prepare the Debian sysroots (arm64 python3.11, x86_64 + arm64 python3.13) and qemu; idempotent
+## runtimes: prepare, side by side, the Debian sysroots the project's layers and functions need (here: arm64
+## python3.11, x86_64 + arm64 python3.13) and qemu; idempotent
 runtimes: venv
 	$(LS) runtimes fetch
 
-## demo: build every layer variant, plan + check dev and prod, invoke every example function
-demo: venv runtimes
+## demo: build every layer variant, plan + check dev and prod, invoke every example function. No `runtimes`
+## step: the one invoke that needs a sysroot (thumbnail-index, python3.13/arm64) prepares it on first use.
+demo: venv
 	$(LS) runtimes list
 	$(LS) build
 	$(LS) plan --stack dev
