@@ -80,10 +80,12 @@ unit: venv
 	$(PY) -m pytest -q tests/unit
 
 ## bench: naive pip+zip vs layersmith and plan scaling (bench/layers.py), then the real peers,
-## Chalice and the SAM CLI, in a bench-only virtualenv (bench/peers.py). Long: ~10 minutes.
+## Chalice and the SAM CLI, in a bench-only virtualenv (bench/peers.py), then the first run: `make demo`'s
+## steps timed in a fresh clone with empty caches (bench/first_run.py; `--ci` adds `bash .ci/run`). Long: ~15 minutes.
 bench: venv
 	$(PY) bench/layers.py
 	$(PY) bench/peers.py
+	$(PY) bench/first_run.py
 
 clean:
 	rm -rf $(VENV) .layersmith .pytest_cache .mypy_cache .ruff_cache
