@@ -38,6 +38,7 @@ def test_make_test_runs_the_tiers_on_every_core_then_the_serial_ones_alone() -> 
     recipe = makefile[makefile.index("\ntest: "):makefile.index("\nunit: ")]
     assert '-n $(PYTEST_WORKERS) --dist loadfile -m "not serial" tests' in recipe
     assert "$(PYTEST) -m serial tests" in recipe
+    assert "runtimes fetch --all" in recipe  # the suite runs every sysroot, declared or not
     assert recipe.count("-eq 5") == 2  # "no test ran" fails either pass
     assert "timeout $(PYTEST_TIMEOUT)" in makefile and "-rs" in makefile
 
