@@ -199,9 +199,11 @@ def build_every_repo_variant(cache: Path) -> list[Any]:
     from concurrent.futures import ThreadPoolExecutor
 
     from layersmith.builder.factory import make_builder
+    from layersmith.builder.install import uv_binary
     from layersmith.model import expand_variants
     from layersmith.specs import load_layers
 
+    uv_binary()  # resolved before the threads: sysconfig's first initialisation is not thread-safe
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAYERSMITH_CACHE_DIR", str(cache))
         plans = [(spec, variant) for spec in load_layers(REPO).values() for variant in expand_variants(spec)]
