@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -104,11 +104,28 @@ def copy_repo_layer(project: Path, name: str) -> None:
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
+# What each test reported executing, gathered from the test reports: under pytest-xdist the tests run
+# in worker processes and only their reports (with `user_properties`) reach the process that prints.
+REPORTED: set[str] = set()
+
+
+@pytest.fixture(autouse=True)
+def _executed_into_the_report(request: pytest.FixtureRequest) -> Iterator[None]:
+    module = sys.modules.get("test_variants_execute")
+    before = len(getattr(module, "EXECUTED", []))
+    yield
+    for line in getattr(module, "EXECUTED", [])[before:]:
+        request.node.user_properties.append(("executed", line))  # carried by the teardown report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "teardown":
+        REPORTED.update(str(value) for key, value in report.user_properties if key == "executed")
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Which interpreter executed each layer variant (the ones it could not are in the skip summary)."""
-    module = sys.modules.get("test_variants_execute")
-    executed = sorted(getattr(module, "EXECUTED", []))
-    if executed:
+    if REPORTED:
         terminalreporter.section("layer variants executed")
-        for line in executed:
+        for line in sorted(REPORTED):
             terminalreporter.write_line(line)
