@@ -47,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
     runner = SubprocessRunner()
     sysroots = Sysroots(sysroots_dir(cache_root(args.project)), runner, _progress(started))
     if args.action == "fetch":
-        if args.names or args.all:
+        if args.all:
+            specs = list(SYSROOTS)
+        elif args.names:
             specs = _requested(args.names)
         else:
             chooser = Chooser(runner, sysroots, report=lambda m: print(f"  {m}", file=sys.stderr))
