@@ -10,23 +10,35 @@ export LAYERSMITH_SYSROOTS ?= $(CURDIR)/.layersmith/cache/sysroots
 
 .PHONY: venv demo test lint unit bench bench-report browser clean runtimes mutate
 
+# uv, pinned in requirements.txt, installs the venv (pip took ~100 s on a fresh 2-core machine). It is
+# bootstrapped into a pip-less venv by the host's pip (`pip --python`, pip >= 22.3), or by the venv's
+# own ensurepip'd pip where the host's pip is missing or older. tools/uv_pip.py hands uv the indexes,
+# find-links, constraints and certificate this machine's pip is configured with (uv reads no pip.conf).
+# pip itself is installed too (pinned in requirements-dev.txt): `pip install -e .` and Pulumi's
+# `toolchain: pip` keep working in this venv.
+UV_PIN = $(shell sed -n 's/^uv==\([^ ]*\).*/\1/p' requirements.txt)
+UV := $(VENV)/bin/uv
+
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(PY) install --quiet --disable-pip-version-check uv==$(UV_PIN) 2>/dev/null \
+	  || { $(PY) -m ensurepip --default-pip >/dev/null && $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_PIN); }
+	$(PYTHON) tools/uv_pip.py $(UV) pip install --quiet --python $(PY) -r requirements-dev.txt
+	$(PYTHON) tools/uv_pip.py $(UV) pip install --quiet --python $(PY) --no-deps -e .
 	touch $(STAMP)
 
 venv: $(STAMP)
 
 LS := $(VENV)/bin/layersmith
 
-## runtimes: prepare the Debian sysroots (arm64 python3.11, x86_64 + arm64 python3.13) and qemu; idempotent
+## runtimes: prepare, side by side, the Debian sysroots the project's layers and functions need (here: arm64
+## python3.11, x86_64 + arm64 python3.13) and qemu; idempotent
 runtimes: venv
 	$(LS) runtimes fetch
 
-## demo: build every layer variant, plan + check dev and prod, invoke every example function
-demo: venv runtimes
+## demo: build every layer variant, plan + check dev and prod, invoke every example function. No `runtimes`
+## step: the one invoke that needs a sysroot (thumbnail-index, python3.13/arm64) prepares it on first use.
+demo: venv
 	$(LS) runtimes list
 	$(LS) build
 	$(LS) plan --stack dev
@@ -39,12 +51,11 @@ demo: venv runtimes
 	@echo "thumbnail-index is python3.13/arm64: it runs on Debian's arm64 CPython 3.13 under qemu:"
 	$(LS) invoke thumbnail-index
 
-## lint: ruff over everything; mypy (strict) over the library and the code the layers ship
+## lint: ruff over everything; one mypy run (strict, incremental with its cache) over the library, the
+## code the layers ship and tools/ (pyproject.toml's [tool.mypy] files)
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	cd layers/utils/src && $(CURDIR)/$(VENV)/bin/mypy --strict --no-incremental shared_utils
-	cd layers/monitoring/src && $(CURDIR)/$(VENV)/bin/mypy --strict --no-incremental shared_monitoring
 
 ## browser: headless Chromium for the report's browser test (Debian's chromium-headless-shell), installed
 ## with apt-get when missing. Without apt-get (not Debian) it says so and the test skips, except in CI
@@ -65,21 +76,34 @@ endif
 # One fresh build cache for the whole run: every tier reuses the repo's layer builds. The sysroots are
 # prepared first, and LAYERSMITH_REQUIRE_RUNTIMES makes one that cannot run a failure, not a skip.
 # -rs lists every skip with its reason: the variants not executed here are named there.
-test: venv lint runtimes browser
+# The tests run on every core (pytest-xdist, one file per worker at a time: module fixtures run once);
+# the first worker builds the repo's layers under a lock and the others find them in the cache
+# (tests/conftest.py). Tests marked `serial` (wall-clock bounds, processes racing each other) run
+# afterwards, alone.
+PYTEST_WORKERS ?= auto
+PYTEST := LAYERSMITH_CACHE_DIR=$(CURDIR)/.layersmith/test-cache LAYERSMITH_REQUIRE_RUNTIMES=1 timeout $(PYTEST_TIMEOUT) \
+  $(PY) -m pytest -q -rs -p no:cacheprovider
+test: venv lint browser
+	@# Every sysroot, not only the declared targets': the suite also runs the py313-x86_64 variants on
+	@# Debian's own CPython 3.13 where a host 3.13 exists (test_variants_execute.py).
+	$(LS) runtimes fetch --all
 	rm -rf .layersmith/test-cache
 	@# pytest's exit 5 means no test ran: a failure, not a pass. timeout guards hanging mock runs.
-	LAYERSMITH_CACHE_DIR=$(CURDIR)/.layersmith/test-cache LAYERSMITH_REQUIRE_RUNTIMES=1 timeout $(PYTEST_TIMEOUT) \
-	  $(PY) -m pytest -q -rs -p no:cacheprovider tests; code=$$?; \
-	  if [ $$code -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$code
+	$(PYTEST) -n $(PYTEST_WORKERS) --dist loadfile -m "not serial" tests; code=$$?; \
+	  if [ $$code -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; [ $$code -eq 0 ] || exit $$code; \
+	  $(PYTEST) -m serial tests; code=$$?; \
+	  if [ $$code -eq 5 ]; then echo "pytest collected no serial tests" >&2; exit 1; fi; exit $$code
 
 unit: venv
 	$(PY) -m pytest -q tests/unit
 
 ## bench: naive pip+zip vs layersmith and plan scaling (bench/layers.py), then the real peers,
-## Chalice and the SAM CLI, in a bench-only virtualenv (bench/peers.py). Long: ~10 minutes.
+## Chalice and the SAM CLI, in a bench-only virtualenv (bench/peers.py), then the first run: `make demo`'s
+## steps timed in a fresh clone with empty caches (bench/first_run.py; `--ci` adds `bash .ci/run`). Long: ~15 minutes.
 bench: venv
 	$(PY) bench/layers.py
 	$(PY) bench/peers.py
+	$(PY) bench/first_run.py
 
 ## mutate: mutation testing of the safety-critical modules ([tool.mutmut] in pyproject.toml); prints the
 ## score per module and the survivors. Long: ~15 minutes on 2 cores. Not part of `make test`.
@@ -89,6 +113,7 @@ mutate: venv
 	LAYERSMITH_CACHE_DIR=$(CURDIR)/.layersmith/mutate-cache $(VENV)/bin/mutmut run > .layersmith/mutmut.log 2>&1 \
 	  || { tail -30 .layersmith/mutmut.log; exit 1; }
 	$(PY) scripts/mutation_report.py --mutmut $(VENV)/bin/mutmut --min $(MUTATE_MIN)
+
 ## bench-report: the report for a synthetic 100 accounts x 17 regions inventory: written in <= 5 s, opened
 ## in headless Chromium in <= 1 s (bench/report.py); --screenshot docs/report.png redraws the README's picture
 bench-report: venv browser

@@ -14,7 +14,7 @@ untimed build of each tool), an unchanged rebuild, and an incremental rebuild af
 pure-Python package (pytz). Then sizes, read-only `import pandas` (a read-only bind mount in a user
 namespace: root ignores `chmod a-w`; `pandas.__file__` must be inside the layer), and the physical
 floor: downloading the wheels, and deflating the final file set once on every core.
-Results: the peer table and the ratios of issue 13's goals on stdout, everything in
+Results: the peer table and the ratios of issue 25's goals on stdout, everything in
 bench/results/peers.json.
 """
 
@@ -58,8 +58,10 @@ QUIET = {"PIP_CONFIG_FILE": "/dev/null", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "
          "PYTHONWARNINGS": "ignore"}
 IMPORT = ("import sys, time; sys.path[:0] = [{entry!r}]; t = time.perf_counter(); import pandas; "
           "d = time.perf_counter() - t; print(d, pandas.__file__)")
-GOALS = {"cold_vs_chalice": 0.5, "incremental_vs_cold": 0.15, "rebuild_s": 1.0, "zip_vs_smallest": 1.05,
-         "import_vs_fastest_peer": 0.3}
+# Issue 25's goals (issue 13's, raised): the cold build at most 0.3x Chalice's OR within 2x the physical
+# floor (both printed); the one-package rebuild at most 0.1x our cold build OR 0.3 s, whichever is larger.
+GOALS = {"cold_vs_chalice": 0.3, "cold_vs_floor": 2.0, "incremental_vs_cold": 0.1, "incremental_s": 0.3,
+         "rebuild_s": 1.0, "zip_vs_smallest": 1.05, "import_vs_fastest_peer": 0.3}
 
 
 def run(argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> tuple[float, str]:
@@ -314,22 +316,41 @@ def report(tools: list[Tool], samples: dict[str, dict[str, list[float]]], sizes:
     fastest = min(imp[p] for p in peers)
     ratios = {
         "cold_vs_chalice": ours["cold"] / chalice["cold"],
+        "cold_vs_floor": ours["cold"] / (floor["download"] + floor["deflate"]),
         "incremental_vs_cold": ours["incremental"] / ours["cold"],
+        "incremental_s": ours["incremental"],
         "rebuild_s": ours["rebuild"],
         "zip_vs_smallest": sizes["layersmith"][0] / smallest,
         "import_vs_fastest_peer": imp["layersmith"] / fastest,
     }
-    labels = {"cold_vs_chalice": "cold build / Chalice's cold build", "incremental_vs_cold":
-              "incremental rebuild / our cold build", "rebuild_s": "unchanged rebuild (seconds)",
-              "zip_vs_smallest": "zip / smallest peer zip", "import_vs_fastest_peer":
-              "import pandas / fastest peer's"}
-    goal_rows = [[labels[k], f"{v:.2f}", ("< " if k == "rebuild_s" else "<= ") + f"{GOALS[k]}",
-                  "yes" if (v < GOALS[k] if k == "rebuild_s" else v <= GOALS[k]) else "NO"] for k, v in ratios.items()]
     print()
-    print(render_table(["goal (issue 13)", "measured", "target", "met"], goal_rows, right={1}))
+    print(render_table(["goal (issue 25)", "measured", "target", "met"], goal_rows(ratios), right={1}))
     print(f"\nfloor: downloading the wheels {_s(floor['download'])}; deflating the final file set once on "
           f"{os.cpu_count()} cores {_s(floor['deflate'])}")
     return {"medians": med, "import_median_s": imp, "ratios": ratios, "goals": GOALS}
+
+
+LABELS = {"cold_vs_chalice": "cold build / Chalice's cold build", "cold_vs_floor": "cold build / floor "
+          "(download + deflate)", "incremental_vs_cold": "incremental rebuild / our cold build", "incremental_s":
+          "incremental rebuild (seconds)", "rebuild_s": "unchanged rebuild (seconds)", "zip_vs_smallest":
+          "zip / smallest peer zip", "import_vs_fastest_peer": "import pandas / fastest peer's"}
+# Goals met when either of two measures is: the cold build against Chalice or the floor, the one-package
+# rebuild against the cold build or the 0.3 s floor ("whichever is larger" = met if under either).
+EITHER = {"cold_vs_chalice": "cold_vs_floor", "cold_vs_floor": "cold_vs_chalice",
+          "incremental_vs_cold": "incremental_s", "incremental_s": "incremental_vs_cold"}
+
+
+def goal_rows(ratios: dict[str, float]) -> list[list[str]]:
+    def under(key: str) -> bool:
+        return ratios[key] < GOALS[key] if key == "rebuild_s" else ratios[key] <= GOALS[key]
+
+    rows = []
+    for key, value in ratios.items():
+        met = under(key) or (key in EITHER and under(EITHER[key]))
+        target = ("< " if key == "rebuild_s" else "<= ") + f"{GOALS[key]}" + (" (or the next)" if key in (
+            "cold_vs_chalice", "incremental_vs_cold") else "")
+        rows.append([LABELS[key], f"{value:.2f}", target, "yes" if met else "NO"])
+    return rows
 
 
 def environment() -> dict[str, Any]:

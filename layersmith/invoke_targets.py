@@ -71,6 +71,10 @@ class Chooser:
         python = self.sysroots.python(spec) if spec else None
         return sysroot_target(python) if python else None
 
+    def host_runs(self, runtime_name: str, arch: str) -> bool:
+        """Whether a CPython of this machine runs the target (no sysroot needed for it)."""
+        return arch == self.host_arch and self.finder.find(RUNTIMES[runtime_name].version) is not None
+
     def describe(self, runtime: Runtime, arch: str) -> str:
         """One cell for `layersmith runtimes list`: what would run it, or why nothing can here."""
         if (ready := self.available(runtime, arch)) is not None:

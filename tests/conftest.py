@@ -12,7 +12,7 @@ import pytest
 # `import helpers` / `import fakes` must work whatever rootdir/import mode pytest picks.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import FakeClock
+from helpers import FakeClock, build_every_repo_variant, exclusive, session_cache_dir
 
 from layersmith.builder.cache import BuildCache
 
@@ -42,13 +42,25 @@ def cache(tmp_path: Path) -> BuildCache:
     return BuildCache(tmp_path / "cache")
 
 
+def xdist_worker() -> str | None:
+    """The pytest-xdist worker this process is (gw0, gw1, ...), or None in a plain run."""
+    return os.environ.get("PYTEST_XDIST_WORKER")
+
+
 @pytest.fixture(scope="session")
 def repo_build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One build cache for the repo's layers across the whole session (`make test` points
-    $LAYERSMITH_CACHE_DIR at a fresh directory), so data-science is built once, not per module."""
-    env = os.environ.get("LAYERSMITH_CACHE_DIR")
-    path = Path(env) if env else tmp_path_factory.getbasetemp() / "plan-cache"
+    $LAYERSMITH_CACHE_DIR at a fresh directory), so data-science is built once, not per module.
+
+    Under pytest-xdist every worker is a session of its own: they share one directory (the run's
+    base temp, not the worker's), and the first worker to take the lock builds every variant while
+    the others wait, then find each one in the cache. Without the lock both workers would install
+    and zip the same 13 variants at once, each waiting on the other's per-variant cache locks."""
+    path = session_cache_dir(tmp_path_factory.getbasetemp(), os.environ.get("LAYERSMITH_CACHE_DIR"), xdist_worker())
     path.mkdir(parents=True, exist_ok=True)
+    if xdist_worker():
+        with exclusive(path / ".repo-builds.lock"):
+            build_every_repo_variant(path)
     return path
 
 

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 EM_X86_64 = 62
@@ -175,3 +177,45 @@ class FakeClock:
         for path in root.rglob("*"):
             os.utime(path, (self.now, self.now), follow_symlinks=False)
 
+
+
+@contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive flock on `lock_file` (created if missing): the pytest-xdist workers of one
+    run take turns, so the first builds what they share and the others find it in the cache."""
+    import fcntl
+
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def build_every_repo_variant(cache: Path) -> list[Any]:
+    """Every variant (`BuildResult`s) of the repo's layers, really built (uv + PyPI) into `cache`, in parallel."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from layersmith.builder.factory import make_builder
+    from layersmith.builder.install import uv_binary
+    from layersmith.model import expand_variants
+    from layersmith.specs import load_layers
+
+    uv_binary()  # resolved before the threads: sysconfig's first initialisation is not thread-safe
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAYERSMITH_CACHE_DIR", str(cache))
+        plans = [(spec, variant) for spec in load_layers(REPO).values() for variant in expand_variants(spec)]
+        with ThreadPoolExecutor(max_workers=len(plans)) as pool:
+            futures = [pool.submit(make_builder(REPO).build, spec, variant) for spec, variant in plans]
+            return [f.result() for f in futures]
+
+
+def session_cache_dir(basetemp: Path, env: str | None, worker: str | None) -> Path:
+    """The session's build cache: $LAYERSMITH_CACHE_DIR, else one beside the base temp. Under
+    pytest-xdist each worker's base temp is `<run>/popen-gwN`, so the cache goes in `<run>`: one per
+    run, shared by every worker."""
+    if env:
+        return Path(env)
+    return (basetemp.parent if worker else basetemp) / "plan-cache"

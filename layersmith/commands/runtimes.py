@@ -6,14 +6,17 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from layersmith.builder.factory import cache_root
 from layersmith.builder.runner import SubprocessRunner
 from layersmith.errors import UserError
 from layersmith.invoke_targets import Chooser
+from layersmith.project import Project, load_project
 from layersmith.runtimes import ARCHITECTURES, RUNTIMES
-from layersmith.sysroots import SYSROOTS, Sysroots, SysrootSpec, by_name, sysroots_dir
+from layersmith.sysroots import SYSROOTS, Sysroots, SysrootSpec, by_name, sysroot_for, sysroots_dir
 from layersmith.table import render_table
 
 # The runtimes layersmith's layers and functions may target today (python3.9 is deprecated).
@@ -25,7 +28,9 @@ def register(sub: Any) -> None:
     parser.add_argument("action", nargs="?", choices=("list", "fetch"), default="list",
                         help="list (default): where each runtime/architecture runs; fetch: prepare sysroots")
     parser.add_argument("names", nargs="*", metavar="NAME",
-                        help=f"sysroots to fetch (default: all: {', '.join(s.name for s in SYSROOTS)})")
+                        help="sysroots to fetch (default: those the project's layers and functions need; "
+                             f"of {', '.join(s.name for s in SYSROOTS)})")
+    parser.add_argument("--all", action="store_true", help="fetch every sysroot, needed or not")
     parser.add_argument("--force", action="store_true", help="fetch again even when prepared")
     parser.set_defaults(func=run)
 
@@ -42,7 +47,14 @@ def run(args: argparse.Namespace) -> int:
     runner = SubprocessRunner()
     sysroots = Sysroots(sysroots_dir(cache_root(args.project)), runner, _progress(started))
     if args.action == "fetch":
-        _fetch(sysroots, _requested(args.names), args.force, started)
+        if args.all:
+            specs = list(SYSROOTS)
+        elif args.names:
+            specs = _requested(args.names)
+        else:
+            chooser = Chooser(runner, sysroots, report=lambda m: print(f"  {m}", file=sys.stderr))
+            specs = needed_sysroots(declared_targets(load_project(args.project)), chooser.host_runs)
+        _fetch(sysroots, specs, args.force, started)
     else:
         _list(runner, sysroots)
     return 0
@@ -60,11 +72,37 @@ def _requested(names: list[str]) -> list[SysrootSpec]:
     return [s for s in specs if s is not None]
 
 
+def declared_targets(project: Project) -> set[tuple[str, str]]:
+    """Every (runtime, architecture) the project's layers list and its functions run on."""
+    targets = {(rt, arch) for spec in project.layers.values() for rt in spec.runtimes for arch in spec.architectures}
+    targets |= {(fn.runtime, fn.architecture) for fn in project.functions.values()}
+    return targets
+
+
+def needed_sysroots(targets: Iterable[tuple[str, str]], host_runs: Callable[[str, str], bool]) -> list[SysrootSpec]:
+    """The sysroots that stand in for the targets this machine's own Pythons cannot run, in catalog order."""
+    wanted = {spec.name for rt, arch in targets
+              if rt in RUNTIMES and not host_runs(rt, arch)
+              and (spec := sysroot_for(RUNTIMES[rt].version, arch)) is not None}
+    return [s for s in SYSROOTS if s.name in wanted]
+
+
 def _fetch(sysroots: Sysroots, specs: list[SysrootSpec], force: bool, started: float) -> None:
-    for spec in specs:
-        fresh = force or sysroots.python(spec) is None
-        python = sysroots.ensure(spec, force=force)
-        print(f"{spec.name}: {'prepared' if fresh else 'already prepared'}: {python.label}")
+    """Every sysroot at once: each is its own private apt (downloads and hash checks against its
+    suite's index), unpack and qemu-run precompile, so they overlap on the network and the cores."""
+    if not specs:
+        print("no sysroot needed: this machine's Pythons run every runtime/architecture the project declares")
+        return
+    fresh = {spec.name: force or sysroots.python(spec) is None for spec in specs}
+    with ThreadPoolExecutor(max_workers=len(specs)) as pool:
+        futures = {spec: pool.submit(sysroots.ensure, spec, force=force) for spec in specs}
+        wait(futures.values())
+    for spec, future in futures.items():
+        if future.exception() is None:
+            state = "prepared" if fresh[spec.name] else "already prepared"
+            print(f"{spec.name}: {state}: {future.result().label}")
+    for future in futures.values():
+        future.result()  # the first failure, as one line, once every other sysroot is done
     print(f"sysroots in {sysroots.root} ({time.monotonic() - started:.1f} s)")
 
 

@@ -140,10 +140,12 @@ class Sysroots:
     # --- preparing ------------------------------------------------------------------------------
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """One preparer at a time (a test run and an invoke may both want the same sysroot)."""
+    def _locked(self, name: str) -> Iterator[None]:
+        """One preparer of each sysroot (and of each qemu) at a time, across processes: a test run
+        and an invoke may both want the same one. Different sysroots are prepared side by side:
+        each has its own private apt directory and destination."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with (self.root / ".lock").open("w") as fh:
+        with (self.root / f".lock-{name}").open("w") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
@@ -155,7 +157,7 @@ class Sysroots:
         its build-image tools (`has_image_tools`)."""
         if not force and (ready := self.python(spec)) is not None and self.has_image_tools(spec):
             return ready
-        with self._locked():
+        with self._locked(spec.name):
             ready = None if force else self.python(spec)  # prepared meanwhile?
             python = ready or self._prepare(spec)
             if force or not self.has_image_tools(spec):
@@ -206,17 +208,24 @@ class Sysroots:
         qemu = self.qemu(arch)
         if qemu.is_file():
             return qemu
+        with self._locked(f"qemu-{arch}"):  # bookworm-arm64 and trixie-arm64 both need it
+            return qemu if qemu.is_file() else self._fetch_qemu(arch, qemu)
+
+    def _fetch_qemu(self, arch: str, qemu: Path) -> Path:
         host = DEBIAN_ARCH.get(self.host_arch)
         if host is None:
             raise EnvironmentProblem(f"no qemu-user-static for a {self.host_arch} host; run on x86_64 or arm64")
         self.report(f"runtimes: qemu: qemu-user-static from Debian {TOOLS_SUITE} ({host}), unpacked, not installed")
-        apt = PrivateApt(self.root / "apt" / "qemu", host, (TOOLS_SUITE, f"{TOOLS_SUITE}-updates",
-                                                            f"{TOOLS_SUITE}-security"), self.runner)
+        home = self.root / "apt" / f"qemu-{arch}"
+        apt = PrivateApt(home, host, (TOOLS_SUITE, f"{TOOLS_SUITE}-updates", f"{TOOLS_SUITE}-security"), self.runner)
         apt.update()
-        deb = apt.download("qemu-user-static", self.root / "apt" / "qemu" / "dl")
-        # Only the one binary: the package unpacks to ~465 MB for 30 targets.
-        unpack(deb, self.root / "qemu", self.runner, [f"./usr/bin/{qemu.name}"])
-        shutil.rmtree(self.root / "apt" / "qemu", ignore_errors=True)
+        deb = apt.download("qemu-user-static", home / "dl")
+        # Only the one binary: the package unpacks to ~465 MB for 30 targets. Unpacked aside and
+        # renamed into place: a concurrent `python()` must never see half a qemu.
+        unpack(deb, home / "root", self.runner, [f"./usr/bin/{qemu.name}"])
+        qemu.parent.mkdir(parents=True, exist_ok=True)
+        (home / "root" / "usr" / "bin" / qemu.name).replace(qemu)
+        shutil.rmtree(home, ignore_errors=True)
         self.report(f"runtimes: qemu: {qemu.name} ({deb_version(deb)})")
         return qemu
 

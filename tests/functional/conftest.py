@@ -11,17 +11,14 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from helpers import REPO
+from helpers import REPO, build_every_repo_variant
 
-from layersmith.builder.factory import make_builder
 from layersmith.cli import main
-from layersmith.model import BuildResult, expand_variants
-from layersmith.specs import load_layers
+from layersmith.model import BuildResult
 
 CliRun = Callable[..., tuple[int, str, str]]
 
@@ -36,13 +33,9 @@ def lambda_cache(repo_build_cache: Path) -> Path:
 def repo_builds(lambda_cache: Path) -> dict[tuple[str, str], BuildResult]:
     """Every variant of the repo's layers, really built (uv + PyPI) once per session, in parallel:
     {(layer, variant key): result}. All of them, because `check` plans the committed stacks with the
-    real program, which builds every variant it publishes."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LAYERSMITH_CACHE_DIR", str(lambda_cache))
-        plans = [(spec, variant) for spec in load_layers(REPO).values() for variant in expand_variants(spec)]
-        with ThreadPoolExecutor(max_workers=len(plans)) as pool:
-            futures = [pool.submit(make_builder(REPO).build, spec, variant) for spec, variant in plans]
-            results = [f.result() for f in futures]
+    real program, which builds every variant it publishes. (Under xdist, `repo_build_cache` already
+    built them: these are cache hits.)"""
+    results = build_every_repo_variant(lambda_cache)
     return {(r.variant.layer, r.variant.key): r for r in results}
 
 
@@ -111,11 +104,28 @@ def copy_repo_layer(project: Path, name: str) -> None:
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
+# What each test reported executing, gathered from the test reports: under pytest-xdist the tests run
+# in worker processes and only their reports (with `user_properties`) reach the process that prints.
+REPORTED: set[str] = set()
+
+
+@pytest.fixture(autouse=True)
+def _executed_into_the_report(request: pytest.FixtureRequest) -> Iterator[None]:
+    module = sys.modules.get("test_variants_execute")
+    before = len(getattr(module, "EXECUTED", []))
+    yield
+    for line in getattr(module, "EXECUTED", [])[before:]:
+        request.node.user_properties.append(("executed", line))  # carried by the teardown report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "teardown":
+        REPORTED.update(str(value) for key, value in report.user_properties if key == "executed")
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Which interpreter executed each layer variant (the ones it could not are in the skip summary)."""
-    module = sys.modules.get("test_variants_execute")
-    executed = sorted(getattr(module, "EXECUTED", []))
-    if executed:
+    if REPORTED:
         terminalreporter.section("layer variants executed")
-        for line in executed:
+        for line in sorted(REPORTED):
             terminalreporter.write_line(line)

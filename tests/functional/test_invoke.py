@@ -379,6 +379,7 @@ def test_handler_exception_exits_1_with_the_functions_traceback(sem: Path, cli: 
     assert err.rstrip().splitlines()[-1] == f"layersmith: error: boom failed on {HOST}: ValueError: bad sku 'X-42'"
 
 
+@pytest.mark.serial  # a wall-clock bound: alone, not beside another worker
 def test_timeout_is_reported_as_such(sem: Path, cli: CliRun, use_cache: Path) -> None:
     started = time.monotonic()
     code, out, err = cli("--project", sem, "invoke", "slow")

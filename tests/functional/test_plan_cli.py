@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import re
 import runpy
 import shutil
@@ -32,11 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def plan_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    env = os.environ.get("LAYERSMITH_CACHE_DIR")
-    path = Path(env) if env else tmp_path_factory.getbasetemp() / "plan-cache"  # same as the integration tier
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def plan_cache(repo_build_cache: Path) -> Path:
+    return repo_build_cache  # the session's shared build cache (tests/conftest.py), as the integration tier's
 
 
 def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cache: Path, *argv: str,

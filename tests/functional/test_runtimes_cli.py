@@ -10,6 +10,9 @@ from conftest import CliRun
 from helpers import REPO
 from test_variants_execute import REQUIRED, sysroots_root
 
+from layersmith.builder.runner import SubprocessRunner
+from layersmith.interpreters import Finder, host_arch
+
 
 @pytest.fixture
 def sysroots(monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -39,3 +42,17 @@ def test_an_unknown_sysroot_is_named(sysroots: Path, cli: CliRun) -> None:
     assert code == 2 and out == ""
     assert err.strip() == ("layersmith: error: NAME: unknown sysroot 'sid-riscv64'; use one of bookworm-arm64, "
                            "trixie-amd64, trixie-arm64")
+
+
+def test_fetch_without_names_prepares_the_sysroots_the_project_declares(sysroots: Path, cli: CliRun) -> None:
+    """The repo's layers list python3.11 and 3.13 on arm64 (and its function thumbnail-index runs
+    on 3.13/arm64): both arm64 sysroots; trixie-amd64 only where no host CPython 3.13 runs."""
+    code, out, err = cli("--project", REPO, "runtimes", "fetch")
+    if code != 0 and not REQUIRED:
+        pytest.skip(f"not executed: fetching the declared sysroots failed here: {err.strip()}")
+    assert code == 0, err
+    assert re.search(r"^bookworm-arm64: (already )?prepared: ", out, re.M), out
+    assert re.search(r"^trixie-arm64: (already )?prepared: ", out, re.M), out
+    assert out.strip().splitlines()[-1].startswith("sysroots in ")
+    if host_arch() == "x86_64" and Finder(SubprocessRunner()).find((3, 13)) is not None:
+        assert "trixie-amd64" not in out  # a host CPython 3.13 runs python3.13/x86_64 itself

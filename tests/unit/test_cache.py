@@ -179,6 +179,7 @@ def _build_in_child(spec: LayerSpec, cache_root: Path, shared: Path, n: int) -> 
     (shared / f"result-{n}.json").write_text(json.dumps({"cached": result.cached, "sha256": result.sha256}))
 
 
+@pytest.mark.serial  # two processes must overlap inside a 0.3 s window: alone, not beside another worker
 def test_two_concurrent_builds_of_the_same_variant(project: Path, cache: BuildCache, tmp_path: Path) -> None:
     spec = demo_spec(project)
     shared = tmp_path / "shared"

@@ -10,6 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from helpers import deadline
 
 # A command that behaves like `compileall -j 0`: it starts a worker child, then works (sleeps).
@@ -38,6 +39,7 @@ def _alive(pid: int) -> bool:
     return state not in {"Z", "X"}  # a zombie has already died
 
 
+@pytest.mark.serial  # signals and a deadline on real processes: alone, not beside another worker
 def test_sigint_to_the_parent_alone_kills_the_commands_workers(tmp_path: Path) -> None:
     pidfile = tmp_path / "worker.pid"
     parent = subprocess.Popen([sys.executable, "-c", PARENT, COMMAND, str(pidfile)])

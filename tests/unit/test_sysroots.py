@@ -6,15 +6,20 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
+from helpers import REPO
 
 from layersmith.builder.runner import Completed
+from layersmith.commands import runtimes as runtimes_command
 from layersmith.errors import EnvironmentProblem, UserError
 from layersmith.interpreters import Interpreter
 from layersmith.invoke_targets import Chooser
+from layersmith.project import load_project
 from layersmith.sysroots import Sysroots, by_name, sysroot_for
 from layersmith.sysroots.apt import PrivateApt, deb_version
 from layersmith.sysroots.manager import IMAGE_LOCK, IMAGE_STAMP, STAMP, binfmt_registration
@@ -262,3 +267,70 @@ def test_a_native_sysroot_runs_through_its_own_loader_with_lambdas_library_dirs(
     assert target.python("/task/lib", "/opt/lib") == [
         str(root / "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"), "--library-path",
         f"{root}/usr/lib/x86_64-linux-gnu:/task/lib:/opt/lib", str(root / "usr/bin/python3.13")]
+
+
+# --- `runtimes fetch`: only what the project needs, every sysroot at once ------------------------------
+
+class Overlapping(FakeDebian):
+    """Holds each sysroot's `apt-get update` until two sysroots are being fetched at the same time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: set[str] = set()
+        self.guard = threading.Lock()
+        self.overlapped = threading.Event()
+        self.alone = False  # some sysroot's download gave up waiting for another to start
+
+    def run(self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+            timeout: float | None = None) -> Completed:
+        if tuple(argv[:2]) == ("apt-get", "-q") and "update" in argv and env:
+            home = Path(env["APT_CONFIG"]).parent.name
+            if not home.startswith("qemu"):
+                with self.guard:
+                    self.started.add(home)
+                    if len(self.started) >= 2:
+                        self.overlapped.set()
+                if not self.overlapped.wait(5):
+                    self.alone = True
+        return super().run(argv, cwd=cwd, env=env, timeout=timeout)
+
+
+def test_fetch_prepares_the_sysroots_side_by_side(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fake = Overlapping()
+    sysroots = Sysroots(tmp_path, fake, arch="x86_64")
+    specs = [by_name("trixie-amd64"), by_name("trixie-arm64")]
+    runtimes_command._fetch(sysroots, [s for s in specs if s], False, time.monotonic())
+    assert not fake.alone  # the second sysroot's download began before the first one's was done
+    out = capsys.readouterr().out
+    assert "trixie-amd64: prepared: sysroot trixie-amd64" in out and "trixie-arm64: prepared" in out
+    qemus = [a for a in fake.argvs if a[:2] == ("apt-get", "-q") and "download" in a]
+    assert len(qemus) == 1  # one qemu-aarch64, not one per arm64 sysroot
+    assert sysroots.python(by_name("trixie-arm64")) is not None  # type: ignore[arg-type]
+
+
+def test_a_failed_sysroot_fails_the_fetch_after_the_others_are_done(tmp_path: Path) -> None:
+    fake = FakeDebian(fail="trixie-amd64")  # its apt-get calls name its own private config
+    sysroots = Sysroots(tmp_path, fake, arch="x86_64")
+    specs = [s for s in (by_name("trixie-amd64"), by_name("trixie-arm64")) if s]
+    with pytest.raises(EnvironmentProblem, match="Failed to fetch"):
+        runtimes_command._fetch(sysroots, specs, False, time.monotonic())
+    assert sysroots.python(specs[1]) is not None
+
+
+def test_fetch_wants_only_the_sysroots_of_declared_targets_the_host_cannot_run() -> None:
+    def host_runs(runtime: str, arch: str) -> bool:
+        return (runtime, arch) == ("python3.11", "x86_64")
+
+    needed = runtimes_command.needed_sysroots
+    assert needed({("python3.11", "x86_64"), ("python3.13", "arm64"), ("python3.12", "arm64")},
+                  host_runs) == [by_name("trixie-arm64")]
+    assert needed({("python3.11", "x86_64")}, host_runs) == []
+    assert [s.name for s in needed({("python3.11", "arm64"), ("python3.13", "x86_64")}, host_runs)] == \
+        ["bookworm-arm64", "trixie-amd64"]
+    assert needed({("python3.13", "x86_64")}, lambda rt, arch: True) == []  # a host CPython 3.13 runs it
+
+
+def test_the_declared_targets_are_the_layers_lists_and_the_functions_runtimes() -> None:
+    targets = runtimes_command.declared_targets(load_project(REPO))
+    assert ("python3.13", "arm64") in targets and ("python3.11", "x86_64") in targets
+    assert all(rt.startswith("python3.") and arch in ("x86_64", "arm64") for rt, arch in targets)

@@ -1,0 +1,145 @@
+"""`make bench`, first-run section: what a newcomer waits for, timed step by step in a fresh clone.
+
+A fresh clone of this checkout's HEAD in a temporary directory, with empty caches apart from the
+package indexes (an empty uv cache, no pip cache, no build cache, no sysroots). The steps are
+`make demo`'s own, read from `make -n demo` once the virtualenv exists, so this measures what the
+Makefile does, not a copy of it:
+
+- venv: `make venv` (uv bootstrapped and the pinned requirements installed);
+- build: `layersmith build` (every layer variant, empty build cache, empty uv cache);
+- plans and checks: `layersmith plan` / `check` of the dev and prod stacks;
+- invokes: every `layersmith invoke`, the first one that needs a sysroot preparing it;
+- then `make demo` again (the rerun), and with `--ci` a whole `bash .ci/run` in a second fresh clone.
+
+Prints each step, the total, the date and the core count, and the goals of issue 25 with met or not;
+writes bench/results/first_run.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results" / "first_run.json"
+GOALS = {"demo_s": 120.0, "rerun_s": 20.0, "ci_s": 300.0}
+LABELS = {"demo_s": "fresh `make demo` (seconds)", "rerun_s": "`make demo` again (seconds)",
+          "ci_s": "fresh `bash .ci/run` (seconds)"}
+
+
+def fresh_clone(work: Path, name: str) -> Path:
+    dest = work / name
+    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(REPO), str(dest)], check=True)
+    return dest
+
+
+def clean_env(work: Path) -> dict[str, str]:
+    """Empty caches apart from the package indexes: uv's and pip's caches are new directories."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LAYERSMITH_", "VIRTUAL_ENV", "PYTHONPATH", "UV_CACHE_DIR"))}
+    env["UV_CACHE_DIR"] = str(work / "uv-cache")
+    env["PIP_NO_CACHE_DIR"] = "1"
+    return env
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> float:
+    started = time.perf_counter()
+    with log.open("a") as fh:
+        fh.write(f"\n$ {shlex.join(argv)}\n")
+        fh.flush()
+        done = subprocess.run(argv, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"bench: {shlex.join(argv)} failed (exit {done.returncode}); see {log}")
+    return elapsed
+
+
+def step_of(line: str) -> str:
+    """Which first-run step a line of `make -n demo` belongs to."""
+    m = re.search(r"bin/layersmith\s+(\S+)", line)
+    command = m.group(1) if m else ""
+    return {"build": "build", "plan": "plans and checks", "check": "plans and checks",
+            "invoke": "invokes"}.get(command, "other")
+
+
+def demo_lines(clone: Path, env: dict[str, str]) -> list[str]:
+    """`make demo`'s recipe lines as make would run them (the venv exists by now: only the demo's own)."""
+    done = subprocess.run(["make", "-n", "demo"], cwd=clone, env=env, capture_output=True, text=True, check=True)
+    return [line for line in done.stdout.splitlines() if line.strip() and not line.startswith(("echo", "#"))]
+
+
+def first_run(work: Path, log: Path) -> dict[str, float]:
+    clone = fresh_clone(work, "demo")
+    env = clean_env(work)
+    steps: dict[str, float] = {"venv": timed(["make", "venv"], clone, env, log)}
+    for line in demo_lines(clone, env):
+        step = step_of(line)
+        steps[step] = steps.get(step, 0.0) + timed(["bash", "-c", line], clone, env, log)
+        print(f"bench: first run: {line.strip()[:90]}", file=sys.stderr)
+    steps["total"] = sum(steps.values())
+    steps["rerun"] = timed(["make", "demo"], clone, env, log)
+    return steps
+
+
+def ci_run(work: Path, log: Path) -> float:
+    clone = fresh_clone(work, "ci")
+    env = {**clean_env(work / "ci-caches"), "CI": "true"}
+    return timed(["bash", ".ci/run"], clone, env, log)
+
+
+def report(steps: dict[str, float], ci: float | None, env: dict[str, Any]) -> dict[str, Any]:
+    print(f"\nfirst run: `make demo` in a fresh clone, empty caches apart from the package index; "
+          f"{env['date']}, {env['cpus']} cores, load at start {env['load_at_start'][0]:.1f}\n")
+    for name in ("venv", "build", "plans and checks", "invokes", "other"):
+        if name in steps:
+            print(f"  {name:<18} {steps[name]:6.1f} s")
+    print(f"  {'total':<18} {steps['total']:6.1f} s")
+    print(f"  {'rerun':<18} {steps['rerun']:6.1f} s")
+    measured = {"demo_s": steps["total"], "rerun_s": steps["rerun"]}
+    if ci is not None:
+        print(f"  {'bash .ci/run':<18} {ci:6.1f} s")
+        measured["ci_s"] = ci
+    print("\n  goal (issue 25)                          measured  target  met")
+    for key, value in measured.items():
+        print(f"  {LABELS[key]:<40} {value:8.1f}  <= {GOALS[key]:<4.0f} {'yes' if value <= GOALS[key] else 'NO'}")
+    return {"steps_s": steps, "measured": measured, "goals": GOALS}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ci", action="store_true", help="also time `bash .ci/run` in a second fresh clone (long)")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (printed)")
+    args = parser.parse_args()
+    env = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
+           "load_at_start": os.getloadavg()}
+    work = Path(tempfile.mkdtemp(prefix="layersmith-first-run-"))
+    log = work / "first-run.log"
+    print(f"bench: first run in {work} (log: {log})", file=sys.stderr)
+    try:
+        steps = first_run(work, log)
+        ci = ci_run(work, log) if args.ci else None
+        summary = report(steps, ci, env)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps({"environment": env, **summary}, indent=2) + "\n")
+        print(f"\nJSON: {RESULTS.relative_to(REPO)}")
+    finally:
+        if args.keep:
+            print(f"bench: work directory kept at {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

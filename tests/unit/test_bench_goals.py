@@ -1,0 +1,68 @@
+"""`make bench`: the peer table marks issue 25's goals, and the first-run section times `make demo`'s own steps."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+peers = _load("peers")
+first_run = _load("first_run")
+
+
+def _met(ratios: dict[str, float]) -> dict[str, str]:
+    return {row[0]: row[3] for row in peers.goal_rows(ratios)}
+
+
+BASE = {"cold_vs_chalice": 0.38, "cold_vs_floor": 3.0, "incremental_vs_cold": 0.17, "incremental_s": 0.52,
+        "rebuild_s": 0.2, "zip_vs_smallest": 0.9, "import_vs_fastest_peer": 0.24}
+
+
+def test_the_2026_11_29_run_meets_neither_raised_build_goal() -> None:
+    met = _met(BASE)
+    assert met["cold build / Chalice's cold build"] == "NO"
+    assert met["incremental rebuild / our cold build"] == "NO"
+    assert met["unchanged rebuild (seconds)"] == "yes"
+
+
+def test_either_measure_meets_a_two_sided_goal() -> None:
+    met = _met({**BASE, "cold_vs_floor": 1.9, "incremental_s": 0.29})
+    assert met["cold build / Chalice's cold build"] == "yes"  # within 2x the floor
+    assert met["cold build / floor (download + deflate)"] == "yes"
+    assert met["incremental rebuild / our cold build"] == "yes"  # under 0.3 s, the larger bound
+    met = _met({**BASE, "cold_vs_chalice": 0.29, "incremental_vs_cold": 0.09})
+    assert met["cold build / floor (download + deflate)"] == "yes"
+    assert met["incremental rebuild (seconds)"] == "yes"
+
+
+def test_first_run_steps_follow_the_makefiles_demo_lines() -> None:
+    assert first_run.step_of(".venv/bin/layersmith build") == "build"
+    assert first_run.step_of(".venv/bin/layersmith plan --stack dev") == "plans and checks"
+    assert first_run.step_of(".venv/bin/layersmith check --stack prod") == "plans and checks"
+    assert first_run.step_of(".venv/bin/layersmith invoke partner-digest --stack consumer") == "invokes"
+    assert first_run.step_of(".venv/bin/layersmith runtimes list") == "other"
+    makefile = (ROOT / "Makefile").read_text()
+    assert "$(PY) bench/first_run.py" in makefile
+
+
+def test_the_first_run_report_marks_each_goal(capsys: object) -> None:
+    env = {"date": "2026-12-07T16:00:00+00:00", "cpus": 2, "load_at_start": (0.1, 0.1, 0.1)}
+    summary = first_run.report({"venv": 24.0, "build": 50.0, "plans and checks": 8.0, "invokes": 45.0,
+                                "other": 1.0, "total": 128.0, "rerun": 15.0}, None, env)
+    assert summary["measured"] == {"demo_s": 128.0, "rerun_s": 15.0}
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "2 cores" in out and "2026-12-07" in out
+    assert "fresh `make demo` (seconds)" in out and "NO" in out.split("fresh `make demo`")[1].splitlines()[0]
+    assert "yes" in out.split("`make demo` again")[1].splitlines()[0]
