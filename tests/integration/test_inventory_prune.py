@@ -156,7 +156,8 @@ def test_inventory_json_shows_versions_users_pins_and_unused(world: dict[str, Ac
     assert {k for k, v in by.items() if v["status"] == "unused"} == EXPECTED_DELETIONS
     assert by["layersmith-dev-utils:3"]["runtimes"] == ["python3.11", "python3.12"]
     assert by["layersmith-dev-utils:3"]["code_size"] > 0 and by["layersmith-dev-utils:3"]["created"]
-    assert f"scanning account {OTHER} (2/2)" in err  # progress on stderr
+    assert "scanning 2 account(s) × 1 region(s): 2 scopes" in err  # progress on stderr
+    assert f"{OTHER}/{REGION}: 3 layer versions, 1 attachments" in err
 
 
 def test_inventory_text_is_grouped_per_layer_and_marks_unused(world: dict[str, Account], project: Path,

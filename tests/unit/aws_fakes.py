@@ -116,6 +116,7 @@ class FakeFactory:
     lambdas: dict[tuple[str, str], FakeLambda] = field(default_factory=dict)
     unassumable: set[str] = field(default_factory=set)
     no_credentials: bool = False
+    organization: list[str] = field(default_factory=list)
 
     def add(self, account: str, region: str) -> FakeLambda:
         return self.lambdas.setdefault((account, region), FakeLambda(account, region))
@@ -131,6 +132,9 @@ class FakeFactory:
         if account in self.unassumable:
             raise AwsError(f"cannot assume arn:aws:iam::{account}:role/layersmith-inventory: access denied")
         return self.add(account, region)
+
+    def organization_accounts(self) -> list[str]:
+        return list(self.organization)
 
     def all_deleted(self) -> list[tuple[str, int]]:
         return [d for fake in self.lambdas.values() for d in fake.deleted]
