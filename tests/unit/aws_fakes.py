@@ -60,7 +60,7 @@ class FakeLambda:
         versions.append({"Version": number, "LayerVersionArn": self.arn(name, number),
                          "CreatedDate": f"2026-11-{number:02d}T10:00:00.000+0000",
                          "CompatibleRuntimes": list(runtimes), "CompatibleArchitectures": ["x86_64"],
-                         "Content": {"CodeSize": size}})
+                         "Content": {"CodeSize": size, "CodeSha256": f"sha-{name}-{number}"}})
         return self.arn(name, number)
 
     def share(self, name: str, version: int, principal: str) -> None:
