@@ -63,7 +63,7 @@ def test_the_parallel_scan_equals_the_sequential_one_failures_included() -> None
     assert comparable(parallel) == comparable(sequential)
     assert parallel.attachments == sequential.attachments  # same order too: merged in scope order
     assert [f.where() for f in parallel.failures] == [f"{ACCOUNTS[1]}/us-east-1", f"{ACCOUNTS[4]} (all regions)"]
-    assert len(parallel.versions) == 12 and len(parallel.attachments) == 5 * 3 - 1  # 5 assumable accounts, 1 scope failed
+    assert len(parallel.versions) == 12 and len(parallel.attachments) == 5 * 3 - 1  # 1 scope failed
     assert not parallel.interrupted
 
 
@@ -135,8 +135,8 @@ def test_a_damaged_cache_entry_is_ignored_and_fetched_again(tmp_path: Path) -> N
 
 
 def test_an_assumed_role_renews_itself_before_it_expires() -> None:
-    soon = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)).isoformat()
-    later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).isoformat()
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)).isoformat()
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
     fetched: list[str] = []
 
     def fetch() -> dict[str, str]:
