@@ -8,7 +8,7 @@ PYTEST_TIMEOUT ?= 3000
 # qemu, python3.13): outside the test cache that `make test` wipes, so they are fetched once.
 export LAYERSMITH_SYSROOTS ?= $(CURDIR)/.layersmith/cache/sysroots
 
-.PHONY: venv demo test lint unit bench clean runtimes
+.PHONY: venv demo test lint unit bench bench-fleet clean runtimes
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,13 @@ unit: venv
 bench: venv
 	$(PY) bench/layers.py
 	$(PY) bench/peers.py
+	$(PY) bench/scan_fleet.py
+
+## bench-fleet: only the fleet section: inventory/prune over accounts × regions behind a latency and
+## throttle proxy, sequential vs concurrent (bench/scan_fleet.py; FLEET_SIZES=100x17 for the goal size)
+FLEET_SIZES ?= 5x2,10x3,20x3
+bench-fleet: venv
+	$(PY) bench/scan_fleet.py --sizes $(FLEET_SIZES)
 
 clean:
 	rm -rf $(VENV) .layersmith .pytest_cache .mypy_cache .ruff_cache
