@@ -327,12 +327,15 @@ class Boto3ClientFactory:
                 raise
             return _metadata(answer["Credentials"])
 
+        first = fetch()  # a refused role fails here, before anything is built
         core = botocore.session.get_session()
         # A fresh botocore session parses the service models and endpoint rules again: ~0.7 s of CPU per
         # account, measured here — 70 s for 100 accounts. The loader (an in-memory cache of those files)
         # is shared instead; what it holds never changes during a run.
-        core.register_component("data_loader", self._session._session.get_component("data_loader"))
-        core.register_component("credential_provider", CredentialResolver([AssumedRole(fetch, fetch())]))
+        home_core = getattr(self._session, "_session", None)
+        if home_core is not None:
+            core.register_component("data_loader", home_core.get_component("data_loader"))
+        core.register_component("credential_provider", CredentialResolver([AssumedRole(fetch, first)]))
         return boto3.Session(botocore_session=core, region_name=self._session.region_name)
 
     def _session_for(self, account: str) -> Any:
