@@ -16,8 +16,10 @@ its own region only, from its own account or one the version is shared with.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 
 from layersmith.aws.clients import Caller, ClientFactory
@@ -127,11 +129,30 @@ def _delete(factory: ClientFactory, call: Caller, record: LayerVersionRecord) ->
         f"{record.target}: lambda:DeleteLayerVersion {record.name}:{record.version}")
 
 
+@dataclass
+class _RegionRun:
+    deleted: list[LayerVersionRecord]
+    skipped: list[tuple[LayerVersionRecord, str]]
+    error: AwsError | None = None
+
+
 def _region(factory: ClientFactory, call: Caller, records: list[LayerVersionRecord], targets: Sequence[Target],
-            matcher: LayerMatcher, progress: Progress, workers: int,
-            out: tuple[list[LayerVersionRecord], list[tuple[LayerVersionRecord, str]]]) -> None:
-    """One region: fresh grants, one re-check of the scopes that can attach, then the deletions."""
-    deleted, skipped = out
+            matcher: LayerMatcher, progress: Progress, workers: int, halt: threading.Event) -> _RegionRun:
+    """One region: fresh grants, one re-check of the scopes that can attach, then the deletions. Any
+    failure (here or in another region: `halt`) stops it before its next deletion."""
+    run = _RegionRun([], [])
+    try:
+        _region_steps(factory, call, records, targets, matcher, progress, workers, halt, run)
+    except AwsError as exc:
+        run.error = exc
+        halt.set()
+    return run
+
+
+def _region_steps(factory: ClientFactory, call: Caller, records: list[LayerVersionRecord], targets: Sequence[Target],
+                  matcher: LayerMatcher, progress: Progress, workers: int, halt: threading.Event,
+                  run: _RegionRun) -> None:
+    deleted, skipped = run.deleted, run.skipped
     scanned = {t.account for t in targets}
     candidates = []
     for record in records:  # grants as they are now, not as they were at the scan
@@ -153,6 +174,8 @@ def _region(factory: ClientFactory, call: Caller, records: list[LayerVersionReco
             skipped.append((record, "now attached to " + ", ".join(attached[record.arn])))
             progress(f"kept {record.name}:{record.version}: {skipped[-1][1]}")
             continue
+        if halt.is_set():
+            return
         _delete(factory, call, record)
         deleted.append(record)
         progress(f"deleted {record.name}:{record.version} in {record.target}")
@@ -161,22 +184,28 @@ def _region(factory: ClientFactory, call: Caller, records: list[LayerVersionReco
 def execute(plan: PruneSelection, factory: ClientFactory, targets: Sequence[Target],
             matcher: LayerMatcher, *, call: Caller | None = None,
             progress: Progress = lambda _: None, workers: int = WORKERS) -> PruneResult:
-    """Delete the planned versions region by region: in each, re-check once the scopes that can attach
-    them, then delete those still unattached. Ctrl-C (`call.stop`) stops before the next deletion."""
+    """Delete the planned versions, the regions side by side (each has its own quotas): in each, re-check
+    once the scopes that can attach them, then delete those still unattached. A failure anywhere, or
+    Ctrl-C (`call.stop`), stops every region before its next deletion."""
     if plan.blocked_by:
         raise AwsError(plan.blocked_message())
     call = call or Caller()
-    deleted: list[LayerVersionRecord] = []
-    skipped: list[tuple[LayerVersionRecord, str]] = []
     by_region: dict[str, list[LayerVersionRecord]] = defaultdict(list)
     for decision in plan.deletions:
         by_region[decision.version.target.region].append(decision.version)
-    try:
-        for region in sorted(by_region):
-            _region(factory, call, by_region[region], targets, matcher, progress, workers, (deleted, skipped))
-    except ScanInterrupted:
-        return PruneResult(tuple(deleted), tuple(skipped), interrupted=True)
-    except AwsError as exc:
+    halt = threading.Event()
+    regions = sorted(by_region)
+    with ThreadPoolExecutor(max_workers=max(1, min(len(regions), workers)), thread_name_prefix="prune") as pool:
+        futures = [pool.submit(_region, factory, call, by_region[r], targets, matcher, progress, workers, halt)
+                   for r in regions]
+        while wait(futures, timeout=0.2).not_done:
+            pass  # the main thread wakes up to run Python's signal handler (Ctrl-C sets `call.stop`)
+        runs = [f.result() for f in futures]
+    deleted = tuple(r for run in runs for r in run.deleted)
+    skipped = tuple(s for run in runs for s in run.skipped)
+    errors = [run.error for run in runs if run.error is not None]
+    failure = next((e for e in errors if not isinstance(e, ScanInterrupted)), None)
+    if failure is not None:
         done = f"deleted {len(deleted)} of {len(plan.deletions)} before this; " if deleted else ""
-        raise AwsError(f"stopped, nothing more deleted: {done}{exc.message}") from exc
-    return PruneResult(tuple(deleted), tuple(skipped))
+        raise AwsError(f"stopped, nothing more deleted: {done}{failure.message}") from failure
+    return PruneResult(deleted, skipped, interrupted=bool(errors))
