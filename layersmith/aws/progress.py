@@ -48,11 +48,12 @@ class RichProgress(ScanProgress):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self._stats = stats
-        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                             TextColumn("scopes · {task.fields[calls]} calls · {task.fields[throttles]} throttled"),
-                             TextColumn("· ETA"), TimeRemainingColumn(), console=self._console, transient=True)
+        self._console.print(what, markup=False, highlight=False)
+        self._bar = Progress(BarColumn(bar_width=20), MofNCompleteColumn(),
+                             TextColumn("scopes · {task.fields[calls]} calls · {task.fields[throttles]} throttled · ETA"),
+                             TimeRemainingColumn(), console=self._console, transient=True)
         self._bar.start()
-        self._task = self._bar.add_task(what, total=total, calls=0, throttles=0)
+        self._task = self._bar.add_task("scan", total=total, calls=0, throttles=0)
 
     def done(self, line: str, *, failed: bool) -> None:
         if self._bar is None or self._task is None:

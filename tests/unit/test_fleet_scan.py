@@ -4,6 +4,7 @@ the pace per (account, region), the on-disk GetLayerVersion cache, assumed roles
 from __future__ import annotations
 
 import datetime as dt
+import io
 import signal
 import threading
 import time
@@ -16,6 +17,7 @@ from aws_fakes import FakeFactory, FakeLambda
 from layersmith.aws.clients import AssumedRole, Caller, Pacer, read_accounts_file
 from layersmith.aws.inventory import LayerMatcher, scan
 from layersmith.aws.options import interruptible
+from layersmith.aws.progress import RichProgress, ScanProgress, for_stream
 from layersmith.aws.prune import execute, select_prunable
 from layersmith.aws.records import Inventory, Target
 from layersmith.aws.report import summary
@@ -223,3 +225,24 @@ def test_ctrl_c_during_prune_finishes_the_deletion_under_way_and_starts_no_other
         result = execute(plan, factory, inv.targets, MATCHER, call=call)
     assert result.interrupted and [r.version for r in result.deleted] == [3]
     assert fake.deleted == [("layersmith-dev-utils", 3)]
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_a_progress_bar_with_calls_and_throttles_elsewhere_plain_lines() -> None:
+    plain = io.StringIO()
+    assert type(for_stream(plain)) is ScanProgress
+    scan(fleet(), ACCOUNTS[:2], REGIONS[:1], MATCHER, call=no_wait(), progress=for_stream(plain))
+    assert plain.getvalue().splitlines()[0] == "  scanning 3 account(s) × 1 region(s): 3 scopes, 3 at a time"
+    screen = Terminal()
+    bar = for_stream(screen)
+    assert isinstance(bar, RichProgress)
+    factory = fleet()
+    factory.lambdas[(ACCOUNTS[1], "eu-west-1")].throttle = 1000
+    scan(factory, ACCOUNTS[:2], REGIONS[:1], MATCHER, call=no_wait(), progress=bar)
+    shown = screen.getvalue()
+    assert "scopes ·" in shown and "calls ·" in shown and "throttled" in shown and "ETA" in shown
+    assert f"{ACCOUNTS[1]}/eu-west-1: FAILED: lambda:ListLayers: still throttled" in shown  # printed above the bar
