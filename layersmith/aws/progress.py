@@ -49,8 +49,8 @@ class RichProgress(ScanProgress):
 
         self._stats = stats
         self._console.print(what, markup=False, highlight=False)
-        self._bar = Progress(BarColumn(bar_width=20), MofNCompleteColumn(),
-                             TextColumn("scopes · {task.fields[calls]} calls · {task.fields[throttles]} throttled · ETA"),
+        counts = "scopes · {task.fields[calls]} calls · {task.fields[throttles]} throttled · ETA"
+        self._bar = Progress(BarColumn(bar_width=20), MofNCompleteColumn(), TextColumn(counts),
                              TimeRemainingColumn(), console=self._console, transient=True)
         self._bar.start()
         self._task = self._bar.add_task("scan", total=total, calls=0, throttles=0)
