@@ -59,8 +59,11 @@ class VersionCache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(entry, handle)
-            os.replace(tmp, path)
         except OSError:
             return  # a cache that cannot be written only costs calls next time
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(entry, handle)
+            os.replace(tmp, path)  # readers see the old entry or the new one, never half of one
+        except OSError:
+            Path(tmp).unlink(missing_ok=True)
