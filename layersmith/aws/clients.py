@@ -192,6 +192,11 @@ class Caller:
     pacers: PacerPool | None = field(default_factory=PacerPool)
     pacer: Pacer | None = None
 
+    def __reduce__(self) -> tuple[type[Caller], tuple[int, float, float, Callable[[float], None]]]:
+        """Pickled (inside a Pulumi dynamic provider's state, say) as its settings: locks and counters of
+        a run do not travel; the copy starts its own."""
+        return Caller, (self.attempts, self.base_delay, self.max_delay, self.sleep)
+
     def at(self, account: str, region: str) -> Caller:
         """This caller for calls in one (account, region): paced by that pair's `Pacer` (`pacers=None`:
         unpaced, for tests that count calls rather than time)."""

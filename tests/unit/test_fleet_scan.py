@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import pickle
 import signal
 import threading
 import time
@@ -246,3 +247,9 @@ def test_a_terminal_gets_a_progress_bar_with_calls_and_throttles_elsewhere_plain
     shown = screen.getvalue()
     assert "scopes ·" in shown and "calls ·" in shown and "throttled" in shown and "ETA" in shown
     assert f"{ACCOUNTS[1]}/eu-west-1: FAILED: lambda:ListLayers: still throttled" in shown  # printed above the bar
+
+
+def test_a_caller_still_pickles_as_its_settings() -> None:
+    """`Caller` sits inside objects Pulumi's dynamic providers may pickle; its locks must not travel."""
+    copy = pickle.loads(pickle.dumps(Caller(attempts=3, base_delay=0.1)))
+    assert (copy.attempts, copy.base_delay, copy.stats.calls, copy.stop.is_set()) == (3, 0.1, 0, False)
