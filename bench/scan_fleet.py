@@ -211,7 +211,7 @@ def layersmith(proxy: str, proj: Path, cache: Path, fleet: dict[str, Any], regio
     started = time.perf_counter()
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
-    if proc.returncode not in (0, 1):
+    if proc.returncode not in (0, 1) or not proc.stdout.strip():
         sys.exit(f"bench: {' '.join(argv[3:6])} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
     return elapsed, json.loads(proc.stdout), proc.stderr
 
