@@ -8,7 +8,7 @@ PYTEST_TIMEOUT ?= 3000
 # qemu, python3.13): outside the test cache that `make test` wipes, so they are fetched once.
 export LAYERSMITH_SYSROOTS ?= $(CURDIR)/.layersmith/cache/sysroots
 
-.PHONY: venv demo test lint unit bench bench-report browser clean runtimes mutate
+.PHONY: venv demo test lint unit bench bench-report bench-fleet browser clean runtimes mutate
 
 # uv, pinned in requirements.txt, installs the venv (pip took ~100 s on a fresh 2-core machine). It is
 # bootstrapped into a pip-less venv by the host's pip (`pip --python`, pip >= 22.3), or by the venv's
@@ -104,6 +104,7 @@ bench: venv
 	$(PY) bench/layers.py
 	$(PY) bench/peers.py
 	$(PY) bench/first_run.py
+	$(PY) bench/scan_fleet.py
 
 ## mutate: mutation testing of the safety-critical modules ([tool.mutmut] in pyproject.toml); prints the
 ## score per module and the survivors. Long: ~15 minutes on 2 cores. Not part of `make test`.
@@ -118,6 +119,12 @@ mutate: venv
 ## in headless Chromium in <= 1 s (bench/report.py); --screenshot docs/report.png redraws the README's picture
 bench-report: venv browser
 	$(PY) bench/report.py
+
+## bench-fleet: only the fleet section: inventory/prune over accounts × regions behind a latency and
+## throttle proxy, sequential vs concurrent (bench/scan_fleet.py; FLEET_SIZES=100x17 for the goal size)
+FLEET_SIZES ?= 5x2,10x3,20x3
+bench-fleet: venv
+	$(PY) bench/scan_fleet.py --sizes $(FLEET_SIZES)
 
 clean:
 	rm -rf $(VENV) .layersmith .pytest_cache .mypy_cache .ruff_cache mutants

@@ -83,3 +83,10 @@ class PromotionRefused(LayersmithError):
     stack (or the source of that content is ambiguous); nothing was written."""
 
     exit_code = 1
+
+
+class ScanInterrupted(AwsError):
+    """Ctrl-C arrived during a scan or a prune: no new AWS call is started, the partial result is reported
+    as incomplete and nothing more is deleted."""
+
+    exit_code = 130

@@ -43,6 +43,11 @@ def lambda_regions(partition: str = "aws") -> tuple[str, ...]:
     return tuple(sorted(_resolver().get_available_endpoints(SERVICE, partition)))
 
 
+def partition_of(region: str | None) -> str:
+    """The partition a Lambda region belongs to (`aws` when unknown or not given)."""
+    return next((p for p in partitions() if region in lambda_regions(p)), "aws")
+
+
 @cache
 def known_regions() -> frozenset[str]:
     """Every region Lambda is offered in, across partitions."""

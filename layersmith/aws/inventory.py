@@ -3,6 +3,12 @@
 A failure to scan one (account, region) never aborts the scan: it is recorded as a `ScanFailure`,
 because prune must know exactly where it is blind (a version may be in use there). Only a failure
 of the user's own credentials (nothing can be scanned at all) raises.
+
+Scopes — (account, region) pairs — are scanned by a bounded pool of threads (boto3 clients are
+thread-safe once made; the calls wait on the network, not the CPU). Inside one scope the calls stay
+sequential and paced (`clients.Pacer`), so the pool size never multiplies the rate any one account and
+region sees. Results are merged in the order of the scopes: the inventory is the same, whatever the
+pool size and whichever scope finished first.
 """
 
 from __future__ import annotations
@@ -10,12 +16,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from layersmith.aws.clients import Caller, ClientFactory, LambdaApi, error_code
 from layersmith.aws.grants import PREFIX as GRANT_PREFIX
+from layersmith.aws.progress import ScanProgress
 from layersmith.aws.records import (
     Attachment,
     AttachmentKind,
@@ -26,9 +35,14 @@ from layersmith.aws.records import (
     ScanFailure,
     Target,
 )
-from layersmith.errors import AwsError
+from layersmith.aws.version_cache import VersionCache
+from layersmith.errors import AwsError, ScanInterrupted
 
 Progress = Callable[[str], None]
+# Threads scanning scopes at once. Each waits on the network almost all the time (~90 ms a call at
+# 50 ms latency); 32 keep a 100-account fleet busy without a thread per scope.
+WORKERS = 32
+INTERRUPTED = "interrupted (Ctrl-C) before it was scanned"
 # `arn:aws:lambda:eu-west-1:111111111111:layer:name:3`
 _LAYER_VERSION_ARN = re.compile(r"^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:([A-Za-z0-9_-]+):(\d+)$")
 _VARIANT = r"py\d{2,3}-(?:x86_64|arm64)"
@@ -102,23 +116,37 @@ def _shares(client: LambdaApi, call: Caller, name: str, version: int,
     return parse_shares(policy["Policy"]), parse_shares(policy["Policy"], unmanaged_only=True)
 
 
-def _version_record(client: LambdaApi, call: Caller, target: Target, name: str, ref: LayerRef,
-                    item: dict[str, Any]) -> LayerVersionRecord:
-    version = int(item["Version"])
-    # ListLayerVersions does not return the size; GetLayerVersion does (Content.CodeSize).
+def _content(client: LambdaApi, call: Caller, target: Target, name: str, version: int, arn: str,
+             cache: VersionCache) -> dict[str, Any]:
+    """Content.CodeSize and Content.CodeSha256: ListLayerVersions returns neither, GetLayerVersion does.
+    A version's content never changes, so an answer is asked once per ARN and then read from disk."""
+    cached = cache.get(arn)
+    if cached is not None:
+        return cached
     full = call(lambda: client.get_layer_version(LayerName=name, VersionNumber=version),
                 f"{target}: lambda:GetLayerVersion {name}:{version}")
+    cache.put(arn, full)
+    content: dict[str, Any] = full.get("Content", {})
+    return content
+
+
+def _version_record(client: LambdaApi, call: Caller, target: Target, name: str, ref: LayerRef,
+                    item: dict[str, Any], cache: VersionCache) -> LayerVersionRecord:
+    version = int(item["Version"])
+    content = _content(client, call, target, name, version, str(item["LayerVersionArn"]), cache)
     shares, unmanaged = _shares(client, call, name, version, target)
     return LayerVersionRecord(
         target=target, name=name, version=version, arn=str(item["LayerVersionArn"]),
-        created=str(item.get("CreatedDate", "")), code_size=int(full.get("Content", {}).get("CodeSize", 0)),
+        created=str(item.get("CreatedDate", "")), code_size=int(content.get("CodeSize", 0)),
+        code_sha256=str(content.get("CodeSha256", "")),
         runtimes=tuple(item.get("CompatibleRuntimes", ())),
         architectures=tuple(item.get("CompatibleArchitectures", ())),
         shared_with=shares, shared_unmanaged=unmanaged, ref=ref)
 
 
-def scan_layers(client: LambdaApi, call: Caller, target: Target,
-                matcher: LayerMatcher) -> list[LayerVersionRecord]:
+def scan_layers(client: LambdaApi, call: Caller, target: Target, matcher: LayerMatcher,
+                cache: VersionCache | None = None) -> list[LayerVersionRecord]:
+    cache = cache or VersionCache(None)
     records: list[LayerVersionRecord] = []
     for layer in call.pages(client.list_layers, "Layers", f"{target}: lambda:ListLayers"):
         name = str(layer["LayerName"])
@@ -127,7 +155,7 @@ def scan_layers(client: LambdaApi, call: Caller, target: Target,
             continue
         items = call.pages(client.list_layer_versions, "LayerVersions",
                            f"{target}: lambda:ListLayerVersions {name}", LayerName=name)
-        records.extend(_version_record(client, call, target, name, ref, item) for item in items)
+        records.extend(_version_record(client, call, target, name, ref, item, cache) for item in items)
     return records
 
 
@@ -167,52 +195,126 @@ def scan_attachments(client: LambdaApi, call: Caller, target: Target, matcher: L
     return found
 
 
-def _scan_account(factory: ClientFactory, call: Caller, account: str, regions: Sequence[str],
-                  matcher: LayerMatcher, progress: Progress,
-                  out: tuple[list[LayerVersionRecord], list[Attachment], list[ScanFailure]]) -> None:
-    versions, attachments, failures = out
-    for region in regions:
-        target = Target(account, region)
-        try:
-            client = factory.lambda_client(account, region)
-        except AwsError as exc:  # the role cannot be assumed: every region of the account is blind
-            failures.append(ScanFailure(account, None, exc.message))
-            progress(f"{account}: FAILED: {exc.message}")
-            return
-        try:
-            found = scan_layers(client, call, target, matcher)
-            used = scan_attachments(client, call, target, matcher)
-        except AwsError as exc:
-            message = exc.message.removeprefix(f"{target}: ")
-            failures.append(ScanFailure(account, region, message))
-            progress(f"{target}: FAILED: {message}")
-            continue
-        versions.extend(found)
-        attachments.extend(used)
-        progress(f"{target}: {len(found)} layer versions, {len(used)} attachments")
+@dataclass
+class ScopeResult:
+    versions: list[LayerVersionRecord] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    failure: ScanFailure | None = None
+    line: str = ""
+
+
+def _scan_scope(factory: ClientFactory, call: Caller, target: Target, matcher: LayerMatcher,
+                cache: VersionCache) -> ScopeResult:
+    if call.stop.is_set():
+        return ScopeResult(failure=ScanFailure(target.account, target.region, INTERRUPTED),
+                           line=f"{target}: {INTERRUPTED}")
+    try:
+        client = factory.lambda_client(target.account, target.region)
+    except AwsError as exc:  # the role cannot be assumed: every region of the account is blind
+        return ScopeResult(failure=ScanFailure(target.account, None, exc.message),
+                           line=f"{target.account}: FAILED: {exc.message}")
+    paced = call.at(target.account, target.region)
+    try:
+        found = scan_layers(client, paced, target, matcher, cache)
+        used = scan_attachments(client, paced, target, matcher)
+    except AwsError as exc:
+        message = exc.message.removeprefix(f"{target}: ")
+        if isinstance(exc, ScanInterrupted):
+            message = INTERRUPTED
+        return ScopeResult(failure=ScanFailure(target.account, target.region, message),
+                           line=f"{target}: FAILED: {message}")
+    return ScopeResult(found, used, line=f"{target}: {len(found)} layer versions, {len(used)} attachments")
+
+
+def _as_progress(progress: Progress | ScanProgress) -> ScanProgress:
+    return progress if isinstance(progress, ScanProgress) else ScanProgress(progress)
+
+
+def run_scopes(factory: ClientFactory, call: Caller, targets: Sequence[Target], matcher: LayerMatcher, *,
+               cache: VersionCache, workers: int, progress: ScanProgress) -> list[ScopeResult]:
+    """Scan `targets` with at most `workers` at once; results in the order of `targets`.
+
+    Ctrl-C (`call.stop` set by the command's signal handler) lets running calls finish, starts no new
+    one, and marks every scope not scanned as interrupted."""
+    results: dict[int, ScopeResult] = {}
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="scan") as pool:
+        pending: dict[Future[ScopeResult], int] = {
+            pool.submit(_scan_scope, factory, call, target, matcher, cache): i for i, target in enumerate(targets)}
+        while pending:
+            # A timeout, not a bare wait: the main thread must come back to run Python's signal handlers.
+            finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in finished:
+                result = results[pending.pop(future)] = future.result()
+                progress.done(result.line, failed=result.failure is not None)
+    return [results[i] for i in range(len(targets))]
 
 
 def scan(factory: ClientFactory, accounts: Sequence[str], regions: Sequence[str], matcher: LayerMatcher, *,
          call: Caller | None = None, pins: Sequence[PinRecord] = (),
-         progress: Progress = lambda _: None) -> Inventory:
-    """Scan every (account, region). The home account is always scanned, first."""
+         progress: Progress | ScanProgress = lambda _: None, workers: int = WORKERS,
+         cache: VersionCache | None = None) -> Inventory:
+    """Scan every (account, region). The home account is always scanned, and listed first."""
     call = call or Caller()
+    shown = _as_progress(progress)
     home = factory.home_account()  # no credentials at all: raise, there is nothing to report
     ordered = [home, *(a for a in dict.fromkeys(accounts) if a != home)]
-    out: tuple[list[LayerVersionRecord], list[Attachment], list[ScanFailure]] = ([], [], [])
-    for number, account in enumerate(ordered, start=1):
-        progress(f"scanning account {account} ({number}/{len(ordered)}) in {', '.join(regions)}")
-        _scan_account(factory, call, account, regions, matcher, progress, out)
     targets = tuple(Target(a, r) for a in ordered for r in regions)
-    versions = sorted(out[0], key=lambda v: (v.name, v.target, -v.version))
-    return Inventory(targets, tuple(versions), tuple(out[1]), tuple(out[2]), tuple(pins))
+    shown.start(f"scanning {len(ordered)} account(s) × {len(regions)} region(s): {len(targets)} scopes, "
+                f"{min(workers, len(targets))} at a time", len(targets), call.stats)
+    try:
+        results = run_scopes(factory, call, targets, matcher, cache=cache or VersionCache(None),
+                             workers=workers, progress=shown)
+    finally:
+        shown.finish()
+    failures: list[ScanFailure] = []
+    for result in results:  # an account whose role was refused is one failure, not one per region
+        if result.failure is not None and result.failure not in failures:
+            failures.append(result.failure)
+    refused = {f.account for f in failures if f.region is None}
+    failures = [f for f in failures if f.region is None or f.account not in refused]
+    versions = sorted((v for r in results for v in r.versions), key=lambda v: (v.name, v.target, -v.version))
+    attachments = tuple(a for r in results for a in r.attachments)
+    return Inventory(targets, tuple(versions), attachments, tuple(failures), tuple(pins),
+                     interrupted=call.stop.is_set())
+
+
+def recheck_scopes(versions: Sequence[LayerVersionRecord], targets: Sequence[Target]) -> list[Target]:
+    """The scanned scopes that can attach any of `versions` — all of one region — and nothing else.
+
+    A function can only attach a layer version of its own region (Lambda resolves a layer ARN in the
+    function's region), from its own account or from an account the version's resource policy lets it
+    read: the accounts named in the policy, or every account for an organization or public grant (here:
+    every scanned account of the region). Versions shared with an account that was not scanned are
+    never planned for deletion (`prune.keep_reasons`), so the scanned scopes are all that can attach."""
+    chosen: set[Target] = set()
+    for version in versions:
+        region = version.target.region
+        in_region = [t for t in targets if t.region == region]
+        if any(not share.isdigit() for share in version.shared_with):  # org:o-… or public
+            chosen.update(in_region)
+            continue
+        accounts = {version.target.account, *version.shared_with}
+        chosen.update(t for t in in_region if t.account in accounts)
+    return [t for t in targets if t in chosen]
+
+
+def current_shares(factory: ClientFactory, call: Caller, record: LayerVersionRecord) -> tuple[str, ...]:
+    """Who the version's policy lets read it now: a grant added since the scan widens the re-check."""
+    client = factory.lambda_client(record.target.account, record.target.region)
+    shares, _ = _shares(client, call.at(record.target.account, record.target.region), record.name,
+                        record.version, record.target)
+    return shares
 
 
 def recheck_attachments(factory: ClientFactory, targets: Sequence[Target], matcher: LayerMatcher,
-                        call: Caller) -> list[Attachment]:
-    """A fresh look at what attaches our layers, right before a deletion. Any failure raises."""
-    found: list[Attachment] = []
-    for target in targets:
+                        call: Caller, *, workers: int = WORKERS) -> list[Attachment]:
+    """A fresh look at what attaches our layers in `targets`, right before deletions. Any failure raises
+    (`AwsError`): a scope that cannot be re-checked may hold a new user."""
+
+    def one(target: Target) -> list[Attachment]:
         client = factory.lambda_client(target.account, target.region)
-        found.extend(scan_attachments(client, call, target, matcher, aliases=False))
-    return found
+        return scan_attachments(client, call.at(target.account, target.region), target, matcher, aliases=False)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(targets) or 1)),
+                            thread_name_prefix="recheck") as pool:
+        return [a for found in pool.map(one, targets) for a in found]

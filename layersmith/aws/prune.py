@@ -7,19 +7,25 @@ altogether: a version may be in use there.
 
 Deleting a layer version does not break functions that already attach it (Lambda keeps a copy);
 it breaks the next create/update that references it — e.g. a `pulumi up` of a pinned stack. That
-is why pins and the re-check right before each deletion matter.
+is why pins and the re-check right before the deletions matter.
+
+The re-check is per region, once, right before that region's deletions, and covers only the scopes
+that can attach those versions (`inventory.recheck_scopes`): a function attaches layer versions of
+its own region only, from its own account or one the version is shared with.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
 
 from layersmith.aws.clients import Caller, ClientFactory
-from layersmith.aws.inventory import LayerMatcher, recheck_attachments
+from layersmith.aws.inventory import WORKERS, LayerMatcher, current_shares, recheck_attachments, recheck_scopes
 from layersmith.aws.records import Inventory, LayerVersionRecord, ScanFailure, Target
-from layersmith.errors import AwsError, UserError
+from layersmith.errors import AwsError, ScanInterrupted, UserError
 
 Progress = Callable[[str], None]
 MAX_NAMED_USERS = 3
@@ -113,37 +119,96 @@ def select_prunable(inventory: Inventory, keep: int) -> PruneSelection:
 class PruneResult:
     deleted: tuple[LayerVersionRecord, ...]
     skipped: tuple[tuple[LayerVersionRecord, str], ...]  # now in use: the re-check saved it
+    interrupted: bool = False  # Ctrl-C: the deletions not yet started were not made
 
 
 def _delete(factory: ClientFactory, call: Caller, record: LayerVersionRecord) -> None:
     client = factory.lambda_client(record.target.account, record.target.region)
-    call(lambda: client.delete_layer_version(LayerName=record.name, VersionNumber=record.version),
-         f"{record.target}: lambda:DeleteLayerVersion {record.name}:{record.version}")
+    call.at(record.target.account, record.target.region)(
+        lambda: client.delete_layer_version(LayerName=record.name, VersionNumber=record.version),
+        f"{record.target}: lambda:DeleteLayerVersion {record.name}:{record.version}")
+
+
+@dataclass
+class _RegionRun:
+    deleted: list[LayerVersionRecord]
+    skipped: list[tuple[LayerVersionRecord, str]]
+    error: AwsError | None = None
+
+
+def _region(factory: ClientFactory, call: Caller, records: list[LayerVersionRecord], targets: Sequence[Target],
+            matcher: LayerMatcher, progress: Progress, workers: int, halt: threading.Event) -> _RegionRun:
+    """One region: fresh grants, one re-check of the scopes that can attach, then the deletions. Any
+    failure (here or in another region: `halt`) stops it before its next deletion."""
+    run = _RegionRun([], [])
+    try:
+        _region_steps(factory, call, records, targets, matcher, progress, workers, halt, run)
+    except AwsError as exc:
+        run.error = exc
+        halt.set()
+    return run
+
+
+def _region_steps(factory: ClientFactory, call: Caller, records: list[LayerVersionRecord], targets: Sequence[Target],
+                  matcher: LayerMatcher, progress: Progress, workers: int, halt: threading.Event,
+                  run: _RegionRun) -> None:
+    deleted, skipped = run.deleted, run.skipped
+    scanned = {t.account for t in targets}
+    candidates = []
+    for record in records:  # grants as they are now, not as they were at the scan
+        fresh = replace(record, shared_with=current_shares(factory, call, record))
+        blind = [s for s in fresh.shared_with if s.isdigit() and s not in scanned]
+        if blind:
+            skipped.append((record, f"now shared with {', '.join(blind)}, not scanned"))
+            progress(f"kept {record.name}:{record.version}: {skipped[-1][1]}")
+        else:
+            candidates.append(fresh)
+    scopes = recheck_scopes(candidates, targets)
+    progress(f"{records[0].target.region}: re-checking {len(scopes)} scope(s) before deleting "
+             f"{len(candidates)} version(s)")
+    attached: dict[str, list[str]] = defaultdict(list)
+    for a in recheck_attachments(factory, scopes, matcher, call, workers=workers):
+        attached[a.layer_version_arn].append(f"{a.target} {a.describe()}")
+    for record in candidates:
+        if record.arn in attached:
+            skipped.append((record, "now attached to " + ", ".join(attached[record.arn])))
+            progress(f"kept {record.name}:{record.version}: {skipped[-1][1]}")
+            continue
+        if halt.is_set():
+            return
+        _delete(factory, call, record)
+        deleted.append(record)
+        progress(f"deleted {record.name}:{record.version} in {record.target}")
 
 
 def execute(plan: PruneSelection, factory: ClientFactory, targets: Sequence[Target],
             matcher: LayerMatcher, *, call: Caller | None = None,
-            progress: Progress = lambda _: None) -> PruneResult:
-    """Delete the planned versions, re-checking every scanned target right before each deletion."""
+            progress: Progress = lambda _: None, workers: int = WORKERS) -> PruneResult:
+    """Delete the planned versions, the regions side by side (each has its own quotas): in each, re-check
+    once the scopes that can attach them, then delete those still unattached. A failure anywhere, or
+    Ctrl-C (`call.stop`), stops every region before its next deletion."""
     if plan.blocked_by:
         raise AwsError(plan.blocked_message())
     call = call or Caller()
-    deleted: list[LayerVersionRecord] = []
-    skipped: list[tuple[LayerVersionRecord, str]] = []
+    by_region: dict[str, list[LayerVersionRecord]] = defaultdict(list)
     for decision in plan.deletions:
-        record = decision.version
-        try:
-            users = [a for a in recheck_attachments(factory, targets, matcher, call)
-                     if a.layer_version_arn == record.arn]
-            if users:
-                why = "now attached to " + ", ".join(f"{a.target} {a.describe()}" for a in users)
-                skipped.append((record, why))
-                progress(f"kept {record.name}:{record.version}: {why}")
-                continue
-            _delete(factory, call, record)
-        except AwsError as exc:
-            done = f"deleted {len(deleted)} of {len(plan.deletions)} before this; " if deleted else ""
-            raise AwsError(f"stopped, nothing more deleted: {done}{exc.message}") from exc
-        deleted.append(record)
-        progress(f"deleted {record.name}:{record.version} in {record.target}")
-    return PruneResult(tuple(deleted), tuple(skipped))
+        by_region[decision.version.target.region].append(decision.version)
+    halt = threading.Event()
+    regions = sorted(by_region)
+    # `workers` bounds the re-check listings of all regions together, as it bounds the scan: each region
+    # gets its share (measured: 8 regions × 32 listings at once outran what the endpoint would queue).
+    share = max(1, workers // len(regions)) if regions else 1
+    with ThreadPoolExecutor(max_workers=max(1, min(len(regions), workers)), thread_name_prefix="prune") as pool:
+        futures = [pool.submit(_region, factory, call, by_region[r], targets, matcher, progress, share, halt)
+                   for r in regions]
+        while wait(futures, timeout=0.2).not_done:
+            pass  # the main thread wakes up to run Python's signal handler (Ctrl-C sets `call.stop`)
+        runs = [f.result() for f in futures]
+    deleted = tuple(r for run in runs for r in run.deleted)
+    skipped = tuple(s for run in runs for s in run.skipped)
+    errors = [run.error for run in runs if run.error is not None]
+    failure = next((e for e in errors if not isinstance(e, ScanInterrupted)), None)
+    if failure is not None:
+        done = f"deleted {len(deleted)} of {len(plan.deletions)} before this; " if deleted else ""
+        raise AwsError(f"stopped, nothing more deleted: {done}{failure.message}") from failure
+    return PruneResult(deleted, skipped, interrupted=bool(errors))

@@ -45,6 +45,7 @@ class LayerVersionRecord:
     ref: LayerRef
     # those of `shared_with` granted by a statement layersmith does not own (no `layersmith-` id)
     shared_unmanaged: tuple[str, ...] = ()
+    code_sha256: str = ""  # GetLayerVersion's Content.CodeSha256: the same content has the same hash
 
     @property
     def key(self) -> tuple[Target, str]:
@@ -107,6 +108,7 @@ class Inventory:
     attachments: tuple[Attachment, ...]
     failures: tuple[ScanFailure, ...]
     pins: tuple[PinRecord, ...] = ()
+    interrupted: bool = False  # Ctrl-C: the scopes not scanned are among `failures`
 
     def attachments_of(self, arn: str) -> tuple[Attachment, ...]:
         return tuple(a for a in self.attachments if a.layer_version_arn == arn)

@@ -127,6 +127,8 @@ def summary(inventory: Inventory) -> str:
             f"({human_size(unused_bytes)} retained, attached to nothing)")
     if inventory.failures:
         line += f"; {len(inventory.failures)} not scanned (see errors)"
+    if inventory.interrupted:
+        line = "INCOMPLETE (interrupted): " + line
     return line
 
 
@@ -141,6 +143,7 @@ def _version_json(inventory: Inventory, r: LayerVersionRecord) -> dict[str, Any]
             "variant": r.ref.variant, "created": r.created, "code_size": r.code_size,
             "runtimes": list(r.runtimes), "architectures": list(r.architectures),
             "shared_with": list(r.shared_with), "shared_unmanaged": list(r.shared_unmanaged),
+            "code_sha256": r.code_sha256,
             "latest": inventory.latest_versions().get(r.key) == r.version,
             "pinned_by": [p.describe() for p in inventory.pins_of(r, exact=True)],
             "used_by": [_attachment_json(a) for a in inventory.attachments_of(r.arn)],
@@ -155,7 +158,7 @@ def inventory_json(inventory: Inventory) -> dict[str, Any]:
     return {"scanned": [str(t) for t in inventory.targets], "failures": failures_json(inventory),
             "versions": [_version_json(inventory, r) for r in inventory.versions],
             "attached_but_not_found": [_attachment_json(a) for a in _dangling(inventory)],
-            "summary": summary(inventory)}
+            "summary": summary(inventory), "complete": not inventory.interrupted}
 
 
 def _decision_row(d: Decision) -> list[str]:

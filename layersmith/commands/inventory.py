@@ -35,4 +35,6 @@ def run(args: argparse.Namespace, make_factory: FactoryMaker | None = None, call
     else:
         print(render_inventory(inventory))
     print_failures(inventory)
+    if inventory.interrupted:
+        return 130  # the shell's code for Ctrl-C: the partial report above is marked incomplete
     return 1 if inventory.failures else 0

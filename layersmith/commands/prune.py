@@ -12,10 +12,17 @@ import json
 from typing import Any
 
 from layersmith.aws.clients import Caller
-from layersmith.aws.options import FactoryMaker, add_scan_arguments, print_failures, progress_printer, run_scan
+from layersmith.aws.options import (
+    FactoryMaker,
+    add_scan_arguments,
+    interruptible,
+    print_failures,
+    progress_printer,
+    run_scan,
+)
 from layersmith.aws.prune import PruneResult, PruneSelection, execute, select_prunable
 from layersmith.aws.report import human_size, render_selection, selection_json
-from layersmith.errors import AwsError, UserError
+from layersmith.errors import AwsError, ScanInterrupted, UserError
 
 
 def register(sub: Any) -> None:
@@ -30,7 +37,11 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace, make_factory: FactoryMaker | None = None, caller: Caller | None = None) -> int:
     if args.keep < 1:  # checked before any AWS call
         raise UserError("must be at least 1 (the newest version of each layer is always kept)", key="--keep")
-    scope, inventory, factory = run_scan(args, make_factory, caller)
+    call = caller or Caller()
+    scope, inventory, factory = run_scan(args, make_factory, call)
+    if inventory.interrupted:  # a partial scan cannot prove anything unused: report it, delete nothing
+        print_failures(inventory)
+        raise ScanInterrupted("interrupted during the scan: nothing was deleted")
     plan = select_prunable(inventory, args.keep)
     if not args.json:
         print(render_selection(plan))
@@ -41,12 +52,16 @@ def run(args: argparse.Namespace, make_factory: FactoryMaker | None = None, call
         raise AwsError(plan.blocked_message())
     result: PruneResult | None = None
     if args.yes and plan.deletions:
-        result = execute(plan, factory, inventory.targets, scope.matcher(), call=caller,
-                         progress=progress_printer(args))
+        with interruptible(call):
+            result = execute(plan, factory, inventory.targets, scope.matcher(), call=call,
+                             progress=progress_printer(args), workers=args.concurrency)
     if args.json:
         print(json.dumps(selection_json(plan, result, dry_run=not args.yes), indent=2))
     else:
         print(outcome(plan, result, args.yes))
+    if result is not None and result.interrupted:
+        raise ScanInterrupted(f"interrupted: deleted {len(result.deleted)} of {len(plan.deletions)} planned "
+                              "version(s), none part-way; re-run to finish")
     return 0
 
 
@@ -56,5 +71,5 @@ def outcome(plan: PruneSelection, result: PruneResult | None, yes: bool) -> str:
     if not yes or result is None:
         return "dry run: nothing was deleted; re-run with --yes to delete the versions marked 'delete'"
     size = human_size(sum(r.code_size for r in result.deleted))
-    skipped = f"; {len(result.skipped)} kept: in use since the scan" if result.skipped else ""
+    skipped = f"; {len(result.skipped)} kept: in use or shared since the scan" if result.skipped else ""
     return f"deleted {len(result.deleted)} of {len(plan.deletions)} planned version(s) ({size}){skipped}"

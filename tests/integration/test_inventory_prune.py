@@ -20,12 +20,14 @@ import argparse
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto_layers import REGION, Account, cross_account_layers, deny_assume_role, moto_server, reset, throttle
+from botocore.awsrequest import AWSResponse
+from moto_layers import REGION, Account, _Raw, cross_account_layers, deny_assume_role, moto_server, reset, throttle
 
 from layersmith.aws.clients import Boto3ClientFactory, Caller, ClientFactory
 from layersmith.cli import build_parser, main
@@ -156,7 +158,8 @@ def test_inventory_json_shows_versions_users_pins_and_unused(world: dict[str, Ac
     assert {k for k, v in by.items() if v["status"] == "unused"} == EXPECTED_DELETIONS
     assert by["layersmith-dev-utils:3"]["runtimes"] == ["python3.11", "python3.12"]
     assert by["layersmith-dev-utils:3"]["code_size"] > 0 and by["layersmith-dev-utils:3"]["created"]
-    assert f"scanning account {OTHER} (2/2)" in err  # progress on stderr
+    assert "scanning 2 account(s) × 1 region(s): 2 scopes" in err  # progress on stderr
+    assert f"{OTHER}/{REGION}: 3 layer versions, 1 attachments" in err
 
 
 def test_inventory_text_is_grouped_per_layer_and_marks_unused(world: dict[str, Account], project: Path,
@@ -313,3 +316,99 @@ def test_a_committed_stack_must_exist(aws_env: str, project: Path, capsys: pytes
     code, _, err = cli(capsys, "--project", str(project), "inventory", "--stack", "qa")
     assert code == 2 and "no Pulumi.qa.yaml; committed stacks: dev, prod" in err
     assert os.environ["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+
+
+# --- fleets: --organization, --accounts-file, --regions all (issue 23) ---
+
+def _organization(home: Account, members: int) -> list[str]:
+    org = home.session.client("organizations", region_name="us-east-1")
+    org.create_organization(FeatureSet="ALL")
+    made = [org.create_account(Email=f"m{n}@example.com", AccountName=f"member-{n}")["CreateAccountStatus"]
+            for n in range(members)]
+    return [str(m["AccountId"]) for m in made]
+
+
+def test_organization_scans_every_active_account_once(world: dict[str, Account], project: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    members = _organization(world["home"], 2)
+    code, out, err = cli(capsys, "--project", str(project), "inventory", "--organization", "--accounts",
+                         members[0], "--json")
+    assert code == 0, err
+    scanned = json.loads(out)["scanned"]
+    # The management account (home) is in the organization's list too, and members[0] is also in --accounts:
+    # each is scanned once.
+    assert scanned == [f"{world['home'].id}/{REGION}", f"{members[0]}/{REGION}", f"{members[1]}/{REGION}"]
+
+
+def _org_error(code: str) -> Any:
+    """Organizations answers ListAccounts with `code` (as it does for a member account without the
+    permission, or an account in no organization)."""
+    def make(args: argparse.Namespace, regions: list[str]) -> ClientFactory:
+        session = boto3.Session(region_name=REGION)
+
+        def before_send(request: Any, **_: Any) -> AWSResponse:
+            body = json.dumps({"__type": code, "Message": "You don't have permissions to access this resource."})
+            return AWSResponse(request.url, 400, {"Content-Type": "application/x-amz-json-1.1"}, _Raw(body.encode()))
+
+        session.events.register("before-send.organizations.ListAccounts", before_send)
+        return Boto3ClientFactory(args.role_name, session=session, caller=NO_WAIT)
+
+    return make
+
+
+def test_organization_without_permission_names_it_in_one_line(world: dict[str, Account], project: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(AwsError) as info:
+        inventory_cmd.run(args_for(project, "inventory", "--organization"), _org_error("AccessDeniedException"))
+    assert info.value.render() == ("--organization: access denied calling organizations:ListAccounts; run from the "
+                                   "organization's management account or a delegated administrator, with that "
+                                   "permission")
+
+
+def test_organization_outside_one_says_so(world: dict[str, Account], project: Path) -> None:
+    with pytest.raises(AwsError) as info:
+        inventory_cmd.run(args_for(project, "inventory", "--organization"),
+                          _org_error("AWSOrganizationsNotInUseException"))
+    assert info.value.render() == ("--organization: this account is not in an organization; list the accounts "
+                                   "with --accounts or --accounts-file")
+
+
+def test_accounts_file_adds_accounts_once_and_names_a_bad_line(world: dict[str, Account], project: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    listed = project / "accounts.txt"
+    listed.write_text(f"# consumers\n{OTHER}  # billing\n\n{OTHER}\n")
+    code, out, err = cli(capsys, "--project", str(project), "inventory", "--accounts", OTHER, "--accounts-file",
+                         str(listed), "--json")
+    assert code == 0, err
+    assert json.loads(out)["scanned"] == [f"{world['home'].id}/{REGION}", f"{OTHER}/{REGION}"]
+    listed.write_text(f"{OTHER}\n{OTHER}0\n")
+    code, out, err = cli(capsys, "--project", str(project), "inventory", "--accounts-file", str(listed))
+    assert (code, out) == (2, "")
+    assert err == (f"layersmith: error: {listed}:2: '{OTHER}0' is not a 12-digit AWS account ID; write one "
+                   "account ID a line (# starts a comment)\n")
+
+
+def test_regions_all_scans_every_lambda_region_of_the_partition(world: dict[str, Account], project: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    expected = sorted(boto3.Session().get_available_regions("lambda", partition_name="aws"))
+    code, out, err = cli(capsys, "--project", str(project), "inventory", "--stack", "dev", "--regions", "all",
+                         "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["scanned"] == [f"{world['home'].id}/{r}" for r in expected] and len(expected) > 17
+    assert {v["region"] for v in data["versions"]} == {REGION} and len(data["versions"]) == 8
+    code, _, err = cli(capsys, "--project", str(project), "inventory", "--regions", "all", "eu-west-1")
+    assert code == 2 and "`all` cannot be combined with named regions" in err
+
+
+def test_boto3_factory_assumes_each_role_once_and_reuses_clients(world: dict[str, Account]) -> None:
+    session = boto3.Session(region_name=REGION)
+    assumed: list[str] = []
+    session.events.register("before-parameter-build.sts.AssumeRole",
+                            lambda params, **_: assumed.append(params["RoleArn"]))
+    factory = Boto3ClientFactory(session=session, caller=NO_WAIT)
+    with ThreadPoolExecutor(8) as pool:
+        clients = list(pool.map(lambda r: factory.lambda_client(OTHER, r), [REGION, "us-east-1"] * 8))
+    assert assumed == [f"arn:aws:iam::{OTHER}:role/layersmith-inventory"]
+    assert len({id(c) for c in clients}) == 2
+    assert clients[0].list_layers()["Layers"][0]["LayerName"] == "layersmith-prod-utils"  # acts in OTHER

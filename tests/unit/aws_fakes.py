@@ -79,7 +79,7 @@ class FakeLambda:
         versions.append({"Version": number, "LayerVersionArn": self.arn(name, number),
                          "CreatedDate": f"2026-11-{number:02d}T10:00:00.000+0000",
                          "CompatibleRuntimes": list(runtimes), "CompatibleArchitectures": ["x86_64"],
-                         "Content": {"CodeSize": size}})
+                         "Content": {"CodeSize": size, "CodeSha256": f"sha-{name}-{number}"}})
         return self.arn(name, number)
 
     def share(self, name: str, version: int, principal: str, sid: str | None = None) -> None:
@@ -205,6 +205,7 @@ class FakeFactory:
     lambdas: dict[tuple[str, str], FakeLambda] = field(default_factory=dict)
     unassumable: set[str] = field(default_factory=set)
     no_credentials: bool = False
+    organization: list[str] = field(default_factory=list)
 
     def add(self, account: str, region: str) -> FakeLambda:
         return self.lambdas.setdefault((account, region), FakeLambda(account, region))
@@ -220,6 +221,9 @@ class FakeFactory:
         if account in self.unassumable:
             raise AwsError(f"cannot assume arn:aws:iam::{account}:role/layersmith-inventory: access denied")
         return self.add(account, region)
+
+    def organization_accounts(self) -> list[str]:
+        return list(self.organization)
 
     def all_deleted(self) -> list[tuple[str, int]]:
         return [d for fake in self.lambdas.values() for d in fake.deleted]

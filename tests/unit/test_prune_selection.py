@@ -10,7 +10,7 @@ import pytest
 from aws_fakes import FakeFactory
 
 from layersmith.aws.clients import Caller
-from layersmith.aws.inventory import LayerMatcher
+from layersmith.aws.inventory import LayerMatcher, recheck_scopes
 from layersmith.aws.prune import execute, select_prunable
 from layersmith.aws.records import Attachment, Inventory, LayerRef, LayerVersionRecord, ScanFailure, Target
 from layersmith.aws.scope import pins_of
@@ -175,15 +175,39 @@ def test_execute_deletes_exactly_the_planned_versions() -> None:
 def test_execute_rechecks_and_skips_a_version_attached_since_the_scan() -> None:
     factory, arns = _fake_with_three_versions()
     plan = select_prunable(inventory(utils(1, 2, 3)), keep=1)
-    factory.lambdas[(OTHER, "eu-west-1")].attach("late-comer", "$LATEST", arns[0])  # after the plan
+    # After the plan: v1 is shared with OTHER (a grant the scan did not see) and attached there.
+    factory.lambdas[(HOME, "eu-west-1")].share("layersmith-dev-utils", 1, OTHER)
+    factory.lambdas[(OTHER, "eu-west-1")].attach("late-comer", "$LATEST", arns[0])
     result = execute(plan, factory, [A, B], LayerMatcher({"layersmith-dev": ("dev",)}, ["utils"]), call=NO_WAIT)
     assert factory.all_deleted() == [("layersmith-dev-utils", 2)]
     assert result.skipped[0][0].version == 1 and "late-comer" in result.skipped[0][1]
 
 
+def test_the_recheck_lists_only_the_scopes_that_can_attach_and_once_per_region() -> None:
+    """Versions shared with nobody: only their own account is re-listed, once for both deletions; OTHER
+    (which cannot attach them) and the other region are not asked at all."""
+    factory, _ = _fake_with_three_versions()
+    far = factory.add(HOME, "us-east-1")
+    plan = select_prunable(inventory(utils(1, 2, 3)), keep=1)
+    execute(plan, factory, [A, B, Target(HOME, "us-east-1")], LayerMatcher({"layersmith-dev": ("dev",)}, ["utils"]),
+            call=NO_WAIT)
+    assert factory.all_deleted() == [("layersmith-dev-utils", 2), ("layersmith-dev-utils", 1)]
+    assert factory.lambdas[(HOME, "eu-west-1")].calls.count("ListFunctions") == 1
+    assert factory.lambdas[(OTHER, "eu-west-1")].calls == [] and far.calls == []
+
+
+def test_recheck_scopes_follow_the_grants() -> None:
+    three = Target("333333333333", "eu-west-1")
+    targets = [A, B, three, Target(OTHER, "us-east-1")]
+    assert recheck_scopes(utils(1), targets) == [A]
+    assert recheck_scopes(utils(1, shared=(OTHER,)), targets) == [A, B]
+    assert recheck_scopes(utils(1, shared=("org:o-abc",)), targets) == [A, B, three]
+    assert recheck_scopes(utils(1, shared=("public",)), targets) == [A, B, three]
+
+
 def test_execute_stops_when_the_recheck_cannot_scan() -> None:
     factory, _ = _fake_with_three_versions()
-    factory.lambdas[(OTHER, "eu-west-1")].deny.add("ListFunctions")
+    factory.lambdas[(HOME, "eu-west-1")].deny.add("ListFunctions")  # the scope the re-check must see
     plan = select_prunable(inventory(utils(1, 2, 3)), keep=1)
     with pytest.raises(AwsError, match=r"stopped, nothing more deleted: .*access denied") as info:
         execute(plan, factory, [A, B], LayerMatcher({"layersmith-dev": ("dev",)}, ["utils"]), call=NO_WAIT)
