@@ -60,6 +60,10 @@ test: venv lint runtimes
 unit: venv
 	$(PY) -m pytest -q tests/unit
 
+## fuzz: the model-based tests (tests/properties) with many more generated fleets and fresh randomness
+fuzz: venv
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/properties
+
 ## bench: naive pip+zip vs layersmith and plan scaling (bench/layers.py), then the real peers,
 ## Chalice and the SAM CLI, in a bench-only virtualenv (bench/peers.py). Long: ~10 minutes.
 bench: venv
