@@ -8,7 +8,7 @@ PYTEST_TIMEOUT ?= 3000
 # qemu, python3.13): outside the test cache that `make test` wipes, so they are fetched once.
 export LAYERSMITH_SYSROOTS ?= $(CURDIR)/.layersmith/cache/sysroots
 
-.PHONY: venv demo test lint unit bench clean runtimes
+.PHONY: venv demo test lint unit fuzz bench clean runtimes
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
