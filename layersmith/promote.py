@@ -92,14 +92,22 @@ def _check_named_functions(cfg: StackConfig, req: Request, functions: Mapping[st
 
 def _source_version(project: Project, src: StackConfig, req: Request, variant: Variant, region: str,
                     layers: dict[str, LayerSpec]) -> int | None:
-    """The version the source stack's functions pin for `variant` in `region` (None: they follow latest)."""
-    pins = {s.pin for s in pin_sites(project, src, layers, project.function_specs(list(src.deploy)))
-            if s.layer == req.layer and s.variant == variant and s.region == region}
-    numbers = sorted(p for p in pins if p is not None)
-    if len(numbers) > 1:
+    """The version the source stack's functions pin for `variant` in `region` (None: they follow latest).
+    Refused when that is not one version: two numbers, a number and `latest`, or numbers written only
+    for other regions (which one was tested is not knowable; taking the first would be a guess)."""
+    sites = [s for s in pin_sites(project, src, layers, project.function_specs(list(src.deploy)))
+             if s.layer == req.layer and s.variant == variant]
+    here = {s.pin for s in sites if s.region == region}
+    if len(here) > 1:
+        numbers = [str(p) for p in sorted(p for p in here if p is not None)]
+        versions = ", ".join(numbers + (["latest"] if None in here else []))
         raise PromotionRefused(f"{src.path.name} pins {req.layer} ({variant.key}) to several versions in {region} "
-                               f"({', '.join(map(str, numbers))}); say which with --version")
-    return numbers[0] if numbers else None
+                               f"({versions}); say which with --version")
+    elsewhere = sorted({f"{s.region}: {s.pin}" for s in sites if s.region != region and s.pin is not None})
+    if not here and elsewhere:
+        raise PromotionRefused(f"{src.path.name} pins {req.layer} ({variant.key}) in other regions only "
+                               f"({', '.join(elsewhere)}), not in {region}; say which version with --version")
+    return next(iter(here), None)
 
 
 def source_content(project: Project, req: Request, target: StackConfig, variant: Variant, layers: dict[str, LayerSpec],
