@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_fakes import FakeFactory
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from layersmith.aws.clients import Caller
@@ -255,11 +255,21 @@ def run_scan(world: World) -> tuple[FakeFactory, Scope, Any]:
     return factory, scope, inventory
 
 
+# The data loss of issue 22, always tried first: a `{region: version}` pin on a stack publishing in two
+# regions; us-east-1's v3 is pinned there, and was planned (and deleted) as "not pinned".
+REGIONAL_PIN = World(
+    stacks={"dev": {"aws:region": "eu-west-1", "layersmith:regions": ["eu-west-1", "us-east-1"],
+                    "layersmith:deploy": ["cron"],
+                    "layersmith:pins": {"cron": {"utils": {"eu-west-1": 4, "us-east-1": 3}}}}},
+    versions={(HOME, region, "layersmith-dev-utils"): [3, 4] for region in REGIONS})
+
+
 def key_of(version: Any) -> Key:
     return version.target.account, version.target.region, version.name, version.version
 
 
 @given(worlds(), st.integers(1, 3))
+@example(REGIONAL_PIN, 1)
 def test_prune_plans_exactly_the_versions_nothing_protects(world: World, keep: int) -> None:
     _, _, inventory = run_scan(world)
     plan = select_prunable(inventory, keep)
@@ -271,6 +281,7 @@ def test_prune_plans_exactly_the_versions_nothing_protects(world: World, keep: i
 
 
 @given(worlds(), st.integers(1, 3))
+@example(REGIONAL_PIN, 1)
 def test_inventory_marks_and_prune_verdicts_agree(world: World, keep: int) -> None:
     _, _, inventory = run_scan(world)
     report = {(v["account"], v["region"], v["name"], v["version"]): v for v in inventory_json(inventory)["versions"]}
@@ -287,6 +298,7 @@ def test_inventory_marks_and_prune_verdicts_agree(world: World, keep: int) -> No
 
 
 @given(worlds(), st.integers(1, 3))
+@example(REGIONAL_PIN, 1)
 def test_prune_yes_deletes_only_what_nothing_protects(world: World, keep: int) -> None:
     factory, scope, inventory = run_scan(world)
     plan = select_prunable(inventory, keep)
