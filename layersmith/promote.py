@@ -91,23 +91,26 @@ def _check_named_functions(cfg: StackConfig, req: Request, functions: Mapping[st
 
 
 def _source_version(project: Project, src: StackConfig, req: Request, variant: Variant, region: str,
-                    layers: dict[str, LayerSpec]) -> int | None:
-    """The version the source stack's functions pin for `variant` in `region` (None: they follow latest).
-    Refused when that is not one version: two numbers, a number and `latest`, or numbers written only
-    for other regions (which one was tested is not knowable; taking the first would be a guess)."""
+                    layers: dict[str, LayerSpec], latest: Callable[[], int | None]) -> int | None:
+    """The version the source stack's functions pin for `variant` in `region` (None: they follow latest;
+    `latest()` is that version, read only when some functions pin a number and others follow latest).
+    Refused when that is not one version: two numbers, a number and a different latest, or numbers
+    written for other regions only (which one was tested is not knowable; taking one would be a guess)."""
     sites = [s for s in pin_sites(project, src, layers, project.function_specs(list(src.deploy)))
              if s.layer == req.layer and s.variant == variant]
     here = {s.pin for s in sites if s.region == region}
-    if len(here) > 1:
-        numbers = [str(p) for p in sorted(p for p in here if p is not None)]
-        versions = ", ".join(numbers + (["latest"] if None in here else []))
-        raise PromotionRefused(f"{src.path.name} pins {req.layer} ({variant.key}) to several versions in {region} "
-                               f"({versions}); say which with --version")
     elsewhere = sorted({f"{s.region}: {s.pin}" for s in sites if s.region != region and s.pin is not None})
     if not here and elsewhere:
         raise PromotionRefused(f"{src.path.name} pins {req.layer} ({variant.key}) in other regions only "
                                f"({', '.join(elsewhere)}), not in {region}; say which version with --version")
-    return next(iter(here), None)
+    numbers = sorted(p for p in here if p is not None)
+    mixed = None in here and bool(numbers)  # some functions pin a number, others follow latest
+    newest = latest() if mixed else None
+    if len({*numbers, *([newest] if mixed else [])}) > 1:
+        follows = [f"latest = v{newest}" if newest is not None else "latest"] if mixed else []
+        raise PromotionRefused(f"{src.path.name} pins {req.layer} ({variant.key}) to several versions in {region} "
+                               f"({', '.join([*map(str, numbers), *follows])}); say which with --version")
+    return numbers[0] if numbers else None
 
 
 def source_content(project: Project, req: Request, target: StackConfig, variant: Variant, layers: dict[str, LayerSpec],
@@ -116,7 +119,13 @@ def source_content(project: Project, req: Request, target: StackConfig, variant:
         return Content(lambda_sha256(local(layers[req.layer], variant)), f"this checkout's build ({variant.key})")
     src, region = _source_stack(project, req, target)
     name = layer_name(publisher_prefix(project, src, req.layer), req.layer, variant)
-    version = req.version if req.version is not None else _source_version(project, src, req, variant, region, layers)
+
+    def latest() -> int | None:
+        found = regions(region).latest(name)
+        return found.version if found else None
+
+    version = req.version if req.version is not None else _source_version(project, src, req, variant, region,
+                                                                          layers, latest)
     reader = regions(region)
     found = reader.get(name, version) if version is not None else reader.latest(name)
     if found is None:

@@ -5,9 +5,9 @@ The real `promote.plan_promotion` and `stack_edit.rewrite_pins` run on a project
 files are generated (plain, `latest` and `{region: version}` pins, one or two regions) and on an
 in-memory Lambda whose versions hold generated contents. The reference says, from the README's
 rules alone, which content the source names: `--from S --version N` is S's version N in the region
-read; `--version N` alone is the target's own; `--from S` alone is what S's functions pin in its
-region, its newest version when they all follow `latest`, and nothing (a refusal) when they pin
-several.
+read; `--version N` alone is the target's own; `--from S` alone is what S's functions run in its region
+(a function following `latest` runs the newest version), and nothing (a refusal) when they run
+several versions.
 """
 
 from __future__ import annotations
@@ -84,12 +84,12 @@ def source_content(req: Request, pins: dict[str, dict[str, Any]],
     region = req.region or HOME
     versions = contents.get((NAME[stack], region), [])
     if req.version is None:
-        named = {("latest" if p in (None, "latest") else p[region] if isinstance(p, dict) else p)
+        newest = len(versions) or "latest"  # what a function following latest runs there
+        named = {(newest if p in (None, "latest") else p[region] if isinstance(p, dict) else p)
                  for p in pins[stack].values()}
-        if len(named) != 1:
+        if len(named) != 1 or named == {"latest"}:
             return None
-        (only,) = named
-        version = len(versions) if only == "latest" else only
+        (version,) = named
     else:
         version = req.version
     return versions[version - 1] if 1 <= version <= len(versions) else None

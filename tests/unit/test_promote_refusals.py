@@ -38,7 +38,7 @@ config:
 # (layer name, region) -> the content of versions 1, 2, …
 CONTENT = {("layersmith-staging-utils", "eu-west-1"): ["A", "B", "C"],
            ("layersmith-staging-utils", "us-east-1"): ["B", "A"],
-           ("layersmith-prod-utils", "eu-west-1"): ["A", "B"],
+           ("layersmith-prod-utils", "eu-west-1"): ["A", "B", "C"],
            ("layersmith-prod-utils", "us-east-1"): ["A", "B", "C"]}
 
 
@@ -101,13 +101,13 @@ def test_a_stack_may_roll_itself_back_to_a_named_version(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(("staging", "versions"), [({"api": 2, "worker": 3}, "2, 3"),
-                                                   ({"api": 2, "worker": "latest"}, "2, latest"),
+                                                   ({"api": 2, "worker": "latest"}, "2, latest = v3"),
                                                    ({"api": "{eu-west-1: 3, us-east-1: 1}", "worker": 2}, "2, 3")])
 def test_from_a_stack_pinning_several_versions_of_the_variant_is_refused(tmp_path: Path, staging: dict[str, Any],
                                                                           versions: str) -> None:
     root = project(tmp_path, staging)
     with pytest.raises(PromotionRefused) as info:
-        plan_promotion(load_project(root), Request("utils", "prod", source="staging"), no_aws, local)
+        plan_promotion(load_project(root), Request("utils", "prod", source="staging"), regions(), local)
     message = info.value.render()
     assert "\n" not in message
     assert f"Pulumi.staging.yaml pins utils (any) to several versions in eu-west-1 ({versions})" in message
@@ -120,6 +120,13 @@ def test_from_a_stack_pinning_another_region_only_is_refused(tmp_path: Path) -> 
                                                r"\(eu-west-1: 2\), not in us-east-1"):
         plan_promotion(load_project(root), Request("utils", "prod", source="staging", region="us-east-1"),
                        no_aws, local)
+
+
+def test_functions_following_latest_agree_with_a_pin_naming_the_latest_version(tmp_path: Path) -> None:
+    # Staging's latest in eu-west-1 is v3: `api: 3` and `worker: latest` run one version, "C".
+    root = project(tmp_path, {"api": 3, "worker": "latest"})
+    promotion = plan_promotion(load_project(root), Request("utils", "prod", source="staging"), regions(), local)
+    assert [c.origin for c in promotion.changes] == ["layersmith-staging-utils v3 (eu-west-1)"] * 2
 
 
 def test_from_a_stack_pinning_one_version_promotes_its_content(tmp_path: Path) -> None:

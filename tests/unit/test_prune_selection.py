@@ -83,7 +83,7 @@ def test_an_alias_or_latest_attachment_keeps_a_version() -> None:
     assert verdicts(inv, 1) == {4: False, 3: True, 2: False, 1: False}
 
 
-def test_a_pinned_version_is_kept_for_every_variant_of_the_layer() -> None:
+def test_a_pin_of_an_unknown_variant_protects_every_variant_of_the_layer() -> None:
     dev = stack("dev", pins={"api": {"data-science": 2}})
     x86 = [version("layersmith-dev-data-science-py312-x86_64", n, layer="data-science",
                    variant="py312-x86_64") for n in (1, 2, 3)]
