@@ -189,8 +189,8 @@ def fake_aws(world: World) -> FakeFactory:
         for fn, qualifier, arns in fns:
             fake.attach(fn, qualifier, *arns)
         fake.aliases.update(world.aliases.get((account, region), {}))
-        if (account, region) in world.denied:
-            fake.deny.add("ListFunctions")
+    for account, region in world.denied:  # also where no function runs: the call is denied all the same
+        factory.add(account, region).deny.add("ListFunctions")
     return factory
 
 
