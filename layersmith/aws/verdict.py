@@ -51,20 +51,28 @@ class Verdict:
 
 def verdicts(inventory: Inventory) -> dict[str, Verdict]:
     """The verdict of every version of the inventory, by ARN."""
-    by_layer: dict[tuple[Target, str], list[LayerVersionRecord]] = defaultdict(list)
-    for record in inventory.versions:
-        by_layer[record.key].append(record)
     users: dict[str, list[Attachment]] = defaultdict(list)
     for attachment in inventory.attachments:
         users[attachment.layer_version_arn].append(attachment)
     scanned = inventory.scanned_accounts()
     out: dict[str, Verdict] = {}
-    for records in by_layer.values():
-        latest = max(r.version for r in records)
-        for rank, record in enumerate(sorted(records, key=lambda r: -r.version)):
-            out[record.arn] = Verdict(
-                record, rank, tuple(users[record.arn]),
-                tuple(p for p in inventory.pins if p.names(record, latest)),
-                tuple(s for s in record.shared_with if s.isdigit() and s not in scanned),
-                tuple(f for f in inventory.failures if f.region in (None, record.target.region)))
+    for records in _by_layer(inventory).values():
+        latest = records[0].version
+        for rank, record in enumerate(records):
+            out[record.arn] = _verdict(inventory, record, rank, latest, tuple(users[record.arn]), scanned)
     return out
+
+
+def _verdict(inventory: Inventory, record: LayerVersionRecord, rank: int, latest: int,
+             users: tuple[Attachment, ...], scanned: set[str]) -> Verdict:
+    return Verdict(record, rank, users, tuple(p for p in inventory.pins if p.names(record, latest)),
+                   tuple(s for s in record.shared_with if s.isdigit() and s not in scanned),
+                   tuple(f for f in inventory.failures if f.region in (None, record.target.region)))
+
+
+def _by_layer(inventory: Inventory) -> dict[tuple[Target, str], list[LayerVersionRecord]]:
+    """The versions of each physical layer (account, region, name), newest first."""
+    by_layer: dict[tuple[Target, str], list[LayerVersionRecord]] = defaultdict(list)
+    for record in inventory.versions:
+        by_layer[record.key].append(record)
+    return {key: sorted(records, key=lambda r: -r.version) for key, records in by_layer.items()}
