@@ -8,7 +8,7 @@ PYTEST_TIMEOUT ?= 3000
 # qemu, python3.13): outside the test cache that `make test` wipes, so they are fetched once.
 export LAYERSMITH_SYSROOTS ?= $(CURDIR)/.layersmith/cache/sysroots
 
-.PHONY: venv demo test lint unit bench bench-report bench-fleet browser clean runtimes mutate
+.PHONY: venv demo test lint unit fuzz bench bench-report bench-fleet browser clean runtimes mutate
 
 # uv, pinned in requirements.txt, installs the venv (pip took ~100 s on a fresh 2-core machine). It is
 # bootstrapped into a pip-less venv by the host's pip (`pip --python`, pip >= 22.3), or by the venv's
@@ -96,6 +96,10 @@ test: venv lint browser
 
 unit: venv
 	$(PY) -m pytest -q tests/unit
+
+## fuzz: the model-based tests (tests/properties) with many more generated fleets and fresh randomness
+fuzz: venv
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/properties
 
 ## bench: naive pip+zip vs layersmith and plan scaling (bench/layers.py), then the real peers,
 ## Chalice and the SAM CLI, in a bench-only virtualenv (bench/peers.py), then the first run: `make demo`'s

@@ -357,6 +357,13 @@ def _pins(where: _StackFile, raw: Any, functions: dict[str, FunctionSpec],
     return tuple(out)
 
 
+def _regional_pins(raw: Any) -> tuple[tuple[str, str, str, int], ...]:
+    """Every `{region: version}` pin as (function, layer, region, version); `_pins` validated `raw`."""
+    return tuple(sorted((str(fn), str(layer), str(region), int(version))
+                        for fn, layer_pins in (raw or {}).items() for layer, value in layer_pins.items()
+                        if isinstance(value, dict) for region, version in value.items()))
+
+
 def layer_source(cfg: StackConfig, layer: str) -> str | None:
     """Where a function's layer comes from in this stack: publish, arn, stack, or None."""
     if layer in cfg.publish:
@@ -452,6 +459,7 @@ def parse_stack_config(raw: dict[str, Any], *, project: str, stack: str, path: P
         share_with=_share_with(where, ours.get("shareWith")),
         retain_versions=_bool(where, ours.get("retainVersions"), "retainVersions", True),
         pins=_pins(where, ours.get("pins"), functions, deploy, region),
+        regional_pins=_regional_pins(ours.get("pins")),
         require_pins=_bool(where, ours.get("requirePins"), "requirePins", False),
         consume=consume, name_prefix=prefix,
         artifact_bucket=_string(where, ours.get("artifactBucket"), "artifactBucket"),

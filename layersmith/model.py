@@ -173,6 +173,9 @@ class StackConfig:
     regions: tuple[str, ...] = ()
     # function -> its spec with this stack's `layersmith:functions` overrides applied
     overrides: tuple[tuple[str, FunctionSpec], ...] = ()
+    # (function, layer, region, version) of every pin written `{region: version, …}`: `pins` keeps
+    # only `region`'s number (what the functions attach), prune protects every region's
+    regional_pins: tuple[tuple[str, str, str, int], ...] = ()
 
     @property
     def publish_regions(self) -> tuple[str, ...]:
@@ -190,6 +193,14 @@ class StackConfig:
                     if name == layer:
                         return pin
         return "latest"
+
+    def pins_by_region(self) -> tuple[tuple[str, str, str, Pin], ...]:
+        """(function, layer, region, pin) for every region a pin names: each region of a qualified
+        pin, `region` (where the functions run) for a plain one."""
+        qualified = {(fn, layer) for fn, layer, _, _ in self.regional_pins}
+        plain = tuple((fn, layer, self.region, pin) for fn, layer_pins in self.pins for layer, pin in layer_pins
+                      if (fn, layer) not in qualified)
+        return plain + tuple((fn, layer, region, version) for fn, layer, region, version in self.regional_pins)
 
 
 def expand_variants(spec: LayerSpec, runtime: str | None = None, arch: str | None = None) -> list[Variant]:

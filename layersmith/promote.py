@@ -91,15 +91,44 @@ def _check_named_functions(cfg: StackConfig, req: Request, functions: Mapping[st
 
 
 def _source_version(project: Project, src: StackConfig, req: Request, variant: Variant, region: str,
-                    layers: dict[str, LayerSpec]) -> int | None:
-    """The version the source stack's functions pin for `variant` in `region` (None: they follow latest)."""
-    pins = {s.pin for s in pin_sites(project, src, layers, project.function_specs(list(src.deploy)))
-            if s.layer == req.layer and s.variant == variant and s.region == region}
-    numbers = sorted(p for p in pins if p is not None)
-    if len(numbers) > 1:
-        raise PromotionRefused(f"{src.path.name} pins {req.layer} ({variant.key}) to several versions in {region} "
-                               f"({', '.join(map(str, numbers))}); say which with --version")
+                    layers: dict[str, LayerSpec], latest: Callable[[], int | None]) -> int | None:
+    """The version the source stack's functions pin for `variant` in `region` (None: they follow latest;
+    `latest()` is that version, read only when some functions pin a number and others follow latest).
+    Refused when that is not one version: two numbers, a number and a different latest, or numbers
+    written for other regions only (which one was tested is not knowable; taking one would be a guess)."""
+    sites = _variant_sites(project, src, req.layer, variant, layers)
+    here = {s.pin for s in sites if s.region == region}
+    if not here:
+        _refuse_other_regions_only(src, req, variant, region, sites)
+        return None
+    numbers = sorted(p for p in here if p is not None)
+    # Some functions pin a number and others follow latest: it is one version only if latest is that one.
+    _refuse_several(src, req, variant, region, numbers, *([latest()] if None in here and numbers else []))
     return numbers[0] if numbers else None
+
+
+def _variant_sites(project: Project, src: StackConfig, layer: str, variant: Variant,
+                   layers: dict[str, LayerSpec]) -> list[PinSite]:
+    return [s for s in pin_sites(project, src, layers, project.function_specs(list(src.deploy)))
+            if s.layer == layer and s.variant == variant]
+
+
+def _refuse_several(src: StackConfig, req: Request, variant: Variant, region: str, numbers: list[int],
+                    *latest: int | None) -> None:
+    """Refuse unless `numbers` (and the latest version, when some functions follow it) are one version."""
+    if len({*numbers, *latest}) > 1:
+        follows = [f"latest = v{v}" if v is not None else "latest" for v in latest]
+        raise PromotionRefused(f"{src.path.name} pins {req.layer} ({variant.key}) to several versions in {region} "
+                               f"({', '.join([*map(str, numbers), *follows])}); say which with --version")
+
+
+def _refuse_other_regions_only(src: StackConfig, req: Request, variant: Variant, region: str,
+                               sites: list[PinSite]) -> None:
+    """No function pins `variant` in `region`, but some pin it elsewhere: `latest` there would be a guess."""
+    elsewhere = sorted({f"{s.region}: {s.pin}" for s in sites if s.region != region and s.pin is not None})
+    if elsewhere:
+        raise PromotionRefused(f"{src.path.name} pins {req.layer} ({variant.key}) in other regions only "
+                               f"({', '.join(elsewhere)}), not in {region}; say which version with --version")
 
 
 def source_content(project: Project, req: Request, target: StackConfig, variant: Variant, layers: dict[str, LayerSpec],
@@ -108,7 +137,13 @@ def source_content(project: Project, req: Request, target: StackConfig, variant:
         return Content(lambda_sha256(local(layers[req.layer], variant)), f"this checkout's build ({variant.key})")
     src, region = _source_stack(project, req, target)
     name = layer_name(publisher_prefix(project, src, req.layer), req.layer, variant)
-    version = req.version if req.version is not None else _source_version(project, src, req, variant, region, layers)
+
+    def latest() -> int | None:
+        found = regions(region).latest(name)
+        return found.version if found else None
+
+    version = req.version if req.version is not None else _source_version(project, src, req, variant, region,
+                                                                          layers, latest)
     reader = regions(region)
     found = reader.get(name, version) if version is not None else reader.latest(name)
     if found is None:

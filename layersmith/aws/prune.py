@@ -1,9 +1,10 @@
 """Plan (pure) and execute (behind the factory seam) the deletion of unused layer versions.
 
-A version is deleted only when it is not among the newest N of its layer, not attached by any
-function, function version or alias in any scanned account, not pinned by any committed stack, and
-not shared with an account that was not scanned. Anything the scan could not see blocks deletion
-altogether: a version may be in use there.
+A version is deleted only when its verdict (`aws/verdict.py`, the one `inventory` marks from) says
+so: not among the newest N of its layer, not attached by any function, function version or alias
+in any scanned account, not pinned in its region by any committed stack, and not shared with an
+account that was not scanned. Anything the scan could not see blocks deletion altogether: a version
+may be in use there.
 
 Deleting a layer version does not break functions that already attach it (Lambda keeps a copy);
 it breaks the next create/update that references it — e.g. a `pulumi up` of a pinned stack. That
@@ -25,6 +26,7 @@ from dataclasses import dataclass, replace
 from layersmith.aws.clients import Caller, ClientFactory
 from layersmith.aws.inventory import WORKERS, LayerMatcher, current_shares, recheck_attachments, recheck_scopes
 from layersmith.aws.records import Inventory, LayerVersionRecord, ScanFailure, Target
+from layersmith.aws.verdict import Verdict, verdicts
 from layersmith.errors import AwsError, ScanInterrupted, UserError
 
 Progress = Callable[[str], None]
@@ -59,40 +61,28 @@ class PruneSelection:
                 "or leave it out of --accounts/--regions and re-run")
 
 
-def _users(inventory: Inventory, record: LayerVersionRecord) -> list[str]:
-    users = [a.describe() if a.target == record.target else f"{a.target} {a.describe()}"
-             for a in inventory.attachments_of(record.arn)]
+def _users(verdict: Verdict) -> list[str]:
+    record = verdict.record
+    users = [a.describe() if a.target == record.target else f"{a.target} {a.describe()}" for a in verdict.users]
     if len(users) > MAX_NAMED_USERS:
         users = [*users[:MAX_NAMED_USERS], f"{len(users) - MAX_NAMED_USERS} more"]
     return users
 
 
-def keep_reasons(inventory: Inventory, record: LayerVersionRecord, rank: int, keep: int) -> list[str]:
-    """Every reason to keep `record` (empty: it may be deleted). `rank` 0 is the newest of its layer."""
+def keep_reasons(verdict: Verdict, keep: int) -> list[str]:
+    """Every reason to keep the version (empty: it may be deleted), read from its one verdict."""
     reasons: list[str] = []
-    if rank < keep:
-        reasons.append("latest" if rank == 0 else f"among the newest {keep}")
-    users = _users(inventory, record)
-    if users:
-        reasons.append("attached to " + ", ".join(users))
-    reasons += _pin_reasons(inventory, record)
-    scanned = inventory.scanned_accounts()
-    unscanned = [s for s in record.shared_with if s.isdigit() and s not in scanned]
-    if unscanned:
-        reasons.append(f"shared with {', '.join(unscanned)}, not scanned (add to --accounts)")
-    return reasons
-
-
-def _pin_reasons(inventory: Inventory, record: LayerVersionRecord) -> list[str]:
-    """The committed stacks that pin this version: of this variant, then of another one."""
-    pins = inventory.pins_of(record)
-    exact = sorted({p.describe() for p in pins if p.exact_for(record.ref)})
-    other = sorted({p.describe() for p in pins} - set(exact))
-    reasons: list[str] = []
-    if exact:
-        reasons.append("pinned by " + ", ".join(exact))
-    if other:  # same layer and version number, another variant: kept anyway (never delete what might be pinned)
-        reasons.append("same version pinned for another variant by " + ", ".join(other))
+    if verdict.rank < keep:
+        reasons.append("latest" if verdict.latest else f"among the newest {keep}")
+    if verdict.users:
+        reasons.append("attached to " + ", ".join(_users(verdict)))
+    if verdict.pins:
+        reasons.append("pinned by " + ", ".join(sorted({p.describe() for p in verdict.pins})))
+    if verdict.unscanned_shares:
+        reasons.append(f"shared with {', '.join(verdict.unscanned_shares)}, not scanned (add to --accounts)")
+    if verdict.blind:
+        where = ", ".join(f.where() for f in verdict.blind)
+        reasons.append(f"may be attached in {where}, which could not be scanned")
     return reasons
 
 
@@ -100,18 +90,14 @@ def select_prunable(inventory: Inventory, keep: int) -> PruneSelection:
     if keep < 1:
         # The newest version is what `latest` pins and the Pulumi state point at: never delete it.
         raise UserError("must be at least 1 (the newest version of each layer is always kept)", key="--keep")
-    by_layer: dict[tuple[Target, str], list[LayerVersionRecord]] = defaultdict(list)
-    for record in inventory.versions:
-        by_layer[record.key].append(record)
+    judged = verdicts(inventory)
     decisions: list[Decision] = []
-    for key in sorted(by_layer, key=lambda k: (k[1], k[0])):
-        ordered = sorted(by_layer[key], key=lambda r: -r.version)
-        for rank, record in enumerate(ordered):
-            reasons = keep_reasons(inventory, record, rank, keep)
-            delete = not reasons
-            if delete:
-                reasons = [f"older than the newest {keep}, attached to nothing scanned, not pinned"]
-            decisions.append(Decision(record, delete, tuple(reasons)))
+    for record in sorted(inventory.versions, key=lambda r: (r.name, r.target, -r.version)):
+        verdict = judged[record.arn]
+        delete = verdict.deletable(keep)
+        reasons = ([f"older than the newest {keep}, attached to nothing scanned, not pinned"] if delete
+                   else keep_reasons(verdict, keep))
+        decisions.append(Decision(record, delete, tuple(reasons)))
     return PruneSelection(keep, tuple(decisions), inventory.failures)
 
 

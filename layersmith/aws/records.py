@@ -84,7 +84,7 @@ class ScanFailure:
 
 @dataclass(frozen=True)
 class PinRecord:
-    """`function -> layer: pin` from a committed `Pulumi.<stack>.yaml`."""
+    """`function -> layer: pin` from a committed `Pulumi.<stack>.yaml`, in one region it names."""
 
     stack: str
     prefix: str
@@ -92,13 +92,24 @@ class PinRecord:
     layer: str
     pin: Pin
     variant: str | None = None  # the variant the function runs (py311-x86_64); None: unknown
+    # The region whose version this is: a plain pin's is the stack's `aws:region` (where its
+    # functions run), a `{region: version}` pin gives one record per region. None: unknown (every
+    # region). Version numbers are per region, so matching the number elsewhere protects the wrong one.
+    region: str | None = None
 
     def describe(self) -> str:
         return f"{self.stack}:{self.function}"
 
     def exact_for(self, ref: LayerRef) -> bool:
-        """Whether this pin resolves to that physical layer (not just the same layer and version number)."""
+        """Whether this pin resolves to that physical layer: the function's own variant, or the layer's
+        portable one (the variant key alone does not say whether the spec is portable)."""
         return self.variant is None or ref.variant in ("any", self.variant)
+
+    def names(self, record: LayerVersionRecord, latest: int | None) -> bool:
+        """Whether this pin names `record` (`latest`: the newest version of its physical layer)."""
+        return (self.prefix == record.ref.prefix and self.layer == record.ref.layer and self.exact_for(record.ref)
+                and self.region in (None, record.target.region)
+                and (self.pin == record.version or (self.pin == "latest" and latest == record.version)))
 
 
 @dataclass(frozen=True)
@@ -110,24 +121,6 @@ class Inventory:
     pins: tuple[PinRecord, ...] = ()
     interrupted: bool = False  # Ctrl-C: the scopes not scanned are among `failures`
 
-    def attachments_of(self, arn: str) -> tuple[Attachment, ...]:
-        return tuple(a for a in self.attachments if a.layer_version_arn == arn)
-
     def scanned_accounts(self) -> set[str]:
         failed = {f.account for f in self.failures if f.region is None}
         return {t.account for t in self.targets} - failed
-
-    def latest_versions(self) -> dict[tuple[Target, str], int]:
-        latest: dict[tuple[Target, str], int] = {}
-        for v in self.versions:
-            latest[v.key] = max(latest.get(v.key, 0), v.version)
-        return latest
-
-    def pins_of(self, record: LayerVersionRecord, *, exact: bool = False) -> tuple[PinRecord, ...]:
-        """Pins that protect this version. By default conservatively those of *every* variant of the
-        layer (prune must never delete what might be pinned); `exact` keeps only the variant's own."""
-        latest = self.latest_versions().get(record.key)
-        return tuple(p for p in self.pins
-                     if p.prefix == record.ref.prefix and p.layer == record.ref.layer
-                     and (p.pin == record.version or (p.pin == "latest" and latest == record.version))
-                     and (not exact or p.exact_for(record.ref)))

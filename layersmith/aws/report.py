@@ -7,6 +7,7 @@ from typing import Any
 
 from layersmith.aws.prune import Decision, PruneResult, PruneSelection
 from layersmith.aws.records import Attachment, Inventory, LayerVersionRecord, Target
+from layersmith.aws.verdict import Verdict, verdicts
 from layersmith.table import render_table
 
 
@@ -24,26 +25,21 @@ def short_date(created: str) -> str:
     return created[:16].replace("T", " ")
 
 
-def status(inventory: Inventory, record: LayerVersionRecord) -> str:
-    """One word for the summary: in use > pinned > latest > unused (retained, attached to nothing)."""
-    if inventory.attachments_of(record.arn):
-        return "in use"
-    if inventory.pins_of(record, exact=True):
-        return "pinned"
-    if inventory.latest_versions().get(record.key) == record.version:
-        return "latest"
-    return "unused"
-
-
-def _marks(inventory: Inventory, record: LayerVersionRecord) -> str:
+def _marks(verdict: Verdict) -> str:
+    """`latest`, `pinned by <stacks>`, and the status when it is not plain from those: `UNUSED` (what
+    `prune --keep 1` deletes), or why an old version is kept though nothing scanned uses it."""
     marks = []
-    if inventory.latest_versions().get(record.key) == record.version:
+    if verdict.latest:
         marks.append("latest")
-    stacks = sorted({p.stack for p in inventory.pins_of(record, exact=True)})
+    stacks = sorted({p.stack for p in verdict.pins})
     if stacks:
         marks.append(f"pinned by {','.join(stacks)}")
-    if status(inventory, record) == "unused":
+    state = verdict.status()
+    if state == "unused":
         marks.append("UNUSED")
+    elif state == "unknown":
+        marks.append("shared with " + ",".join(verdict.unscanned_shares) + ", not scanned" if verdict.unscanned_shares
+                     else "maybe used in " + ",".join(f.where() for f in verdict.blind) + ", not scanned")
     return ", ".join(marks)
 
 
@@ -61,13 +57,14 @@ def _user(attachment: Attachment, home: Target) -> str:
     return where + attachment.describe()
 
 
-def _version_rows(inventory: Inventory, record: LayerVersionRecord) -> list[list[str]]:
-    users = [_user(a, record.target) for a in _ordered(inventory.attachments_of(record.arn), record.target)]
+def _version_rows(verdict: Verdict) -> list[list[str]]:
+    record = verdict.record
+    users = [_user(a, record.target) for a in _ordered(verdict.users, record.target)]
     users = users or ["-"]
     first = [str(record.version), short_date(record.created), human_size(record.code_size),
              ",".join(r.removeprefix("python") for r in record.runtimes) or "-",
              ",".join(record.architectures) or "-", _shared_cell(record),
-             _marks(inventory, record), users[0]]
+             _marks(verdict), users[0]]
     return [first, *([""] * 7 + [u] for u in users[1:])]
 
 
@@ -84,11 +81,12 @@ def render_inventory(inventory: Inventory) -> str:
     for record in inventory.versions:
         groups[record.key].append(record)
     blocks = []
+    judged = verdicts(inventory)
     for (target, name), records in groups.items():
         ref = records[0].ref
         title = (f"{name}  (stack {','.join(ref.stacks)}, layer {ref.layer}, variant {ref.variant}) "
                  f"in {target}")
-        rows = [row for record in records for row in _version_rows(inventory, record)]
+        rows = [row for record in records for row in _version_rows(judged[record.arn])]
         table = render_table(["version", "created (UTC)", "size", "python", "arch", "shared with", "marks",
                               "used by"], rows, right={0, 2})
         blocks.append(title + "\n" + _indent(table))
@@ -98,7 +96,7 @@ def render_inventory(inventory: Inventory) -> str:
     if dangling:
         blocks.append("attached but not found (deleted, or in an account/region not scanned):\n" + _indent(
             "\n".join(f"{a.layer_version_arn}  ← {a.target} {a.describe()}" for a in dangling)))
-    blocks.append(summary(inventory))
+    blocks.append(summary(inventory, judged))
     return "\n\n".join(blocks)
 
 
@@ -111,11 +109,12 @@ def _dangling(inventory: Inventory) -> list[Attachment]:
     return [a for a in inventory.attachments if a.layer_version_arn not in known]
 
 
-def summary(inventory: Inventory) -> str:
+def summary(inventory: Inventory, judged: dict[str, Verdict] | None = None) -> str:
+    judged = judged if judged is not None else verdicts(inventory)
     counts: dict[str, int] = defaultdict(int)
     unused_bytes = 0
     for record in inventory.versions:
-        state = status(inventory, record)
+        state = judged[record.arn].status()
         counts[state] += 1
         unused_bytes += record.code_size if state == "unused" else 0
     accounts = len({t.account for t in inventory.targets})
@@ -125,6 +124,8 @@ def summary(inventory: Inventory) -> str:
             f"({human_size(total)}) in {accounts} account(s) × {regions} region(s): {counts['in use']} in use, "
             f"{counts['pinned']} pinned only, {counts['latest']} latest only, {counts['unused']} unused "
             f"({human_size(unused_bytes)} retained, attached to nothing)")
+    if counts["unknown"]:
+        line += f"; {counts['unknown']} kept because an account or region they may be used in was not scanned"
     if inventory.failures:
         line += f"; {len(inventory.failures)} not scanned (see errors)"
     if inventory.interrupted:
@@ -137,17 +138,18 @@ def _attachment_json(a: Attachment) -> dict[str, Any]:
             "qualifier": a.qualifier, "alias_version": a.alias_version, "layer_version_arn": a.layer_version_arn}
 
 
-def _version_json(inventory: Inventory, r: LayerVersionRecord) -> dict[str, Any]:
+def _version_json(verdict: Verdict) -> dict[str, Any]:
+    r = verdict.record
     return {"name": r.name, "version": r.version, "arn": r.arn, "account": r.target.account,
             "region": r.target.region, "stacks": list(r.ref.stacks), "layer": r.ref.layer,
             "variant": r.ref.variant, "created": r.created, "code_size": r.code_size,
             "runtimes": list(r.runtimes), "architectures": list(r.architectures),
             "shared_with": list(r.shared_with), "shared_unmanaged": list(r.shared_unmanaged),
             "code_sha256": r.code_sha256,
-            "latest": inventory.latest_versions().get(r.key) == r.version,
-            "pinned_by": [p.describe() for p in inventory.pins_of(r, exact=True)],
-            "used_by": [_attachment_json(a) for a in inventory.attachments_of(r.arn)],
-            "status": status(inventory, r)}
+            "latest": verdict.latest,
+            "pinned_by": sorted({p.describe() for p in verdict.pins}),
+            "used_by": [_attachment_json(a) for a in verdict.users],
+            "status": verdict.status()}
 
 
 def failures_json(inventory: Inventory) -> list[dict[str, Any]]:
@@ -155,10 +157,11 @@ def failures_json(inventory: Inventory) -> list[dict[str, Any]]:
 
 
 def inventory_json(inventory: Inventory) -> dict[str, Any]:
+    judged = verdicts(inventory)
     return {"scanned": [str(t) for t in inventory.targets], "failures": failures_json(inventory),
-            "versions": [_version_json(inventory, r) for r in inventory.versions],
+            "versions": [_version_json(judged[r.arn]) for r in inventory.versions],
             "attached_but_not_found": [_attachment_json(a) for a in _dangling(inventory)],
-            "summary": summary(inventory), "complete": not inventory.interrupted}
+            "summary": summary(inventory, judged), "complete": not inventory.interrupted}
 
 
 def _decision_row(d: Decision) -> list[str]:

@@ -51,10 +51,11 @@ def pin_prefix(stack: StackConfig, layer: str, stacks: Sequence[StackConfig]) ->
 
 
 def pins_of(stacks: Sequence[StackConfig], functions: Sequence[FunctionSpec] = ()) -> tuple[PinRecord, ...]:
-    """Every `function -> layer: pin`, with the variant the function's runtime/arch selects (if known)."""
+    """Every `function -> layer: pin`, once per region it names, with the variant the function's
+    runtime/arch selects (if known)."""
     variant = {f.name: Variant(f.name, (f.runtime,), (f.architecture,), portable=False).key for f in functions}
-    return tuple(PinRecord(s.stack, pin_prefix(s, layer, stacks), function, layer, pin, variant.get(function))
-                 for s in stacks for function, layer_pins in s.pins for layer, pin in layer_pins)
+    return tuple(PinRecord(s.stack, pin_prefix(s, layer, stacks), function, layer, pin, variant.get(function), region)
+                 for s in stacks for function, layer, region, pin in s.pins_by_region())
 
 
 def load_scope(project: Project, stack: str | None) -> Scope:

@@ -227,6 +227,15 @@ def test_pin_latest_is_accepted(proj: Path) -> None:
     assert parse(proj, {"layersmith:pins": {"report": {"data": "latest"}}}).pin_for("report", "data") == "latest"
 
 
+def test_a_region_qualified_pin_keeps_every_regions_version(proj: Path) -> None:
+    # The functions attach aws:region's number; prune must still know us-east-1's (it deleted it).
+    cfg = parse(proj, {"layersmith:regions": ["eu-west-1", "us-east-1"],
+                       "layersmith:pins": {"report": {"data": {"eu-west-1": 4, "us-east-1": 3}, "utils": 2}}})
+    assert cfg.pin_for("report", "data") == 4
+    assert sorted(cfg.pins_by_region()) == [("report", "data", "eu-west-1", 4), ("report", "data", "us-east-1", 3),
+                                            ("report", "utils", "eu-west-1", 2)]
+
+
 def test_latest_under_require_pins(proj: Path) -> None:
     fails(proj, {"layersmith:requirePins": True,
                  "layersmith:pins": {"report": {"data": "latest", "utils": 2}, "thumbs": {"utils": 2}}},

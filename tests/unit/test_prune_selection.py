@@ -13,6 +13,7 @@ from layersmith.aws.clients import Caller
 from layersmith.aws.inventory import LayerMatcher, recheck_scopes
 from layersmith.aws.prune import execute, select_prunable
 from layersmith.aws.records import Attachment, Inventory, LayerRef, LayerVersionRecord, ScanFailure, Target
+from layersmith.aws.report import inventory_json
 from layersmith.aws.scope import pins_of
 from layersmith.errors import AwsError, UserError
 from layersmith.model import Consume, FunctionSpec, Pin, ShareWith, StackConfig
@@ -82,7 +83,7 @@ def test_an_alias_or_latest_attachment_keeps_a_version() -> None:
     assert verdicts(inv, 1) == {4: False, 3: True, 2: False, 1: False}
 
 
-def test_a_pinned_version_is_kept_for_every_variant_of_the_layer() -> None:
+def test_a_pin_of_an_unknown_variant_protects_every_variant_of_the_layer() -> None:
     dev = stack("dev", pins={"api": {"data-science": 2}})
     x86 = [version("layersmith-dev-data-science-py312-x86_64", n, layer="data-science",
                    variant="py312-x86_64") for n in (1, 2, 3)]
@@ -94,17 +95,64 @@ def test_a_pinned_version_is_kept_for_every_variant_of_the_layer() -> None:
     assert len(pinned) == 2 and all(d.reasons == ("pinned by dev:api",) for d in pinned)
 
 
-def test_a_pin_names_its_own_variant_and_still_protects_the_others() -> None:
+def test_a_pin_protects_its_own_variant_only_and_inventory_agrees() -> None:
+    # `api` runs python3.12/arm64: its pin names data-science-py312-arm64:1, not x86_64's version 1.
+    # The inventory used to mark x86_64:1 UNUSED while prune kept it ("same version pinned for another
+    # variant"): both now read one verdict.
     api = FunctionSpec("api", Path("functions/api"), "handler.handler", "python3.12", "arm64", ("data-science",),
                        128, 3)
     pins = pins_of([stack("dev", pins={"api": {"data-science": 1}})], [api])
-    x86, arm = (version(f"layersmith-dev-data-science-py312-{a}", 1, layer="data-science", variant=f"py312-{a}")
-                for a in ("x86_64", "arm64"))
-    inv = Inventory((A,), (x86, arm), (), (), pins)
-    assert inv.pins_of(arm, exact=True) == pins and inv.pins_of(x86, exact=True) == ()
-    assert {d.version.name[-6:]: d.reasons for d in select_prunable(inv, 1).kept if d.version.version == 1} == {
-        "-arm64": ("latest", "pinned by dev:api"),
-        "x86_64": ("latest", "same version pinned for another variant by dev:api")}
+    x86, arm = ([version(f"layersmith-dev-data-science-py312-{a}", n, layer="data-science", variant=f"py312-{a}")
+                 for n in (1, 2)] for a in ("x86_64", "arm64"))
+    inv = Inventory((A,), (*x86, *arm), (), (), pins)
+    plan = select_prunable(inv, 1)
+    assert [(d.version.name[-6:], d.version.version) for d in plan.deletions] == [("x86_64", 1)]
+    assert [d.reasons for d in plan.kept if d.version.version == 1] == [("pinned by dev:api",)]
+    status = {(v["name"][-6:], v["version"]): v["status"] for v in inventory_json(inv)["versions"]}
+    assert status == {("x86_64", 2): "latest", ("x86_64", 1): "unused", ("-arm64", 2): "latest",
+                      ("-arm64", 1): "pinned"}
+
+
+def two_regions(pins: dict[str, dict[str, Pin]], regional: tuple[tuple[str, str, str, int], ...] = ()
+                ) -> StackConfig:
+    """staging: functions in eu-west-1, layers published in eu-west-1 and us-east-1."""
+    return replace(stack("staging", pins=pins, prefix="layersmith-dev"), regions=("eu-west-1", "us-east-1"),
+                   regional_pins=regional)
+
+
+US = Target(HOME, "us-east-1")
+
+
+def test_a_region_qualified_pin_protects_each_regions_own_version() -> None:
+    # utils: {eu-west-1: 4, us-east-1: 3}; prune --keep 1 planned us-east-1's 3 as "not pinned" (the
+    # stack file's map was cut down to eu-west-1's 4, matched in every region) and deleted it.
+    staging = two_regions({"api": {"utils": 4}}, (("api", "utils", "eu-west-1", 4), ("api", "utils", "us-east-1", 3)))
+    versions = [*utils(1, 2, 3, 4, 5), *utils(1, 2, 3, 4, 5, target=US)]
+    inv = inventory(versions, stacks=(staging,), targets=(A, US))
+    plan = select_prunable(inv, 1)
+    assert sorted((d.version.target.region, d.version.version) for d in plan.deletions) == [
+        ("eu-west-1", 1), ("eu-west-1", 2), ("eu-west-1", 3), ("us-east-1", 1), ("us-east-1", 2), ("us-east-1", 4)]
+    marks = {(v["region"], v["version"]): v["pinned_by"] for v in inventory_json(inv)["versions"]}
+    assert marks[("eu-west-1", 4)] == marks[("us-east-1", 3)] == ["staging:api"]
+    assert marks[("eu-west-1", 3)] == marks[("us-east-1", 4)] == []
+
+
+def test_a_plain_pin_protects_its_version_in_the_stacks_region_only() -> None:
+    # A plain pin is the version the functions attach in aws:region; us-east-1's 4 is another version.
+    inv = inventory([*utils(3, 4, 5), *utils(3, 4, 5, target=US)], stacks=(two_regions({"api": {"utils": 4}}),),
+                    targets=(A, US))
+    assert {(d.version.target.region, d.version.version) for d in select_prunable(inv, 1).deletions} == {
+        ("eu-west-1", 3), ("us-east-1", 3), ("us-east-1", 4)}
+
+
+def test_a_failed_region_blinds_its_region_and_a_failed_account_every_region() -> None:
+    versions = [*utils(1, 2), *utils(1, 2, target=US)]
+    region = ScanFailure(OTHER, "us-east-1", "lambda:ListFunctions: access denied")
+    plan = select_prunable(inventory(versions, failures=(region,), targets=(A, US)), 1)
+    assert [(d.version.target.region, d.version.version) for d in plan.deletions] == [("eu-west-1", 1)]
+    assert f"may be attached in {OTHER}/us-east-1, which could not be scanned" in plan.kept[-1].reasons
+    account = ScanFailure(OTHER, None, "cannot assume the role")
+    assert select_prunable(inventory(versions, failures=(account,), targets=(A, US)), 1).deletions == ()
 
 
 def test_a_pin_of_another_stack_or_layer_does_not_protect() -> None:
