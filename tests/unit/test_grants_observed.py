@@ -8,11 +8,17 @@ in Check and Diff, and a secret still wrapped at the top level of its property."
 
 from __future__ import annotations
 
+import http.server
 import json
-from typing import Any
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
 
+import pulumi.dynamic as dynamic
 import pytest
 from aws_fakes import FakeLambda, client_error
+from botocore.exceptions import ClientError
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
@@ -446,3 +452,76 @@ def test_diff_of_unknown_statements_or_layer_in_preview() -> None:
 def test_diff_sees_through_secrets() -> None:
     secret = {**bag(), "statements": rpc.wrap_rpc_secret(bag()["statements"])}
     assert LayerGrantsProvider().diff(f"{ARN}:1", outs(), secret).changes is False
+
+
+# --- the provider's own Lambda client: the credentials, region and retries AWS sees ----------------
+
+class _Endpoint(http.server.BaseHTTPRequestHandler):
+    """Answers every Lambda call with 429 TooManyRequestsException and records its Authorization
+    header (`Credential=<key id>/<date>/<region>/lambda/aws4_request`): what AWS would see."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.headers.get("Authorization", ""))
+        body = json.dumps({"message": "Rate exceeded"}).encode()
+        self.send_response(429)
+        self.send_header("x-amzn-ErrorType", "TooManyRequestsException")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def endpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Endpoint)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    (tmp_path / "config").write_text("[profile team]\nregion = us-east-2\n", encoding="utf-8")
+    (tmp_path / "credentials").write_text("[team]\naws_access_key_id = AKIATEAMTEAMTEAM\n"
+                                          "aws_secret_access_key = team-secret\n", encoding="utf-8")
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIADEFAULTCHAIN")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "default-secret")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    _Endpoint.seen = []
+    yield _Endpoint.seen
+    server.shutdown()
+    thread.join()
+
+
+def configured(config: dict[str, Any]) -> LayerGrantsProvider:
+    """Configured as the host does it: the stack's config in a `pulumi.dynamic.Config`."""
+    provider = LayerGrantsProvider()
+    provider.configure(dynamic.ConfigureRequest(dynamic.Config(config, "layersmith")))
+    return provider
+
+
+@pytest.mark.parametrize(("config", "key"), [
+    ({"aws:profile": "team", "aws:region": "us-east-2"}, "AKIATEAMTEAMTEAM"),
+    ({"aws:region": REGION}, "AKIADEFAULTCHAIN"),
+    ({"aws:profile": ""}, "AKIADEFAULTCHAIN"),
+])
+def test_the_client_signs_with_the_stacks_profile_in_the_layers_region_and_makes_one_attempt(
+        endpoint: list[str], config: dict[str, Any], key: str) -> None:
+    """botocore's own retries are off (`BOTO_CONFIG`): `Caller` retries, so a throttled call is
+    exactly one request per attempt."""
+    with pytest.raises(ClientError):
+        configured(config).client(ARN).get_layer_version(LayerName=ARN, VersionNumber=1)
+    assert len(endpoint) == 1
+    assert f"Credential={key}/" in endpoint[0] and f"/{REGION}/lambda/aws4_request" in endpoint[0]
+
+
+def test_a_profile_missing_from_the_aws_config_is_one_line_saying_what_to_fix(endpoint: list[str]) -> None:
+    with pytest.raises(GrantError) as err:
+        configured({"aws:profile": "nope"}).create(bag())
+    assert str(err.value) == ("layersmith: aws:profile 'nope' is not in your AWS config files; fix the stack's "
+                              "aws:profile or run aws configure --profile with that name")
+    assert endpoint == []
