@@ -428,6 +428,13 @@ def test_check_accepts_the_longest_statement_id_lambda_accepts_and_refuses_a_mal
         ("statements", "must be a list of {sid, principal, organizationId}, not float")]
 
 
+def test_check_refuses_a_known_bad_statement_next_to_one_still_unknown() -> None:
+    statements = [Unknown(), {"principal": A}, {"sid": "manual", "principal": B}]
+    assert failures({**bag(), "statements": statements}) == [
+        ("statements", "statement id '' must match [A-Za-z0-9_-]{1,100} and start with 'layersmith-'"),
+        ("statements", "statement id 'manual' must match [A-Za-z0-9_-]{1,100} and start with 'layersmith-'")]
+
+
 def test_diff_against_state_from_older_releases() -> None:
     """State may lack `retain` or hold the version as a float; neither is a change by itself."""
     provider = LayerGrantsProvider()
