@@ -408,21 +408,25 @@ def organization_accounts(client: Any, call: Caller) -> list[str]:
         try:
             page = call(functools.partial(client.list_accounts, **kwargs), ORG_PERMISSION)
         except AwsError as exc:
-            code = error_code(exc.__cause__ or exc)
-            if code in DENIED:
-                raise AwsError(f"--organization: access denied calling {ORG_PERMISSION}; run from the "
-                               "organization's management account or a delegated administrator, with that "
-                               "permission") from exc
-            if code == "AWSOrganizationsNotInUseException":
-                raise AwsError("--organization: this account is not in an organization; list the accounts "
-                               "with --accounts or --accounts-file") from exc
-            raise
+            raise _organization_error(exc) from exc
         # `Status` is being replaced by `State` (2025); either says ACTIVE for an account that can be scanned.
         accounts += [str(a["Id"]) for a in page.get("Accounts", [])
                      if (a.get("State") or a.get("Status")) == "ACTIVE"]
         token = page.get("NextToken")
         if not token:
             return accounts
+
+
+def _organization_error(exc: AwsError) -> AwsError:
+    """ListAccounts' refusals, said in one line with what to do; any other error as it came."""
+    code = error_code(exc.__cause__ or exc)
+    if code in DENIED:
+        return AwsError(f"--organization: access denied calling {ORG_PERMISSION}; run from the "
+                        "organization's management account or a delegated administrator, with that permission")
+    if code == "AWSOrganizationsNotInUseException":
+        return AwsError("--organization: this account is not in an organization; list the accounts "
+                        "with --accounts or --accounts-file")
+    return exc
 
 
 def partition_regions(region: str | None) -> list[str]:

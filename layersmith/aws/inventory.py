@@ -257,7 +257,7 @@ def scan(factory: ClientFactory, accounts: Sequence[str], regions: Sequence[str]
     call = call or Caller()
     shown = _as_progress(progress)
     home = factory.home_account()  # no credentials at all: raise, there is nothing to report
-    ordered = [home, *(a for a in dict.fromkeys(accounts) if a != home)]
+    ordered = _home_first(home, accounts)
     targets = tuple(Target(a, r) for a in ordered for r in regions)
     shown.start(f"scanning {len(ordered)} account(s) × {len(regions)} region(s): {len(targets)} scopes, "
                 f"{min(workers, len(targets))} at a time", len(targets), call.stats)
@@ -266,16 +266,25 @@ def scan(factory: ClientFactory, accounts: Sequence[str], regions: Sequence[str]
                              workers=workers, progress=shown)
     finally:
         shown.finish()
+    versions = sorted((v for r in results for v in r.versions), key=lambda v: (v.name, v.target, -v.version))
+    attachments = tuple(a for r in results for a in r.attachments)
+    return Inventory(targets, tuple(versions), attachments, _failures(results), tuple(pins),
+                     interrupted=call.stop.is_set())
+
+
+def _failures(results: Sequence[ScopeResult]) -> tuple[ScanFailure, ...]:
+    """Each scope's failure once; an account whose role was refused is one failure, not one per region."""
     failures: list[ScanFailure] = []
-    for result in results:  # an account whose role was refused is one failure, not one per region
+    for result in results:
         if result.failure is not None and result.failure not in failures:
             failures.append(result.failure)
     refused = {f.account for f in failures if f.region is None}
-    failures = [f for f in failures if f.region is None or f.account not in refused]
-    versions = sorted((v for r in results for v in r.versions), key=lambda v: (v.name, v.target, -v.version))
-    attachments = tuple(a for r in results for a in r.attachments)
-    return Inventory(targets, tuple(versions), attachments, tuple(failures), tuple(pins),
-                     interrupted=call.stop.is_set())
+    return tuple(f for f in failures if f.region is None or f.account not in refused)
+
+
+def _home_first(home: str, accounts: Sequence[str]) -> list[str]:
+    """Each account once (a duplicate in the list counts once), the home account first."""
+    return [home, *(a for a in dict.fromkeys(accounts) if a != home)]
 
 
 def recheck_scopes(versions: Sequence[LayerVersionRecord], targets: Sequence[Target]) -> list[Target]:

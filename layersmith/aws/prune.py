@@ -138,17 +138,7 @@ def _region(factory: ClientFactory, call: Caller, records: list[LayerVersionReco
 def _region_steps(factory: ClientFactory, call: Caller, records: list[LayerVersionRecord], targets: Sequence[Target],
                   matcher: LayerMatcher, progress: Progress, workers: int, halt: threading.Event,
                   run: _RegionRun) -> None:
-    deleted, skipped = run.deleted, run.skipped
-    scanned = {t.account for t in targets}
-    candidates = []
-    for record in records:  # grants as they are now, not as they were at the scan
-        fresh = replace(record, shared_with=current_shares(factory, call, record))
-        blind = [s for s in fresh.shared_with if s.isdigit() and s not in scanned]
-        if blind:
-            skipped.append((record, f"now shared with {', '.join(blind)}, not scanned"))
-            progress(f"kept {record.name}:{record.version}: {skipped[-1][1]}")
-        else:
-            candidates.append(fresh)
+    candidates = _still_unshared(factory, call, records, targets, progress, run)
     scopes = recheck_scopes(candidates, targets)
     progress(f"{records[0].target.region}: re-checking {len(scopes)} scope(s) before deleting "
              f"{len(candidates)} version(s)")
@@ -157,14 +147,34 @@ def _region_steps(factory: ClientFactory, call: Caller, records: list[LayerVersi
         attached[a.layer_version_arn].append(f"{a.target} {a.describe()}")
     for record in candidates:
         if record.arn in attached:
-            skipped.append((record, "now attached to " + ", ".join(attached[record.arn])))
-            progress(f"kept {record.name}:{record.version}: {skipped[-1][1]}")
+            _keep(run, record, "now attached to " + ", ".join(attached[record.arn]), progress)
             continue
         if halt.is_set():
             return
         _delete(factory, call, record)
-        deleted.append(record)
+        run.deleted.append(record)
         progress(f"deleted {record.name}:{record.version} in {record.target}")
+
+
+def _still_unshared(factory: ClientFactory, call: Caller, records: list[LayerVersionRecord],
+                    targets: Sequence[Target], progress: Progress, run: _RegionRun) -> list[LayerVersionRecord]:
+    """The records with their grants as they are now, not as they were at the scan; one now shared
+    with an account that was not scanned is kept (it may be attached there)."""
+    scanned = {t.account for t in targets}
+    candidates = []
+    for record in records:
+        fresh = replace(record, shared_with=current_shares(factory, call, record))
+        blind = [s for s in fresh.shared_with if s.isdigit() and s not in scanned]
+        if blind:
+            _keep(run, record, f"now shared with {', '.join(blind)}, not scanned", progress)
+        else:
+            candidates.append(fresh)
+    return candidates
+
+
+def _keep(run: _RegionRun, record: LayerVersionRecord, why: str, progress: Progress) -> None:
+    run.skipped.append((record, why))
+    progress(f"kept {record.name}:{record.version}: {why}")
 
 
 def execute(plan: PruneSelection, factory: ClientFactory, targets: Sequence[Target],
@@ -175,10 +185,36 @@ def execute(plan: PruneSelection, factory: ClientFactory, targets: Sequence[Targ
     Ctrl-C (`call.stop`), stops every region before its next deletion."""
     if plan.blocked_by:
         raise AwsError(plan.blocked_message())
-    call = call or Caller()
+    runs = _run_regions(_by_region(plan), factory, call or Caller(), targets, matcher, progress, workers)
+    return _result(plan, runs)
+
+
+def _result(plan: PruneSelection, runs: list[_RegionRun]) -> PruneResult:
+    """What the regions did together; the first real failure (not Ctrl-C) raised, saying how far it got."""
+    deleted = tuple(r for run in runs for r in run.deleted)
+    skipped = tuple(s for run in runs for s in run.skipped)
+    errors = _errors(runs)
+    failure = next((e for e in errors if not isinstance(e, ScanInterrupted)), None)
+    if failure is not None:
+        done = f"deleted {len(deleted)} of {len(plan.deletions)} before this; " if deleted else ""
+        raise AwsError(f"stopped, nothing more deleted: {done}{failure.message}") from failure
+    return PruneResult(deleted, skipped, interrupted=bool(errors))
+
+
+def _errors(runs: list[_RegionRun]) -> list[AwsError]:
+    return [run.error for run in runs if run.error is not None]
+
+
+def _by_region(plan: PruneSelection) -> dict[str, list[LayerVersionRecord]]:
     by_region: dict[str, list[LayerVersionRecord]] = defaultdict(list)
     for decision in plan.deletions:
         by_region[decision.version.target.region].append(decision.version)
+    return by_region
+
+
+def _run_regions(by_region: dict[str, list[LayerVersionRecord]], factory: ClientFactory, call: Caller,
+                 targets: Sequence[Target], matcher: LayerMatcher, progress: Progress,
+                 workers: int) -> list[_RegionRun]:
     halt = threading.Event()
     regions = sorted(by_region)
     # `workers` bounds the re-check listings of all regions together, as it bounds the scan: each region
@@ -189,12 +225,4 @@ def execute(plan: PruneSelection, factory: ClientFactory, targets: Sequence[Targ
                    for r in regions]
         while wait(futures, timeout=0.2).not_done:
             pass  # the main thread wakes up to run Python's signal handler (Ctrl-C sets `call.stop`)
-        runs = [f.result() for f in futures]
-    deleted = tuple(r for run in runs for r in run.deleted)
-    skipped = tuple(s for run in runs for s in run.skipped)
-    errors = [run.error for run in runs if run.error is not None]
-    failure = next((e for e in errors if not isinstance(e, ScanInterrupted)), None)
-    if failure is not None:
-        done = f"deleted {len(deleted)} of {len(plan.deletions)} before this; " if deleted else ""
-        raise AwsError(f"stopped, nothing more deleted: {done}{failure.message}") from failure
-    return PruneResult(deleted, skipped, interrupted=bool(errors))
+        return [f.result() for f in futures]

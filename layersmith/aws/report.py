@@ -124,8 +124,13 @@ def summary(inventory: Inventory, judged: dict[str, Verdict] | None = None) -> s
             f"({human_size(total)}) in {accounts} account(s) × {regions} region(s): {counts['in use']} in use, "
             f"{counts['pinned']} pinned only, {counts['latest']} latest only, {counts['unused']} unused "
             f"({human_size(unused_bytes)} retained, attached to nothing)")
-    if counts["unknown"]:
-        line += f"; {counts['unknown']} kept because an account or region they may be used in was not scanned"
+    return _qualified(line, inventory, counts["unknown"])
+
+
+def _qualified(line: str, inventory: Inventory, unknown: int) -> str:
+    """The summary line with what limits it: versions kept blind, scopes not scanned, an interrupted scan."""
+    if unknown:
+        line += f"; {unknown} kept because an account or region they may be used in was not scanned"
     if inventory.failures:
         line += f"; {len(inventory.failures)} not scanned (see errors)"
     if inventory.interrupted:

@@ -21,6 +21,7 @@ from layersmith.aws.options import (
     run_scan,
 )
 from layersmith.aws.prune import PruneResult, PruneSelection, execute, select_prunable
+from layersmith.aws.records import Inventory
 from layersmith.aws.report import human_size, render_selection, selection_json
 from layersmith.errors import AwsError, ScanInterrupted, UserError
 
@@ -42,14 +43,7 @@ def run(args: argparse.Namespace, make_factory: FactoryMaker | None = None, call
     if inventory.interrupted:  # a partial scan cannot prove anything unused: report it, delete nothing
         print_failures(inventory)
         raise ScanInterrupted("interrupted during the scan: nothing was deleted")
-    plan = select_prunable(inventory, args.keep)
-    if not args.json:
-        print(render_selection(plan))
-    if plan.blocked_by:  # refuse before deleting anything, naming every blind spot
-        if args.json:
-            print(json.dumps(selection_json(plan, None, dry_run=not args.yes), indent=2))
-        print_failures(inventory)
-        raise AwsError(plan.blocked_message())
+    plan = _selection(args, inventory)
     result: PruneResult | None = None
     if args.yes and plan.deletions:
         with interruptible(call):
@@ -63,6 +57,19 @@ def run(args: argparse.Namespace, make_factory: FactoryMaker | None = None, call
         raise ScanInterrupted(f"interrupted: deleted {len(result.deleted)} of {len(plan.deletions)} planned "
                               "version(s), none part-way; re-run to finish")
     return 0
+
+
+def _selection(args: argparse.Namespace, inventory: Inventory) -> PruneSelection:
+    """The plan, printed; refused before anything is deleted when the scan had blind spots (each named)."""
+    plan = select_prunable(inventory, args.keep)
+    if not args.json:
+        print(render_selection(plan))
+    if plan.blocked_by:
+        if args.json:
+            print(json.dumps(selection_json(plan, None, dry_run=not args.yes), indent=2))
+        print_failures(inventory)
+        raise AwsError(plan.blocked_message())
+    return plan
 
 
 def outcome(plan: PruneSelection, result: PruneResult | None, yes: bool) -> str:
