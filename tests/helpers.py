@@ -26,6 +26,19 @@ REPO = Path(__file__).resolve().parents[1]
 EM_X86_64 = 62
 EM_AARCH64 = 183
 EM_386 = 3
+# A project of one portable layer (utils, python3.11/x86_64) and two functions attaching it, api and
+# worker: the smallest project whose stack can pin one variant in several ways (promote's tests).
+TWO_FUNCTION_PROJECT = {
+    "Pulumi.yaml": "name: layersmith\nruntime: python\n",
+    "layers/utils/layer.toml": ('description = "utils"\nruntimes = ["python3.11"]\narchitectures = ["x86_64"]\n'
+                                'source = "src"\nportable = true\n'),
+    "layers/utils/src/shared_utils/__init__.py": "",
+    **{f"functions/{fn}/{name}": text for fn in ("api", "worker") for name, text in (
+        ("function.toml", 'handler = "handler.handler"\nruntime = "python3.11"\narchitecture = "x86_64"\n'
+                          'layers = ["utils"]\n'),
+        ("handler.py", "def handler(event, context):\n    return {}\n"))},
+}
+
 MACHINE_FOR_ARCH = {"x86_64": EM_X86_64, "arm64": EM_AARCH64}
 
 

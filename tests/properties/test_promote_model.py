@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 from aws_fakes import client_error
+from helpers import TWO_FUNCTION_PROJECT
 from hypothesis import event, given
 from hypothesis import strategies as st
 
@@ -29,16 +30,7 @@ from layersmith.promote import Request, plan_promotion
 from layersmith.stack_edit import rewrite_pins
 
 HOME, OTHER = "eu-west-1", "us-east-1"
-FILES = {
-    "Pulumi.yaml": "name: layersmith\nruntime: python\n",
-    "layers/utils/layer.toml": ('description = "utils"\nruntimes = ["python3.11"]\narchitectures = ["x86_64"]\n'
-                                'source = "src"\nportable = true\n'),
-    "layers/utils/src/shared_utils/__init__.py": "",
-    **{f"functions/{fn}/{name}": text for fn in ("api", "worker") for name, text in (
-        ("function.toml", 'handler = "handler.handler"\nruntime = "python3.11"\narchitecture = "x86_64"\n'
-                          'layers = ["utils"]\n'),
-        ("handler.py", "def handler(event, context):\n    return {}\n"))},
-}
+FILES = TWO_FUNCTION_PROJECT
 ROOT = Path(tempfile.mkdtemp(prefix="promote-model-"))
 for rel, text in FILES.items():
     (ROOT / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aws_fakes import client_error
+from helpers import TWO_FUNCTION_PROJECT
 
 from layersmith.aws.clients import Caller
 from layersmith.aws.content import RegionLayers, Regions
@@ -15,16 +16,7 @@ from layersmith.errors import PromotionRefused, UserError
 from layersmith.project import load_project
 from layersmith.promote import Request, plan_promotion
 
-FILES = {
-    "Pulumi.yaml": "name: layersmith\nruntime: python\n",
-    "layers/utils/layer.toml": ('description = "utils"\nruntimes = ["python3.11"]\narchitectures = ["x86_64"]\n'
-                                'source = "src"\nportable = true\n'),
-    "layers/utils/src/shared_utils/__init__.py": "",
-    **{f"functions/{fn}/{name}": text for fn in ("api", "worker") for name, text in (
-        ("function.toml", 'handler = "handler.handler"\nruntime = "python3.11"\narchitecture = "x86_64"\n'
-                          'layers = ["utils"]\n'),
-        ("handler.py", "def handler(event, context):\n    return {}\n"))},
-}
+FILES = TWO_FUNCTION_PROJECT
 STACK = """\
 config:
   aws:region: eu-west-1
