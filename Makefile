@@ -111,7 +111,7 @@ bench: venv
 	$(PY) bench/scan_fleet.py
 
 ## mutate: mutation testing of the safety-critical modules ([tool.mutmut] in pyproject.toml); prints the
-## score per module and the survivors. Long: ~15 minutes on 2 cores. Not part of `make test`.
+## score per module and the survivors. Long: about an hour on 2 cores. Not part of `make test`.
 MUTATE_MIN ?= 90
 mutate: venv
 	rm -rf mutants && mkdir -p .layersmith
