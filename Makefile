@@ -56,6 +56,7 @@ demo: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 ## browser: headless Chromium for the report's browser test (Debian's chromium-headless-shell), installed
 ## with apt-get when missing. Without apt-get (not Debian) it says so and the test skips, except in CI

@@ -33,7 +33,7 @@ def load_run_plan() -> PlanFn | None:
     """`layersmith.infra.preview.run_plan`, or None while that module does not exist yet."""
     try:
         from layersmith.infra.preview import run_plan  # type: ignore[import-not-found, unused-ignore]
-        from layersmith.project import load_project  # type: ignore[import-not-found, unused-ignore]
+        from layersmith.project.checkout import load_project  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         return None
 

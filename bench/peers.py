@@ -41,9 +41,9 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from layersmith.builder.archive import COMPRESS_LEVEL
 from layersmith.builder.tree import tree_size, walk_files
 from layersmith.builder.zipwriter import deflate_raw
-from layersmith.lockfile import pins_for
-from layersmith.runtimes import RUNTIMES
-from layersmith.specs import parse_lock
+from layersmith.project.lockfile import pins_for
+from layersmith.project.specs import parse_lock
+from layersmith.runtimes.supported import RUNTIMES
 from layersmith.table import render_table
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,7 +1,7 @@
 """layersmith: own your shared AWS Lambda layers.
 
 The public API is `__all__` below: what a Pulumi program or a script may import from `layersmith`
-itself. Every module under the package (`layersmith.builder.*`, `layersmith.config`, ...) is
+itself. Every module under the package (`layersmith.builder.*`, `layersmith.project.stacks`, ...) is
 internal, after pypa/build's model: it may change in any release without notice.
 
 The Pulumi components are imported on first use, so `import layersmith` (and every CLI command that
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers and IDEs
     from layersmith.infra.grants import LayerGrants
     from layersmith.infra.layer import SharedLayer, SharedLayerArgs
     from layersmith.infra.program import main as deploy_program
-    from layersmith.project import Project, load_project
+    from layersmith.project.checkout import Project, load_project
 
 __version__ = "0.1.0"
 
@@ -43,8 +43,8 @@ _LAZY = {
     "SharedLayer": "layersmith.infra.layer",
     "SharedLayerArgs": "layersmith.infra.layer",
     "deploy_program": "layersmith.infra.program",
-    "Project": "layersmith.project",
-    "load_project": "layersmith.project",
+    "Project": "layersmith.project.checkout",
+    "load_project": "layersmith.project.checkout",
 }
 _RENAMED = {"deploy_program": "main"}
 

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from layersmith import __version__, commands
-from layersmith.discovery import resolve_project
 from layersmith.errors import LayersmithError
+from layersmith.project.discovery import resolve_project
 
 PROJECT_HELP = "project directory (holds Pulumi.yaml); default: the nearest one from . upwards"
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from layersmith.runtimes import check_architecture, get_runtime
+from layersmith.runtimes.supported import check_architecture, get_runtime
 
 Pin = int | Literal["latest"]
 

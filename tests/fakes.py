@@ -21,8 +21,8 @@ from pathlib import Path
 
 from helpers import MACHINE_FOR_ARCH, elf_header, elf_with_verneed
 
-from layersmith.builder.runner import Completed, Runner, SubprocessRunner
-from layersmith.runtimes import Runtime
+from layersmith.runner import Completed, Runner, SubprocessRunner
+from layersmith.runtimes.supported import Runtime
 
 _WHEEL_MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.\-]*)(?:\[[^\]]*\])?==([^\s;\\]+)")

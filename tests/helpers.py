@@ -212,9 +212,9 @@ def build_every_repo_variant(cache: Path) -> list[Any]:
     from concurrent.futures import ThreadPoolExecutor
 
     from layersmith.builder.factory import make_builder
-    from layersmith.builder.install import uv_binary
     from layersmith.model import expand_variants
-    from layersmith.specs import load_layers
+    from layersmith.project.specs import load_layers
+    from layersmith.runner import uv_binary
 
     uv_binary()  # resolved before the threads: sysconfig's first initialisation is not thread-safe
     with pytest.MonkeyPatch.context() as mp:

@@ -29,7 +29,7 @@ from botocore.exceptions import ClientError
 
 from layersmith.aws.clients import BOTO_CONFIG, Caller, LambdaApi, error_code, make_session
 from layersmith.errors import AwsError
-from layersmith.project import Project
+from layersmith.project.checkout import Project
 
 T = TypeVar("T")
 NOT_FOUND = "ResourceNotFoundException"

@@ -28,7 +28,7 @@ from layersmith.aws.records import Inventory
 from layersmith.aws.scope import Scope, load_scope
 from layersmith.aws.version_cache import VersionCache
 from layersmith.errors import LayersmithError, UserError
-from layersmith.project import load_project
+from layersmith.project.checkout import load_project
 
 FactoryMaker = Callable[[argparse.Namespace, list[str]], ClientFactory]
 

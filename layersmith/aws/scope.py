@@ -14,8 +14,8 @@ from layersmith.aws.inventory import LayerMatcher
 from layersmith.aws.records import PinRecord
 from layersmith.errors import UserError
 from layersmith.model import FunctionSpec, StackConfig, Variant
-from layersmith.naming import default_prefix
-from layersmith.project import Project
+from layersmith.project.checkout import Project
+from layersmith.project.naming import default_prefix
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,11 @@ from layersmith.builder.pieces import (
 from layersmith.builder.tree import files_sha256, shipped_sources, walk_files
 from layersmith.builder.zipcheck import verify_zip
 from layersmith.errors import BuildError, SpecError, UserError
-from layersmith.excludes import unmatched_excludes
-from layersmith.lockfile import generated_by_layersmith, pins_for, recorded_targets, target_label
 from layersmith.model import BuildResult, Distribution, LayerSpec, Requirement, Variant
-from layersmith.runtimes import ARCHITECTURES, RUNTIMES, Runtime
-from layersmith.specs import parse_lock
+from layersmith.project.excludes import unmatched_excludes
+from layersmith.project.lockfile import generated_by_layersmith, pins_for, recorded_targets, target_label
+from layersmith.project.specs import parse_lock
+from layersmith.runtimes.supported import ARCHITECTURES, RUNTIMES, Runtime
 
 # Bump when the recipe (slimming rules, zip format, manifest) changes: old cache entries and
 # old zips then stop matching, exactly once, on every machine.

@@ -20,9 +20,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from layersmith.builder.install import compile_with
-from layersmith.builder.runner import Completed, Runner
 from layersmith.errors import BuildError, DockerUnavailable, UserError
-from layersmith.runtimes import DOCKER_PLATFORM, Runtime
+from layersmith.runner import Completed, Runner
+from layersmith.runtimes.supported import DOCKER_PLATFORM, Runtime
 
 # SAM publishes `<release>-x86_64` / `<release>-arm64` tags per release (and moving
 # `latest-<arch>` ones). A release tag is pinned so the image, and so the output, only changes

@@ -10,11 +10,11 @@ from layersmith.builder.builder import Builder, Reporter, check_lock_targets
 from layersmith.builder.cache import BuildCache
 from layersmith.builder.docker import DEFAULT_IMAGE_TAG, DockerInstaller
 from layersmith.builder.install import HostInstaller, Installer
-from layersmith.builder.runner import Runner, SubprocessRunner
 from layersmith.errors import DockerUnavailable, UserError
-from layersmith.interpreters import Finder
 from layersmith.model import BuildResult, LayerSpec, expand_variants
-from layersmith.specs import load_layers
+from layersmith.project.specs import load_layers
+from layersmith.runner import Runner, SubprocessRunner
+from layersmith.runtimes.interpreters import Finder
 from layersmith.writable import ensure_writable_dir
 
 BUILDERS = ("host", "docker", "auto")

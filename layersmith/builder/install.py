@@ -8,7 +8,6 @@ without touching the rest.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import sys
@@ -17,10 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from layersmith.builder.runner import Completed, Runner
 from layersmith.errors import BuildError, EnvironmentProblem, LayersmithError
-from layersmith.interpreters import Finder
-from layersmith.runtimes import Runtime, uv_python_platform
+from layersmith.runner import Completed, Runner, uv_binary
+from layersmith.runtimes.interpreters import Finder
+from layersmith.runtimes.supported import Runtime, uv_python_platform
 
 
 class Installer(Protocol):
@@ -35,15 +34,6 @@ class Installer(Protocol):
     def compile_bytecode(self, root: Path, runtime: Runtime) -> str | None:
         """Compile `root` for `runtime`; return e.g. "cpython-311", or None when it cannot."""
         ...
-
-
-@functools.cache
-def uv_binary() -> str:
-    """Cached: `find_uv_bin` reads sysconfig, whose first initialisation is not thread-safe (a
-    concurrent first call returned None into a path join: `lock` resolves targets in threads)."""
-    from uv import find_uv_bin  # the pinned `uv` wheel ships the binary
-
-    return str(find_uv_bin())
 
 
 def installed_uv_version(binary: str) -> str | None:
@@ -120,7 +110,7 @@ class HostInstaller:
 
     def interpreter(self, runtime: Runtime) -> tuple[str, str] | None:
         """(path, full version) of a CPython of exactly the runtime's version, from this Python,
-        PATH, pyenv or uv (layersmith.interpreters). Bytecode needs the runtime's own interpreter,
+        PATH, pyenv or uv (layersmith.runtimes.interpreters). Bytecode needs the runtime's own interpreter,
         and any installed one will do, so a 3.11 host with 3.12 under pyenv compiles both."""
         found = self.finder.find(runtime.version)
         return (found.path, found.version) if found else None

@@ -19,7 +19,7 @@ from layersmith.builder.tree import top_level_sizes, tree_size, walk_files
 from layersmith.errors import VerificationError
 from layersmith.limits import MAX_DIRECT_UPLOAD
 from layersmith.model import Variant
-from layersmith.runtimes import ELF_MACHINE, ELF_MACHINE_NAMES, RUNTIMES, supported_tags
+from layersmith.runtimes.supported import ELF_MACHINE, ELF_MACHINE_NAMES, RUNTIMES, supported_tags
 
 MAX_UNZIPPED = 262_144_000  # function + all layers, unzipped (Lambda quota)
 _GLIBC = re.compile(r"^GLIBC_(\d+)\.(\d+)(?:\.\d+)?$")

@@ -11,8 +11,8 @@ from layersmith.builder.cache_prune import execute, plan_cache_prune, total_size
 from layersmith.builder.docker import DEFAULT_IMAGE_TAG, DockerInstaller
 from layersmith.builder.factory import cache_root
 from layersmith.builder.install import HostInstaller
-from layersmith.builder.runner import SubprocessRunner
-from layersmith.specs import load_layers
+from layersmith.project.specs import load_layers
+from layersmith.runner import SubprocessRunner
 
 
 def register(sub: Any) -> None:

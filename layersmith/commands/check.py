@@ -1,7 +1,7 @@
 """`layersmith check --stack NAME [--online [--profile P]] [--json]`: errors exit 1; warnings exit 0.
 
 `--online` also compares every pinned version's content on AWS with this checkout's build (see
-`layersmith.content_check`): a missing version or different content is an error (exit 1); AWS
+`layersmith.pins.content_check`): a missing version or different content is an error (exit 1); AWS
 problems (credentials, profile, access) are one line and exit 1 too, before any report.
 """
 
@@ -14,17 +14,17 @@ from dataclasses import asdict
 from typing import Any
 
 from layersmith.builder.factory import cache_root, make_builder
-from layersmith.checks import Diagnostic, FunctionReport, function_report, settings_findings, unbuilt_report
-from layersmith.config import consumer_pins, load_stack_config
-from layersmith.consumer_checks import consumers_outside_regions, unreadable_stacks
-from layersmith.content_check import PinVerdict, verdict_rows, verify_pins
+from layersmith.checks.consumers import consumers_outside_regions, unreadable_stacks
+from layersmith.checks.report import Diagnostic, FunctionReport, function_report, settings_findings, unbuilt_report
 from layersmith.errors import LayersmithError
-from layersmith.excludes import unmatched_excludes
-from layersmith.pin_sites import local_builds, pin_sites
-from layersmith.project import Project, load_project
-from layersmith.resolve import attached_layers
-from layersmith.specs import DISK, Reader
-from layersmith.stack_owners import require_unique_prefix
+from layersmith.local.resolve import attached_layers
+from layersmith.pins.content_check import PinVerdict, verdict_rows, verify_pins
+from layersmith.pins.sites import local_builds, pin_sites
+from layersmith.project.checkout import Project, load_project, load_stack_config
+from layersmith.project.consumer_pins import consumer_pins
+from layersmith.project.excludes import unmatched_excludes
+from layersmith.project.specs import DISK, Reader
+from layersmith.project.stack_owners import require_unique_prefix
 from layersmith.table import render_table
 
 _TITLES = {"error": "Errors", "warning": "Warnings", "unverified": "Unverified offline", "note": "Notes"}

@@ -8,17 +8,16 @@ import sys
 from typing import Any
 
 from layersmith.builder.factory import cache_root, make_builder
-from layersmith.builder.runner import SubprocessRunner, SubprocessSandbox
-from layersmith.checks import size_warnings
-from layersmith.config import load_stack_config
+from layersmith.checks.report import size_warnings
 from layersmith.errors import UserError
-from layersmith.invoke import Invocation, invoke, read_event
-from layersmith.invoke_targets import Chooser
+from layersmith.local.invoke import Invocation, invoke, read_event
+from layersmith.local.resolve import attached_layers
+from layersmith.local.targets import Chooser
 from layersmith.model import FunctionSpec, StackConfig
-from layersmith.naming import function_name
-from layersmith.project import Project, load_project
-from layersmith.resolve import attached_layers
-from layersmith.sysroots import Sysroots, sysroots_dir
+from layersmith.project.checkout import Project, load_project, load_stack_config
+from layersmith.project.naming import function_name
+from layersmith.runner import SubprocessRunner, SubprocessSandbox
+from layersmith.runtimes.sysroots import Sysroots, sysroots_dir
 
 
 def register(sub: Any) -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from layersmith.builder.install import HostInstaller
-from layersmith.builder.runner import SubprocessRunner
-from layersmith.locking import LockRequest, describe, lock_layer
-from layersmith.runtimes import RUNTIMES
-from layersmith.specs import load_layers
-from layersmith.wheel_index import PyPIIndex
+from layersmith.builder.locking import LockRequest, describe, lock_layer
+from layersmith.builder.wheel_index import PyPIIndex
+from layersmith.project.specs import load_layers
+from layersmith.runner import SubprocessRunner
+from layersmith.runtimes.supported import RUNTIMES
 
 
 def register(sub: Any) -> None:

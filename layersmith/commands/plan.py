@@ -2,7 +2,7 @@
 
 `--online` asks AWS (boto3, read-only) for each published variant's latest version in every region
 the stack publishes to, says whether `pulumi up` would publish a new version or reuse it
-(`layersmith.publish_forecast`), and plans with those real version numbers instead of mocked ones.
+(`layersmith.pins.publish_forecast`), and plans with those real version numbers instead of mocked ones.
 """
 
 from __future__ import annotations
@@ -13,15 +13,14 @@ import sys
 from typing import Any
 
 from layersmith.builder.factory import build_layers, cache_root, make_builder
-from layersmith.checks import size_warnings
-from layersmith.config import load_stack_config
+from layersmith.checks.plan_view import render_plan
+from layersmith.checks.report import size_warnings
 from layersmith.infra.preview import run_plan
-from layersmith.plan_view import render_plan
-from layersmith.project import Project, load_project
-from layersmith.publish_forecast import Forecast, forecast
-from layersmith.resolve import attached_layers
-from layersmith.specs import DISK, Reader
-from layersmith.stack_owners import require_unique_prefix
+from layersmith.local.resolve import attached_layers
+from layersmith.pins.publish_forecast import Forecast, forecast
+from layersmith.project.checkout import Project, load_project, load_stack_config
+from layersmith.project.specs import DISK, Reader
+from layersmith.project.stack_owners import require_unique_prefix
 
 
 def register(sub: Any) -> None:

@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from layersmith.builder.factory import make_builder
-from layersmith.config import load_stack_config, stack_file
 from layersmith.model import LayerSpec, Variant
-from layersmith.project import Project, load_project
-from layersmith.promote import Promotion, Request, plan_promotion
-from layersmith.stack_edit import rewrite_pins, unified_diff, write_atomic
+from layersmith.pins.promote import Promotion, Request, plan_promotion
+from layersmith.pins.stack_edit import rewrite_pins, unified_diff, write_atomic
+from layersmith.project.checkout import Project, load_project, load_stack_config
+from layersmith.project.stacks import stack_file
 
 if TYPE_CHECKING:
-    from layersmith.consumers import ConsumerPromotion
-    from layersmith.inventory_file import FleetInventory
+    from layersmith.aws.inventory_file import FleetInventory
+    from layersmith.pins.consumers import ConsumerPromotion
 
 
 def register(sub: Any) -> None:
@@ -129,8 +129,8 @@ def _check_consumer_flags(args: argparse.Namespace) -> None:
 
 
 def _fleet(project: Project, path: Path | None) -> FleetInventory | None:
+    from layersmith.aws.inventory_file import load_inventory
     from layersmith.aws.scope import load_scope
-    from layersmith.inventory_file import load_inventory
 
     if path is None:
         return None
@@ -141,7 +141,7 @@ def _fleet(project: Project, path: Path | None) -> FleetInventory | None:
 def run_to_consumers(args: argparse.Namespace) -> int:
     """Every committed stack pinning LAYER re-pinned to the source's content; one diff; all files or none."""
     from layersmith.aws.content import boto3_regions, stack_regions
-    from layersmith.consumers import plan_consumers, write_all
+    from layersmith.pins.consumers import plan_consumers, write_all
 
     _check_consumer_flags(args)
     project = load_project(args.project)

@@ -15,14 +15,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from layersmith.aws.inventory_file import FleetInventory, load_inventory, parse_inventory
 from layersmith.builder.factory import make_builder
 from layersmith.builder.sizes import VariantSizes, cached_sizes
 from layersmith.errors import UserError
-from layersmith.inventory_file import FleetInventory, load_inventory, parse_inventory
+from layersmith.fleet.report_data import ContentLookup, Report, SizeLookup, Sources, build_report
+from layersmith.fleet.report_html import MAX_BYTES, render_html, report_json, write_report
 from layersmith.model import LayerSpec, Variant
-from layersmith.project import Project, load_project
-from layersmith.report_data import ContentLookup, Report, SizeLookup, Sources, build_report
-from layersmith.report_html import MAX_BYTES, render_html, report_json, write_report
+from layersmith.project.checkout import Project, load_project
 
 DEFAULT_OUTPUT = "layersmith-report.html"
 _DESCRIPTION = " ".join((__doc__ or "").split("\n\n")[1].split())

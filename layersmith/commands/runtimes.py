@@ -11,12 +11,12 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from layersmith.builder.factory import cache_root
-from layersmith.builder.runner import SubprocessRunner
 from layersmith.errors import UserError
-from layersmith.invoke_targets import Chooser
-from layersmith.project import Project, load_project
-from layersmith.runtimes import ARCHITECTURES, RUNTIMES
-from layersmith.sysroots import SYSROOTS, Sysroots, SysrootSpec, by_name, sysroot_for, sysroots_dir
+from layersmith.local.targets import Chooser
+from layersmith.project.checkout import Project, load_project
+from layersmith.runner import SubprocessRunner
+from layersmith.runtimes.supported import ARCHITECTURES, RUNTIMES
+from layersmith.runtimes.sysroots import SYSROOTS, Sysroots, SysrootSpec, by_name, sysroot_for, sysroots_dir
 from layersmith.table import render_table
 
 # The runtimes layersmith's layers and functions may target today (python3.9 is deprecated).

@@ -27,7 +27,7 @@ import pulumi_aws as aws
 
 from layersmith.builder.function_zip import FunctionPackage
 from layersmith.model import FunctionSpec, SqsSource
-from layersmith.specs import BASIC_EXECUTION, XRAY_WRITE
+from layersmith.project.specs import BASIC_EXECUTION, XRAY_WRITE
 
 # What Lambda's poller needs to read and delete a batch (the AWSLambdaSQSQueueExecutionRole managed
 # policy grants exactly these, but on every queue): here they are scoped to the mapped queue.

@@ -25,7 +25,7 @@ from layersmith.infra.artifacts import ArtifactStore
 from layersmith.infra.grants import LayerGrants
 from layersmith.limits import MAX_DIRECT_UPLOAD
 from layersmith.model import BuildResult, LayerSpec
-from layersmith.naming import layer_description, layer_name
+from layersmith.project.naming import layer_description, layer_name
 
 
 @dataclass(frozen=True)

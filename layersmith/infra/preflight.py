@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from layersmith.errors import AwsError
-from layersmith.pin_preflight import Published
+from layersmith.pins.preflight import Published
 
 _NOT_FOUND = ("empty result", "couldn't find resource", "ResourceNotFoundException", "not found")
 

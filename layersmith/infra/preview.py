@@ -17,8 +17,8 @@ from typing import Any
 
 from layersmith.errors import LayersmithError, SpecError, UserError
 from layersmith.model import StackConfig
-from layersmith.pin_preflight import OFFLINE_NOTE
-from layersmith.project import Project
+from layersmith.pins.preflight import OFFLINE_NOTE
+from layersmith.project.checkout import Project
 
 MOCK_ACCOUNT = "123456789012"  # marked "(mocked)" wherever shown
 GRANTS_TYPE = "pulumi-python:dynamic/layersmith:LayerGrants"
@@ -77,7 +77,7 @@ def _mock_remote_layers(project: Project, region: str, stack_ref: str | None) ->
     if not stack_ref:
         return {}
     from layersmith.model import expand_variants
-    from layersmith.naming import default_prefix, layer_name
+    from layersmith.project.naming import default_prefix, layer_name
 
     remote_stack = stack_ref.rsplit("/", 1)[-1]
     remote = _committed(project, remote_stack)
@@ -126,7 +126,7 @@ def _engine_config(raw: dict[str, Any]) -> dict[str, str]:
 
 def _next_versions(project: Project, cfg: StackConfig) -> dict[str, int]:
     from layersmith.model import expand_variants
-    from layersmith.naming import layer_name
+    from layersmith.project.naming import layer_name
 
     specs = project.layer_specs(list(cfg.publish)) if cfg.publish else {}
     out: dict[str, int] = {}
@@ -270,7 +270,7 @@ def run_plan(project: Project, stack: str, versions: dict[tuple[str, str], int] 
 
 def _attachments(project: Project, cfg: StackConfig, outputs: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Per function: each attached layer with its pin, where it comes from, and the versioned ARN."""
-    from layersmith.config import layer_source
+    from layersmith.project.stacks import layer_source
 
     functions = project.function_specs(list(cfg.deploy))
     out: dict[str, list[dict[str, Any]]] = {}

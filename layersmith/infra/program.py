@@ -10,14 +10,15 @@ from pathlib import Path
 import pulumi
 
 from layersmith.builder.factory import build_layers, cache_root, make_builder
-from layersmith.config import ConsumerPin, check_no_secrets, consumer_pins, decode_engine_config, layer_source
 from layersmith.errors import LayersmithError
 from layersmith.infra.stack import StackInputs, deploy_stack, program_error
 from layersmith.model import BuildResult, FunctionSpec, LayerSpec, StackConfig
-from layersmith.naming import layer_name
-from layersmith.pin_preflight import OFFLINE_NOTE, PinUse, Preflight, VersionLookup, lambda_sha256
-from layersmith.project import Project, load_project
-from layersmith.stack_owners import require_unique_prefix
+from layersmith.pins.preflight import OFFLINE_NOTE, PinUse, Preflight, VersionLookup, lambda_sha256
+from layersmith.project.checkout import Project, load_project
+from layersmith.project.consumer_pins import ConsumerPin, consumer_pins
+from layersmith.project.naming import layer_name
+from layersmith.project.stack_owners import require_unique_prefix
+from layersmith.project.stacks import check_no_secrets, decode_engine_config, layer_source
 
 # Set by `layersmith plan`: under its mocks there is no AWS to check pins against.
 OFFLINE: ContextVar[bool] = ContextVar("layersmith_offline_plan", default=False)
@@ -38,7 +39,7 @@ def engine_config() -> tuple[dict[str, str], set[str]]:
 
 def read_config(project: Project) -> tuple[StackConfig, dict[str, LayerSpec], dict[str, FunctionSpec]]:
     """The stack's config as the engine passes it, validated against the specs it uses; a broken
-    spec it does not use is a warning (see `layersmith.project`)."""
+    spec it does not use is a warning (see `layersmith.project.checkout`)."""
     stack = pulumi.get_stack()
     values, secret = engine_config()
     check_no_secrets(secret, project.stack_file(stack).name)

@@ -11,14 +11,15 @@ import pulumi_aws as aws
 
 from layersmith.aws.grants import desired_statements
 from layersmith.builder.function_zip import package_function
-from layersmith.config import ConsumerPin, layer_source
 from layersmith.errors import ConfigError, LayersmithError
 from layersmith.infra.artifacts import ArtifactStore
 from layersmith.infra.function import LayeredFunction, LayeredFunctionArgs
 from layersmith.infra.layer import SharedLayer, SharedLayerArgs
 from layersmith.limits import MAX_DIRECT_UPLOAD
 from layersmith.model import BuildResult, FunctionSpec, LayerSpec, Pin, StackConfig
-from layersmith.naming import function_name
+from layersmith.project.consumer_pins import ConsumerPin
+from layersmith.project.naming import function_name
+from layersmith.project.stacks import layer_source
 
 
 @dataclass(frozen=True)

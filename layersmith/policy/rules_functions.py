@@ -10,7 +10,7 @@ from layersmith.arns import parse_layer_arn
 from layersmith.policy.inputs import blank
 from layersmith.policy.model import Context, Resource, RuleResult, fail, is_unknown, skip
 from layersmith.policy.rules_layers import unknown_note, whole_unknown
-from layersmith.runtimes import RUNTIMES
+from layersmith.runtimes.supported import RUNTIMES
 
 MAX_LAYERS = 5  # Lambda quota: 5 layers per function
 

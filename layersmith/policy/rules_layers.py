@@ -9,7 +9,7 @@ from dataclasses import replace
 from layersmith.policy.inputs import blank, find_unknown, principal_account
 from layersmith.policy.model import Context, Resource, RuleResult, fail, is_unknown, skip
 from layersmith.policy.resource_types import LAYER_GRANTS, LAYER_PERMISSION
-from layersmith.runtimes import ARCHITECTURES, RUNTIMES
+from layersmith.runtimes.supported import ARCHITECTURES, RUNTIMES
 
 GET_LAYER_VERSION = "lambda:GetLayerVersion"
 # AddLayerVersionPermission: StatementId matches ([a-zA-Z0-9-_]+), 1–100 characters.

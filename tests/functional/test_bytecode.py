@@ -24,9 +24,9 @@ from layersmith.builder.builder import Builder
 from layersmith.builder.cache import BuildCache
 from layersmith.builder.factory import build_layers, make_builder
 from layersmith.builder.install import HostInstaller
-from layersmith.builder.runner import SubprocessRunner
-from layersmith.interpreters import Finder
 from layersmith.model import BuildResult
+from layersmith.runner import SubprocessRunner
+from layersmith.runtimes.interpreters import Finder
 
 pytestmark = [pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the host must be CPython 3.11"),
               pytest.mark.network]  # real builds: uv downloads from PyPI

@@ -34,14 +34,14 @@ from test_variants_execute import DATA_SCIENCE, MONITORING, REQUIRED, UTILS, ext
 
 from layersmith.builder.docker import probe
 from layersmith.builder.factory import make_builder
-from layersmith.builder.install import HostInstaller, uv_binary
-from layersmith.builder.runner import SubprocessRunner
+from layersmith.builder.install import HostInstaller
 from layersmith.errors import EnvironmentProblem
-from layersmith.invoke_targets import sysroot_target
+from layersmith.local.targets import sysroot_target
 from layersmith.model import BuildResult, Variant, expand_variants
-from layersmith.runtimes import RUNTIMES
-from layersmith.specs import load_layers
-from layersmith.sysroots import Sysroots, sysroot_for
+from layersmith.project.specs import load_layers
+from layersmith.runner import SubprocessRunner, uv_binary
+from layersmith.runtimes.supported import RUNTIMES
+from layersmith.runtimes.sysroots import Sysroots, sysroot_for
 
 pytestmark = pytest.mark.slow
 STANDIN = REPO / "tests" / "standin" / "docker"

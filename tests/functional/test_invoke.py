@@ -25,15 +25,15 @@ import pytest
 from conftest import CliRun, copy_repo_layer, source_layer, write_function
 from helpers import REPO
 
-from layersmith import invoke as invoke_module
 from layersmith.builder.docker import probe
 from layersmith.builder.factory import build_layers, make_builder
-from layersmith.builder.runner import Completed, SubprocessRunner
 from layersmith.errors import DockerUnavailable, UserError
-from layersmith.invoke import _Dirs, docker_command, invoke
+from layersmith.local import invoke as invoke_module
+from layersmith.local.invoke import _Dirs, docker_command, invoke
+from layersmith.local.resolve import attached_layers
 from layersmith.model import BuildResult
-from layersmith.resolve import attached_layers
-from layersmith.specs import load_functions, load_layers
+from layersmith.project.specs import load_functions, load_layers
+from layersmith.runner import Completed, SubprocessRunner
 
 HOST = f"host CPython {platform.python_version()} (x86_64, this Python)"  # how each run names the host
 pytestmark = pytest.mark.skipif(

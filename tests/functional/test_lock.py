@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from layersmith.cli import main
-from layersmith.specs import parse_lock
+from layersmith.project.specs import parse_lock
 
 TOML = ('description = "d"\nruntimes = [{runtimes}]\narchitectures = ["x86_64", "arm64"]\n'
         'requirements = "requirements.txt"\n')

@@ -25,7 +25,7 @@ import layersmith.infra.preview
 from layersmith.cli import main
 from layersmith.errors import ConfigError
 from layersmith.infra.preview import _Recorder, run_under_mocks
-from layersmith.project import load_project
+from layersmith.project.checkout import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -197,7 +197,8 @@ def test_a_secret_layersmith_value_fails_the_program_as_the_engine_passes_it(cop
 
 
 def test_a_consumers_secret_is_reported_not_silently_dropped(copy: Path) -> None:
-    from layersmith.config import consumer_pins, load_stack_config
+    from layersmith.project.checkout import load_stack_config
+    from layersmith.project.consumer_pins import consumer_pins
 
     write_bad(copy, {**SECRET, "layersmith:consume": {"stack": "acme/layersmith/prod"}})
     errors: list[str] = []

@@ -1,7 +1,7 @@
-"""The project model (`layersmith.project`): each file read once per command, bad files reported
+"""The project model (`layersmith.project.checkout`): each file read once per command, bad files reported
 once, and a stack judged only on the specs it deploys and publishes (its blast radius).
 
-Reads are counted through the `Reader` seam (`layersmith.specs.Reader`): no monkeypatching.
+Reads are counted through the `Reader` seam (`layersmith.project.specs.Reader`): no monkeypatching.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from helpers import REPO, deadline
 from layersmith.commands import check
 from layersmith.infra.preview import _engine_config, _mock_remote_layers, _Recorder, run_plan, run_under_mocks
 from layersmith.model import BuildResult
-from layersmith.project import load_project
+from layersmith.project.checkout import load_project
 
 BROKEN = "memory = = 3\n"  # the issue's example: malformed TOML
 INGEST = "functions/ingest-orders/function.toml"  # deployed by dev/staging/prod, not by consumer

@@ -20,10 +20,11 @@ from helpers import EM_AARCH64, EM_X86_64, copy_project, platform_glibc, read_ma
 
 from layersmith.builder.builder import Builder
 from layersmith.builder.cache import BuildCache
-from layersmith.builder.install import HostInstaller, uv_binary
+from layersmith.builder.install import HostInstaller
 from layersmith.cli import main
 from layersmith.model import BuildResult, expand_variants
-from layersmith.specs import load_layer, parse_lock
+from layersmith.project.specs import load_layer, parse_lock
+from layersmith.runner import uv_binary
 
 GLIBC = {"python3.11": (2, 26), "python3.12": (2, 34)}  # AL2 / AL2023 (docs/architecture.md#lambda-runtimes-and-glibc)
 ELF = {"x86_64": EM_X86_64, "arm64": EM_AARCH64}

@@ -16,14 +16,14 @@ from fakes import FakeDist, FakeInstaller
 from helpers import REPO
 from synthetic_fleet import fleet_inventory
 
+from layersmith.aws.inventory_file import parse_inventory
 from layersmith.builder.builder import Builder
 from layersmith.builder.cache import BuildCache
 from layersmith.builder.sizes import cached_sizes
-from layersmith.inventory_file import parse_inventory
+from layersmith.fleet.report_data import Report, Sources, build_report
+from layersmith.fleet.report_html import render_html, write_report
 from layersmith.model import BuildResult, expand_variants
-from layersmith.project import load_project
-from layersmith.report_data import Report, Sources, build_report
-from layersmith.report_html import render_html, write_report
+from layersmith.project.checkout import load_project
 
 # Sparse data files make the fake distributions weigh like the real ones (numpy > pandas > …).
 DISTS = {"numpy": FakeDist(data_bytes=5_000_000), "pandas": FakeDist(data_bytes=3_500_000),

@@ -10,8 +10,8 @@ from conftest import CliRun
 from helpers import REPO
 from test_variants_execute import REQUIRED, sysroots_root
 
-from layersmith.builder.runner import SubprocessRunner
-from layersmith.interpreters import Finder, host_arch
+from layersmith.runner import SubprocessRunner
+from layersmith.runtimes.interpreters import Finder, host_arch
 
 
 @pytest.fixture

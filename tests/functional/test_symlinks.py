@@ -23,7 +23,7 @@ from layersmith.builder.cache import BuildCache
 from layersmith.builder.function_zip import package_function
 from layersmith.errors import SpecError
 from layersmith.model import FunctionSpec, expand_variants
-from layersmith.specs import load_layer
+from layersmith.project.specs import load_layer
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -3,7 +3,7 @@
 Static checks (ELF machine, wheel tags, glibc symbol versions) say a variant *should* load; this
 tier loads it. Each built zip is extracted into an /opt-like directory and its compiled packages
 are imported, and used, by an interpreter of exactly the variant's version and architecture,
-chosen the way `layersmith invoke` chooses (`layersmith.invoke_targets`): the host's own CPython
+chosen the way `layersmith invoke` chooses (`layersmith.local.targets`): the host's own CPython
 (this one, pyenv, uv), else a Debian sysroot (bookworm arm64 3.11, trixie x86_64/arm64 3.13; arm64
 under qemu-user with a Graviton2 CPU), prepared on first use. `make test` prepares the sysroots
 first (`make runtimes`) and sets LAYERSMITH_REQUIRE_RUNTIMES=1, so a sysroot that cannot be
@@ -27,15 +27,15 @@ import pytest
 from conftest import CliRun, copy_repo_layer, write_function
 from helpers import REPO
 
-from layersmith.builder.runner import SubprocessRunner
 from layersmith.builder.verify import check_elf
 from layersmith.errors import EnvironmentProblem
-from layersmith.invoke import runtime_dir
-from layersmith.invoke_targets import Chooser, Target, sysroot_target
+from layersmith.local.invoke import runtime_dir
+from layersmith.local.targets import Chooser, Target, sysroot_target
 from layersmith.model import BuildResult, Variant, expand_variants
-from layersmith.runtimes import RUNTIMES
-from layersmith.specs import load_layers
-from layersmith.sysroots import Sysroots, sysroot_for
+from layersmith.project.specs import load_layers
+from layersmith.runner import SubprocessRunner
+from layersmith.runtimes.supported import RUNTIMES
+from layersmith.runtimes.sysroots import Sysroots, sysroot_for
 
 pytestmark = pytest.mark.slow
 # "<variant>: <interpreter>" for every variant this session executed; printed in pytest's terminal

@@ -26,7 +26,7 @@ from layersmith.builder.factory import make_builder
 from layersmith.cli import main
 from layersmith.errors import AwsError
 from layersmith.model import expand_variants
-from layersmith.specs import load_layers
+from layersmith.project.specs import load_layers
 
 REPO = Path(__file__).resolve().parents[2]
 LAYER_TOML = ('description = "{name}"\nruntimes = ["python3.11"]\narchitectures = ["x86_64"]\n'

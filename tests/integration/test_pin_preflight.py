@@ -22,7 +22,7 @@ from moto_layers import REGION, layer_zip, moto_server, reset
 
 from layersmith.errors import ConfigError
 from layersmith.infra.preview import run_program
-from layersmith.project import load_project
+from layersmith.project.checkout import load_project
 
 GET_LAYER_VERSION = "aws:lambda/getLayerVersion:getLayerVersion"
 # What prod's functions pin (Pulumi.prod.yaml) and the variants they attach

@@ -20,7 +20,7 @@ import pytest
 
 from layersmith.policy.engine import blocking, check_plan, config_path, format_violations, load_config, resolve
 from layersmith.policy.rules import RULES
-from layersmith.project import load_project
+from layersmith.project.checkout import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))

@@ -15,7 +15,7 @@ from helpers import REPO
 
 from layersmith.errors import ConfigError
 from layersmith.infra.preview import run_plan
-from layersmith.project import load_project
+from layersmith.project.checkout import load_project
 
 LV = "aws:lambda/layerVersion:LayerVersion"
 GRANTS = "pulumi-python:dynamic/layersmith:LayerGrants"
@@ -36,7 +36,7 @@ def stack(project: Path, name: str, base: str, **changes: Any) -> None:
 
 
 # `solo` and `global` are prod as it could be, with prod's namePrefix. Two committed stacks may not own
-# one prefix in an account and region (layersmith/stack_owners.py), so each of the three is planned in a
+# one prefix in an account and region (layersmith/project/stack_owners.py), so each of the three is planned in a
 # copy of the project where it is the only one (the consumer tests below plan in the shared project).
 OWNERS = {"prod", "solo", "global"}
 

@@ -25,7 +25,7 @@ import yaml
 from helpers import deadline
 
 from layersmith.infra.preview import run_plan
-from layersmith.project import load_project
+from layersmith.project.checkout import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"

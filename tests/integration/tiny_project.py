@@ -38,7 +38,7 @@ def provider_blob(dest: Path, cache: Path) -> str:
     import os
 
     from layersmith.infra.preview import run_program
-    from layersmith.project import load_project
+    from layersmith.project.checkout import load_project
 
     saved = os.environ.get("LAYERSMITH_CACHE_DIR")
     os.environ["LAYERSMITH_CACHE_DIR"] = str(cache)

@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 from layersmith.aws.clients import Caller
 from layersmith.aws.content import RegionLayers
 from layersmith.errors import PromotionRefused, UserError
-from layersmith.project import load_project
-from layersmith.promote import Request, plan_promotion
-from layersmith.stack_edit import rewrite_pins
+from layersmith.pins.promote import Request, plan_promotion
+from layersmith.pins.stack_edit import rewrite_pins
+from layersmith.project.checkout import load_project
 
 HOME, OTHER = "eu-west-1", "us-east-1"
 FILES = TWO_FUNCTION_PROJECT

@@ -31,9 +31,9 @@ from layersmith.aws.inventory import scan
 from layersmith.aws.prune import execute, select_prunable
 from layersmith.aws.report import inventory_json
 from layersmith.aws.scope import Scope
-from layersmith.config import parse_stack_config
 from layersmith.errors import AwsError
 from layersmith.model import FunctionSpec, LayerSpec
+from layersmith.project.stacks import parse_stack_config
 
 HOME, OTHER, FAR = "111111111111", "222222222222", "333333333333"  # FAR is never scanned
 ACCOUNTS = (HOME, OTHER)

@@ -18,13 +18,13 @@ from layersmith.builder.archive import content_sha256
 from layersmith.builder.builder import RECIPE_VERSION, Builder, cache_key, site_dir
 from layersmith.builder.cache import BuildCache
 from layersmith.builder.factory import build_layers
-from layersmith.builder.install import HostInstaller, installed_uv_version, uv_binary
-from layersmith.builder.runner import Completed, Runner
+from layersmith.builder.install import HostInstaller, installed_uv_version
 from layersmith.errors import BuildError, SpecError, UserError, VerificationError
-from layersmith.interpreters import Finder
 from layersmith.model import BuildResult, LayerSpec, Variant, expand_variants
-from layersmith.runtimes import RUNTIMES, Runtime
-from layersmith.specs import load_layer
+from layersmith.project.specs import load_layer
+from layersmith.runner import Completed, Runner, uv_binary
+from layersmith.runtimes.interpreters import Finder
+from layersmith.runtimes.supported import RUNTIMES, Runtime
 
 SITE311 = "python/lib/python3.11/site-packages"
 FAST = {"fast": FakeDist(compiled=True)}

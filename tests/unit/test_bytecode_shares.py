@@ -9,9 +9,9 @@ import pytest
 from fakes import ScriptedRunner
 
 from layersmith.builder.install import compile_balanced, compile_with, shares
-from layersmith.builder.runner import SubprocessRunner
 from layersmith.errors import BuildError
-from layersmith.runtimes import RUNTIMES
+from layersmith.runner import SubprocessRunner
+from layersmith.runtimes.supported import RUNTIMES
 
 HERE = RUNTIMES[f"python3.{sys.version_info[1]}"]
 

@@ -17,8 +17,8 @@ from layersmith.builder.builder import Builder, cache_key
 from layersmith.builder.cache import _HOST, RESULT, ZIP, BuildCache
 from layersmith.builder.tree import file_sha256
 from layersmith.model import BuildResult, LayerSpec, expand_variants
-from layersmith.runtimes import Runtime
-from layersmith.specs import load_layer
+from layersmith.project.specs import load_layer
+from layersmith.runtimes.supported import Runtime
 
 FORK = multiprocessing.get_context("fork")
 

@@ -29,7 +29,7 @@ from layersmith.builder.pieces import PIECES
 from layersmith.builder.zipcheck import verify_build, verify_zip
 from layersmith.errors import LayersmithError, VerificationError
 from layersmith.model import BuildResult, FunctionSpec, LayerSpec, expand_variants
-from layersmith.specs import load_layer
+from layersmith.project.specs import load_layer
 
 # kind -> the relative paths (under the cache root) it covers
 KINDS: dict[str, re.Pattern[str]] = {

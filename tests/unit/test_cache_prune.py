@@ -15,7 +15,7 @@ from layersmith.builder.cache_prune import execute, plan_cache_prune
 from layersmith.builder.pieces import PieceStore
 from layersmith.cli import main
 from layersmith.model import BuildResult, LayerSpec, expand_variants
-from layersmith.specs import load_layer, load_layers
+from layersmith.project.specs import load_layer, load_layers
 
 
 def _build(spec: LayerSpec, cache: BuildCache) -> BuildResult:

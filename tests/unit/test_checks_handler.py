@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from layersmith.checks import handler_findings
+from layersmith.checks.report import handler_findings
 from layersmith.model import FunctionSpec
 
 

@@ -15,17 +15,11 @@ from typing import Any
 import pytest
 import yaml
 
-from layersmith.config import (
-    committed_stacks,
-    decode_engine_config,
-    load_stack_config,
-    parse_stack_config,
-    read_stack_file,
-)
 from layersmith.errors import ConfigError, SpecError
 from layersmith.model import StackConfig
-from layersmith.project import load_project
-from layersmith.specs import load_functions, load_layers
+from layersmith.project.checkout import load_project, load_stack_config
+from layersmith.project.specs import load_functions, load_layers
+from layersmith.project.stacks import committed_stacks, decode_engine_config, parse_stack_config, read_stack_file
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = {"aws:region": "eu-west-1"}
@@ -422,7 +416,8 @@ def test_function_name_at_the_limit_is_accepted(proj: Path) -> None:
 
 
 def test_consumer_pins_are_collected_for_the_publishing_stack(proj: Path) -> None:
-    from layersmith.config import ConsumerPin, consumer_pins, load_stack_config
+    from layersmith.project.checkout import load_stack_config
+    from layersmith.project.consumer_pins import ConsumerPin, consumer_pins
 
     (proj / "Pulumi.prod.yaml").write_text("config:\n  aws:region: eu-west-1\n", encoding="utf-8")
     (proj / "Pulumi.cons.yaml").write_text(

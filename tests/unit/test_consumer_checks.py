@@ -11,10 +11,10 @@ from typing import Any
 import yaml
 from test_config import proj, write_function  # noqa: F401  (the fixture and its helper)
 
+from layersmith.checks.plan_view import render_plan
 from layersmith.commands.check import stack_findings
-from layersmith.config import consumer_pins
-from layersmith.plan_view import render_plan
-from layersmith.project import load_project
+from layersmith.project.checkout import load_project
+from layersmith.project.consumer_pins import consumer_pins
 
 CONSUMER = {"layersmith:publish": [], "layersmith:deploy": ["thumbs"],
             "layersmith:consume": {"stack": "acme/layersmith/prod"}}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from layersmith.discovery import find_project, resolve_project
 from layersmith.errors import UserError
+from layersmith.project.discovery import find_project, resolve_project
 
 
 def _project(root: Path) -> Path:

@@ -21,13 +21,13 @@ from layersmith.builder.builder import cache_key
 from layersmith.builder.docker import DEFAULT_IMAGE_TAG, DockerInstaller, probe
 from layersmith.builder.factory import build_layers, make_builder, make_installer
 from layersmith.builder.install import HostInstaller
-from layersmith.builder.runner import Completed
 from layersmith.cli import main
 from layersmith.commands.build import bytecode_cell, render_results
 from layersmith.errors import BuildError, DockerUnavailable, UserError, VerificationError
 from layersmith.model import expand_variants
-from layersmith.runtimes import ELF_MACHINE, RUNTIMES
-from layersmith.specs import load_layers
+from layersmith.project.specs import load_layers
+from layersmith.runner import Completed
+from layersmith.runtimes.supported import ELF_MACHINE, RUNTIMES
 
 UID = "1000:1000"
 HASH = "sha256:" + "ab" * 32

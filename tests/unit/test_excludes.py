@@ -11,9 +11,9 @@ from helpers import write_layer
 
 from layersmith.builder.builder import Builder
 from layersmith.builder.cache import BuildCache
-from layersmith.excludes import unmatched_excludes
 from layersmith.model import expand_variants
-from layersmith.specs import load_layer
+from layersmith.project.excludes import unmatched_excludes
+from layersmith.project.specs import load_layer
 
 TYPO = ("layers/utils/layer.toml: exclude: 'botocroe' matches no distribution in requirements.txt, so it "
         "excludes nothing; did you mean botocore?")
@@ -58,7 +58,7 @@ def test_build_results_carry_the_warning_built_or_cached(project: Path, tmp_path
 
 def test_check_warns_for_the_layers_the_stack_publishes(project: Path) -> None:
     from layersmith.commands.check import stack_findings
-    from layersmith.project import load_project
+    from layersmith.project.checkout import load_project
 
     layer(project, ["botocroe"])
     (project / "Pulumi.yaml").write_text("name: proj\nruntime: python\n", encoding="utf-8")

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from layersmith.specs import load_function
+from layersmith.project.specs import load_function
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from layersmith.config import parse_stack_config
 from layersmith.errors import ConfigError, SpecError, UserError
 from layersmith.model import SqsSource, Statement
-from layersmith.specs import load_function, load_functions, load_layers
+from layersmith.project.specs import load_function, load_functions, load_layers
+from layersmith.project.stacks import parse_stack_config
 
 QUEUE = "arn:aws:sqs:eu-west-1:123456789012:orders"
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

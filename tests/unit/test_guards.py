@@ -12,9 +12,9 @@ import pytest
 from test_config import ARN, parse, proj, write_function  # noqa: F401  (the fixture and its helpers)
 
 from layersmith.errors import ConfigError
-from layersmith.pin_preflight import PinUse, Preflight, Published, lambda_sha256
-from layersmith.specs import load_functions
-from layersmith.stack_edit import PinEdit, rewrite_pins
+from layersmith.pins.preflight import PinUse, Preflight, Published, lambda_sha256
+from layersmith.pins.stack_edit import PinEdit, rewrite_pins
+from layersmith.project.specs import load_functions
 
 NAME = "layersmith-prod-utils"
 LOCAL = lambda_sha256("aa" * 32)  # the zip this deploy would publish

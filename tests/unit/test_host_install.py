@@ -8,8 +8,8 @@ from pathlib import Path
 from fakes import ScriptedRunner
 
 from layersmith.builder.install import HostInstaller
-from layersmith.interpreters import Finder
-from layersmith.runtimes import RUNTIMES
+from layersmith.runtimes.interpreters import Finder
+from layersmith.runtimes.supported import RUNTIMES
 
 
 def installer(runner: ScriptedRunner, tmp_path: Path) -> HostInstaller:

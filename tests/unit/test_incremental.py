@@ -12,8 +12,8 @@ from layersmith.builder.builder import Builder
 from layersmith.builder.cache import BuildCache
 from layersmith.builder.pieces import PieceStore
 from layersmith.model import BuildResult, LayerSpec, expand_variants
-from layersmith.runtimes import Runtime
-from layersmith.specs import load_layer
+from layersmith.project.specs import load_layer
+from layersmith.runtimes.supported import Runtime
 
 PINS = ("alpha==1.0", "fast==2.0", "gamma==3.0")
 

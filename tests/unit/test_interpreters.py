@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from layersmith.builder.runner import SubprocessRunner
-from layersmith.interpreters import Finder
+from layersmith.runner import SubprocessRunner
+from layersmith.runtimes.interpreters import Finder
 
 
 def script(path: Path, body: str) -> str:

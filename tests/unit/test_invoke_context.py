@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from layersmith import invoke_bootstrap
+from layersmith.local import bootstrap as invoke_bootstrap
 
 
 class Monotonic:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from layersmith.builder.locking import explain_no_wheel
 from layersmith.errors import BuildError
-from layersmith.lockfile import Pinned, merge, pins_for, recorded_targets, render
-from layersmith.locking import explain_no_wheel
 from layersmith.model import Requirement
-from layersmith.runtimes import RUNTIMES
-from layersmith.specs import parse_lock
+from layersmith.project.lockfile import Pinned, merge, pins_for, recorded_targets, render
+from layersmith.project.specs import parse_lock
+from layersmith.runtimes.supported import RUNTIMES
 
 TARGETS = ["python3.11/x86_64", "python3.11/arm64", "python3.12/x86_64", "python3.12/arm64"]
 H = "sha256:" + "a" * 64

@@ -11,8 +11,8 @@ from helpers import REPO
 from layersmith.aws.clients import Caller
 from layersmith.aws.content import RegionLayers
 from layersmith.errors import AwsError
-from layersmith.project import load_project
-from layersmith.stack_edit import PinEdit, rewrite_pins, unified_diff, write_atomic
+from layersmith.pins.stack_edit import PinEdit, rewrite_pins, unified_diff, write_atomic
+from layersmith.project.checkout import load_project
 
 NO_WAIT = Caller(sleep=lambda _: None)
 
@@ -104,9 +104,9 @@ def test_write_atomic_keeps_the_mode_and_leaves_no_temporary_file(tmp_path: Path
 
 
 def test_pin_sites_name_the_publishers_layer_variant_and_region() -> None:
-    from layersmith.config import load_stack_config
-    from layersmith.pin_sites import pin_sites
-    from layersmith.specs import load_functions, load_layers
+    from layersmith.pins.sites import pin_sites
+    from layersmith.project.checkout import load_stack_config
+    from layersmith.project.specs import load_functions, load_layers
 
     layers = load_layers(REPO)
     consumer = load_stack_config(load_project(REPO), "consumer")

@@ -15,7 +15,7 @@ from fakes import FakeInstaller
 from layersmith.builder.builder import Builder
 from layersmith.builder.cache import BuildCache
 from layersmith.model import expand_variants
-from layersmith.specs import load_layer
+from layersmith.project.specs import load_layer
 
 REPO = Path(__file__).resolve().parents[2]
 

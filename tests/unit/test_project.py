@@ -1,4 +1,4 @@
-"""`layersmith.project`: the project loaded once; stacks judged on the specs they use.
+"""`layersmith.project.checkout`: the project loaded once; stacks judged on the specs they use.
 
 Reads are counted through the `Reader` seam, with a fake that also serves changed bytes (no
 monkeypatching, no disk edits between reads)."""
@@ -14,9 +14,9 @@ from fakes import CountingReader
 from test_config import proj, write_function  # noqa: F401  (the fixture and its helper)
 
 import layersmith
-from layersmith.config import consumer_pins, load_stack_config
 from layersmith.errors import ConfigError, SpecError
-from layersmith.project import Project, load_project
+from layersmith.project.checkout import Project, load_project, load_stack_config
+from layersmith.project.consumer_pins import consumer_pins
 
 
 def stack(root: Path, name: str, config: dict[str, object]) -> None:

@@ -13,8 +13,8 @@ from helpers import TWO_FUNCTION_PROJECT
 from layersmith.aws.clients import Caller
 from layersmith.aws.content import RegionLayers, Regions
 from layersmith.errors import PromotionRefused, UserError
-from layersmith.project import load_project
-from layersmith.promote import Request, plan_promotion
+from layersmith.pins.promote import Request, plan_promotion
+from layersmith.project.checkout import load_project
 
 FILES = TWO_FUNCTION_PROJECT
 STACK = """\

@@ -23,7 +23,7 @@ COMMAND = textwrap.dedent("""
 # layersmith's side: the real SubprocessRunner waiting for that command.
 PARENT = textwrap.dedent("""
     import sys
-    from layersmith.builder.runner import SubprocessRunner
+    from layersmith.runner import SubprocessRunner
     try:
         SubprocessRunner().run([sys.executable, "-c", sys.argv[1], sys.argv[2]])
     except KeyboardInterrupt:

@@ -7,7 +7,7 @@ import pytest
 from packaging.tags import Tag, parse_tag
 
 from layersmith.errors import SpecError, UserError
-from layersmith.runtimes import (
+from layersmith.runtimes.supported import (
     ELF_MACHINE,
     RUNTIMES,
     check_architecture,

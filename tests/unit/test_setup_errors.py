@@ -13,10 +13,10 @@ from helpers import lock_text
 from layersmith.aws.clients import make_session
 from layersmith.builder.factory import cache_root
 from layersmith.builder.install import explain_uv_failure
-from layersmith.builder.runner import Completed
+from layersmith.builder.locking import LockRequest, lock_layer
 from layersmith.errors import EnvironmentProblem
-from layersmith.locking import LockRequest, lock_layer
-from layersmith.runtimes import RUNTIMES
+from layersmith.runner import Completed
+from layersmith.runtimes.supported import RUNTIMES
 
 UV_NO_CACHE = ("error: Failed to initialize cache at `/home/u/.cache/uv`\n"
                "  Caused by: failed to create directory `/home/u/.cache/uv`: Read-only file system (os error 30)\n")

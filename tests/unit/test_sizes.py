@@ -14,7 +14,7 @@ from layersmith.builder.cache import BuildCache
 from layersmith.builder.pieces import PIECES
 from layersmith.builder.sizes import MANIFEST, SOURCES, cached_sizes
 from layersmith.model import expand_variants
-from layersmith.specs import load_layer
+from layersmith.project.specs import load_layer
 
 DISTS = {"big": FakeDist(data_bytes=400_000), "small": FakeDist(compiled=True)}
 

@@ -9,7 +9,7 @@ from fakes import FakeDist, FakeInstaller
 from helpers import lock_text
 
 from layersmith.builder.slim import remove_distributions, slim_tree
-from layersmith.runtimes import RUNTIMES
+from layersmith.runtimes.supported import RUNTIMES
 
 
 def files(root: Path) -> set[str]:

@@ -8,7 +8,7 @@ import pytest
 from helpers import REPO, fake_hash, lock_text, write_layer
 
 from layersmith.errors import SpecError, UserError
-from layersmith.specs import load_layer, load_layers, parse_lock
+from layersmith.project.specs import load_layer, load_layers, parse_lock
 
 GOOD = """\
 description = "d"

@@ -1,5 +1,5 @@
 """What a user sees of the pin preflight's verdicts and of `write_atomic` (issue 22: surviving
-mutants of layersmith/pin_preflight.py and layersmith/stack_edit.py). Each test pins an exact
+mutants of layersmith/pins/preflight.py and layersmith/pins/stack_edit.py). Each test pins an exact
 message, a refusal, a file mode or the files in the stack's directory."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from layersmith.errors import ConfigError, EnvironmentProblem
-from layersmith.pin_preflight import PinUse, Preflight, Published, lambda_sha256
-from layersmith.stack_edit import write_atomic
+from layersmith.pins.preflight import PinUse, Preflight, Published, lambda_sha256
+from layersmith.pins.stack_edit import write_atomic
 
 UTILS = "layersmith-prod-utils"
 DATA = "layersmith-prod-data"
@@ -185,7 +185,7 @@ def test_write_atomic_writes_utf8_whatever_the_locale(tmp_path: Path) -> None:
     """A comment in a stack file may be non-ASCII; an ASCII locale must not refuse or re-encode it."""
     path = tmp_path / "Pulumi.prod.yaml"
     path.write_text("old\n", encoding="utf-8")
-    code = ("import sys; from pathlib import Path; from layersmith.stack_edit import write_atomic; "
+    code = ("import sys; from pathlib import Path; from layersmith.pins.stack_edit import write_atomic; "
             "write_atomic(Path(sys.argv[1]), '# gehalten: Gr\\u00f6\\u00dfe\\nconfig: {}\\n')")  # ASCII source
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": root, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}

@@ -1,7 +1,7 @@
 """Two committed stacks with the same `layersmith:namePrefix` in one account and region would own
 the same physical layers (each one's grants revoking the other's): refused in `check`, `plan` and
 the Pulumi program, in one line naming both stack files. "Same account" unless both stacks declare
-disjoint `aws:allowedAccountIds` (see `layersmith.stack_owners`)."""
+disjoint `aws:allowedAccountIds` (see `layersmith.project.stack_owners`)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from test_config import proj, write_function  # noqa: F401  (the fixture and its
 
 from layersmith.cli import main
 from layersmith.errors import ConfigError
-from layersmith.project import load_project
-from layersmith.stack_owners import declared_accounts, require_unique_prefix
+from layersmith.project.checkout import load_project
+from layersmith.project.stack_owners import declared_accounts, require_unique_prefix
 
 SAME = "both stacks may deploy to one account"
 

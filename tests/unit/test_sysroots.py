@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 from helpers import REPO
 
-from layersmith.builder.runner import Completed
 from layersmith.commands import runtimes as runtimes_command
 from layersmith.errors import EnvironmentProblem, UserError
-from layersmith.interpreters import Interpreter
-from layersmith.invoke_targets import Chooser
-from layersmith.project import load_project
-from layersmith.sysroots import Sysroots, by_name, sysroot_for
-from layersmith.sysroots.apt import PrivateApt, deb_version
-from layersmith.sysroots.manager import IMAGE_LOCK, IMAGE_STAMP, STAMP, binfmt_registration
+from layersmith.local.targets import Chooser
+from layersmith.project.checkout import load_project
+from layersmith.runner import Completed
+from layersmith.runtimes.interpreters import Interpreter
+from layersmith.runtimes.sysroots import Sysroots, by_name, sysroot_for
+from layersmith.runtimes.sysroots.apt import PrivateApt, deb_version
+from layersmith.runtimes.sysroots.manager import IMAGE_LOCK, IMAGE_STAMP, STAMP, binfmt_registration
 
 
 class FakeDebian:

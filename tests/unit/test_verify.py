@@ -24,7 +24,7 @@ from layersmith.builder.verify import (
 )
 from layersmith.errors import BuildError, VerificationError
 from layersmith.model import Variant
-from layersmith.runtimes import RUNTIMES
+from layersmith.runtimes.supported import RUNTIMES
 
 X86_311 = Variant("demo", ("python3.11",), ("x86_64",), False)
 ARM_312 = Variant("demo", ("python3.12",), ("arm64",), False)

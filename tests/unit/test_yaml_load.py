@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from layersmith.config import project_name, read_stack_file
 from layersmith.errors import ConfigError
-from layersmith.stack_edit import PinEdit, rewrite_pins
-from layersmith.yaml_load import load_yaml, load_yaml_document
+from layersmith.pins.stack_edit import PinEdit, rewrite_pins
+from layersmith.project.stacks import project_name, read_stack_file
+from layersmith.project.yaml_load import load_yaml, load_yaml_document
 
 TWO_DEPLOYS = ("config:\n"
                "  aws:region: eu-west-1\n"

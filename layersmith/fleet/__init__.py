@@ -1,0 +1,1 @@
+"""The fleet report: its data, treemap and HTML page."""

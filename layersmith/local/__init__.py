@@ -1,0 +1,1 @@
+"""Running a function here: `invoke`, its targets, its bootstrap and the layer resolution."""

@@ -1,0 +1,1 @@
+"""What runs where: the supported Lambda runtimes, the interpreters of this machine, Debian sysroots."""
