@@ -125,7 +125,7 @@ mutate: venv
 	$(PY) scripts/mutation_report.py --mutmut $(VENV)/bin/mutmut --min $(MUTATE_MIN)
 
 ## bench-report: the report for a synthetic 100 accounts x 17 regions inventory: written in <= 5 s, opened
-## in headless Chromium in <= 1 s (bench/report.py); --screenshot docs/report.png redraws the README's picture
+## in headless Chromium in <= 1 s (bench/report.py); --screenshot docs/report.png redraws the manual's picture
 bench-report: venv browser
 	$(PY) bench/report.py
 
