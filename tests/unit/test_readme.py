@@ -87,3 +87,31 @@ def test_the_checks_see_violations(tmp_path: Path) -> None:
     assert [a for a in contents_anchors(text) if a not in anchors(text)] == ["gone"]
     assert broken_links(text, tmp_path) == ["#gone", "docs/missing.md", "docs/page.md#unknown", "#nowhere"]
     assert contents_anchors("# Title\n\nno contents here\n") == []
+
+
+def make_rule(makefile: str, target: str) -> tuple[list[str], list[str]]:
+    """A Makefile rule's prerequisites and recipe lines ([] and [] when the target has no rule)."""
+    m = re.search(rf"^{re.escape(target)}:([^\n=]*)\n((?:\t[^\n]*\n)*)", makefile, re.MULTILINE)
+    if not m:
+        return [], []
+    return m.group(1).split(), [line.strip() for line in m.group(2).splitlines()]
+
+
+def test_make_test_builds_the_manual_strictly_into_an_ignored_directory() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "docs" in make_rule(makefile, "test")[0], "`make test` must build the manual"
+    assert any("mkdocs build --strict" in line for line in make_rule(makefile, "docs")[1])
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    # Under --strict only warnings fail: unresolved links and anchors must be warnings.
+    assert re.search(r"^  links:\n(?:    \w+: \w+\n)*    anchors: warn$", config, re.MULTILINE)
+    assert re.search(r"^  links:\n(?:    \w+: \w+\n)*    not_found: warn$", config, re.MULTILINE)
+    assert re.search(r"^site_dir: \.layersmith/", config, re.MULTILINE), "the site must be in git-ignored .layersmith/"
+    assert ".layersmith/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert re.search(r"^  font: false$", config, re.MULTILINE), "web fonts would need the network"
+
+
+def test_make_rule_reads_prerequisites_and_recipes() -> None:
+    makefile = "test: venv lint docs\n\tpytest\ndocs: venv\n\tmkdocs build --strict\n"
+    assert make_rule(makefile, "test") == (["venv", "lint", "docs"], ["pytest"])
+    assert make_rule(makefile, "docs") == (["venv"], ["mkdocs build --strict"])
+    assert make_rule(makefile, "lint") == ([], [])
