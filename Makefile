@@ -8,7 +8,7 @@ PYTEST_TIMEOUT ?= 3000
 # qemu, python3.13): outside the test cache that `make test` wipes, so they are fetched once.
 export LAYERSMITH_SYSROOTS ?= $(CURDIR)/.layersmith/cache/sysroots
 
-.PHONY: venv demo test lint unit fuzz bench bench-report bench-fleet browser clean runtimes mutate
+.PHONY: venv demo test lint docs unit fuzz bench bench-report bench-fleet browser clean runtimes mutate
 
 # uv, pinned in requirements.txt, installs the venv (pip took ~100 s on a fresh 2-core machine). It is
 # bootstrapped into a pip-less venv by the host's pip (`pip --python`, pip >= 22.3), or by the venv's
@@ -58,6 +58,11 @@ lint: venv
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 
+## docs: the manual (mkdocs.yml, pages under docs/) built with --strict into .layersmith/site: a broken
+## link or anchor, or a page missing from the nav, fails the build. Offline: no fonts or plugins that fetch.
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
 ## browser: headless Chromium for the report's browser test (Debian's chromium-headless-shell), installed
 ## with apt-get when missing. Without apt-get (not Debian) it says so and the test skips, except in CI
 ## (CI set), where it fails: CI starts from a fresh machine and must test the report in a browser.
@@ -84,7 +89,7 @@ endif
 PYTEST_WORKERS ?= auto
 PYTEST := LAYERSMITH_CACHE_DIR=$(CURDIR)/.layersmith/test-cache LAYERSMITH_REQUIRE_RUNTIMES=1 timeout $(PYTEST_TIMEOUT) \
   $(PY) -m pytest -q -rs -p no:cacheprovider
-test: venv lint browser
+test: venv lint docs browser
 	@# Every sysroot, not only the declared targets': the suite also runs the py313-x86_64 variants on
 	@# Debian's own CPython 3.13 where a host 3.13 exists (test_variants_execute.py).
 	$(LS) runtimes fetch --all
@@ -121,7 +126,7 @@ mutate: venv
 	$(PY) scripts/mutation_report.py --mutmut $(VENV)/bin/mutmut --min $(MUTATE_MIN)
 
 ## bench-report: the report for a synthetic 100 accounts x 17 regions inventory: written in <= 5 s, opened
-## in headless Chromium in <= 1 s (bench/report.py); --screenshot docs/report.png redraws the README's picture
+## in headless Chromium in <= 1 s (bench/report.py); --screenshot docs/report.png redraws the manual's picture
 bench-report: venv browser
 	$(PY) bench/report.py
 

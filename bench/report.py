@@ -13,7 +13,7 @@ Goals (issue 23): the report written in <= 5 s, opened in the browser in <= 1 s,
 The inventory is `tests/synthetic_fleet.py`'s (the repo's prod layers in every region, 4 versions
 deep; every other account runs 2 functions per region attaching 1-2 layers). Variants the build
 cache lacks are drawn as "not built" (run `layersmith build` first for the treemaps).
-`--screenshot` draws the README's picture instead: the repo with a 4-account, 2-region fleet.
+`--screenshot` draws the manual's picture (docs/report.png) instead: the repo with a 4-account, 2-region fleet.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reproduce the README's examples of `check --online`, `promote` and `plan --online`: the small
+"""Reproduce the manual's examples (docs/commands.md) of `check --online`, `promote` and `plan --online`: the small
 two-region project of test_online_pins.py, seeded in moto_server on loopback, then the real commands.
 
     .venv/bin/python tests/integration/moto_pins_demo.py

@@ -3,7 +3,7 @@
 
 The real `promote.plan_promotion` and `stack_edit.rewrite_pins` run on a project on disk whose stack
 files are generated (plain, `latest` and `{region: version}` pins, one or two regions) and on an
-in-memory Lambda whose versions hold generated contents. The reference says, from the README's
+in-memory Lambda whose versions hold generated contents. The reference says, from the manual's (docs/commands.md)
 rules alone, which content the source names: `--from S --version N` is S's version N in the region
 read; `--version N` alone is the target's own; `--from S` alone is what S's functions run in its region
 (a function following `latest` runs the newest version), and nothing (a refusal) when they run
