@@ -172,6 +172,19 @@ def test_the_previous_releases_provider_blob_unpickles_to_todays_class() -> None
     assert provider.check({}, grants(1)).failures == []
 
 
+def test_the_blob_names_only_the_providers_module_path() -> None:
+    """Issue 24 regrouped the package: the blob (made before that) refers to layersmith by one module
+    path, `layersmith.infra.grants`, which must stay importable with the class under that name."""
+    import base64
+    import importlib
+    import pickletools
+
+    named = {arg for _op, arg, _pos in pickletools.genops(base64.b64decode(OLD_BLOB))
+             if isinstance(arg, str) and arg.startswith("layersmith")}
+    assert named == {"layersmith.infra.grants"}
+    assert importlib.import_module("layersmith.infra.grants").LayerGrantsProvider.__name__ == "LayerGrantsProvider"
+
+
 def test_the_previous_releases_state_diffs_refreshes_and_deletes(endpoint: str, lam: Any) -> None:
     """The engine keeps the `__provider` of the state for Read and Delete (and of the olds for a
     Diff whose news provider is unknown): today's host must run it."""
