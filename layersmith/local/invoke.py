@@ -33,7 +33,7 @@ from layersmith.runner import Completed, Runner, Sandbox
 from layersmith.runtimes.supported import DOCKER_PLATFORM, RUNTIMES
 from layersmith.runtimes.sysroots import Sysroots, sysroots_dir
 
-BOOTSTRAP = Path(__file__).with_name("invoke_bootstrap.py")
+BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 # What every Lambda Python runtime ships besides the stdlib (boto3 and its dependencies).
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
 LAMBDA_IMAGE = "public.ecr.aws/lambda/python"

@@ -475,7 +475,7 @@ class FakeDockerCli:
 
 
 class FakeLambdaContainer:
-    """What `docker run … public.ecr.aws/lambda/python:3.12 … invoke_bootstrap.py` does to the host: reads
+    """What `docker run … public.ecr.aws/lambda/python:3.12 … bootstrap.py` does to the host: reads
     the read-only mounts, logs to stderr, and writes the result file into the writable mount."""
 
     def __init__(self) -> None:
@@ -521,7 +521,7 @@ def test_docker_command_exact_argv(arm: tuple[Any, list[Any]], tmp_path: Path) -
         "-e", "LD_LIBRARY_PATH=/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:"
               "/var/task/lib:/opt/lib",
         "-e", "THUMBNAIL_PREFIX=thumbs/",
-        "public.ecr.aws/lambda/python:3.12", "-I", "-S", "/layersmith/invoke_bootstrap.py"]
+        "public.ecr.aws/lambda/python:3.12", "-I", "-S", "/layersmith/bootstrap.py"]
 
 
 def test_docker_invocation_result_flows_back(arm: tuple[Any, list[Any]], tmp_path: Path) -> None:
