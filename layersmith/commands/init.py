@@ -11,6 +11,7 @@ leaves either nothing or the whole scaffold.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -18,8 +19,8 @@ from pathlib import Path
 
 from layersmith.errors import UserError
 from layersmith.project.checkout import load_project
-from layersmith.project.scaffold import Scaffold, function_scaffold, layer_scaffold
-from layersmith.runtimes.supported import ARCHITECTURES, RUNTIMES
+from layersmith.project.scaffold import Scaffold, function_scaffold, layer_scaffold, offered
+from layersmith.runtimes.supported import ARCHITECTURES
 from layersmith.writable import write_failed
 
 
@@ -38,7 +39,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     layer = kinds.add_parser("layer", help="layers/NAME: layer.toml, requirements.in and a src/ package")
     layer.add_argument("name", metavar="NAME")
     layer.add_argument("--runtime", dest="runtimes", action="extend", nargs="+", metavar="R",
-                       help=f"runtimes to build variants for (default: the newest; one of {', '.join(RUNTIMES)})")
+                       help="runtimes to build variants for (default: the newest; one of "
+                            f"{', '.join(offered(dt.date.today()))})")
     layer.add_argument("--arch", dest="architectures", action="extend", nargs="+", metavar="A",
                        help=f"architectures (default: x86_64; {', '.join(ARCHITECTURES)})")
     function = kinds.add_parser("function", help="functions/NAME: function.toml and handler.py")
@@ -54,11 +56,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def make_scaffold(args: argparse.Namespace) -> Scaffold:
     if args.kind == "layer":
-        return layer_scaffold(args.name, args.runtimes, args.architectures)
+        return layer_scaffold(args.name, dt.date.today(), args.runtimes, args.architectures)
     # Resolving the names through the project refuses an unknown layer (listing the project's) and a
     # layer whose layer.toml does not load (with that file's own error).
     layers = load_project(args.project).layer_specs(args.layers)
-    return function_scaffold(args.name, [layers[x] for x in args.layers], args.runtime, args.arch)
+    return function_scaffold(args.name, [layers[x] for x in args.layers], dt.date.today(), args.runtime, args.arch)
 
 
 def write_scaffold(root: Path, scaffold: Scaffold) -> Path:

@@ -8,6 +8,7 @@ function's runtime and architecture are ones every layer it names builds a varia
 
 from __future__ import annotations
 
+import datetime as dt
 import keyword
 import sys
 from dataclasses import dataclass
@@ -18,8 +19,6 @@ from layersmith.model import LayerSpec
 from layersmith.project.specs import MAX_LAYERS_PER_FUNCTION, check_name
 from layersmith.runtimes.supported import ARCHITECTURES, RUNTIME_SDK, RUNTIMES
 
-# The newest runtime Lambda offers that layersmith knows (sam init's default is its newest Python too).
-DEFAULT_RUNTIME = max(RUNTIMES.values(), key=lambda r: r.version).name
 DEFAULT_ARCHITECTURE = "x86_64"
 # Lambda's own LayerVersion.Description limit is 256 characters; the policy pack's rule 4 wants a
 # description and a license on every published layer, so both are written, as placeholders to edit.
@@ -56,6 +55,25 @@ def package_name(layer: str) -> str:
     return f"layer_{base}" if taken else base
 
 
+def offered(today: dt.date) -> tuple[str, ...]:
+    """The runtimes a new layer or function may use: the ones Lambda has not deprecated by `today`
+    (deprecated ones can no longer be chosen for new functions), oldest first."""
+    return tuple(r.name for r in sorted(RUNTIMES.values(), key=lambda r: r.version) if not r.is_deprecated(today))
+
+
+def default_runtime(today: dt.date) -> str:
+    """The newest one, as `sam init` defaults to its newest Python."""
+    return offered(today)[-1]
+
+
+def _runtimes(values: list[str], today: dt.date) -> tuple[str, ...]:
+    for value in values:
+        if value in RUNTIMES and RUNTIMES[value].is_deprecated(today):
+            raise UserError(f"{value} is deprecated on Lambda since {RUNTIMES[value].deprecated}; use one of "
+                            f"{', '.join(offered(today))}", key="--runtime")
+    return _choices(values, offered(today), "runtime", "--runtime")
+
+
 def _choices(values: list[str], known: tuple[str, ...], what: str, option: str) -> tuple[str, ...]:
     for value in values:
         if value not in known:
@@ -69,10 +87,10 @@ def _toml_list(values: tuple[str, ...]) -> str:
     return "[" + ", ".join(f'"{v}"' for v in values) + "]"
 
 
-def layer_scaffold(name: str, runtimes: list[str] | None = None,
+def layer_scaffold(name: str, today: dt.date, runtimes: list[str] | None = None,
                    architectures: list[str] | None = None) -> Scaffold:
     check_new_name(name, "layer")
-    rts = _choices(runtimes or [DEFAULT_RUNTIME], tuple(RUNTIMES), "runtime", "--runtime")
+    rts = _runtimes(runtimes or [default_runtime(today)], today)
     archs = _choices(architectures or [DEFAULT_ARCHITECTURE], ARCHITECTURES, "architecture", "--arch")
     package = package_name(name)
     toml = f'''# Scaffolded by `layersmith init layer {name}`; the keys are described in the manual (layer specs).
@@ -113,11 +131,12 @@ def _common(layers: list[LayerSpec], attr: str, known: tuple[str, ...]) -> list[
     return [v for v in known if all(v in getattr(layer, attr) for layer in layers)]
 
 
-def _function_target(layers: list[LayerSpec], runtime: str | None, arch: str | None) -> tuple[str, str]:
+def _function_target(layers: list[LayerSpec], today: dt.date, runtime: str | None,
+                     arch: str | None) -> tuple[str, str]:
     """The runtime and architecture: the ones asked for, each checked against every layer, or by
     default the newest runtime (and x86_64, else arm64) that every layer builds a variant for."""
     if runtime is not None:
-        _choices([runtime], tuple(RUNTIMES), "runtime", "--runtime")
+        _runtimes([runtime], today)
     if arch is not None:
         _choices([arch], ARCHITECTURES, "architecture", "--arch")
     for layer in layers:
@@ -128,7 +147,7 @@ def _function_target(layers: list[LayerSpec], runtime: str | None, arch: str | N
         if arch is not None and arch not in layer.architectures:
             raise UserError(f"layer {layer.name} has no variant for {arch} (its architectures: "
                             f"{', '.join(layer.architectures)})", key="--arch")
-    runtimes = sorted(_common(layers, "runtimes", tuple(RUNTIMES)), key=lambda r: RUNTIMES[r].version)
+    runtimes = _common(layers, "runtimes", offered(today))
     archs = _common(layers, "architectures", ARCHITECTURES)
     if not runtimes or not archs:
         raise UserError("the layers share no runtime and architecture: "
@@ -137,7 +156,7 @@ def _function_target(layers: list[LayerSpec], runtime: str | None, arch: str | N
     return runtime or runtimes[-1], arch or archs[0]
 
 
-def function_scaffold(name: str, chosen: list[LayerSpec], runtime: str | None = None,
+def function_scaffold(name: str, chosen: list[LayerSpec], today: dt.date, runtime: str | None = None,
                       arch: str | None = None) -> Scaffold:
     """`chosen`: the specs of the layers it attaches, in order (the command resolves the names, so an
     unknown or broken layer is refused there, with the project's list)."""
@@ -148,7 +167,7 @@ def function_scaffold(name: str, chosen: list[LayerSpec], runtime: str | None = 
     if len(chosen) > MAX_LAYERS_PER_FUNCTION:
         raise UserError(f"{len(chosen)} layers; Lambda attaches at most {MAX_LAYERS_PER_FUNCTION} to a function",
                         key="--layers")
-    runtime, arch = _function_target(chosen, runtime, arch)
+    runtime, arch = _function_target(chosen, today, runtime, arch)
     toml = f'''# Scaffolded by `layersmith init function {name}`; the keys are described in the manual (function.toml).
 handler = "handler.handler"
 runtime = "{runtime}"
