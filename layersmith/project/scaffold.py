@@ -175,9 +175,11 @@ architecture = "{arch}"
 layers = {_toml_list(tuple(layer_names))}  # attach order: a later layer's files overwrite an earlier one's
 memory = 128
 timeout = 10
+tracing = true  # X-Ray: the policy pack's observability rule asks for it
 
-[environment]
-LOG_LEVEL = "INFO"
+# Variables the handler reads (the policy pack then asks for a kms_key_arn that encrypts them):
+# [environment]
+# LOG_LEVEL = "DEBUG"
 '''
     handler = (f'"""The {name} function. `layersmith invoke {name} --event sqs|s3|apigw|schedule` runs it here,\n'
                'on the layer variants it attaches."""\n\n'
