@@ -131,22 +131,25 @@ def _common(layers: list[LayerSpec], attr: str, known: tuple[str, ...]) -> list[
     return [v for v in known if all(v in getattr(layer, attr) for layer in layers)]
 
 
+def _fits_every_layer(layers: list[LayerSpec], value: str, attr: str, option: str) -> None:
+    """`value` (a runtime or an architecture asked for) is one every layer builds a variant for."""
+    for layer in layers:
+        listed: tuple[str, ...] = getattr(layer, attr)
+        if value not in listed:
+            raise UserError(f"layer {layer.name} has no variant for {value} (its {attr}: {', '.join(listed)}); "
+                            f"pick one of those or add {value} to its layer.toml", key=option)
+
+
 def _function_target(layers: list[LayerSpec], today: dt.date, runtime: str | None,
                      arch: str | None) -> tuple[str, str]:
     """The runtime and architecture: the ones asked for, each checked against every layer, or by
     default the newest runtime (and x86_64, else arm64) that every layer builds a variant for."""
     if runtime is not None:
         _runtimes([runtime], today)
+        _fits_every_layer(layers, runtime, "runtimes", "--runtime")
     if arch is not None:
         _choices([arch], ARCHITECTURES, "architecture", "--arch")
-    for layer in layers:
-        if runtime is not None and runtime not in layer.runtimes:
-            raise UserError(f"layer {layer.name} has no variant for {runtime} (its runtimes: "
-                            f"{', '.join(layer.runtimes)}); pick one of those or add {runtime} to its layer.toml",
-                            key="--runtime")
-        if arch is not None and arch not in layer.architectures:
-            raise UserError(f"layer {layer.name} has no variant for {arch} (its architectures: "
-                            f"{', '.join(layer.architectures)})", key="--arch")
+        _fits_every_layer(layers, arch, "architectures", "--arch")
     runtimes = _common(layers, "runtimes", offered(today))
     archs = _common(layers, "architectures", ARCHITECTURES)
     if not runtimes or not archs:
