@@ -77,7 +77,9 @@ def _no_stack_line(project: Project, function: FunctionSpec, physical: str) -> s
     stacks = [s for s in project.committed_stacks() if function.name in _deploys(project, s)]
     return (f"no --stack: running as function {physical} in region {DEFAULT_REGION} (AWS_LAMBDA_FUNCTION_NAME, "
             f"AWS_REGION; context.invoked_function_arn arn:aws:lambda:{DEFAULT_REGION}:{CONTEXT_ACCOUNT}:function:"
-            f"{physical}); pass --stack {'|'.join(stacks) or 'STACK'} to run as a stack's")
+            f"{physical}); "
+            + (f"pass --stack {'|'.join(stacks)} to run as a stack's" if stacks
+               else "no stack deploys it yet: add it to a stack's layersmith:deploy, then pass --stack"))
 
 
 def _deploys(project: Project, stack: str) -> tuple[str, ...]:

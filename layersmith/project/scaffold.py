@@ -196,8 +196,8 @@ tracing = true  # X-Ray: the policy pack's observability rule asks for it
     return Scaffold("function", name, Path("functions") / name, {"function.toml": toml, "handler.py": handler},
                     next_steps=(
                         f"`layersmith invoke {name} --event apigw` runs it here (it builds the layers it needs)",
-                        f"add {name} to `layersmith:deploy` in a stack file (Pulumi.<stack>.yaml); that stack "
-                        f"publishes {', '.join(layer_names)} (or consumes them) and `layersmith check --stack "
+                        f"add {name} to `layersmith:deploy` in a stack file (Pulumi.<stack>.yaml): that stack "
+                        f"then publishes (or consumes) {', '.join(layer_names)}, and `layersmith check --stack "
                         "<stack>` checks it",
                         *(f"layer {x.name} names a lock: run `layersmith lock {x.name}` if it has none yet"
                           for x in chosen if x.requirements is not None and not x.requirements.is_file()),

@@ -100,6 +100,15 @@ def test_without_stack_one_line_says_the_name_and_region_the_handler_sees(projec
     assert result["context"]["arn"] == "arn:aws:lambda:us-east-1:000000000000:function:local-echo"
 
 
+def test_without_stack_for_a_function_no_stack_deploys(project: Path, cli: CliRun) -> None:
+    assert cli("--project", project, "init", "function", "lonely", "--layers", "greet")[0] == 0
+    code, _, err = cli("--project", project, "invoke", "lonely", "--event", "s3")
+    assert code == 0, err
+    [line] = no_stack_lines(err)
+    assert line.startswith("layersmith: no --stack: running as function local-lonely in region us-east-1 ")
+    assert line.endswith("; no stack deploys it yet: add it to a stack's layersmith:deploy, then pass --stack")
+
+
 def test_env_vars_file_function_block_over_parameters_over_function_toml(project: Path, cli: CliRun,
                                                                          tmp_path: Path) -> None:
     path = tmp_path / "env.json"
