@@ -59,7 +59,10 @@ def _progress(message: str) -> None:
     print(f"layersmith: {message}", file=sys.stderr, flush=True)
 
 
-def _report(function: FunctionSpec, result: Invocation, where: str) -> int:
+def _report(function: FunctionSpec, result: Invocation, where: str, pretend: str | None) -> int:
+    """`pretend`: the no --stack line, said once the function ran (bad input stays one line)."""
+    if pretend:
+        _progress(pretend)
     for note in result.notes:
         print(f"layersmith: note: {note}", file=sys.stderr)
     sys.stderr.write(result.logs)
@@ -117,8 +120,6 @@ def run(args: argparse.Namespace) -> int:
     physical = function_name(cfg.name_prefix, function.name) if cfg else f"local-{function.name}"
     where, event = _event(function, args.event, region, physical)
     overrides = _env_overrides(args, function, physical)
-    if cfg is None:
-        _progress(_no_stack_line(project, function, physical))
     builder = make_builder(project.root, cfg.builder if cfg else "host", image_tag=cfg.image_tag if cfg else None)
     # Missing layers are built first (cache hits when unchanged), as `plan` and `check` do.
     layers = attached_layers(function, project.layer_specs(_attached(project, function)), cfg, builder,
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     result = invoke(function, layers, event=event, physical_name=physical, region=region,
                     sandbox=SubprocessSandbox(), runner=runner, work_root=cache / ".invoke", chooser=chooser,
                     env_overrides=overrides)
-    return _report(function, result, where)
+    return _report(function, result, where, _no_stack_line(project, function, physical) if cfg is None else None)
 
 
 def _attached(project: Project, function: FunctionSpec) -> list[str]:
