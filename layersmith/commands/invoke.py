@@ -1,7 +1,7 @@
 """`layersmith invoke FUNCTION [--stack NAME] [--event FILE|-|sqs|s3|apigw|schedule] [--env-vars FILE]`.
 
 `--event` takes a file, `-` (stdin) or the name of a sample event (`layersmith.local.events`):
-those five words are reserved, as `-` already was; a file named like one is passed as `./sqs`.
+those four words are reserved, as `-` already was; a file named like one is passed as `./sqs`.
 """
 
 from __future__ import annotations
@@ -95,6 +95,9 @@ def _deploys(project: Project, stack: str) -> tuple[str, ...]:
 
 def _event(function: FunctionSpec, event: str | None, region: str, physical: str) -> tuple[str, Any]:
     if event in KINDS:
+        if Path(event).is_file():
+            print(f"layersmith: note: --event {event} is the sample event; to read the file {event} here, pass "
+                  f"--event ./{event}", file=sys.stderr)
         return f"{event} (sample, {region})", sample_event(event, region, physical)
     return read_event(function, event)
 

@@ -87,6 +87,9 @@ def test_a_file_named_like_a_kind_is_read_as_a_file(project: Path, cli: CliRun, 
     Path("sqs").write_text('{"from": "a file"}', encoding="utf-8")
     result, err = invoke(cli, project, "--event", "./sqs")
     assert result["event"] == {"from": "a file"} and "with event sqs " in err
+    result, err = invoke(cli, project, "--event", "sqs")  # the word is the sample event, and a note says so
+    assert "Records" in result["event"]
+    assert "layersmith: note: --event sqs is the sample event; to read the file sqs here, pass --event ./sqs" in err
 
 
 def test_without_stack_one_line_says_the_name_and_region_the_handler_sees(project: Path, cli: CliRun) -> None:
