@@ -1,15 +1,22 @@
-"""`layersmith invoke FUNCTION [--stack NAME] [--event FILE|-]`."""
+"""`layersmith invoke FUNCTION [--stack NAME] [--event FILE|-|sqs|s3|apigw|schedule] [--env-vars FILE]`.
+
+`--event` takes a file, `-` (stdin) or the name of a sample event (`layersmith.local.events`):
+those four words are reserved, as `-` already was; a file named like one is passed as `./sqs`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from layersmith.builder.factory import cache_root, make_builder
 from layersmith.checks.report import size_warnings
 from layersmith.errors import UserError
+from layersmith.local.env_vars import read_env_vars
+from layersmith.local.events import KINDS, sample_event
 from layersmith.local.invoke import Invocation, invoke, read_event
 from layersmith.local.resolve import attached_layers
 from layersmith.local.targets import Chooser
@@ -19,12 +26,21 @@ from layersmith.project.naming import function_name
 from layersmith.runner import SubprocessRunner, SubprocessSandbox
 from layersmith.runtimes.sysroots import Sysroots, sysroots_dir
 
+# Without --stack: the region the function runs "in" (AWS_REGION) and the account its context's
+# invoked_function_arn names (local/bootstrap.py builds that ARN: it imports nothing of layersmith).
+DEFAULT_REGION = "us-east-1"
+CONTEXT_ACCOUNT = "000000000000"
+
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("invoke", help="run a function locally on the exact layer variants it attaches")
     parser.add_argument("function", metavar="FUNCTION")
     parser.add_argument("--stack", help="resolve layers and pins as this stack does (Pulumi.<stack>.yaml)")
-    parser.add_argument("--event", help="event JSON file, or - for stdin (default: the function's event.json)")
+    parser.add_argument("--event", help="event JSON file, - for stdin, or a sample event: "
+                                        f"{', '.join(KINDS)} (a file of that name: ./NAME); default: the "
+                                        "function's event.json")
+    parser.add_argument("--env-vars", metavar="FILE", help='JSON file of environment variables, as `sam local '
+                        'invoke` reads one: {"FUNCTION": {"VAR": "v"}, "Parameters": {"VAR": "v"}}')
     parser.set_defaults(func=run)
 
 
@@ -43,7 +59,10 @@ def _progress(message: str) -> None:
     print(f"layersmith: {message}", file=sys.stderr, flush=True)
 
 
-def _report(function: FunctionSpec, result: Invocation, where: str) -> int:
+def _report(function: FunctionSpec, result: Invocation, where: str, pretend: str | None) -> int:
+    """`pretend`: the no --stack line, said once the function ran (bad input stays one line)."""
+    if pretend:
+        _progress(pretend)
     for note in result.notes:
         print(f"layersmith: note: {note}", file=sys.stderr)
     sys.stderr.write(result.logs)
@@ -56,11 +75,54 @@ def _report(function: FunctionSpec, result: Invocation, where: str) -> int:
     return 0
 
 
+def _no_stack_line(project: Project, function: FunctionSpec, physical: str) -> str:
+    """What a run without --stack pretends to be: the names the handler sees, and how to be a stack's."""
+    stacks = [s for s in project.committed_stacks() if function.name in _deploys(project, s)]
+    return (f"no --stack: running as function {physical} in region {DEFAULT_REGION} (AWS_LAMBDA_FUNCTION_NAME, "
+            f"AWS_REGION; context.invoked_function_arn arn:aws:lambda:{DEFAULT_REGION}:{CONTEXT_ACCOUNT}:function:"
+            f"{physical}); "
+            + (f"pass --stack {'|'.join(stacks)} to run as a stack's" if stacks
+               else "no stack deploys it yet: add it to a stack's layersmith:deploy, then pass --stack"))
+
+
+def _deploys(project: Project, stack: str) -> tuple[str, ...]:
+    """The functions `stack` deploys; none when its file does not load (this is only a hint)."""
+    try:
+        return load_stack_config(project, stack).deploy
+    except UserError:
+        return ()
+
+
+def _event(function: FunctionSpec, event: str | None, region: str, physical: str) -> tuple[str, Any]:
+    if event in KINDS:
+        if Path(event).is_file():
+            print(f"layersmith: note: --event {event} is the sample event; to read the file {event} here, pass "
+                  f"--event ./{event}", file=sys.stderr)
+        return f"{event} (sample, {region})", sample_event(event, region, physical)
+    return read_event(function, event)
+
+
+def _env_overrides(args: argparse.Namespace, function: FunctionSpec, physical: str) -> dict[str, str] | None:
+    if args.env_vars is None:
+        return None
+    path = Path(args.env_vars)
+    overrides = read_env_vars(path, (function.name, physical))
+    undeclared = sorted(set(overrides) - {k for k, _ in function.environment})
+    if undeclared:
+        print(f"layersmith: note: {path} sets {', '.join(undeclared)}, which "
+              f"functions/{function.name}/function.toml does not declare: on Lambda they are "
+              "unset (sam local invoke would drop them)", file=sys.stderr)
+    return overrides
+
+
 def run(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     function = project.function_specs([args.function])[args.function]
     cfg = _stack(project, args.stack, function)
-    where, event = read_event(function, args.event)
+    region = cfg.region if cfg else DEFAULT_REGION
+    physical = function_name(cfg.name_prefix, function.name) if cfg else f"local-{function.name}"
+    where, event = _event(function, args.event, region, physical)
+    overrides = _env_overrides(args, function, physical)
     builder = make_builder(project.root, cfg.builder if cfg else "host", image_tag=cfg.image_tag if cfg else None)
     # Missing layers are built first (cache hits when unchanged), as `plan` and `check` do.
     layers = attached_layers(function, project.layer_specs(_attached(project, function)), cfg, builder,
@@ -70,11 +132,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"layersmith: warning: {line}", file=sys.stderr)
     runner = SubprocessRunner()
     chooser = Chooser(runner, Sysroots(sysroots_dir(cache), runner, _progress), report=_progress)
-    result = invoke(function, layers, event=event,
-                    physical_name=function_name(cfg.name_prefix, function.name) if cfg else f"local-{function.name}",
-                    region=cfg.region if cfg else "us-east-1", sandbox=SubprocessSandbox(),
-                    runner=runner, work_root=cache / ".invoke", chooser=chooser)
-    return _report(function, result, where)
+    result = invoke(function, layers, event=event, physical_name=physical, region=region,
+                    sandbox=SubprocessSandbox(), runner=runner, work_root=cache / ".invoke", chooser=chooser,
+                    env_overrides=overrides)
+    return _report(function, result, where, _no_stack_line(project, function, physical) if cfg is None else None)
 
 
 def _attached(project: Project, function: FunctionSpec) -> list[str]:

@@ -19,6 +19,7 @@ import stat
 import sys
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
@@ -134,7 +135,10 @@ def runtime_dir(dest: Path) -> Path:
     return dest
 
 
-def lambda_env(function: FunctionSpec, physical_name: str, region: str, task: str, opt: str) -> dict[str, str]:
+def lambda_env(function: FunctionSpec, physical_name: str, region: str, task: str, opt: str,
+               overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Lambda's variables, then the function's own, then `overrides` (`--env-vars`, which wins as
+    it does in `sam local invoke`)."""
     env = {
         "AWS_LAMBDA_FUNCTION_NAME": physical_name, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory),
@@ -152,6 +156,7 @@ def lambda_env(function: FunctionSpec, physical_name: str, region: str, task: st
         if key in os.environ:
             env[key] = os.environ[key]
     env.update(dict(function.environment))
+    env.update(overrides or {})
     return env
 
 
@@ -229,7 +234,8 @@ def default_chooser(runner: Runner, work_root: Path) -> Chooser:
 
 
 def invoke(function: FunctionSpec, layers: list[AttachedLayer], *, event: Any, physical_name: str, region: str,
-           sandbox: Sandbox, runner: Runner, work_root: Path, chooser: Chooser | None = None) -> Invocation:
+           sandbox: Sandbox, runner: Runner, work_root: Path, chooser: Chooser | None = None,
+           env_overrides: Mapping[str, str] | None = None) -> Invocation:
     check_handler_module(function)
     chooser = chooser or default_chooser(runner, work_root)
     target = chooser.choose(function.runtime, function.architecture, who=function.name)
@@ -244,7 +250,7 @@ def invoke(function: FunctionSpec, layers: list[AttachedLayer], *, event: Any, p
             zf.extractall(dirs.task)
         _freeze(dirs.opt)
         _freeze(dirs.task)
-        env = lambda_env(function, physical_name, region, str(dirs.task), str(dirs.opt))
+        env = lambda_env(function, physical_name, region, str(dirs.task), str(dirs.opt), env_overrides)
         if target.kind == "docker":
             done = sandbox.run(docker_command(function, dirs, env), env=dict(os.environ), stdin=json.dumps(event),
                                timeout=function.timeout + 30)

@@ -32,6 +32,8 @@ def test_help_exits_0_and_no_sentence_is_cut_off(command: str, capsys: pytest.Ca
     texts = [_help(capsys, command)]
     if command == "cache":
         texts.append(_help(capsys, command, "prune"))
+    if command == "init":
+        texts += [_help(capsys, command, "layer"), _help(capsys, command, "function")]
     for text in texts:
         assert "--project DIR" in text, "--project must be accepted after the command"
         for paragraph in _paragraphs(text):
