@@ -3,6 +3,8 @@
 The bytes equal what `archive.write_zip` writes for the same tree (same sorted names, modes, 1980
 timestamps, deflate level, headers: `zipwriter.write_packed` is the one writer of both), so a
 variant built from pieces cached by earlier builds is byte-identical to one built from scratch.
+`Assembled.known` lists the entries copied from checked pieces, so the zip check compares them
+instead of inflating them again (`zipcheck.verify_zip`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from layersmith.builder.archive import COMPRESS_LEVEL, DOS_DATE, DOS_TIME, manif
 from layersmith.builder.pieces import Piece, PieceEntry
 from layersmith.builder.tree import largest_tops
 from layersmith.builder.verify import check_totals
+from layersmith.builder.zipcheck import KnownStream
 from layersmith.builder.zipwriter import Sink, crc32, deflate_raw, packed, write_packed
 
 
@@ -31,6 +34,7 @@ class Assembled:
     unzipped_bytes: int
     zip_bytes: int
     top_level_sizes: list[tuple[str, int]]
+    known: Mapping[str, KnownStream] = field(default_factory=dict, repr=False)  # entries from checked pieces
 
 
 def _layout(pieces: Sequence[Piece]) -> dict[str, tuple[Piece, PieceEntry]]:
@@ -109,4 +113,16 @@ def assemble(pieces: Sequence[Piece], layer: str, manifest: dict[str, Any], dest
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return Assembled(out.digest.hexdigest(), content, files, unzipped, out.size, largest_tops(sized))
+    return Assembled(out.digest.hexdigest(), content, files, unzipped, out.size, largest_tops(sized),
+                     _known(layout))
+
+
+def _known(layout: dict[str, tuple[Piece, PieceEntry]]) -> dict[str, KnownStream]:
+    """The entries whose streams were checked when their piece was made (`Piece.checked`)."""
+    views: dict[str, memoryview] = {}
+    known: dict[str, KnownStream] = {}
+    for name, (piece, entry) in layout.items():
+        if piece.checked:
+            view = views.setdefault(piece.key, memoryview(piece.read()))
+            known[name] = KnownStream(entry.crc, entry.size, view[entry.offset:entry.offset + entry.csize])
+    return known

@@ -306,7 +306,7 @@ class _Run:
         with self.phase("zip"):
             done = assemble(ordered, spec.name, manifest, self.work / "out" / ZIP)
         with self.phase("verify"):  # every entry's CRC and the sha256, before it may be called built
-            verify_zip(self.work / "out" / ZIP, done.sha256,
+            verify_zip(self.work / "out" / ZIP, done.sha256, known=done.known,
                        remedy="it was not stored; run the build again, and report it if this repeats")
         if self.cleanup is not None:
             self.cleanup.join()
@@ -374,14 +374,14 @@ class _Run:
             raise BuildError(f"installing the lock for {self.variant.key} also installed {name}, which the "
                              f"lock does not list for it; run `layersmith lock {self.spec.name}`",
                              path=self.spec.requirements)
-        entries, elf = stage_piece(files, pool, self.work / "pieces" / name)
+        entries, elf, checked = stage_piece(files, pool, self.work / "pieces" / name)
         wheel = wheels[name]
         pure_key, native_key = self.b._dist_keys(self.variant, wanted[name])
         pure = not elf and all(t.endswith("-none-any") for t in wheel.tags)
         dist = {"name": name, "version": wanted[name].version, "tags": list(wheel.tags),
                 "dist_info": wheel.dist_info}
         return self.store.put(pure_key if pure else native_key, self.work / "pieces" / name, entries,
-                              dist, compiled)
+                              dist, compiled, checked)
 
     def _source_piece(self, rest: list[tuple[str, Path]], source_key: tuple[str, str] | None, pool: Deflater,
                       compiled: str | None) -> Piece | None:
@@ -391,9 +391,9 @@ class _Run:
                 raise BuildError(f"the install left {rest[0][0]}, which no installed distribution owns; "
                                  "report this layer's lock")
             return None
-        entries, elf = stage_piece(rest, pool, self.work / "pieces" / ".source")
+        entries, elf, checked = stage_piece(rest, pool, self.work / "pieces" / ".source")
         key = source_key[1] if elf else source_key[0]  # sources without compiled code: every architecture
-        return self.store.put(key, self.work / "pieces" / ".source", entries, None, compiled)
+        return self.store.put(key, self.work / "pieces" / ".source", entries, None, compiled, checked)
 
 
 def _write_subset(missing: list[Requirement], path: Path) -> Path:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -47,6 +46,8 @@ _OUT_REFUSED = re.compile(r"\[Errno (?:30|13)\] (Read-only file system|Permissio
 
 def container_names() -> Callable[[], str]:
     """`layersmith-<pid>-<random>-<n>`: unique per run, so an interrupted one can be removed by name."""
+    import secrets  # here: `layersmith build` imports this module for its defaults, and secrets is 10-20 ms
+
     prefix = f"layersmith-{os.getpid()}-{secrets.token_hex(3)}"
     counter = itertools.count(1)
     return lambda: f"{prefix}-{next(counter)}"

@@ -205,7 +205,7 @@ _SPLIT_BYTES = 4 << 20
 # group when layersmith is interrupted, and these compileall processes are in that group.
 _DRIVER = """
 import subprocess, sys
-procs = [subprocess.Popen([sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash",
+procs = [subprocess.Popen([sys.executable, "-S", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash",
                            "-s", sys.argv[1], "-p", "/opt", "-i", share], stderr=subprocess.PIPE)
          for share in sys.argv[2:]]
 errors = [(p.communicate()[1], p.returncode) for p in procs]
@@ -243,7 +243,13 @@ def compile_balanced(runner: Runner, python: list[str], root: Path, runtime: Run
     """Compile `root` with one `compileall` per core, each given an equal-bytes share of the files.
     A pyc is a function of its source, its /opt path and the interpreter, not of which process
     compiled it: the incremental-vs-cold byte-identity tests compile the same files in different
-    mixes and check exactly that."""
+    mixes and check exactly that.
+
+    Every process runs with `-S`: compileall is standard library only, and importing `site` (the
+    interpreter's .pth files: coverage's hook, editable installs, setuptools' distutils shim) was
+    40-80 ms of each process's start, most of a one-package rebuild's compile. `-S` changes no byte
+    of a pyc (tests/unit/test_bytecode_shares.py compares them with a plain `compileall`'s)."""
+    python = [*python, "-S"]
     count = workers or os.cpu_count() or 1
     files = _sources(root) if count > 1 else []
     if count == 1 or sum(size for size, _ in files) < split_bytes:

@@ -37,7 +37,7 @@ from packaging.utils import canonicalize_name
 from layersmith.builder.cache import discard, ensure_dir
 from layersmith.builder.tree import file_sha256, is_executable, walk_files
 from layersmith.builder.verify import elf_machine
-from layersmith.builder.zipwriter import crc32, deflate_raw
+from layersmith.builder.zipwriter import crc32, deflate_checked
 from layersmith.errors import BuildError
 
 PIECES = ".pieces"
@@ -64,6 +64,11 @@ class Piece:
     dist: dict[str, Any] | None  # {"name", "version", "tags", "dist_info"} for a wheel's piece, None for sources
     bytecode: str | None  # what compiled its .pyc files ("cpython-311"), None when nothing could
     data: bytes = field(default=b"", repr=False, compare=False)  # data.bin, verified against the index
+    # Every stream in data.bin inflated back to its file when the piece was made, and data.bin and the
+    # entries (CRC, sizes, offsets) are still what was recorded then (`checked_digest`): a zip copying
+    # them is checked by comparing bytes (zipcheck's `known`). False for a piece made before pieces
+    # recorded it, or whose index no longer matches what was checked.
+    checked: bool = False
 
     def read(self) -> bytes:
         return self.data
@@ -71,6 +76,14 @@ class Piece:
 
 def piece_key(parts: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def checked_digest(data_sha256: str, entries: Iterable[PieceEntry]) -> str:
+    """What `stage_piece` checked: the streams written (their sha256) under these entries. The index's
+    own hash does not stand in for it: that is recomputed whenever an index is written, so a wrong CRC
+    written into an index (a bug, not damage) would still pass it."""
+    body = {"data_sha256": data_sha256, "entries": [e.__dict__ for e in entries]}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def _index_check(index: dict[str, Any]) -> str:
@@ -108,10 +121,13 @@ class PieceStore:
             return None
 
     def put(self, key: str, staged: Path, entries: Sequence[PieceEntry], dist: dict[str, Any] | None,
-            bytecode: str | None) -> Piece:
-        """`staged` holds data.bin; index.json is written last, then the directory is renamed into place."""
+            bytecode: str | None, checked: str | None = None) -> Piece:
+        """`staged` holds data.bin; index.json is written last, then the directory is renamed into place.
+        `checked`: `stage_piece`'s `checked_digest` of what it checked and wrote. data.bin is hashed from
+        the disk, so bytes that reached the disk other than as written leave the piece unchecked (and
+        the zip check then inflates its entries)."""
         index: dict[str, Any] = {"entries": [e.__dict__ for e in entries], "dist": dist, "bytecode": bytecode,
-                                 "data_sha256": file_sha256(staged / _DATA)}
+                                 "data_sha256": file_sha256(staged / _DATA), "checked": checked}
         index["check"] = _index_check(index)
         (staged / _INDEX).write_text(json.dumps(index, sort_keys=True), encoding="utf-8")
         target = self.path(key)
@@ -150,7 +166,8 @@ def _load(key: str, directory: Path) -> Piece:
         entries = tuple(PieceEntry(**e) for e in index["entries"])
     except (KeyError, TypeError) as exc:
         raise DamagedPiece(f"damaged: index.json is malformed ({exc})") from None
-    return Piece(key, directory, entries, index.get("dist"), index.get("bytecode"), data)
+    return Piece(key, directory, entries, index.get("dist"), index.get("bytecode"), data,
+                 checked=index.get("checked") == checked_digest(index["data_sha256"], entries))
 
 
 # --- splitting a freshly built tree into pieces ---------------------------------------------------
@@ -250,7 +267,10 @@ class _Deflated:
 
 def deflate_file(path: Path, level: int) -> _Deflated:
     raw = path.read_bytes()
-    data = deflate_raw(raw, level)
+    try:
+        data = deflate_checked(raw, level)
+    except ValueError as exc:
+        raise BuildError(f"deflating it failed its check ({exc}); report this with the file", path=path) from None
     mode = 0o100755 if is_executable(path) else 0o100644
     return _Deflated(hashlib.sha256(raw).hexdigest(), crc32(raw), len(raw), data, mode,
                      elf_machine(path) is not None)
@@ -287,16 +307,21 @@ def deflater(level: int) -> Iterator[Deflater]:
         d.close()
 
 
-def stage_piece(files: Sequence[tuple[str, Path]], deflate: Deflater, dest: Path) -> tuple[list[PieceEntry], bool]:
-    """Write the deflated streams of `files` into `dest/data.bin`; (entries, has compiled code)."""
+def stage_piece(files: Sequence[tuple[str, Path]], deflate: Deflater,
+                dest: Path) -> tuple[list[PieceEntry], bool, str]:
+    """Write the deflated streams of `files` into `dest/data.bin`; (entries, has compiled code, the
+    `checked_digest` of the streams as written: `PieceStore.put` records it, and the piece is `checked`
+    only while data.bin and the entries still match it)."""
     dest.mkdir(parents=True)
     entries, offset, elf = [], 0, False
+    written = hashlib.sha256()
     with (dest / _DATA).open("wb") as out:
         for name, path in files:
             d = deflate.result(path)
             out.write(d.data)
+            written.update(d.data)
             entries.append(PieceEntry(name, d.mode, d.crc, d.size, len(d.data), offset, d.raw_sha))
             offset += len(d.data)
             elf = elf or d.elf
-    return entries, elf
+    return entries, elf, checked_digest(written.hexdigest(), entries)
 

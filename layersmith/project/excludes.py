@@ -12,8 +12,6 @@ typo: it keeps the runtime's copy in charge if a future lock pulls one in, so it
 
 from __future__ import annotations
 
-import difflib
-
 from layersmith.errors import UserError
 from layersmith.model import LayerSpec
 from layersmith.project.specs import parse_lock
@@ -33,6 +31,8 @@ def unmatched_excludes(spec: LayerSpec) -> list[str]:
     for name in spec.exclude:
         if name in locked or name in RUNTIME_SDK:
             continue
+        import difflib  # only for an entry that matches nothing: every build imports this module
+
         close = difflib.get_close_matches(name, locked, n=1)
         hint = f"did you mean {close[0]}?" if close else "remove it, or check the name"
         out.append(f"layers/{spec.name}/layer.toml: exclude: {name!r} matches no distribution in {lock}, so "

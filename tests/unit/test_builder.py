@@ -370,7 +370,7 @@ def test_host_bytecode_only_for_the_matching_interpreter(tmp_path: Path) -> None
     assert not any("compileall" in argv for argv in runner.argvs)  # never compiles with the wrong interpreter
     assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.11"]) == "cpython-311"
     [argv] = [a for a in runner.argvs if "compileall" in a]
-    assert argv[:3] == ("/usr/bin/python3.11", "-m", "compileall")
+    assert argv[:4] == ("/usr/bin/python3.11", "-S", "-m", "compileall")
     assert "unchecked-hash" in argv and argv[argv.index("-p") + 1] == "/opt"
     assert installer.identity(RUNTIMES["python3.11"], "x86_64") == "host|uv 9.9.9|cpython-3.11.7"
     assert installer.identity(RUNTIMES["python3.12"], "x86_64") == "host|uv 9.9.9|no-bytecode"

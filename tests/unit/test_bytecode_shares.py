@@ -53,7 +53,7 @@ def test_split_compile_runs_one_command_with_a_share_per_worker(tmp_path: Path) 
     compile_balanced(runner, ["/usr/bin/python3.11"], tree(tmp_path / "t"), HERE, workers=2, split_bytes=0)
     [argv] = runner.argvs  # one command: an interrupt kills its whole process group
     lists = [Path(a) for a in argv if a.endswith(".txt")]
-    assert argv[:2] == ("/usr/bin/python3.11", "-c") and len(lists) == 2
+    assert argv[:3] == ("/usr/bin/python3.11", "-S", "-c") and len(lists) == 2
 
 
 def test_small_trees_compile_in_one_process(tmp_path: Path) -> None:
@@ -61,6 +61,16 @@ def test_small_trees_compile_in_one_process(tmp_path: Path) -> None:
     compile_balanced(runner, ["/usr/bin/python3.11"], tree(tmp_path / "t"), HERE, workers=2)
     [argv] = runner.argvs
     assert "-i" not in argv and argv[-1] == str(tmp_path / "t")
+    assert argv[:4] == ("/usr/bin/python3.11", "-S", "-m", "compileall")  # no `site`: 40-80 ms per process
+
+
+def test_compiling_without_site_writes_the_same_pycs_in_one_process_too(tmp_path: Path) -> None:
+    """The split path is compared above; this is the one-process path a one-package rebuild takes."""
+    one, small = tree(tmp_path / "one"), tree(tmp_path / "small")
+    compile_with(SubprocessRunner(), [sys.executable], one, HERE)  # with `site`
+    compile_balanced(SubprocessRunner(), [sys.executable], small, HERE, workers=2)
+    got = pycs(small)
+    assert len(got) == 12 and got == pycs(one)
 
 
 def test_a_syntax_error_in_one_share_fails_the_build(tmp_path: Path) -> None:
