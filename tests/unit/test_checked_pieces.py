@@ -23,7 +23,7 @@ from layersmith.builder.zipcheck import KnownStream, first_bad_entry, verify_zip
 from layersmith.builder.zipwriter import crc32, deflate_raw, packed, write_packed
 from layersmith.errors import VerificationError
 from layersmith.model import BuildResult, LayerSpec, expand_variants
-from layersmith.specs import load_layer
+from layersmith.project.specs import load_layer
 
 GOOD = b"print('hello')\n" * 200
 
