@@ -25,9 +25,12 @@ ELLIPSIS = "…"
 # No column is narrowed below this (or its natural width, when smaller): a narrower one is unreadable;
 # rather than go below it, the table turns into records.
 MIN_COLUMN = 8
-# What a word cut anywhere (`thumbnai` / `l-index`) costs, in lines: more than one, because it reads
-# worse than one more line; a shortened identifier costs one line (its whole text is in --wide).
-CUT_COST = 3
+# What breaking a word costs, in lines: one after punctuation (`ingest-` / `orders`, as much as the
+# line it adds again), CUT_COST anywhere (`thumbnai` / `l-index` reads worse); a shortened
+# identifier costs one line (its whole text is in --wide and --json).
+CUT_COST = 6
+# The first column names the row (a function, a layer): its words stay whole up to this width.
+KEY_WORD = 24
 _BREAK_AFTER = "-/,:"
 
 
@@ -137,13 +140,15 @@ class _Column:
 
     texts: list[str]
     identifier: bool
+    key: bool = False
     natural: int = 0
     floor: int = 0
     _tried: dict[int, tuple[list[int], int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.natural = max(text_width(t) for t in self.texts)
-        self.floor = min(self.natural, MIN_COLUMN)
+        words = max(_visible(w) for t in self.texts for w in _words(t)) if self.key else 0
+        self.floor = min(self.natural, max(MIN_COLUMN, min(words, KEY_WORD)))
 
     def at(self, width: int) -> tuple[list[int], int]:
         """(lines per row, penalty): see CUT_COST."""
@@ -158,7 +163,7 @@ class _Column:
                 else:
                     pieces, cuts = _wrap(text, width)
                     lines.append(len(pieces))
-                    penalty += CUT_COST * cuts
+                    penalty += sum(not p[-1:].isspace() for p in pieces[:-1]) + (CUT_COST - 1) * cuts
             self._tried[width] = (lines, penalty)
         return self._tried[width]
 
@@ -166,7 +171,10 @@ class _Column:
 def _cost(columns: list[_Column], widths: list[int], change: int, width: int) -> int:
     """The table's height plus its penalties, with column `change` at `width`."""
     tried = [c.at(width if i == change else widths[i]) for i, c in enumerate(columns)]
-    return sum(max(rows) for rows in zip(*(lines for lines, _ in tried), strict=True)) + sum(p for _, p in tried)
+    heights = [1] * len(tried[0][0])
+    for lines, _ in tried:
+        heights = [max(h, n) for h, n in zip(heights, lines, strict=True)]
+    return sum(heights) + sum(penalty for _, penalty in tried)
 
 
 def column_widths(columns: list[_Column], width: int | None) -> list[int] | None:
@@ -231,7 +239,7 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, right
     """`right`: right-aligned columns (numbers); `ids`: identifier columns (shortened, not wrapped);
     `width`: fit the table to it (None: every cell whole, one line per row)."""
     right, ids = right or set(), ids or set()
-    columns = [_Column([h, *(row[i] for row in rows)], i in ids) for i, h in enumerate(headers)]
+    columns = [_Column([h, *(row[i] for row in rows)], i in ids, key=i == 0) for i, h in enumerate(headers)]
     widths = column_widths(columns, width)
     if widths is None:
         return _records(headers, rows, width or 0, ids)

@@ -17,14 +17,14 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
-from typing import Any, TextIO
+from typing import TextIO
 
 FALLBACK = 80  # a terminal that reports no size (shutil.get_terminal_size's fallback)
 WIDE_HELP = ("print tables unfitted: one line per row, no cell wrapped or shortened (the default when stdout "
              "is not a terminal and COLUMNS is not set)")
 
 
-def add_wide_option(parser: Any) -> None:
+def add_wide_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wide", action="store_true", help=WIDE_HELP)
 
 

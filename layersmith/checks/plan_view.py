@@ -163,22 +163,22 @@ def render_plan(plan: dict[str, Any], width: int | None = None) -> str:
                        f"{plan['mocked'].get('pins', '')}"
                        + (f"; {plan['mocked']['versions']}" if plan["mocked"].get("versions") else ""), width), ""]
     fn_rows = _function_rows(plan)
-    lines += ["Functions (layers in extraction order: later overwrite earlier)",
+    lines += [wrap_text("Functions (layers in extraction order: later overwrite earlier)", width),
               render_table(["function", "runtime", "arch", "reserved", "role policies", "layers"], fn_rows,
                            width=width)
               if fn_rows else "  (this stack deploys no functions)", ""]
     mapping_rows = _mapping_rows(plan)
     if mapping_rows:
-        lines += ["Event source mappings (the role may read and delete only these queues)",
+        lines += [wrap_text("Event source mappings (the role may read and delete only these queues)", width),
                   render_table(["mapping", "source", "batch", "window", "response types"], mapping_rows,
                                width=width, ids={1}), ""]
     layer_rows = _layer_rows(plan, published)
-    lines += ["Layer versions published by this stack, and who may read them",
+    lines += [wrap_text("Layer versions published by this stack, and who may read them", width),
               render_table(["layer", "python", "arch", "on replace", "grants (lambda:GetLayerVersion)"], layer_rows,
                            width=width)
               if layer_rows else "  (this stack publishes no layers)", ""]
     if "online" in plan:
-        lines += ["Publishing (--online): the local zip and inputs against the latest version on AWS",
+        lines += [wrap_text("Publishing (--online): the local zip and inputs against the latest version on AWS", width),
                   render_table(["layer", "region", "latest", "pulumi up", "why"], forecast_rows(plan["online"]),
                                width=width)
                   if plan["online"] else "  (this stack publishes no layers)", ""]
