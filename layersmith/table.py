@@ -188,6 +188,8 @@ def column_widths(columns: list[_Column], width: int | None) -> list[int] | None
     if width is None:
         return widths
     room = width - len(GAP) * (len(columns) - 1)
+    if sum(c.floor for c in columns) > room:
+        return None
     while sum(widths) > room:
         shrinkable = [i for i, c in enumerate(columns) if widths[i] > c.floor]
         if not shrinkable:
