@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 GAP = "  "
 ELLIPSIS = "…"
 # No column is narrowed below this (or its natural width, when smaller): a narrower one is unreadable;
-# rather than go below it, the table turns into records.
-MIN_COLUMN = 8
+# rather than go below it, or cut a word anywhere, the table turns into records.
+MIN_COLUMN = 6
 # What breaking a word costs, in lines: one after punctuation (`ingest-` / `orders`, as much as the
 # line it adds again), CUT_COST anywhere (`thumbnai` / `l-index` reads worse); a shortened
 # identifier costs one line (its whole text is in --wide and --json).
@@ -144,6 +144,7 @@ class _Column:
     natural: int = 0
     floor: int = 0
     _tried: dict[int, tuple[list[int], int]] = field(default_factory=dict)
+    cut: set[int] = field(default_factory=set)  # the widths at which a word is cut anywhere
 
     def __post_init__(self) -> None:
         self.natural = max(text_width(t) for t in self.texts)
@@ -164,6 +165,8 @@ class _Column:
                     pieces, cuts = _wrap(text, width)
                     lines.append(len(pieces))
                     penalty += sum(not p[-1:].isspace() for p in pieces[:-1]) + (CUT_COST - 1) * cuts
+                    if cuts:
+                        self.cut.add(width)
             self._tried[width] = (lines, penalty)
         return self._tried[width]
 
@@ -178,7 +181,8 @@ def _cost(columns: list[_Column], widths: list[int], change: int, width: int) ->
 
 
 def column_widths(columns: list[_Column], width: int | None) -> list[int] | None:
-    """Each column's width so that the table fits `width`; None when it cannot (records then).
+    """Each column's width so that the table fits `width`; None when it cannot, or only by cutting a
+    word anywhere (records then: `thumbnai` / `l-index` is no way to print a name).
 
     Greedy, one cell of width at a time, from the natural widths: take it from the column whose loss
     adds the fewest lines (and cut words, shortened identifiers) to the table; on a tie the widest,
@@ -190,13 +194,19 @@ def column_widths(columns: list[_Column], width: int | None) -> list[int] | None
     room = width - len(GAP) * (len(columns) - 1)
     if sum(c.floor for c in columns) > room:
         return None
-    while sum(widths) > room:
+    while sum(widths) > room:  # the floors fit, so some column can always give
         shrinkable = [i for i, c in enumerate(columns) if widths[i] > c.floor]
-        if not shrinkable:
-            return None
         chosen = min(shrinkable, key=lambda i: (_cost(columns, widths, i, widths[i] - 1), -widths[i], -i))
         widths[chosen] -= 1
-    return widths
+    return None if _cuts_a_word(columns, widths) else widths
+
+
+def _cuts_a_word(columns: list[_Column], widths: list[int]) -> bool:
+    for column, width in zip(columns, widths, strict=True):
+        column.at(width)  # computes column.cut for this width
+        if width in column.cut:
+            return True
+    return False
 
 
 def _pad(text: str, width: int, right: bool) -> str:

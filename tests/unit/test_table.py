@@ -71,7 +71,7 @@ def test_a_long_word_breaks_after_punctuation_then_anywhere() -> None:
 
 
 def test_wrapped_cells_continue_on_the_next_lines_of_their_column() -> None:
-    fitted = render_table(["k", "message"], [["a", "alpha beta gamma delta"]], width=MIN_COLUMN + 3)
+    fitted = render_table(["k", "message"], [["a", "alpha beta gamma delta"]], width=11)
     assert fitted.splitlines()[2:] == ["a  alpha", "   beta", "   gamma", "   delta"]
 
 
