@@ -25,9 +25,10 @@ ELLIPSIS = "…"
 # No column is narrowed below this (or its natural width, when smaller): a narrower one is unreadable;
 # rather than go below it, or cut a word anywhere, the table turns into records.
 MIN_COLUMN = 6
-# What breaking a word costs, in lines: one after punctuation (`ingest-` / `orders`, as much as the
-# line it adds again), CUT_COST anywhere (`thumbnai` / `l-index` reads worse); a shortened
-# identifier costs one line (its whole text is in --wide and --json).
+# What breaking a word costs, in lines: BREAK_COST after punctuation (`2026-` / `11-03` reads worse
+# than one more line), CUT_COST anywhere (`thumbnai` / `l-index`: only ever tried, never printed,
+# see column_widths); a shortened identifier costs one line (its whole text is in --wide and --json).
+BREAK_COST = 2
 CUT_COST = 6
 # The first column names the row (a function, a layer): its words stay whole up to this width.
 KEY_WORD = 24
@@ -164,7 +165,8 @@ class _Column:
                 else:
                     pieces, cuts = _wrap(text, width)
                     lines.append(len(pieces))
-                    penalty += sum(not p[-1:].isspace() for p in pieces[:-1]) + (CUT_COST - 1) * cuts
+                    breaks = sum(not p[-1:].isspace() for p in pieces[:-1])  # cuts among them
+                    penalty += BREAK_COST * breaks + (CUT_COST - BREAK_COST) * cuts
                     if cuts:
                         self.cut.add(width)
             self._tried[width] = (lines, penalty)

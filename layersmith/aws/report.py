@@ -108,7 +108,7 @@ def _dangling_block(inventory: Inventory, width: int | None) -> list[str]:
 
 
 def _indent(text: str) -> str:
-    return "\n".join("  " + line for line in text.splitlines())
+    return "\n".join(("  " + line).rstrip() for line in text.splitlines())
 
 
 def _dangling(inventory: Inventory) -> list[Attachment]:
