@@ -159,3 +159,12 @@ def test_width_from_wide_columns_tty_or_pipe() -> None:
 @pytest.mark.parametrize("width", [40, 60, 100])
 def test_plan_like_table_fits(width: int) -> None:
     assert widest(render_table(PLAN_HEADERS, PLAN_ROWS, width=width)) <= width
+
+
+@pytest.mark.parametrize("argv", [["plan", "--stack", "dev"], ["check", "--stack", "dev"], ["build"],
+                                  ["runtimes", "list"], ["inventory"], ["prune", "--keep", "1"]])
+def test_every_command_that_prints_a_table_takes_wide(argv: list[str]) -> None:
+    from layersmith.cli import build_parser
+
+    assert build_parser(argv).parse_args([*argv, "--wide"]).wide is True
+    assert build_parser(argv).parse_args(argv).wide is False
