@@ -73,3 +73,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     monkeypatch.setattr(time, "localtime", lambda secs=None: real_localtime(fake.now if secs is None else secs))
     monkeypatch.setattr(time, "gmtime", lambda secs=None: real_gmtime(fake.now if secs is None else secs))
     return fake
+
+
+@pytest.fixture(autouse=True)
+def _unfitted_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands fit their tables to `COLUMNS` when it is set (layersmith.terminal): a shell that
+    exports it must not change what the tests read. A test that wants a width sets it."""
+    monkeypatch.delenv("COLUMNS", raising=False)

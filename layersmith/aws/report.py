@@ -8,7 +8,7 @@ from typing import Any
 from layersmith.aws.prune import Decision, PruneResult, PruneSelection
 from layersmith.aws.records import Attachment, Inventory, LayerVersionRecord, Target
 from layersmith.aws.verdict import Verdict, verdicts
-from layersmith.table import render_table
+from layersmith.table import render_table, wrap_text
 
 
 def human_size(size: int) -> str:
@@ -76,7 +76,8 @@ def _shared_cell(record: LayerVersionRecord) -> str:
     return ",".join(f"{s}*" if s in record.shared_unmanaged else s for s in record.shared_with) or "-"
 
 
-def render_inventory(inventory: Inventory) -> str:
+def render_inventory(inventory: Inventory, width: int | None = None) -> str:
+    """`width`: fit every line to it (the tables are indented by two); None: unfitted."""
     groups: dict[tuple[Target, str], list[LayerVersionRecord]] = defaultdict(list)
     for record in inventory.versions:
         groups[record.key].append(record)
@@ -88,20 +89,26 @@ def render_inventory(inventory: Inventory) -> str:
                  f"in {target}")
         rows = [row for record in records for row in _version_rows(judged[record.arn])]
         table = render_table(["version", "created (UTC)", "size", "python", "arch", "shared with", "marks",
-                              "used by"], rows, right={0, 2})
-        blocks.append(title + "\n" + _indent(table))
+                              "used by"], rows, right={0, 2}, width=None if width is None else width - 2)
+        blocks.append(wrap_text(title, width, hang="  ") + "\n" + _indent(table))
     if any(r.shared_unmanaged for r in inventory.versions):
-        blocks.append(UNMANAGED_NOTE)
-    dangling = _dangling(inventory)
-    if dangling:
-        blocks.append("attached but not found (deleted, or in an account/region not scanned):\n" + _indent(
-            "\n".join(f"{a.layer_version_arn}  ← {a.target} {a.describe()}" for a in dangling)))
-    blocks.append(summary(inventory, judged))
+        blocks.append(wrap_text(UNMANAGED_NOTE, width, hang="  "))
+    blocks += _dangling_block(inventory, width)
+    blocks.append(wrap_text(summary(inventory, judged), width, hang="  "))
     return "\n\n".join(blocks)
 
 
+def _dangling_block(inventory: Inventory, width: int | None) -> list[str]:
+    dangling = _dangling(inventory)
+    if not dangling:
+        return []
+    return ["attached but not found (deleted, or in an account/region not scanned):\n" + _indent(
+        "\n".join(wrap_text(f"{a.layer_version_arn}  ← {a.target} {a.describe()}",
+                             None if width is None else width - 2, hang="    ") for a in dangling))]
+
+
 def _indent(text: str) -> str:
-    return "\n".join("  " + line for line in text.splitlines())
+    return "\n".join(("  " + line).rstrip() for line in text.splitlines())
 
 
 def _dangling(inventory: Inventory) -> list[Attachment]:
@@ -175,13 +182,14 @@ def _decision_row(d: Decision) -> list[str]:
             "; ".join(d.reasons)]
 
 
-def render_selection(plan: PruneSelection) -> str:
+def render_selection(plan: PruneSelection, width: int | None = None) -> str:
+    """`width`: fit every line to it; None: unfitted."""
     rows = [_decision_row(d) for d in (*plan.deletions, *plan.kept)]
-    table = render_table(["action", "layer version", "where", "size", "why"], rows, right={3})
+    table = render_table(["action", "layer version", "where", "size", "why"], rows, right={3}, width=width)
     size = human_size(sum(d.version.code_size for d in plan.deletions))
     head = f"prune plan: keep the newest {plan.keep_newest} version(s) of each layer, and whatever is in use"
     tail = f"{len(plan.deletions)} to delete ({size}), {len(plan.kept)} kept"
-    return "\n".join([head, "", table, "", tail])
+    return "\n".join([wrap_text(head, width, hang="  "), "", table, "", wrap_text(tail, width, hang="  ")])
 
 
 def selection_json(plan: PruneSelection, result: PruneResult | None, dry_run: bool) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from layersmith.aws.grants import Statement, describe_statements
-from layersmith.table import render_table
+from layersmith.table import render_table, wrap_text
 
 _LV = "aws:lambda/layerVersion:LayerVersion"
 _GRANTS = "pulumi-python:dynamic/layersmith:LayerGrants"
@@ -155,30 +155,36 @@ def published_versions(plan: dict[str, Any]) -> dict[str, int]:
     return out
 
 
-def render_plan(plan: dict[str, Any]) -> str:
+def render_plan(plan: dict[str, Any], width: int | None = None) -> str:
+    """`width`: fit every line to it (tables wrapped or shortened, prose wrapped); None: unfitted."""
     published = published_versions(plan)
-    lines = [f"Plan for stack {plan['stack']} (project {plan['project']}) — run under Pulumi mocks: "
-             f"account {plan['mocked']['account']} and versions marked * are mocked; "
-             f"{plan['mocked'].get('pins', '')}"
-             + (f"; {plan['mocked']['versions']}" if plan["mocked"].get("versions") else ""), ""]
+    lines = [wrap_text(f"Plan for stack {plan['stack']} (project {plan['project']}) — run under Pulumi mocks: "
+                       f"account {plan['mocked']['account']} and versions marked * are mocked; "
+                       f"{plan['mocked'].get('pins', '')}"
+                       + (f"; {plan['mocked']['versions']}" if plan["mocked"].get("versions") else ""), width), ""]
     fn_rows = _function_rows(plan)
-    lines += ["Functions (layers in extraction order: later overwrite earlier)",
-              render_table(["function", "runtime", "arch", "reserved", "role policies", "layers"], fn_rows)
+    lines += [wrap_text("Functions (layers in extraction order: later overwrite earlier)", width),
+              render_table(["function", "runtime", "arch", "reserved", "role policies", "layers"], fn_rows,
+                           width=width)
               if fn_rows else "  (this stack deploys no functions)", ""]
     mapping_rows = _mapping_rows(plan)
     if mapping_rows:
-        lines += ["Event source mappings (the role may read and delete only these queues)",
-                  render_table(["mapping", "source", "batch", "window", "response types"], mapping_rows), ""]
+        lines += [wrap_text("Event source mappings (the role may read and delete only these queues)", width),
+                  render_table(["mapping", "source", "batch", "window", "response types"], mapping_rows,
+                               width=width, ids={1}), ""]
     layer_rows = _layer_rows(plan, published)
-    lines += ["Layer versions published by this stack, and who may read them",
-              render_table(["layer", "python", "arch", "on replace", "grants (lambda:GetLayerVersion)"], layer_rows)
+    lines += [wrap_text("Layer versions published by this stack, and who may read them", width),
+              render_table(["layer", "python", "arch", "on replace", "grants (lambda:GetLayerVersion)"], layer_rows,
+                           width=width)
               if layer_rows else "  (this stack publishes no layers)", ""]
     if "online" in plan:
-        lines += ["Publishing (--online): the local zip and inputs against the latest version on AWS",
-                  render_table(["layer", "region", "latest", "pulumi up", "why"], forecast_rows(plan["online"]))
+        lines += [wrap_text("Publishing (--online): the local zip and inputs against the latest version on AWS", width),
+                  render_table(["layer", "region", "latest", "pulumi up", "why"], forecast_rows(plan["online"]),
+                               width=width)
                   if plan["online"] else "  (this stack publishes no layers)", ""]
     counts: dict[str, int] = defaultdict(int)
     for r in plan["resources"]:
         counts[r["type"].rsplit(":", 1)[-1]] += 1
-    lines.append("Resources: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())))
+    lines.append(wrap_text("Resources: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())), width,
+                           hang="  "))
     return "\n".join(lines)

@@ -11,7 +11,8 @@ from typing import Any
 from layersmith.builder.docker import DEFAULT_IMAGE_TAG
 from layersmith.builder.factory import BUILDERS, build_layers, make_builder
 from layersmith.model import BuildResult
-from layersmith.table import render_table
+from layersmith.table import render_table, wrap_text
+from layersmith.terminal import add_wide_option, width_of
 
 
 def register(sub: Any) -> None:
@@ -27,6 +28,7 @@ def register(sub: Any) -> None:
                         help="SAM build image tag for --builder docker/auto; '{arch}' becomes x86_64 or arm64 "
                              f"(default: {DEFAULT_IMAGE_TAG})")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_wide_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -68,14 +70,16 @@ def bytecode_cell(r: BuildResult) -> str:
     return f"{shown} (no {'/'.join(missing)} {where})"
 
 
-def render_results(results: list[BuildResult]) -> str:
+def render_results(results: list[BuildResult], width: int | None = None) -> str:
+    """`width`: fit every line to it (the sha256 prefix is an identifier: shortened, not wrapped)."""
     rows = [[r.variant.layer, ",".join(rt.removeprefix("python") for rt in r.variant.runtimes),
              ",".join(r.variant.architectures), str(r.files), f"{r.unzipped_bytes / 1e6:.1f}",
              f"{r.zip_bytes / 1e6:.1f}", bytecode_cell(r), r.sha256[:12],
              "cached" if r.cached else "built"] for r in results]
     table = render_table(["layer", "python", "arch", "files", "unzipped MB", "zip MB", "bytecode",
-                          "sha256", "status"], rows, right={3, 4, 5})
-    notes = [f"warning: {r.variant.layer} {r.variant.key}: {w}" for r in results for w in r.warnings]
+                          "sha256", "status"], rows, right={3, 4, 5}, width=width, ids={7})
+    notes = [wrap_text(f"warning: {r.variant.layer} {r.variant.key}: {w}", width, hang="  ")
+             for r in results for w in r.warnings]
     return "\n".join([table, *notes])
 
 
@@ -92,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([result_json(r) for r in results], indent=2))
     else:
-        print(render_results(results))
+        print(render_results(results, width_of(args)))
         if getattr(args, "verbose", False):
             for r in results:
                 if not r.cached:

@@ -25,7 +25,8 @@ from layersmith.project.consumer_pins import consumer_pins
 from layersmith.project.excludes import unmatched_excludes
 from layersmith.project.specs import DISK, Reader
 from layersmith.project.stack_owners import require_unique_prefix
-from layersmith.table import render_table
+from layersmith.table import render_table, wrap_text
+from layersmith.terminal import add_wide_option, width_of
 
 _TITLES = {"error": "Errors", "warning": "Warnings", "unverified": "Unverified offline", "note": "Notes"}
 _MARK = {"error": "x", "warning": "!", "unverified": "?", "note": "-"}
@@ -40,6 +41,7 @@ def register(sub: Any) -> None:
                         help="also compare each pinned version's content on AWS (boto3) with the local build")
     parser.add_argument("--profile", help="AWS profile for --online (default: the stack's aws:profile, then "
                                           "AWS_PROFILE / the default credential chain)")
+    add_wide_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -126,28 +128,32 @@ def _status(report: FunctionReport, findings: list[Diagnostic]) -> str:
     return "x" if failed else "ok"
 
 
-def _function_table(reports: list[FunctionReport], findings: list[Diagnostic]) -> str:
+def _function_table(reports: list[FunctionReport], findings: list[Diagnostic], width: int | None) -> str:
     rows = [[r.name, r.runtime, r.architecture, str(r.layers),
              "?" if r.unzipped is None else f"{r.unzipped / 1e6:.1f}", _status(r, findings)]
             for r in reports]
-    return render_table(["function", "runtime", "arch", "layers", "unzipped MB", "status"], rows, right={3, 4})
+    return render_table(["function", "runtime", "arch", "layers", "unzipped MB", "status"], rows, right={3, 4},
+                        width=width)
 
 
-def _verdict_lines(verdicts: list[PinVerdict] | None) -> list[str]:
+def _verdict_lines(verdicts: list[PinVerdict] | None, width: int | None) -> list[str]:
     if verdicts is None:
         return []
     return ["", "Pinned versions on AWS against this checkout's build (--online, by Content.CodeSha256)",
-            render_table(["function", "layer", "variant", "region", "pin", "content"], verdict_rows(verdicts))
+            render_table(["function", "layer", "variant", "region", "pin", "content"], verdict_rows(verdicts),
+                         width=width)
             if verdicts else "  (no pins on this project's layers)"]
 
 
-def _finding_lines(findings: list[Diagnostic]) -> list[str]:
+def _finding_lines(findings: list[Diagnostic], width: int | None) -> list[str]:
+    """One finding per line; fitted to `width`, its continuation lines indented under its text."""
     lines: list[str] = []
     for level in ("error", "warning", "unverified", "note"):
         chosen = [f for f in findings if f.level == level]
         if chosen:
             lines += ["", f"{_TITLES[level]} ({len(chosen)})"]
-            lines += [f"  {_MARK[level]} {f.function or 'stack'} [{f.check}] {f.message}" for f in chosen]
+            lines += [wrap_text(f"{f.function or 'stack'} [{f.check}] {f.message}", width,
+                                indent=f"  {_MARK[level]} ", hang="    ") for f in chosen]
     return lines
 
 
@@ -158,9 +164,10 @@ def _verdict(findings: list[Diagnostic]) -> str:
 
 
 def render(stack: str, reports: list[FunctionReport], findings: list[Diagnostic],
-           verdicts: list[PinVerdict] | None = None) -> str:
-    lines = [f"layersmith check --stack {stack}", _function_table(reports, findings), *_verdict_lines(verdicts),
-             *_finding_lines(findings), "", _verdict(findings)]
+           verdicts: list[PinVerdict] | None = None, width: int | None = None) -> str:
+    """`width`: fit every line to it; None: unfitted (a finding per line)."""
+    lines = [f"layersmith check --stack {stack}", _function_table(reports, findings, width),
+             *_verdict_lines(verdicts, width), *_finding_lines(findings, width), "", _verdict(findings)]
     return "\n".join(lines)
 
 
@@ -192,5 +199,5 @@ def run(args: argparse.Namespace, reader: Reader = DISK) -> int:
     findings, verdicts = _findings(args, project, reports)
     failed = any(f.level == "error" for f in findings)
     print(_json_report(args.stack, not failed, reports, findings, verdicts) if args.json
-          else render(args.stack, reports, findings, verdicts))
+          else render(args.stack, reports, findings, verdicts, width_of(args)))
     return 1 if failed else 0

@@ -14,6 +14,7 @@ from typing import Any
 from layersmith.aws.clients import Caller
 from layersmith.aws.options import FactoryMaker, add_scan_arguments, print_failures, run_scan
 from layersmith.aws.report import inventory_json, render_inventory
+from layersmith.terminal import add_wide_option, width_of
 
 # The whole second paragraph of the docstring, unwrapped: argparse re-wraps it (its first line alone
 # cut the sentence off mid-parenthesis).
@@ -24,6 +25,7 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("inventory", help="list this project's layer versions and who uses them (boto3)",
                             description=_DESCRIPTION)
     add_scan_arguments(parser)
+    add_wide_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace, make_factory: FactoryMaker | None = None, call
     if args.json:
         print(json.dumps(inventory_json(inventory), indent=2))
     else:
-        print(render_inventory(inventory))
+        print(render_inventory(inventory, width_of(args)))
     print_failures(inventory)
     if inventory.interrupted:
         return 130  # the shell's code for Ctrl-C: the partial report above is marked incomplete

@@ -21,6 +21,7 @@ from layersmith.pins.publish_forecast import Forecast, forecast
 from layersmith.project.checkout import Project, load_project, load_stack_config
 from layersmith.project.specs import DISK, Reader
 from layersmith.project.stack_owners import require_unique_prefix
+from layersmith.terminal import add_wide_option, width_of
 
 
 def register(sub: Any) -> None:
@@ -31,6 +32,7 @@ def register(sub: Any) -> None:
                         help="compare each variant with its latest version on AWS: would pulumi up publish?")
     parser.add_argument("--profile", help="AWS profile for --online (default: the stack's aws:profile, then "
                                           "AWS_PROFILE / the default credential chain)")
+    add_wide_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace, reader: Reader = DISK) -> int:
     if forecasts is not None:
         plan["online"] = [f.to_json() for f in forecasts]
         plan["mocked"]["versions"] = "layer versions read from AWS (--online)"
-    print(json.dumps(plan, indent=2, sort_keys=True) if args.json else render_plan(plan))
+    print(json.dumps(plan, indent=2, sort_keys=True) if args.json else render_plan(plan, width_of(args)))
     for line in stack_size_warnings(project, args.stack):
         print(f"layersmith: warning: {line}", file=sys.stderr)
     return 0

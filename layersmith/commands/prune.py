@@ -24,6 +24,7 @@ from layersmith.aws.prune import PruneResult, PruneSelection, execute, select_pr
 from layersmith.aws.records import Inventory
 from layersmith.aws.report import human_size, render_selection, selection_json
 from layersmith.errors import AwsError, ScanInterrupted, UserError
+from layersmith.terminal import add_wide_option, width_of
 
 
 def register(sub: Any) -> None:
@@ -32,6 +33,7 @@ def register(sub: Any) -> None:
                         help="always keep the newest N versions of each layer (N >= 1)")
     parser.add_argument("--yes", action="store_true", help="really delete (default: print the plan only)")
     add_scan_arguments(parser)
+    add_wide_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -63,7 +65,7 @@ def _selection(args: argparse.Namespace, inventory: Inventory) -> PruneSelection
     """The plan, printed; refused before anything is deleted when the scan had blind spots (each named)."""
     plan = select_prunable(inventory, args.keep)
     if not args.json:
-        print(render_selection(plan))
+        print(render_selection(plan, width_of(args)))
     if plan.blocked_by:
         if args.json:
             print(json.dumps(selection_json(plan, None, dry_run=not args.yes), indent=2))

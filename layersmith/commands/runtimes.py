@@ -17,7 +17,8 @@ from layersmith.project.checkout import Project, load_project
 from layersmith.runner import SubprocessRunner
 from layersmith.runtimes.supported import ARCHITECTURES, RUNTIMES
 from layersmith.runtimes.sysroots import SYSROOTS, Sysroots, SysrootSpec, by_name, sysroot_for, sysroots_dir
-from layersmith.table import render_table
+from layersmith.table import render_table, wrap_text
+from layersmith.terminal import add_wide_option, width_of
 
 # The runtimes layersmith's layers and functions may target today (python3.9 is deprecated).
 LISTED = ("python3.10", "python3.11", "python3.12", "python3.13")
@@ -32,6 +33,7 @@ def register(sub: Any) -> None:
                              f"of {', '.join(s.name for s in SYSROOTS)})")
     parser.add_argument("--all", action="store_true", help="fetch every sysroot, needed or not")
     parser.add_argument("--force", action="store_true", help="fetch again even when prepared")
+    add_wide_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             specs = needed_sysroots(declared_targets(load_project(args.project)), chooser.host_runs)
         _fetch(sysroots, specs, args.force, started)
     else:
-        _list(runner, sysroots)
+        _list(runner, sysroots, width_of(args))
     return 0
 
 
@@ -106,14 +108,15 @@ def _fetch(sysroots: Sysroots, specs: list[SysrootSpec], force: bool, started: f
     print(f"sysroots in {sysroots.root} ({time.monotonic() - started:.1f} s)")
 
 
-def _list(runner: SubprocessRunner, sysroots: Sysroots) -> None:
+def _list(runner: SubprocessRunner, sysroots: Sysroots, width: int | None) -> None:
     """What runs each runtime/architecture here, then the state of each sysroot."""
     chooser = Chooser(runner, sysroots, report=lambda m: print(f"  {m}", file=sys.stderr))
     rows = [[rt, arch, chooser.describe(RUNTIMES[rt], arch)] for rt in LISTED for arch in ARCHITECTURES]
-    print(render_table(["runtime", "arch", "runs here on"], rows))
+    print(render_table(["runtime", "arch", "runs here on"], rows, width=width))
     print()
     prepared = [[s.name, f"python{s.dotted}", s.arch, f"Debian {s.suite}",
                  (f"prepared (CPython {p.version})" if (p := sysroots.python(s)) else "not prepared")]
                 for s in SYSROOTS]
-    print(render_table(["sysroot", "python", "arch", "from", "state"], prepared))
-    print(f"in {sysroots.root} (`layersmith runtimes fetch` prepares them; Python 3.12 exists in no Debian suite)")
+    print(render_table(["sysroot", "python", "arch", "from", "state"], prepared, width=width))
+    print(wrap_text(f"in {sysroots.root} (`layersmith runtimes fetch` prepares them; Python 3.12 exists in no "
+                    "Debian suite)", width))
