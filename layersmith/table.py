@@ -56,8 +56,9 @@ def _visible(text: str) -> int:
 
 
 def _words(text: str) -> list[str]:
-    """Break opportunities at blanks; each word keeps the blanks after it (leading blanks are a word)."""
-    return re.findall(r"\s+|\S+\s*", text) or [""]
+    """Break opportunities at blanks; each word keeps the blanks after it (leading blanks are a word).
+    A list item's number stays with its first word ("1. name"): never a "1." alone on its line."""
+    return re.findall(r"^\d+\.\s+\S+\s*|\s+|\S+\s*", text) or [""]
 
 
 def _parts(word: str) -> list[str]:

@@ -168,3 +168,11 @@ def test_every_command_that_prints_a_table_takes_wide(argv: list[str]) -> None:
 
     assert build_parser(argv).parse_args([*argv, "--wide"]).wide is True
     assert build_parser(argv).parse_args(argv).wide is False
+
+
+def test_a_list_items_number_stays_with_its_first_word() -> None:
+    """plan's layers column: "1." alone on a line, its layer on the next, read as two items."""
+    pieces = wrap("1. layersmith-prod-utils v4 (pinned, this stack)", 23)
+    assert pieces[0].startswith("1. layersmith-")
+    assert "".join(pieces) == "1. layersmith-prod-utils v4 (pinned, this stack)"
+    assert wrap("a 1. b", 3)[0] == "a "  # only a number that starts the cell is a list item's
