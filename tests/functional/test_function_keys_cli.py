@@ -55,7 +55,7 @@ def test_bad_function_toml_value_exits_2_with_one_line(tmp_path: Path, cli: CliR
                                                        command: str) -> None:
     root = project(tmp_path / "p", line)
     err = one_line(cli, root, command)
-    assert err.startswith(f"layersmith: error: {root / 'functions/f/function.toml'}: {key}: "), err
+    assert err.startswith(f"layersmith: error: {root / 'functions/f/function.toml'}:1: {key}: "), err
 
 
 @pytest.mark.parametrize(("functions", "key"), BAD_STACK)

@@ -48,7 +48,7 @@ def test_a_broken_function_a_stack_does_not_deploy_is_a_warning(proj: Path) -> N
     project = load_project(proj)
     assert load_stack_config(project, "thumbs").deploy == ("thumbs",)
     [warning] = project.unused_warnings("thumbs")
-    assert "functions/report/function.toml: malformed TOML" in warning
+    assert "functions/report/function.toml:1:10: malformed TOML: Invalid value" in warning
     assert warning.endswith("(ignored: stack thumbs does not use it)")
 
 
@@ -58,9 +58,9 @@ def test_a_broken_spec_a_stack_uses_is_its_error(proj: Path) -> None:  # noqa: F
     stack(proj, "all", {})  # deploys every function (the default)
     stack(proj, "legacy", {"layersmith:deploy": ["thumbs"], "layersmith:publish": ["legacy", "utils"]})
     project = load_project(proj)
-    with pytest.raises(SpecError, match=r"functions/report/function.toml: malformed TOML"):
+    with pytest.raises(SpecError, match=r"functions/report/function.toml:1:10: malformed TOML"):
         load_stack_config(project, "all")
-    with pytest.raises(SpecError, match=r"layers/legacy/layer.toml: runtimes: must be a list"):
+    with pytest.raises(SpecError, match=r"layers/legacy/layer.toml:1: runtimes: must be a list"):
         load_stack_config(project, "legacy")
 
 

@@ -83,7 +83,7 @@ def test_bad_field_names_its_key(project: Path, old: str, new: str, key: str) ->
 
 def test_empty_runtimes_message(project: Path) -> None:
     err = spec_error(layer_dir(project, GOOD.replace('["python3.11", "python3.12"]', "[]")))
-    assert str(err).endswith("layer.toml: runtimes: must not be empty")
+    assert str(err).endswith("layer.toml:2: runtimes: must not be empty")
 
 
 def test_unknown_key(project: Path) -> None:
@@ -111,7 +111,8 @@ def test_malformed_toml(project: Path) -> None:
     directory = layer_dir(project, 'description = "unterminated\n')
     err = spec_error(directory)
     assert err.path == str(directory / "layer.toml")
-    assert "malformed TOML" in err.message and "line 1" in err.message
+    assert (err.line, err.column) == (1, 28)
+    assert str(err).endswith("layer.toml:1:28: malformed TOML: Illegal character '\\n'; fix the syntax there")
 
 
 def test_layer_with_nothing_in_it(project: Path) -> None:
