@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     for line in size_warnings(function, layers, cache):
         print(f"layersmith: warning: {line}", file=sys.stderr)
     runner = SubprocessRunner()
-    chooser = Chooser(runner, Sysroots(sysroots_dir(cache), runner, _progress), report=_progress)
+    chooser = Chooser(runner, Sysroots(sysroots_dir(cache), runner, _progress), report=_progress,
+                      verbose=args.verbose)
     result = invoke(function, layers, event=event,
                     physical_name=function_name(cfg.name_prefix, function.name) if cfg else f"local-{function.name}",
                     region=cfg.region if cfg else "us-east-1", sandbox=SubprocessSandbox(),
