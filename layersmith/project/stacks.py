@@ -62,8 +62,11 @@ def read_stack_file(project: Path, stack: str, reader: Reader = DISK) -> dict[st
     """The `config:` map of `Pulumi.<stack>.yaml`, values as YAML typed them."""
     path = stack_file(project, stack)
     if not path.is_file():
-        known = ", ".join(committed_stacks(project)) or "none"
-        raise UserError(f"no such stack file; committed stacks: {known}", path=path)
+        known = ", ".join(committed_stacks(project))
+        # A new project has none: say what the file holds rather than list nothing.
+        todo = (f"committed stacks: {known}" if known else "the project has none yet: create it with a `config:` "
+                "map setting aws:region and layersmith:publish (the layers it publishes)")
+        raise UserError(f"no such stack file; {todo}", path=path)
     config = _config_map(_parse_yaml(reader.read_bytes(path).decode("utf-8"), path), path)
     _check_config_keys(config, path)
     return config
