@@ -53,7 +53,7 @@ def test_an_unreadable_stack_file_is_a_warning_not_an_error(proj: Path) -> None:
     (proj / "Pulumi.other.yaml").write_text("config: [\n", encoding="utf-8")
     [(level, check, message)] = findings(proj)
     assert (level, check) == ("warning", "consumers")
-    assert "Pulumi.other.yaml: invalid YAML" in message and "cannot tell whether it consumes stack prod" in message
+    assert "Pulumi.other.yaml:2:1: invalid YAML" in message and "cannot tell whether it consumes stack prod" in message
 
 
 def test_a_consumer_in_a_region_this_stack_does_not_publish_to_is_named(proj: Path) -> None:  # noqa: F811
