@@ -228,11 +228,11 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _lock_fail(message: str, path: Path, where: str) -> SpecError:
-    return SpecError(message, path=path, key=where)
+def _lock_fail(message: str, path: Path, where: int) -> SpecError:
+    return SpecError(message, path=path, line=where)  # FILE:LINE, as TOML and YAML errors
 
 
-def _lock_requirement(head: str, path: Path, where: str) -> tuple[PkgRequirement, str]:
+def _lock_requirement(head: str, path: Path, where: int) -> tuple[PkgRequirement, str]:
     """The requirement and its one `==` version, or why the line is not pinned."""
     try:
         req = PkgRequirement(head)
@@ -246,7 +246,7 @@ def _lock_requirement(head: str, path: Path, where: str) -> tuple[PkgRequirement
     return req, specs[0].version
 
 
-def _lock_hashes(name: str, version: str, hashes: tuple[str, ...], path: Path, where: str) -> None:
+def _lock_hashes(name: str, version: str, hashes: tuple[str, ...], path: Path, where: int) -> None:
     if not hashes:
         raise _lock_fail(f"{name}=={version} has no --hash: add it to requirements.in and run "
                          f"`layersmith lock {path.parent.name}`, which hashes every line", path, where)
@@ -256,14 +256,13 @@ def _lock_hashes(name: str, version: str, hashes: tuple[str, ...], path: Path, w
 
 
 def _parse_lock_line(number: int, line: str, path: Path) -> Requirement:
-    where = f"line {number}"
     if line.startswith("-"):
         raise _lock_fail(f"option {line.split()[0]!r} is not allowed in a lock; regenerate it with "
-                         f"`layersmith lock {path.parent.name}`", path, where)
+                         f"`layersmith lock {path.parent.name}`", path, number)
     parts = line.split(" --hash=")
     head, hashes = parts[0].strip(), tuple(h.strip() for h in parts[1:])
-    req, version = _lock_requirement(head, path, where)
-    _lock_hashes(req.name, version, hashes, path, where)
+    req, version = _lock_requirement(head, path, number)
+    _lock_hashes(req.name, version, hashes, path, number)
     return Requirement(canonicalize_name(req.name), version, hashes,
                        str(req.marker) if req.marker else None, number)
 

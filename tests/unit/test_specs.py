@@ -184,13 +184,13 @@ def test_lock_helper_round_trips(tmp_path: Path) -> None:
 def test_lock_line_without_exact_pin(tmp_path: Path, line: str) -> None:
     path = write_lock(tmp_path, "# ok\n" + line.format(h=fake_hash("six")) + "\n")
     err = lock_error(path)
-    assert err.key == "line 2"
+    assert err.line == 2 and str(err).startswith(f"{path}:2: ")
     assert "'six' is not pinned with '=='" in err.message and "layersmith lock" in err.message
 
 
 def test_lock_line_without_hash(tmp_path: Path) -> None:
     err = lock_error(write_lock(tmp_path, lock_text("a==1") + "six==1.16.0\n"))
-    assert err.key == "line 5"
+    assert err.line == 5
     assert "six==1.16.0 has no --hash" in err.message
 
 
@@ -202,7 +202,7 @@ def test_lock_line_with_a_bad_hash(tmp_path: Path) -> None:
 @pytest.mark.parametrize("line", ["-e .", "--index-url https://example.com/simple", "-r other.txt"])
 def test_lock_options_are_refused(tmp_path: Path, line: str) -> None:
     err = lock_error(write_lock(tmp_path, line + "\n"))
-    assert err.key == "line 1" and "not allowed in a lock" in err.message
+    assert err.line == 1 and "not allowed in a lock" in err.message
 
 
 def test_lock_garbage_line(tmp_path: Path) -> None:
