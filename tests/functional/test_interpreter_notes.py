@@ -12,6 +12,8 @@ import pytest
 from conftest import CliRun
 from helpers import REPO
 
+from layersmith.cli import main
+
 
 def _script(path: Path, body: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -36,3 +38,10 @@ def test_a_failing_shim_is_said_only_with_v(pyenv_shim: Path, cli: CliRun, verbo
     assert "host CPython 3.12.9 (x86_64, pyenv)" in out
     said = f"python: {pyenv_shim} (PATH): does not run (pyenv: python3.12: command not found); skipped"
     assert (said in err) == verbose, err
+
+
+def test_the_help_of_v_says_it_shows_the_skipped_interpreters(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["runtimes", "--help"])
+    assert done.value.code == 0
+    assert "Python interpreters skipped" in " ".join(capsys.readouterr().out.split())
