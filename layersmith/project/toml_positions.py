@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 
 _AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _AT_END = re.compile(r"\s*\(at end of document\)$")
@@ -66,7 +67,11 @@ def _key_lines(text: str) -> dict[str, int]:
 def key_line(text: str, key: str) -> int | None:
     """The line that sets `key` (a dotted path as errors name it), or of its nearest enclosing key
     (an inline table's line for `sqs.batch_size` in `sqs = {...}`); None when nothing matches."""
-    lines = _key_lines(text)
+    return nearest_line(_key_lines(text), key)
+
+
+def nearest_line(lines: Mapping[str, int], key: str) -> int | None:
+    """`key`'s line in `lines` (dotted path -> line), else its nearest enclosing key's; None if neither."""
     while key:
         if key in lines:
             return lines[key]
