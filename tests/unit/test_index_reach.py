@@ -5,7 +5,13 @@ tests/functional/test_lock_unreachable_index.py runs the real uv against a close
 
 from __future__ import annotations
 
+import socket
+
+import pytest
+
 from layersmith.builder.index_reach import unreachable_index
+from layersmith.builder.wheel_index import PyPIIndex
+from layersmith.errors import EnvironmentProblem
 
 REFUSED = """error: Failed to fetch: http://127.0.0.1:37999/simple/six/
   cause: error sending request for url (http://127.0.0.1:37999/simple/six/)
@@ -51,3 +57,14 @@ def test_a_resolution_failure_is_not_a_network_problem() -> None:
     assert unreachable_index(NO_WHEEL, {}) is None
     assert unreachable_index("error: Failed to fetch: https://pypi.org/simple/x/\n  cause: HTTP status 404\n",
                              {}) is None
+
+
+def test_pypis_json_api_out_of_reach_is_an_environment_problem_naming_the_url() -> None:
+    with socket.socket() as sock:  # bound then released: nothing listens there afterwards
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/pypi/{{name}}/json"
+    with pytest.raises(EnvironmentProblem) as err:
+        PyPIIndex(url, timeout=5).files("Six")
+    assert err.value.render().startswith(f"cannot reach PyPI's JSON API at http://127.0.0.1:{port}/pypi/six/json "
+                                         "to look up Six: [Errno 111] Connection refused; check the network")
