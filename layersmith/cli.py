@@ -36,13 +36,16 @@ def _requested_command(argv: Sequence[str], names: list[str]) -> str | None:
     return None
 
 
+# What -v adds; the interpreters it names are otherwise said only when none of a version runs.
+VERBOSE_HELP = "show tracebacks, build's phase timings and the Python interpreters skipped while searching"
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """Every command when `argv` is None (or names none); else only the one it names. Importing a
     command pulls in what it needs (boto3 for inventory, pulumi for plan: ~0.5 s), and an unchanged
     `layersmith build` should not pay for the others."""
     parser = argparse.ArgumentParser(prog="layersmith", description="Own your shared AWS Lambda layers.")
     parser.add_argument("--project", type=Path, default=None, metavar="DIR", help=PROJECT_HELP)
-    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks (and build's phase timings)")
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     parser.add_argument("--version", action="version", version=f"layersmith {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     names = sorted(m.name for m in pkgutil.iter_modules(commands.__path__))
@@ -53,7 +56,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         # `layersmith build x -v` and `layersmith plan --project DIR` work too; SUPPRESS keeps the
         # subparser from resetting an option given before the command.
         command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                             help="show tracebacks (and build's phase timings)")
+                             help=VERBOSE_HELP)
         command.add_argument("--project", type=Path, default=argparse.SUPPRESS, metavar="DIR", help=PROJECT_HELP)
     return parser
 

@@ -26,17 +26,32 @@ class LayersmithError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, path: Path | str | None = None, key: str | None = None) -> None:
+    def __init__(self, message: str, *, path: Path | str | None = None, key: str | None = None,
+                 line: int | None = None, column: int | None = None) -> None:
         self.message = message
         self.path = _shown(path) if path is not None else None
         self.key = key
+        # Where in the file, when known: rendered FILE:LINE:COL, the form editors and terminals jump to.
+        self.line = line
+        self.column = column if line is not None else None
         super().__init__(self.render())
 
     def render(self) -> str:
         where = self.path or ""
+        if where and self.line is not None:
+            where += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
         if self.key:
             where = f"{where}: {self.key}" if where else self.key
         return f"{where}: {self.message}" if where else self.message
+
+    def concerns(self, path: Path | str) -> bool:
+        """Whether this error names the file `path` (as given to the constructor)."""
+        return self.path == _shown(path)
+
+    def locate(self, line: int, column: int | None = None) -> None:
+        """Add the line (and column) once a caller holding the file's text has found it."""
+        self.line, self.column = line, column
+        self.args = (self.render(),)
 
 
 class UserError(LayersmithError):

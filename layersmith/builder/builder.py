@@ -197,7 +197,8 @@ class Builder:
         except BuildError as exc:  # name the user's lock, not the scratch subset of it
             if exc.path is None or Path(exc.path).name != subset.name:
                 raise
-            raise type(exc)(exc.message, path=spec.requirements, key=exc.key) from None
+            raise type(exc)(exc.message, path=spec.requirements, key=exc.key, line=exc.line,
+                            column=exc.column) from None
         slim.remove_distributions(dest, spec.exclude)
         solo = Variant(variant.layer, (runtime.name,), (arch,), variant.portable)
         verify.check_wheel_tags(dest, solo, spec_path=spec.spec_path)

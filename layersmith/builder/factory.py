@@ -32,12 +32,12 @@ def cache_root(project: Path) -> Path:
 
 
 def make_installer(kind: str, runner: Runner, *, image_tag: str = DEFAULT_IMAGE_TAG,
-                   report: Reporter = lambda _m: None) -> Installer:
+                   report: Reporter = lambda _m: None, verbose: bool = False) -> Installer:
     """`host`, `docker`, or `auto`: Docker when an engine answers (the official image gives every
     runtime its bytecode), else the host. An explicit `docker` probes lazily, at the first install,
     so a build served entirely from the cache needs no engine."""
     if kind == "host":
-        return HostInstaller(runner, finder=Finder(runner, report))
+        return HostInstaller(runner, finder=Finder(runner, report, verbose=verbose))
     if kind == "docker":
         return DockerInstaller(runner, image_tag=image_tag)
     if kind == "auto":
@@ -46,16 +46,17 @@ def make_installer(kind: str, runner: Runner, *, image_tag: str = DEFAULT_IMAGE_
             version = docker.probe()
         except DockerUnavailable as exc:
             report(f"builder auto -> host: {exc.message}")
-            return HostInstaller(runner, finder=Finder(runner, report))
+            return HostInstaller(runner, finder=Finder(runner, report, verbose=verbose))
         report(f"builder auto -> docker (engine {version})")
         return docker
     raise UserError(f"unknown builder {kind!r}; use one of {', '.join(BUILDERS)}", key="--builder")
 
 
 def make_builder(project: Path, kind: str = "host", *, runner: Runner | None = None,
-                 image_tag: str | None = None, report: Reporter = lambda _m: None) -> Builder:
+                 image_tag: str | None = None, report: Reporter = lambda _m: None, verbose: bool = False) -> Builder:
     image_tag = image_tag or DEFAULT_IMAGE_TAG
-    installer = make_installer(kind, runner or SubprocessRunner(), image_tag=image_tag, report=report)
+    installer = make_installer(kind, runner or SubprocessRunner(), image_tag=image_tag, report=report,
+                               verbose=verbose)
     return Builder(installer, BuildCache(cache_root(project)), report)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from layersmith.builder.index_reach import unreachable_index
 from layersmith.errors import BuildError, EnvironmentProblem, LayersmithError
 from layersmith.runner import Completed, Runner, uv_binary
 from layersmith.runtimes.interpreters import Finder
@@ -77,7 +78,7 @@ def uv_setup_problem(stderr: str) -> EnvironmentProblem | None:
 
 def explain_uv_failure(stderr: str, runtime: Runtime, arch: str, lock: Path) -> LayersmithError:
     """Turn uv's resolver prose into one actionable line."""
-    if problem := uv_setup_problem(stderr):
+    if problem := uv_setup_problem(stderr) or unreachable_index(stderr, os.environ):
         return problem
     target = f"{runtime.name}/{arch} ({runtime.os}, glibc {runtime.glibc[0]}.{runtime.glibc[1]})"
     for pattern in (_NO_WHEEL, _NO_WHEEL_ALT):

@@ -10,6 +10,7 @@ are the same, the lock file is not touched at all (byte-identical).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import tempfile
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from layersmith.builder.index_reach import unreachable_index
 from layersmith.builder.install import uv_setup_problem
 from layersmith.builder.wheel_index import PackageIndex, availability
 from layersmith.errors import BuildError, SpecError, UserError
@@ -114,8 +116,9 @@ def _compile_argv(req: LockRequest, runtime: Runtime, arch: str, out: Path) -> l
 
 
 def _resolve_failure(stderr: str, req: LockRequest, runtime: Runtime, arch: str, index: PackageIndex) -> Exception:
-    """The most useful account of a failed `uv pip compile`: a setup problem, a missing wheel, else uv's tail."""
-    if problem := uv_setup_problem(stderr):
+    """The most useful account of a failed `uv pip compile`: a setup problem, an index out of reach, a
+    missing wheel, else uv's tail. uv ran with this process's environment, so that names its index."""
+    if problem := uv_setup_problem(stderr) or unreachable_index(stderr, os.environ):
         return problem
     if explained := explain_no_wheel(stderr, runtime, arch, req.source, index):
         return explained

@@ -16,7 +16,7 @@ from typing import Protocol
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from layersmith.errors import BuildError
+from layersmith.errors import BuildError, EnvironmentProblem
 from layersmith.runtimes.supported import Runtime, supported_tags
 
 PYPI_JSON = "https://pypi.org/pypi/{name}/json"
@@ -43,7 +43,10 @@ class PyPIIndex:
                 return {}
             raise BuildError(f"PyPI answered {exc.code} for {name}; retry later") from None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise BuildError(f"cannot reach PyPI to look up {name} ({exc}); check the network") from None
+            # The machine's network, not the lock: an environment problem naming what was asked (issue 24).
+            reason = getattr(exc, "reason", None) or exc
+            raise EnvironmentProblem(f"cannot reach PyPI's JSON API at {url} to look up {name}: {reason}; check "
+                                     "the network (a proxy: HTTPS_PROXY)") from None
         releases = data.get("releases", {})
         return {version: [f["filename"] for f in files if not f.get("yanked")]
                 for version, files in releases.items()}

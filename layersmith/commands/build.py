@@ -90,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"  {message}", file=sys.stderr, flush=True)
 
-    builder = make_builder(args.project, args.builder, image_tag=args.image_tag, report=report)
+    builder = make_builder(args.project, args.builder, image_tag=args.image_tag, report=report,
+                           verbose=args.verbose)
     results = build_layers(args.project, args.layers or None, runtime=args.runtime, arch=args.arch,
                            builder=builder, report=report)
     if args.json:

@@ -131,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
     for line in size_warnings(function, layers, cache):
         print(f"layersmith: warning: {line}", file=sys.stderr)
     runner = SubprocessRunner()
-    chooser = Chooser(runner, Sysroots(sysroots_dir(cache), runner, _progress), report=_progress)
+    chooser = Chooser(runner, Sysroots(sysroots_dir(cache), runner, _progress), report=_progress,
+                      verbose=args.verbose)
     result = invoke(function, layers, event=event, physical_name=physical, region=region,
                     sandbox=SubprocessSandbox(), runner=runner, work_root=cache / ".invoke", chooser=chooser,
                     env_overrides=overrides)

@@ -54,11 +54,12 @@ def run(args: argparse.Namespace) -> int:
         elif args.names:
             specs = _requested(args.names)
         else:
-            chooser = Chooser(runner, sysroots, report=lambda m: print(f"  {m}", file=sys.stderr))
+            chooser = Chooser(runner, sysroots, report=lambda m: print(f"  {m}", file=sys.stderr),
+                              verbose=args.verbose)
             specs = needed_sysroots(declared_targets(load_project(args.project)), chooser.host_runs)
         _fetch(sysroots, specs, args.force, started)
     else:
-        _list(runner, sysroots, width_of(args))
+        _list(runner, sysroots, width_of(args), args.verbose)
     return 0
 
 
@@ -108,9 +109,9 @@ def _fetch(sysroots: Sysroots, specs: list[SysrootSpec], force: bool, started: f
     print(f"sysroots in {sysroots.root} ({time.monotonic() - started:.1f} s)")
 
 
-def _list(runner: SubprocessRunner, sysroots: Sysroots, width: int | None) -> None:
+def _list(runner: SubprocessRunner, sysroots: Sysroots, width: int | None, verbose: bool) -> None:
     """What runs each runtime/architecture here, then the state of each sysroot."""
-    chooser = Chooser(runner, sysroots, report=lambda m: print(f"  {m}", file=sys.stderr))
+    chooser = Chooser(runner, sysroots, report=lambda m: print(f"  {m}", file=sys.stderr), verbose=verbose)
     rows = [[rt, arch, chooser.describe(RUNTIMES[rt], arch)] for rt in LISTED for arch in ARCHITECTURES]
     print(render_table(["runtime", "arch", "runs here on"], rows, width=width))
     print()

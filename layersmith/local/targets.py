@@ -56,10 +56,10 @@ def sysroot_target(python: SysrootPython) -> Target:
 
 class Chooser:
     def __init__(self, runner: Runner, sysroots: Sysroots, *, finder: Finder | None = None,
-                 report: Reporter = lambda _m: None, arch: str | None = None) -> None:
+                 report: Reporter = lambda _m: None, arch: str | None = None, verbose: bool = False) -> None:
         self.runner = runner
         self.sysroots = sysroots
-        self.finder = finder or Finder(runner, report)
+        self.finder = finder or Finder(runner, report, verbose=verbose)
         self.report = report
         self.host_arch = arch or host_arch()
 

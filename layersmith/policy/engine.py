@@ -133,7 +133,10 @@ def load_config(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise PolicyConfigError("policy config not found", path=path) from None
+        # config_path fell back to dev.json: neither the stack's own config nor the default exists.
+        raise PolicyConfigError(f"policy config not found (check reads {CONFIG_DIR}/<stack>.json, else this "
+                                "file); create it: `{}` applies every policy at its default level",
+                                path=path) from None
     except ValueError as exc:
         raise PolicyConfigError(f"not valid JSON: {exc}", path=path) from None
     if not isinstance(data, dict):

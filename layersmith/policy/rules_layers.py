@@ -129,12 +129,16 @@ def check_metadata(resource: Resource, ctx: Context) -> Iterator[RuleResult]:
     """Rule 4: runtimes/architectures set and supported; license and description set."""
     yield from _runtimes_supported(resource, ctx)
     yield from _architectures_supported(resource)
-    for key, limit in (("licenseInfo", _MAX_LICENSE), ("description", _MAX_DESCRIPTION)):
+    # Each comes from layer.toml (infra/layer.py): the fix is named there, where the user edits it.
+    for key, limit, spec_key in (("licenseInfo", _MAX_LICENSE, "license"),
+                                 ("description", _MAX_DESCRIPTION, "description")):
         value = resource.get(key)
         if note := unknown_note(resource, key):
             yield note
         elif blank(value) or not str(value).strip():
-            yield fail(f"{key} is not set: consumers cannot tell what this layer is or may be used for")
+            yield fail(f"{key} is not set: consumers cannot tell what this layer is or may be used for; set "
+                       f"`{spec_key}` in the layer's layer.toml (e.g. {spec_key} = "
+                       + ('"MIT")' if spec_key == "license" else '"what it holds")'))
         elif len(str(value)) > limit:
             yield fail(f"{key} is {len(str(value))} characters; Lambda accepts at most {limit}")
 

@@ -22,7 +22,14 @@ from typing import TypeVar
 from layersmith.errors import SpecError, UserError
 from layersmith.model import FunctionSpec, LayerSpec, StackConfig
 from layersmith.project.specs import DISK, Reader, discover, load_function, load_layer
-from layersmith.project.stacks import committed_stacks, parse_stack_config, project_name, read_stack_file, stack_file
+from layersmith.project.stack_lines import located
+from layersmith.project.stacks import (
+    committed_stacks,
+    parse_stack_config,
+    project_name,
+    read_stack_document,
+    stack_file,
+)
 
 LAYERS, FUNCTIONS = "layers", "functions"
 SPEC_FILE = {LAYERS: "layer.toml", FUNCTIONS: "function.toml"}
@@ -52,6 +59,7 @@ class _Memo:
     name: dict[str, str | UserError] = field(default_factory=dict)  # one entry, under ""
     stacks: list[str] | None = None
     raw: dict[str, Config | UserError] = field(default_factory=dict)
+    lines: dict[str, dict[str, int]] = field(default_factory=dict)  # per stack file: key -> line
     configs: dict[str, StackConfig | UserError] = field(default_factory=dict)
     reported: set[str] = field(default_factory=set)
 
@@ -119,11 +127,21 @@ class Project:
 
     def stack_raw(self, stack: str) -> Config:
         """The `config:` map of `Pulumi.<stack>.yaml`, read (and its errors raised) once."""
-        return _once(self._memo.raw, stack, lambda: read_stack_file(self.root, stack, self.reader))
+        return _once(self._memo.raw, stack, lambda: self._read_stack(stack))
+
+    def _read_stack(self, stack: str) -> Config:
+        config, self._memo.lines[stack] = read_stack_document(self.root, stack, self.reader)
+        return config
 
     def stack_config(self, stack: str) -> StackConfig:
-        """`Pulumi.<stack>.yaml` validated against the specs it uses; parsed (or failed) once."""
-        return _once(self._memo.configs, stack, lambda: self.parse_stack(self.stack_raw(stack), stack=stack))
+        """`Pulumi.<stack>.yaml` validated against the specs it uses; parsed (or failed) once. An
+        error about one of its keys names the key's line (read from the file, unlike the engine's map)."""
+        def parse() -> StackConfig:
+            raw = self.stack_raw(stack)
+            with located(self.stack_file(stack).name, self._memo.lines.get(stack, {})):
+                return self.parse_stack(raw, stack=stack)
+
+        return _once(self._memo.configs, stack, parse)
 
     def parse_stack(self, raw: Config, *, stack: str, project: str | None = None) -> StackConfig:
         """Validate a stack's config map (from its file, or as the engine passes it): first each spec

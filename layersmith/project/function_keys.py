@@ -24,7 +24,7 @@ POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/([\w+=,.@-]+/
 SQS_QUEUE = re.compile(r"^arn:aws[a-z-]*:sqs:(?P<region>[a-z0-9-]+):\d{12}:(?P<name>[A-Za-z0-9_-]{1,80}(\.fifo)?)$")
 ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
 RESOURCE = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:\S+$")
-# Lambda caps an SQS batch at 10,000 messages (10 for FIFO) and the batching window at 300 s.
+# Lambda caps an SQS batch at 10,000 messages (10 for FIFO: see _fifo_batching) and the batching window at 300 s.
 SQS_MAX_BATCH, SQS_FIFO_MAX_BATCH, SQS_MAX_WINDOW = 10_000, 10, 300
 # Lambda's API sets no fixed maximum: the account's concurrency quota (1,000 by default, raisable)
 # bounds it at deploy time, which cannot be known offline. This bound only catches a slipped digit.
@@ -163,15 +163,31 @@ def _queue_arn(queue: Any, key: str, fail: Fail) -> str | None:
 
 def _batching(value: Mapping[str, Any], old: SqsSource, fifo: bool, key: str, fail: Fail) -> tuple[int, int]:
     """(batch_size, maximum_batching_window) within Lambda's limits, which are tighter for a FIFO queue."""
-    batch = _integer(value.get("batch_size", old.batch_size), f"{key}.batch_size", fail, 1,
-                     SQS_FIFO_MAX_BATCH if fifo else SQS_MAX_BATCH)
+    batch = _integer(value.get("batch_size", old.batch_size), f"{key}.batch_size", fail, 1, SQS_MAX_BATCH)
     window = _integer(value.get("maximum_batching_window", old.maximum_batching_window),
-                      f"{key}.maximum_batching_window", fail, 0, 0 if fifo else SQS_MAX_WINDOW)
+                      f"{key}.maximum_batching_window", fail, 0, SQS_MAX_WINDOW)
+    if fifo:
+        _fifo_batching(batch, window, key, fail)
     if batch > SQS_FIFO_MAX_BATCH and window < 1:
         # CreateEventSourceMapping refuses it: more than 10 messages need a batching window.
         raise fail(f"{key}.maximum_batching_window", f"batch_size {batch} is over 10, so Lambda needs a "
                                                      "batching window of at least 1 second; set it")
     return batch, window
+
+
+def _fifo_batching(batch: int, window: int, key: str, fail: Fail) -> None:
+    """A FIFO queue's own limits, named as such: the user set a number that is fine for a standard
+    queue, so "from 1 to 10" alone reads like a typo in layersmith. The AWS Lambda Developer Guide,
+    "Lambda parameters for Amazon SQS event source mappings" (services-sqs-parameters.html): BatchSize
+    "For standard queues, the maximum is 10,000. For FIFO queues, the maximum is 10";
+    MaximumBatchingWindowInSeconds "Batching window is not supported for FIFO queues"."""
+    if batch > SQS_FIFO_MAX_BATCH:
+        raise fail(f"{key}.batch_size", f"{batch} is over {SQS_FIFO_MAX_BATCH}, the most Lambda takes at once from "
+                                        "a FIFO queue (queue_arn ends in .fifo; a standard queue allows up to "
+                                        f"{SQS_MAX_BATCH:,}); set batch_size to {SQS_FIFO_MAX_BATCH} or less")
+    if window:
+        raise fail(f"{key}.maximum_batching_window", "Lambda has no batching window for a FIFO queue (queue_arn "
+                                                     "ends in .fifo); set it to 0 or remove it")
 
 
 def arn_region(arn: str) -> str:

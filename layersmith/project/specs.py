@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,9 +17,10 @@ from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PkgRequirement
 from packaging.utils import canonicalize_name
 
-from layersmith.errors import SpecError
+from layersmith.errors import LayersmithError, SpecError
 from layersmith.model import FunctionSpec, LayerSpec, Requirement
 from layersmith.project import function_keys as keys
+from layersmith.project.toml_positions import decode_error, key_line
 from layersmith.runtimes.supported import check_architecture, get_runtime
 
 LAYER_KEYS = {"description", "license", "runtimes", "architectures", "requirements", "source", "portable",
@@ -49,15 +52,36 @@ class DiskReader:
 DISK: Reader = DiskReader()
 
 
-def read_toml(path: Path, reader: Reader = DISK) -> dict[str, Any]:
+def _read_text(path: Path, reader: Reader) -> str:
     try:
-        text = reader.read_bytes(path).decode("utf-8")  # as tomllib.load decodes
+        return reader.read_bytes(path).decode("utf-8")  # as tomllib.load decodes
     except FileNotFoundError:
         raise SpecError("file not found", path=path) from None
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"malformed TOML ({exc}); fix the syntax", path=path) from None
+        what, line, column = decode_error(exc, text)
+        raise SpecError(f"malformed TOML: {what}; fix the syntax there", path=path, line=line,
+                        column=column) from None
+
+
+def read_toml(path: Path, reader: Reader = DISK) -> dict[str, Any]:
+    return _parse_toml(_read_text(path, reader), path)
+
+
+@contextmanager
+def _located(path: Path, text: str) -> Iterator[None]:
+    """An error about a key of the file `path` gains the key's line (the parsed data has none)."""
+    try:
+        yield
+    except LayersmithError as exc:
+        line = key_line(text, exc.key) if exc.key and exc.line is None and exc.concerns(path) else None
+        if line is not None:
+            exc.locate(line)
+        raise
 
 
 def _check_keys(data: dict[str, Any], allowed: set[str], path: Path) -> None:
@@ -104,14 +128,12 @@ def check_name(name: str, path: Path) -> str:
     return name
 
 
-def _spec_data(directory: Path, filename: str, missing: str, reader: Reader, allowed: set[str]) -> tuple[
-        Path, dict[str, Any]]:
+def _spec_data(directory: Path, filename: str, missing: str, reader: Reader) -> tuple[Path, dict[str, Any], str]:
     path = directory / filename
     if not path.is_file():
         raise SpecError(missing, path=directory)
-    data = read_toml(path, reader)
-    _check_keys(data, allowed, path)
-    return path, data
+    text = _read_text(path, reader)
+    return path, _parse_toml(text, path), text
 
 
 def _bool(data: dict[str, Any], key: str, path: Path) -> bool:
@@ -133,8 +155,14 @@ def _layer_targets(data: dict[str, Any], path: Path) -> tuple[tuple[str, ...], t
 
 
 def load_layer(directory: Path, reader: Reader = DISK) -> LayerSpec:
-    path, data = _spec_data(directory, "layer.toml", f"layer directory {directory.name!r} has no layer.toml; add "
-                            "one or remove the directory", reader, LAYER_KEYS)
+    path, data, text = _spec_data(directory, "layer.toml", f"layer directory {directory.name!r} has no "
+                                  "layer.toml; add one or remove the directory", reader)
+    with _located(path, text):
+        return _layer(directory, path, data)
+
+
+def _layer(directory: Path, path: Path, data: dict[str, Any]) -> LayerSpec:
+    _check_keys(data, LAYER_KEYS, path)
     runtimes, architectures = _layer_targets(data, path)
     portable = _bool(data, "portable", path)
     requirements = _str(data, "requirements", path, required=False)
@@ -200,11 +228,11 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _lock_fail(message: str, path: Path, where: str) -> SpecError:
-    return SpecError(message, path=path, key=where)
+def _lock_fail(message: str, path: Path, where: int) -> SpecError:
+    return SpecError(message, path=path, line=where)  # FILE:LINE, as TOML and YAML errors
 
 
-def _lock_requirement(head: str, path: Path, where: str) -> tuple[PkgRequirement, str]:
+def _lock_requirement(head: str, path: Path, where: int) -> tuple[PkgRequirement, str]:
     """The requirement and its one `==` version, or why the line is not pinned."""
     try:
         req = PkgRequirement(head)
@@ -218,7 +246,7 @@ def _lock_requirement(head: str, path: Path, where: str) -> tuple[PkgRequirement
     return req, specs[0].version
 
 
-def _lock_hashes(name: str, version: str, hashes: tuple[str, ...], path: Path, where: str) -> None:
+def _lock_hashes(name: str, version: str, hashes: tuple[str, ...], path: Path, where: int) -> None:
     if not hashes:
         raise _lock_fail(f"{name}=={version} has no --hash: add it to requirements.in and run "
                          f"`layersmith lock {path.parent.name}`, which hashes every line", path, where)
@@ -228,14 +256,13 @@ def _lock_hashes(name: str, version: str, hashes: tuple[str, ...], path: Path, w
 
 
 def _parse_lock_line(number: int, line: str, path: Path) -> Requirement:
-    where = f"line {number}"
     if line.startswith("-"):
         raise _lock_fail(f"option {line.split()[0]!r} is not allowed in a lock; regenerate it with "
-                         f"`layersmith lock {path.parent.name}`", path, where)
+                         f"`layersmith lock {path.parent.name}`", path, number)
     parts = line.split(" --hash=")
     head, hashes = parts[0].strip(), tuple(h.strip() for h in parts[1:])
-    req, version = _lock_requirement(head, path, where)
-    _lock_hashes(req.name, version, hashes, path, where)
+    req, version = _lock_requirement(head, path, number)
+    _lock_hashes(req.name, version, hashes, path, number)
     return Requirement(canonicalize_name(req.name), version, hashes,
                        str(req.marker) if req.marker else None, number)
 
@@ -289,8 +316,14 @@ def _environment(data: dict[str, Any], path: Path) -> tuple[tuple[str, str], ...
 
 
 def load_function(directory: Path, reader: Reader = DISK) -> FunctionSpec:
-    path, data = _spec_data(directory, "function.toml", f"function directory {directory.name!r} has no "
-                            "function.toml", reader, FUNCTION_KEYS)
+    path, data, text = _spec_data(directory, "function.toml", f"function directory {directory.name!r} has no "
+                                  "function.toml", reader)
+    with _located(path, text):
+        return _function(directory, path, data)
+
+
+def _function(directory: Path, path: Path, data: dict[str, Any]) -> FunctionSpec:
+    _check_keys(data, FUNCTION_KEYS, path)
     handler = _handler(data, path)
     runtime = _str(data, "runtime", path, required=True) or ""
     get_runtime(runtime, path=str(path), key="runtime")

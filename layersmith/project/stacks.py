@@ -20,6 +20,7 @@ from layersmith.model import Consume, FunctionSpec, LayerSpec, Pin, ShareWith, S
 from layersmith.project.naming import MAX_FUNCTION_NAME, MAX_LAYER_NAME, default_prefix, function_name, layer_name
 from layersmith.project.overrides import parse_overrides
 from layersmith.project.specs import DISK, MAX_LAYERS_PER_FUNCTION, Reader
+from layersmith.project.stack_lines import config_key_lines, located
 from layersmith.project.yaml_load import load_yaml, load_yaml_document
 from layersmith.regions import region_problem
 
@@ -60,19 +61,25 @@ def stack_file(project: Path, stack: str) -> Path:
 
 def read_stack_file(project: Path, stack: str, reader: Reader = DISK) -> dict[str, Any]:
     """The `config:` map of `Pulumi.<stack>.yaml`, values as YAML typed them."""
+    return read_stack_document(project, stack, reader)[0]
+
+
+def read_stack_document(project: Path, stack: str, reader: Reader = DISK) -> tuple[dict[str, Any], dict[str, int]]:
+    """The `config:` map of `Pulumi.<stack>.yaml` and the line of each of its keys (stack_lines.py)."""
     path = stack_file(project, stack)
     if not path.is_file():
-        known = ", ".join(committed_stacks(project)) or "none"
-        raise UserError(f"no such stack file; committed stacks: {known}", path=path)
-    config = _config_map(_parse_yaml(reader.read_bytes(path).decode("utf-8"), path), path)
-    _check_config_keys(config, path)
-    return config
-
-
-def _parse_yaml(text: str, path: Path) -> Any:
-    data, node = load_yaml_document(text, path)  # a duplicate key or a syntax error: one line with its place
-    _check_plain_scalars(node, path)
-    return data or {}
+        known = ", ".join(committed_stacks(project))
+        # A new project has none: say what the file holds rather than list nothing.
+        todo = (f"committed stacks: {known}" if known else "the project has none yet: create it with a `config:` "
+                "map setting aws:region and layersmith:publish (the layers it publishes)")
+        raise UserError(f"no such stack file; {todo}", path=path)
+    data, node = load_yaml_document(reader.read_bytes(path).decode("utf-8"), path)  # syntax: one line, its place
+    lines = config_key_lines(node)
+    with located(path.name, lines):
+        _check_plain_scalars(node, path)
+        config = _config_map(data or {}, path)
+        _check_config_keys(config, path)
+    return config, lines
 
 
 def _config_map(data: Any, path: Path) -> dict[str, Any]:

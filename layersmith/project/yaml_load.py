@@ -3,7 +3,7 @@
 * A mapping that names a key twice (two `layersmith:deploy:` entries) is an error naming both lines:
   PyYAML silently keeps the last, so an edit to the first would do nothing. (Pulumi's own reader
   refuses such a file too.) A `<<` merge may still be overridden by an explicit key, as YAML intends.
-* A syntax error is one line with the file, line and column, not PyYAML's multi-line report.
+* A syntax error is one line, FILE:LINE:COL, not PyYAML's multi-line report.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ def _no_duplicate_keys(root: yaml.Node | None, path: Path | str) -> None:
                 line = key.start_mark.line + 1
                 if (key.tag, key.value) in seen:
                     raise ConfigError(f"appears twice in one map (lines {seen[key.tag, key.value]} and {line}); "
-                                      "YAML would keep only the last: keep one", path=path, key=key.value)
+                                      "YAML would keep only the last: keep one", path=path, key=key.value,
+                                      line=line)
                 seen[key.tag, key.value] = line
         elif isinstance(node, yaml.SequenceNode):
             pending.extend(node.value)
@@ -51,9 +52,11 @@ def load_yaml_document(text: str, path: Path | str) -> tuple[object, yaml.Node |
         return (loader.construct_document(node) if node is not None else None), node
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = " ".join(str(exc.problem or exc.context or "syntax error").split())
-        raise ConfigError(f"invalid YAML{where}: {problem}; fix the syntax there", path=path) from None
+        # FILE:LINE:COL, as TOML errors (project/toml_positions.py): marks are 0-based.
+        raise ConfigError(f"invalid YAML: {problem}; fix the syntax there", path=path,
+                          line=mark.line + 1 if mark is not None else None,
+                          column=mark.column + 1 if mark is not None else None) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML ({' '.join(str(exc).split())})", path=path) from None
     finally:

@@ -6,7 +6,10 @@ weight to python3.12). Machines often have more versions installed than PATH sho
 every version under `$(pyenv root)/versions` and only exposes the selected ones (its `python3.12`
 shim exits 127 until told otherwise), and uv keeps its own under `uv python dir`. So every such
 place is searched, and each candidate is *run* to confirm what it is: a shim that fails, a broken
-build or a `python3.12` that is really 3.11 is skipped, and the skip is said, never silently used.
+build or a `python3.12` that is really 3.11 is skipped, never silently used. The skip is said when
+no candidate answers (it is then why none was found) or under `-v`; when a later candidate answers
+it is noise: pyenv's shims on PATH fail for every version not selected, so every command printed
+"…/shims/python3.12 (PATH): does not run…; skipped" right before using pyenv's own 3.12.
 """
 
 from __future__ import annotations
@@ -41,15 +44,17 @@ class Interpreter:
 
 class Finder:
     """Searches (in order) this Python, PATH, pyenv and uv for `python X.Y`; results are cached per
-    version, and every skipped candidate is reported once, with why."""
+    version. Skipped candidates are kept in `skipped`, and reported (once, with why) when the search
+    finds nothing, or as they happen when `verbose`."""
 
     def __init__(self, runner: Runner, report: Reporter = lambda _m: None, *,
                  env: Mapping[str, str] | None = None,
                  which: Callable[[str, str | None], str | None] | None = None,
                  home: Path | None = None, uv: Callable[[], str | None] | None = None,
-                 current: tuple[str, tuple[int, int]] | None = None) -> None:
+                 current: tuple[str, tuple[int, int]] | None = None, verbose: bool = False) -> None:
         self.runner = runner
         self.report = report
+        self.verbose = verbose
         self.env = dict(os.environ) if env is None else env
         self.which = which or _which
         self.home = home or Path.home()
@@ -65,6 +70,7 @@ class Finder:
 
     def _search(self, version: tuple[int, int]) -> Interpreter | None:
         seen: set[str] = set()
+        before = len(self.skipped)
         for path, source in self.candidates(version):
             real = os.path.realpath(path)
             if real in seen:
@@ -73,6 +79,9 @@ class Finder:
             found = self._confirm(path, source, version)
             if found is not None:
                 return found
+        if not self.verbose:  # nothing answered: the skips are the explanation
+            for message in self.skipped[before:]:
+                self.report(f"python: {message}")
         return None
 
     def candidates(self, version: tuple[int, int]) -> Iterable[tuple[str, str]]:
@@ -128,7 +137,8 @@ class Finder:
 
     def _skip(self, message: str) -> None:
         self.skipped.append(message)
-        self.report(f"python: {message}")
+        if self.verbose:
+            self.report(f"python: {message}")
 
 
 def _this_python(path: str, source: str, dotted: str) -> Interpreter | None:

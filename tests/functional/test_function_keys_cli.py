@@ -55,14 +55,14 @@ def test_bad_function_toml_value_exits_2_with_one_line(tmp_path: Path, cli: CliR
                                                        command: str) -> None:
     root = project(tmp_path / "p", line)
     err = one_line(cli, root, command)
-    assert err.startswith(f"layersmith: error: {root / 'functions/f/function.toml'}: {key}: "), err
+    assert err.startswith(f"layersmith: error: {root / 'functions/f/function.toml'}:1: {key}: "), err
 
 
 @pytest.mark.parametrize(("functions", "key"), BAD_STACK)
 def test_bad_stack_override_exits_2_with_one_line(tmp_path: Path, cli: CliRun, functions: object, key: str) -> None:
     root = project(tmp_path / "p", functions=functions)
     err = one_line(cli, root, "plan")
-    assert err.startswith(f"layersmith: error: Pulumi.s.yaml: {key}: "), err
+    assert err.startswith(f"layersmith: error: Pulumi.s.yaml:1: {key}: "), err  # a one-line JSON stack file
 
 
 def test_verbose_shows_the_traceback(tmp_path: Path, cli: CliRun) -> None:

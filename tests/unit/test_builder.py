@@ -274,7 +274,7 @@ def test_unhashed_lock_is_refused_before_installing(project: Path, cache: BuildC
     installer = FakeInstaller()
     with pytest.raises(SpecError) as err:
         build_one(spec, cache, installer)
-    assert err.value.path == str(spec.requirements) and err.value.key == "line 5"
+    assert err.value.path == str(spec.requirements) and err.value.line == 5
     assert installer.calls == [] and nothing_cached(cache)
 
 

@@ -172,7 +172,7 @@ def test_yaml11_boolean_words_are_refused(proj: Path) -> None:
 def test_key_without_namespace_is_refused(proj: Path) -> None:
     (proj / "Pulumi.test.yaml").write_text("config:\n  aws:region: eu-west-1\n  shareWith:\n    public: true\n",
                                            encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"Pulumi\.test\.yaml: shareWith: .*write it as layersmith:shareWith"):
+    with pytest.raises(ConfigError, match=r"Pulumi\.test\.yaml:3: shareWith: .*write it as layersmith:shareWith"):
         load_stack_config(load_project(proj), "test")
 
 
@@ -180,7 +180,7 @@ def test_twelve_digit_account_as_a_number_from_yaml(proj: Path) -> None:
     (proj / "Pulumi.test.yaml").write_text(
         "config:\n  aws:region: eu-west-1\n  layersmith:shareWith:\n    accounts: [222222222222]\n",
         encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"Pulumi\.test\.yaml: layersmith:shareWith\.accounts: .*number.*"
+    with pytest.raises(ConfigError, match=r"Pulumi\.test\.yaml:4: layersmith:shareWith\.accounts: .*number.*"
                                           r"leading zeros.*\"222222222222\""):
         load_stack_config(load_project(proj), "test")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from layersmith.runner import SubprocessRunner
 from layersmith.runtimes.interpreters import Finder
 
@@ -21,24 +23,44 @@ def python(path: Path, version: str, machine: str = "x86_64") -> str:
 
 
 def finder(tmp_path: Path, *, on_path: dict[str, str] | None = None, env: dict[str, str] | None = None,
-           uv: str | None = None, reports: list[str] | None = None) -> Finder:
+           uv: str | None = None, reports: list[str] | None = None, verbose: bool = False) -> Finder:
     log = reports if reports is not None else []
     env = env if env is not None else {"PYENV_ROOT": str(tmp_path / "none")}
     return Finder(SubprocessRunner(), log.append, env=env,
                   which=lambda name, _p: (on_path or {}).get(name), home=tmp_path / "home",
-                  uv=lambda: uv, current=("/usr/bin/python3.11", (3, 11)))
+                  uv=lambda: uv, current=("/usr/bin/python3.11", (3, 11)), verbose=verbose)
 
 
-def test_a_pyenv_shim_that_fails_is_skipped_said_and_pyenv_versions_are_searched(tmp_path: Path) -> None:
-    shim = script(tmp_path / "shims" / "python3.12", 'echo "pyenv: python3.12: command not found" >&2; exit 127')
+def failing_shim(tmp_path: Path, dotted: str) -> str:
+    """What pyenv puts on PATH for a version it has but has not selected: exits 127."""
+    return script(tmp_path / "shims" / f"python{dotted}",
+                  f'echo "pyenv: python{dotted}: command not found" >&2; exit 127')
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_a_pyenv_shim_that_fails_is_skipped_and_pyenv_versions_are_searched(tmp_path: Path, verbose: bool) -> None:
+    shim = failing_shim(tmp_path, "3.12")
     root = tmp_path / "pyenv"
     python(root / "versions" / "3.12.1" / "bin" / "python3.12", "3.12.1")
     python(root / "versions" / "3.12.9" / "bin" / "python3.12", "3.12.9")
     reports: list[str] = []
-    found = finder(tmp_path, on_path={"python3.12": shim}, env={"PYENV_ROOT": str(root)}, reports=reports).find((3, 12))
+    f = finder(tmp_path, on_path={"python3.12": shim}, env={"PYENV_ROOT": str(root)}, reports=reports,
+               verbose=verbose)
+    found = f.find((3, 12))
     assert found is not None
     assert (found.version, found.source, found.arch) == ("3.12.9", "pyenv", "x86_64")  # newest patch first
-    assert reports == [f"python: {shim} (PATH): does not run (pyenv: python3.12: command not found); skipped"]
+    said = f"python: {shim} (PATH): does not run (pyenv: python3.12: command not found); skipped"
+    assert f.skipped == [said.removeprefix("python: ")]
+    # Issue 24: every command printed this before using pyenv's 3.12; now only -v shows it.
+    assert reports == ([said] if verbose else [])
+
+
+def test_a_skip_is_said_once_when_nothing_else_answers(tmp_path: Path) -> None:
+    shim = failing_shim(tmp_path, "3.13")
+    reports: list[str] = []
+    f = finder(tmp_path, on_path={"python3.13": shim}, reports=reports)
+    assert f.find((3, 13)) is None and f.find((3, 13)) is None
+    assert reports == [f"python: {shim} (PATH): does not run (pyenv: python3.13: command not found); skipped"]
 
 
 def test_an_interpreter_reporting_another_version_is_skipped_and_said(tmp_path: Path) -> None:

@@ -104,7 +104,9 @@ CASES: list[tuple[str, list[dict[str, Any]], str | None]] = [
     ("layer-metadata-complete", [layer(compatibleArchitectures=None)], "compatibleArchitectures is not set"),
     ("layer-metadata-complete", [layer(compatibleArchitectures=["aarch64"])], "'aarch64'"),
     ("layer-metadata-complete", [layer(licenseInfo=" ")], "licenseInfo is not set"),
-    ("layer-metadata-complete", [layer(description="")], "description is not set"),
+    # Issue 24: the fix is named where the user makes it.
+    ("layer-metadata-complete", [layer(licenseInfo=None)], "set `license` in the layer's layer.toml"),
+    ("layer-metadata-complete", [layer(description="")], "set `description` in the layer's layer.toml"),
     ("layer-metadata-complete", [layer(description="d" * 257)], "at most 256"),
     ("function-runtime-not-deprecated", [function()], None),
     ("function-runtime-not-deprecated", [function(runtime=None, packageType="Image")], None),

@@ -25,13 +25,13 @@ def test_a_key_named_twice_names_the_file_the_key_and_both_lines() -> None:
     with pytest.raises(ConfigError) as caught:
         load_yaml(TWO_DEPLOYS, Path("Pulumi.dev.yaml"))
     assert caught.value.exit_code == 2
-    assert caught.value.render() == ("Pulumi.dev.yaml: layersmith:deploy: appears twice in one map (lines 3 and 6); "
+    assert caught.value.render() == ("Pulumi.dev.yaml:6: layersmith:deploy: appears twice in one map (lines 3 and 6); "
                                      "YAML would keep only the last: keep one")
 
 
 def test_a_key_named_twice_deeper_down_is_found_too() -> None:
     text = "config:\n  layersmith:pins:\n    api:\n      utils: 3\n      utils: 4\n"
-    with pytest.raises(ConfigError, match=r"x\.yaml: utils: appears twice in one map \(lines 4 and 5\)"):
+    with pytest.raises(ConfigError, match=r"x\.yaml:5: utils: appears twice in one map \(lines 4 and 5\)"):
         load_yaml(text, "x.yaml")
 
 
@@ -46,27 +46,27 @@ def test_a_syntax_error_is_one_line_with_line_and_column() -> None:
     text = "config:\n  aws:region: eu-west-1\n  layersmith:deploy: [a, b\n  x: 1\n"
     with pytest.raises(ConfigError) as caught:
         load_yaml(text, Path("Pulumi.dev.yaml"))
-    assert caught.value.render() == ("Pulumi.dev.yaml: invalid YAML at line 4, column 4: expected ',' or ']', but "
-                                     "got ':'; fix the syntax there")
-    with pytest.raises(ConfigError, match=r"^s\.yaml: invalid YAML at line 2, column 1: found character .*; fix"):
+    assert caught.value.render() == ("Pulumi.dev.yaml:4:4: invalid YAML: expected ',' or ']', but got ':'; fix the "
+                                     "syntax there")
+    with pytest.raises(ConfigError, match=r"^s\.yaml:2:1: invalid YAML: found character .*; fix"):
         load_yaml("a: 1\n\tb: 2\n", "s.yaml")
 
 
 def test_read_stack_file_refuses_a_duplicate_key(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.dev.yaml").write_text(TWO_DEPLOYS, encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"Pulumi\.dev\.yaml: layersmith:deploy: appears twice .*lines 3 and 6"):
+    with pytest.raises(ConfigError, match=r"Pulumi\.dev\.yaml:6: layersmith:deploy: appears twice .*lines 3 and 6"):
         read_stack_file(tmp_path, "dev")
 
 
 def test_promote_refuses_to_rewrite_a_file_with_a_duplicate_key() -> None:
     text = TWO_DEPLOYS + "  layersmith:pins:\n    sales-report:\n      utils: 3\n"
-    with pytest.raises(ConfigError, match=r"Pulumi\.dev\.yaml: layersmith:deploy: appears twice .*lines 3 and 6"):
+    with pytest.raises(ConfigError, match=r"Pulumi\.dev\.yaml:6: layersmith:deploy: appears twice .*lines 3 and 6"):
         rewrite_pins(text, [PinEdit("sales-report", "utils", None, 4)], path=Path("Pulumi.dev.yaml"))
 
 
 def test_pulumi_yaml_is_read_as_strictly(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: shared-layers\nruntime: python\nname: other\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"Pulumi.yaml: name: appears twice in one map \(lines 1 and 3\)"):
+    with pytest.raises(ConfigError, match=r"Pulumi.yaml:3: name: appears twice in one map \(lines 1 and 3\)"):
         project_name(tmp_path)
 
 
