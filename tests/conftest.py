@@ -13,6 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from helpers import FakeClock, build_every_repo_variant, exclusive, session_cache_dir
+from run_order import heavy_first
 
 from layersmith.builder.cache import BuildCache
 
@@ -27,6 +28,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if NETWORK_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.network)
+    # The longest files first (tests/run_order.py): what `make test`'s workers are handed, in this order.
+    items[:] = heavy_first(items)
 
 
 @pytest.fixture
