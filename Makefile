@@ -8,7 +8,7 @@ PYTEST_TIMEOUT ?= 3000
 # qemu, python3.13): outside the test cache that `make test` wipes, so they are fetched once.
 export LAYERSMITH_SYSROOTS ?= $(CURDIR)/.layersmith/cache/sysroots
 
-.PHONY: venv demo test test-runtimes lint unit fuzz bench bench-report bench-fleet browser clean runtimes mutate
+.PHONY: venv demo test lint unit fuzz bench bench-report bench-fleet browser clean runtimes mutate
 
 # uv, pinned in requirements.txt, installs the venv (pip took ~100 s on a fresh 2-core machine). It is
 # bootstrapped into a pip-less venv by the host's pip (`pip --python`, pip >= 22.3), or by the venv's
@@ -73,11 +73,12 @@ else
 endif
 
 ## test: lint, then every test tier (unit, functional, integration); real builds need PyPI, the sysroots Debian
-# One fresh build cache for the whole run: every tier reuses the repo's layer builds. The sysroots are
-# prepared first, and LAYERSMITH_REQUIRE_RUNTIMES makes one that cannot run a failure, not a skip.
-# lint, browser and the sysroots' fetch do not depend on each other: they run side by side (a sub-make
-# with -j3; the fetch waits on the network, then on qemu, lint and apt-get on other things), browser
-# already while the venv is made. -O keeps each one's output in one piece.
+# One fresh build cache for the whole run: every tier reuses the repo's layer builds.
+# The sysroots' fetch (`runtimes fetch --all`: Debian downloads, then qemu-run precompiling) starts as
+# soon as the venv exists, in the background, and runs beside lint, browser (apt-get) and the tests:
+# a test that needs a sysroot takes that sysroot's lock (Sysroots.ensure), so it waits for the fetch
+# and finds it prepared. LAYERSMITH_REQUIRE_RUNTIMES makes one that cannot run a failure, not a skip;
+# a failed fetch fails the run too. Its log is printed at the end, and each step's duration.
 # -rs lists every skip with its reason: the variants not executed here are named there.
 # The tests run on every core (pytest-xdist, one file per worker at a time: module fixtures run once),
 # the longest files first (tests/run_order.py; --no-loadscope-reorder keeps that order); the first
@@ -87,19 +88,27 @@ endif
 PYTEST_WORKERS ?= auto
 PYTEST := LAYERSMITH_CACHE_DIR=$(CURDIR)/.layersmith/test-cache LAYERSMITH_REQUIRE_RUNTIMES=1 timeout $(PYTEST_TIMEOUT) \
   $(PY) -m pytest -q -rs -p no:cacheprovider
-test:
-	$(MAKE) --no-print-directory -j3 -O lint browser test-runtimes
-	rm -rf .layersmith/test-cache
-	@# pytest's exit 5 means no test ran: a failure, not a pass. timeout guards hanging mock runs.
-	$(PYTEST) -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not serial" tests; code=$$?; \
+FETCH_LOG := .layersmith/runtimes-fetch.log
+# Not $(MAKE) itself in the recipe: make runs a recipe line naming $(MAKE) even under `make -n`, and
+# this one runs the whole suite.
+SUBMAKE = $(MAKE)
+# `step NAME START`: one line of the run's breakdown (seconds since START).
+STEP = step() { echo "make test: $$1 took $$(( $$(date +%s) - $$2 )) s"; }
+test: venv
+	@# Every sysroot, not only the declared targets': the suite also runs the py313-x86_64 variants on
+	@# Debian's own CPython 3.13 where a host 3.13 exists (test_variants_execute.py).
+	@$(STEP); mkdir -p .layersmith; rm -rf .layersmith/test-cache; t0=$$(date +%s); \
+	  $(LS) runtimes fetch --all > $(FETCH_LOG) 2>&1 & fetch=$$!; \
+	  trap 'kill $$fetch 2>/dev/null' EXIT; \
+	  $(SUBMAKE) --no-print-directory -j2 -O lint browser || exit 1; step "lint + browser (beside the fetch)" $$t0; \
+	  t1=$$(date +%s); $(PYTEST) -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not serial" tests; \
+	  code=$$?; step "pytest -n $(PYTEST_WORKERS)" $$t1; \
+	  wait $$fetch; fetched=$$?; trap - EXIT; echo "--- runtimes fetch --all (in the background):"; cat $(FETCH_LOG); \
+	  if [ $$fetched -ne 0 ]; then echo "runtimes fetch --all failed (exit $$fetched)" >&2; exit 1; fi; \
 	  if [ $$code -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; [ $$code -eq 0 ] || exit $$code; \
-	  $(PYTEST) -m serial tests; code=$$?; \
+	  t2=$$(date +%s); $(PYTEST) -m serial tests; code=$$?; step "pytest -m serial" $$t2; \
+	  step "make test after the venv" $$t0; \
 	  if [ $$code -eq 5 ]; then echo "pytest collected no serial tests" >&2; exit 1; fi; exit $$code
-
-# Every sysroot, not only the declared targets': the suite also runs the py313-x86_64 variants on
-# Debian's own CPython 3.13 where a host 3.13 exists (test_variants_execute.py).
-test-runtimes: venv
-	$(LS) runtimes fetch --all
 
 unit: venv
 	$(PY) -m pytest -q tests/unit
