@@ -17,10 +17,12 @@ from typing import Protocol, TypeVar
 # other jobs: docker stand-in 480, variants_execute 168, stack_plans 119 (66 of them building the repo's
 # 13 variants, which every later file finds in the cache), invoke 85, inventory_prune 60, cache_faults 44;
 # the next file took 23.
+# stack_plans goes before variants_execute: it needs no sysroot, so while `make test` still fetches them
+# in the background the second worker builds the repo's layers and plans instead of waiting on a lock.
 HEAVY = (
     "tests/functional/test_docker_standin.py",
-    "tests/functional/test_variants_execute.py",
     "tests/integration/test_stack_plans.py",
+    "tests/functional/test_variants_execute.py",
     "tests/functional/test_invoke.py",
     "tests/integration/test_inventory_prune.py",
     "tests/unit/test_cache_faults.py",
