@@ -80,8 +80,9 @@ endif
 # and finds it prepared. LAYERSMITH_REQUIRE_RUNTIMES makes one that cannot run a failure, not a skip;
 # a failed fetch fails the run too. Its log is printed at the end, and each step's duration.
 # -rs lists every skip with its reason: the variants not executed here are named there.
-# The tests run on every core (pytest-xdist, one file per worker at a time: module fixtures run once),
-# the longest files first (tests/run_order.py; --no-loadscope-reorder keeps that order); the first
+# The tests run on every core (pytest-xdist, one group per worker at a time: a group is a file, so
+# module fixtures run once, or a test's own xdist_group, as the docker stand-in's builds per userland),
+# the longest first (tests/run_order.py; --no-loadscope-reorder keeps that order); the first
 # worker builds the repo's layers under a lock and the others find them in the cache
 # (tests/conftest.py). Tests marked `serial` (wall-clock bounds, processes racing each other) run
 # afterwards, alone.
@@ -101,7 +102,7 @@ test: venv
 	  $(LS) runtimes fetch --all > $(FETCH_LOG) 2>&1 & fetch=$$!; \
 	  trap 'kill $$fetch 2>/dev/null' EXIT; \
 	  $(SUBMAKE) --no-print-directory -j2 -O lint browser || exit 1; step "lint + browser (beside the fetch)" $$t0; \
-	  t1=$$(date +%s); $(PYTEST) -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not serial" tests; \
+	  t1=$$(date +%s); $(PYTEST) -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not serial" tests; \
 	  code=$$?; step "pytest -n $(PYTEST_WORKERS)" $$t1; \
 	  wait $$fetch; fetched=$$?; trap - EXIT; echo "--- runtimes fetch --all (in the background):"; cat $(FETCH_LOG); \
 	  if [ $$fetched -ne 0 ]; then echo "runtimes fetch --all failed (exit $$fetched)" >&2; exit 1; fi; \

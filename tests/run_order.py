@@ -1,11 +1,15 @@
-"""The order `make test` hands test files to its pytest-xdist workers: the longest first.
+"""The order `make test` hands tests to its pytest-xdist workers: the longest units of work first.
 
-`--dist loadfile` gives each worker a whole file at a time, and xdist by default starts with the files
-that have the most tests, the quick unit files, and leaves the files of few long tests (the docker
-stand-in's arm64 builds, now about 40 % of the work) for later, where one can run on alone while the
-other core idles: the loaded run of 2026-12-07 ended with one worker running the prune model's three
-properties alone for ~500 s. Longest first (the LPT rule) lets the other worker do everything small
-meanwhile. `make test` passes `--no-loadscope-reorder` so xdist keeps this order."""
+`make test` runs `--dist loadgroup`: a worker gets one `xdist_group` at a time, and tests/conftest.py
+puts every test in its file's group (module fixtures run once, as with `--dist loadfile`) unless the
+test names its own. The docker stand-in's builds do (one group per userland): that file is about
+40 % of the work, and as one unit it alone took ~290 s of one worker.
+
+xdist by default starts with the groups that have the most tests, the quick unit files, and leaves
+those of few long tests for later, where one can run on alone while the other core idles: the loaded
+run of 2026-12-07 ended with one worker running the prune model's three properties alone for ~500 s.
+Longest first (the LPT rule) lets the other worker do everything small meanwhile. `make test` passes
+`--no-loadscope-reorder` so xdist keeps this order."""
 
 from __future__ import annotations
 

@@ -33,3 +33,15 @@ def test_this_session_ran_the_heavy_files_first(request: object) -> None:
     present = [p for p in HEAVY if p in files]
     firsts = list(dict.fromkeys(files))[:len(present)]
     assert firsts == present
+
+
+def test_every_test_is_in_one_group_its_file_s_unless_it_names_its_own(request: object) -> None:
+    """`--dist loadgroup` hands out groups: a test without one would be a unit of its own (its module
+    fixtures run again on whichever worker gets it)."""
+    session = request.session  # type: ignore[attr-defined]
+    for item in session.items:
+        groups = [m.args[0] for m in item.iter_markers("xdist_group")]
+        assert len(groups) == 1, (item.nodeid, groups)
+        if "test_docker_standin.py::test_docker_build_agrees" not in item.nodeid:
+            assert groups == [item.nodeid.split("::", 1)[0]], item.nodeid
+
