@@ -79,25 +79,42 @@ else
 endif
 
 ## test: lint, then every test tier (unit, functional, integration); real builds need PyPI, the sysroots Debian
-# One fresh build cache for the whole run: every tier reuses the repo's layer builds. The sysroots are
-# prepared first, and LAYERSMITH_REQUIRE_RUNTIMES makes one that cannot run a failure, not a skip.
+# One fresh build cache for the whole run: every tier reuses the repo's layer builds.
+# The sysroots' fetch (`runtimes fetch --all`: Debian downloads, then qemu-run precompiling) starts as
+# soon as the venv exists, in the background, and runs beside lint, browser (apt-get) and the tests:
+# a test that needs a sysroot takes that sysroot's lock (Sysroots.ensure), so it waits for the fetch
+# and finds it prepared. LAYERSMITH_REQUIRE_RUNTIMES makes one that cannot run a failure, not a skip;
+# a failed fetch fails the run too. Its log is printed at the end, and each step's duration.
 # -rs lists every skip with its reason: the variants not executed here are named there.
-# The tests run on every core (pytest-xdist, one file per worker at a time: module fixtures run once);
-# the first worker builds the repo's layers under a lock and the others find them in the cache
+# The tests run on every core (pytest-xdist, one group per worker at a time: a group is a file, so
+# module fixtures run once, or a test's own xdist_group, as the docker stand-in's builds per userland),
+# the longest first (tests/run_order.py; --no-loadscope-reorder keeps that order); the first
+# worker builds the repo's layers under a lock and the others find them in the cache
 # (tests/conftest.py). Tests marked `serial` (wall-clock bounds, processes racing each other) run
 # afterwards, alone.
 PYTEST_WORKERS ?= auto
 PYTEST := LAYERSMITH_CACHE_DIR=$(CURDIR)/.layersmith/test-cache LAYERSMITH_REQUIRE_RUNTIMES=1 timeout $(PYTEST_TIMEOUT) \
   $(PY) -m pytest -q -rs -p no:cacheprovider
-test: venv lint docs browser
+FETCH_LOG := .layersmith/runtimes-fetch.log
+# Not $(MAKE) itself in the recipe: make runs a recipe line naming $(MAKE) even under `make -n`, and
+# this one runs the whole suite.
+SUBMAKE = $(MAKE)
+# `step NAME START`: one line of the run's breakdown (seconds since START).
+STEP = step() { echo "make test: $$1 took $$(( $$(date +%s) - $$2 )) s"; }
+test: venv
 	@# Every sysroot, not only the declared targets': the suite also runs the py313-x86_64 variants on
 	@# Debian's own CPython 3.13 where a host 3.13 exists (test_variants_execute.py).
-	$(LS) runtimes fetch --all
-	rm -rf .layersmith/test-cache
-	@# pytest's exit 5 means no test ran: a failure, not a pass. timeout guards hanging mock runs.
-	$(PYTEST) -n $(PYTEST_WORKERS) --dist loadfile -m "not serial" tests; code=$$?; \
+	@$(STEP); mkdir -p .layersmith; rm -rf .layersmith/test-cache; t0=$$(date +%s); \
+	  $(LS) runtimes fetch --all > $(FETCH_LOG) 2>&1 & fetch=$$!; \
+	  trap 'kill $$fetch 2>/dev/null' EXIT; \
+	  $(SUBMAKE) --no-print-directory -j2 -O lint docs browser || exit 1; step "lint + docs + browser (beside the fetch)" $$t0; \
+	  t1=$$(date +%s); $(PYTEST) -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not serial" tests; \
+	  code=$$?; step "pytest -n $(PYTEST_WORKERS)" $$t1; \
+	  wait $$fetch; fetched=$$?; trap - EXIT; echo "--- runtimes fetch --all (in the background):"; cat $(FETCH_LOG); \
+	  if [ $$fetched -ne 0 ]; then echo "runtimes fetch --all failed (exit $$fetched)" >&2; exit 1; fi; \
 	  if [ $$code -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; [ $$code -eq 0 ] || exit $$code; \
-	  $(PYTEST) -m serial tests; code=$$?; \
+	  t2=$$(date +%s); $(PYTEST) -m serial tests; code=$$?; step "pytest -m serial" $$t2; \
+	  step "make test after the venv" $$t0; \
 	  if [ $$code -eq 5 ]; then echo "pytest collected no serial tests" >&2; exit 1; fi; exit $$code
 
 unit: venv

@@ -13,6 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from helpers import FakeClock, build_every_repo_variant, exclusive, session_cache_dir
+from run_order import file_of, heavy_first
 
 from layersmith.builder.cache import BuildCache
 
@@ -23,10 +24,18 @@ from layersmith.builder.cache import BuildCache
 NETWORK_FIXTURES = frozenset({"repo_build_cache", "plan_cache", "ms_project"})
 
 
+# tryfirst: the xdist_group marks must be there before pytest-xdist's own hook reads them.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if NETWORK_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.network)
+    # The longest files first, and each file one unit of work unless it says otherwise
+    # (tests/run_order.py): what `make test`'s workers are handed, in this order.
+    items[:] = heavy_first(items)
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(file_of(item)))
 
 
 @pytest.fixture

@@ -238,9 +238,22 @@ def variants(layers: tuple[str, ...]) -> Iterator[object]:
     for spec in load_layers(REPO, list(layers)).values():
         for variant in expand_variants(spec):
             pair = (variant.runtimes[0], variant.architectures[0])
-            marks = [] if pair in EXECUTED else [pytest.mark.skip(
-                reason=f"not executed: docker builder {spec.name} {variant.key}: {NOT_EXECUTED[pair]}")]
+            # Each userland's builds are a unit of work of their own for `make test`'s workers
+            # (tests/run_order.py): together they are too long for one worker while the other idles.
+            skip = f"not executed: docker builder {spec.name} {variant.key}: {NOT_EXECUTED.get(pair)}"
+            marks = [pytest.mark.xdist_group(f"docker-standin-{variant.key}")] if pair in EXECUTED else [
+                pytest.mark.skip(reason=skip)]
             yield pytest.param(spec.name, variant, id=f"{spec.name}-{variant.key}", marks=marks)
+
+
+def test_the_builds_are_one_unit_of_work_per_userland() -> None:
+    """For `make test`'s workers (tests/run_order.py): both layers of one userland together, the
+    skipped variants in no group of their own."""
+    groups = {p.id: [m.args[0] for m in p.marks if m.name == "xdist_group"]  # type: ignore[attr-defined]
+              for p in variants(("monitoring", "data-science"))}
+    assert groups["data-science-py311-arm64"] == groups["monitoring-py311-arm64"] == ["docker-standin-py311-arm64"]
+    assert groups["data-science-py313-arm64"] == groups["monitoring-py313-arm64"] == ["docker-standin-py313-arm64"]
+    assert groups["monitoring-py312-x86_64"] == []
 
 
 @pytest.mark.parametrize(("layer", "variant"), list(variants(("monitoring", "data-science"))))
