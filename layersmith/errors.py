@@ -7,6 +7,8 @@ The CLI maps these to exit codes (pypa/build's `_handle_build_error` is the mode
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -105,3 +107,16 @@ class ScanInterrupted(AwsError):
     as incomplete and nothing more is deleted."""
 
     exit_code = 130
+
+
+@contextmanager
+def locating(path: Path | str, line_of: Callable[[str], int | None]) -> Iterator[None]:
+    """An error about a key of the file `path`, raised inside, gains that key's line (`line_of(key)`)
+    when it has none yet: parsed data (TOML, YAML) carries no positions, the file's text does."""
+    try:
+        yield
+    except LayersmithError as exc:
+        line = line_of(exc.key) if exc.key and exc.line is None and exc.concerns(path) else None
+        if line is not None:
+            exc.locate(line)
+        raise

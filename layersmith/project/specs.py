@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,7 +15,7 @@ from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PkgRequirement
 from packaging.utils import canonicalize_name
 
-from layersmith.errors import LayersmithError, SpecError
+from layersmith.errors import SpecError, locating
 from layersmith.model import FunctionSpec, LayerSpec, Requirement
 from layersmith.project import function_keys as keys
 from layersmith.project.toml_positions import decode_error, key_line
@@ -70,18 +68,6 @@ def _parse_toml(text: str, path: Path) -> dict[str, Any]:
 
 def read_toml(path: Path, reader: Reader = DISK) -> dict[str, Any]:
     return _parse_toml(_read_text(path, reader), path)
-
-
-@contextmanager
-def _located(path: Path, text: str) -> Iterator[None]:
-    """An error about a key of the file `path` gains the key's line (the parsed data has none)."""
-    try:
-        yield
-    except LayersmithError as exc:
-        line = key_line(text, exc.key) if exc.key and exc.line is None and exc.concerns(path) else None
-        if line is not None:
-            exc.locate(line)
-        raise
 
 
 def _check_keys(data: dict[str, Any], allowed: set[str], path: Path) -> None:
@@ -157,7 +143,7 @@ def _layer_targets(data: dict[str, Any], path: Path) -> tuple[tuple[str, ...], t
 def load_layer(directory: Path, reader: Reader = DISK) -> LayerSpec:
     path, data, text = _spec_data(directory, "layer.toml", f"layer directory {directory.name!r} has no "
                                   "layer.toml; add one or remove the directory", reader)
-    with _located(path, text):
+    with locating(path, lambda key: key_line(text, key)):
         return _layer(directory, path, data)
 
 
@@ -318,7 +304,7 @@ def _environment(data: dict[str, Any], path: Path) -> tuple[tuple[str, str], ...
 def load_function(directory: Path, reader: Reader = DISK) -> FunctionSpec:
     path, data, text = _spec_data(directory, "function.toml", f"function directory {directory.name!r} has no "
                                   "function.toml", reader)
-    with _located(path, text):
+    with locating(path, lambda key: key_line(text, key)):
         return _function(directory, path, data)
 
 

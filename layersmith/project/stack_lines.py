@@ -7,12 +7,12 @@ one parse gives each key's line, and an error naming the file and a key gains it
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 
 import yaml
 
-from layersmith.errors import LayersmithError
+from layersmith.errors import locating
 from layersmith.project.toml_positions import nearest_line
 
 
@@ -40,13 +40,6 @@ def _children(prefix: str, node: yaml.Node) -> list[tuple[str, yaml.Node, int]]:
     return []
 
 
-@contextmanager
-def located(shown: str, lines: Mapping[str, int]) -> Iterator[None]:
+def located(shown: str, lines: Mapping[str, int]) -> AbstractContextManager[None]:
     """An error naming the stack file `shown` and a key, raised inside, gains that key's line."""
-    try:
-        yield
-    except LayersmithError as exc:
-        line = nearest_line(lines, exc.key) if exc.key and exc.line is None and exc.concerns(shown) else None
-        if line is not None:
-            exc.locate(line)
-        raise
+    return locating(shown, lambda key: nearest_line(lines, key))
