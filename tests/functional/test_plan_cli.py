@@ -178,7 +178,7 @@ def test_a_secret_layersmith_value_exits_2_naming_the_key(monkeypatch: pytest.Mo
     code, out, err = cli(monkeypatch, capsys, copy / ".cache", "--project", str(copy), "plan", "--stack", "bad",
                          timeout=60)
     assert code == 2 and out == "" and err.count("\n") == 1, err
-    assert err.startswith("layersmith: error: Pulumi.bad.yaml: layersmith:shareWith: is a secret (secure:), and "
+    assert err.startswith("layersmith: error: Pulumi.bad.yaml:3: layersmith:shareWith: is a secret (secure:), and "
                           "layersmith keys cannot be secrets; set it in plain text"), err
 
 
@@ -204,7 +204,7 @@ def test_a_consumers_secret_is_reported_not_silently_dropped(copy: Path) -> None
     errors: list[str] = []
     consumer_pins(load_project(copy), load_stack_config(load_project(copy), "prod"), on_error=errors.append)
     assert [e for e in errors if "Pulumi.bad.yaml" in e] == [
-        "ignoring the pins of Pulumi.bad.yaml, which consumes stack prod: Pulumi.bad.yaml: layersmith:shareWith: "
+        "ignoring the pins of Pulumi.bad.yaml, which consumes stack prod: Pulumi.bad.yaml:3: layersmith:shareWith: "
         "is a secret (secure:), and layersmith keys cannot be secrets; set it in plain text: pulumi config set "
         "layersmith:shareWith <value> (without --secret)"]
 
@@ -252,7 +252,8 @@ def test_bad_config_exits_2_with_one_line_and_registers_nothing(
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1, err
-    assert err.startswith(f"layersmith: error: Pulumi.bad.yaml: layersmith:{key}: "), err
+    # the file, the line of the key (read from the stack file), then the key
+    assert re.match(rf"layersmith: error: Pulumi\.bad\.yaml:\d+: layersmith:{re.escape(key)}: ", err), err
     assert "Traceback" not in err
     assert mock_runs == [], "the program ran under mocks although the config was bad"
     assert not (copy / ".cache").exists(), "something was built although the config was bad"

@@ -296,7 +296,7 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, capsys: pytest.Capture
     root = bad_project(tmp_path / "p")
     code, out, err = cli(capsys, "--project", str(root), "build")
     assert code == 2 and out == ""
-    assert err.splitlines() == [f"layersmith: error: {root}/layers/bad/layer.toml: runtimes: unknown Lambda "
+    assert err.splitlines() == [f"layersmith: error: {root}/layers/bad/layer.toml:2: runtimes: unknown Lambda "
                                 f"runtime 'python3.8'; use one of {err.split('use one of ')[1].strip()}"]
     assert "python3.12" in err
 

@@ -36,7 +36,7 @@ def test_workers_take_turns_under_the_build_lock(tmp_path: Path) -> None:
 def test_make_test_runs_the_tiers_on_every_core_then_the_serial_ones_alone() -> None:
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     recipe = makefile[makefile.index("\ntest: "):makefile.index("\nunit: ")]
-    assert '-n $(PYTEST_WORKERS) --dist loadfile -m "not serial" tests' in recipe
+    assert '-n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not serial" tests' in recipe
     assert "$(PYTEST) -m serial tests" in recipe
     assert "runtimes fetch --all" in recipe  # the suite runs every sysroot, declared or not
     assert recipe.count("-eq 5") == 2  # "no test ran" fails either pass
