@@ -108,6 +108,10 @@ class PieceStore:
     def path(self, key: str) -> Path:
         return self.root / key[:2] / key
 
+    def stored(self, key: str) -> bool:
+        """Whether a piece (sound or not: `get` tells) is stored under `key`."""
+        return os.path.lexists(self.path(key))
+
     def get(self, key: str) -> Piece | None:
         """The piece if it is stored and intact; a damaged one is discarded (so it is made again)."""
         directory = self.path(key)
