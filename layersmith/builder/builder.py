@@ -9,6 +9,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -223,15 +224,36 @@ class Builder:
         return self._piece_key(variant, "dist", what, True), self._piece_key(variant, "dist", what, False)
 
     def _build_into(self, spec: LayerSpec, variant: Variant, key: str, work: Path) -> dict[str, Any]:
-        run = _Run(self, spec, variant, work)
-        return run.build(key)
+        avoid: set[str] = set()
+        while True:
+            try:
+                return _Run(self, spec, variant, work, avoid).build(key)
+            except _StoredPieceDamaged as exc:
+                # Rare (a damaged cache): start again in an empty `work`, with the damaged pieces counted as
+                # missing. Each pass avoids at least one more piece key, so this ends.
+                avoid |= exc.keys
+                for child in list(work.iterdir()):
+                    if child.is_dir() and not child.is_symlink():
+                        shutil.rmtree(child)
+                    else:
+                        child.unlink()
+
+
+class _StoredPieceDamaged(Exception):
+    """Pieces that were stored when the run began turned out damaged when read (and were discarded)."""
+
+    def __init__(self, keys: set[str]) -> None:
+        super().__init__(", ".join(sorted(keys)))
+        self.keys = keys
 
 
 class _Run:
     """One variant build from pieces: reuse what the piece cache has, make the rest, assemble."""
 
-    def __init__(self, builder: Builder, spec: LayerSpec, variant: Variant, work: Path) -> None:
+    def __init__(self, builder: Builder, spec: LayerSpec, variant: Variant, work: Path,
+                 avoid: set[str] | None = None) -> None:
         self.b, self.spec, self.variant, self.work = builder, spec, variant, work
+        self.avoid = avoid or set()  # piece keys found damaged by an earlier pass: built again, not read
         self.store = PieceStore(builder.cache.root, on_damage=self._damaged)
         self.timings: dict[str, float] = {}
         self.cleanup: threading.Thread | None = None
@@ -249,13 +271,24 @@ class _Run:
             self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
 
     def build(self, key: str) -> dict[str, Any]:
-        pieces, missing = self._cached_dists()
+        stored, missing = self._stored_dists()
         source_keys = self._source_keys()
         source = self._cached_source(source_keys)
-        if pieces:
-            self.b.report(f"{self.spec.name} [{self.variant.key}]: {len(pieces)} package(s) from the piece cache, "
+        if stored:
+            self.b.report(f"{self.spec.name} [{self.variant.key}]: {len(stored)} package(s) from the piece cache, "
                           f"{len(missing)} to build")
-        made, made_source, compiled = self._make(missing, source_keys if source is None else None)
+        # Reading and verifying the stored pieces (30 MB of data.bin hashed, their indexes checked) runs in a
+        # thread while uv and compileall make the missing ones: it was 0.1-0.2 s of a one-package rebuild,
+        # spent before uv started. A piece that turns out damaged is discarded and the run starts again.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layersmith-pieces") as loader:
+            loading = {name: (k, loader.submit(self.store.get, k)) for name, k in stored.items()}
+            made, made_source, compiled = self._make(missing, source_keys if source is None else None)
+            loaded = {name: (k, future.result()) for name, (k, future) in loading.items()}
+        pieces = {name: piece for name, (_, piece) in loaded.items() if piece is not None}
+        if damaged := {k for k, piece in loaded.values() if piece is None}:
+            if self.cleanup is not None:
+                self.cleanup.join()
+            raise _StoredPieceDamaged(damaged)
         reused = len(pieces) + (source is not None)
         pieces.update(made)
         source = source or made_source
@@ -266,17 +299,18 @@ class _Run:
         done = self._assemble(ordered, bytecode, dists)
         return self._result(key, done, ordered, reused, bytecode, dists)
 
-    def _cached_dists(self) -> tuple[dict[str, Piece], list[Requirement]]:
-        """({name: piece} for the pins the piece cache already has, [the pins it has not])."""
-        pieces: dict[str, Piece] = {}
+    def _stored_dists(self) -> tuple[dict[str, str], list[Requirement]]:
+        """({name: piece key} for the pins the piece cache holds a piece of, [the pins it has not]). Only
+        whether the piece is there: it is read and verified later (`PieceStore.get`)."""
+        stored: dict[str, str] = {}
         missing: list[Requirement] = []
         for req in self.b._pins(self.spec, self.variant):
-            pure, native = self.b._dist_keys(self.variant, req)
-            if (piece := self.store.get(pure) or self.store.get(native)) is not None:
-                pieces[req.name] = piece
+            keys = [k for k in self.b._dist_keys(self.variant, req) if k not in self.avoid and self.store.stored(k)]
+            if keys:
+                stored[req.name] = keys[0]
             else:
                 missing.append(req)
-        return pieces, missing
+        return stored, missing
 
     def _source_keys(self) -> tuple[str, str] | None:
         """(pure key, native key) of the layer's own sources, None when it ships none."""

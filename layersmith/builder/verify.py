@@ -38,7 +38,11 @@ class WheelInfo:
 def elf_machine(path: Path) -> int | None:
     """e_machine of an ELF file, or None when the file is not ELF."""
     with path.open("rb") as fh:
-        header = fh.read(20)
+        return elf_header_machine(fh.read(20))
+
+
+def elf_header_machine(header: bytes) -> int | None:
+    """`elf_machine` of a file's first 20 bytes."""
     if len(header) < 20 or header[:4] != b"\x7fELF":
         return None
     return int.from_bytes(header[18:20], "little" if header[5] == 1 else "big")
