@@ -247,6 +247,10 @@ class _StoredPieceDamaged(Exception):
         self.keys = keys
 
 
+# What `_Run._make` made: the new pieces by name, the source piece, the bytecode tag.
+_Made = tuple[dict[str, Piece], Piece | None, str | None]
+
+
 class _Run:
     """One variant build from pieces: reuse what the piece cache has, make the rest, assemble."""
 
@@ -277,18 +281,8 @@ class _Run:
         if stored:
             self.b.report(f"{self.spec.name} [{self.variant.key}]: {len(stored)} package(s) from the piece cache, "
                           f"{len(missing)} to build")
-        # Reading and verifying the stored pieces (30 MB of data.bin hashed, their indexes checked) runs in a
-        # thread while uv and compileall make the missing ones: it was 0.1-0.2 s of a one-package rebuild,
-        # spent before uv started. A piece that turns out damaged is discarded and the run starts again.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layersmith-pieces") as loader:
-            loading = {name: (k, loader.submit(self.store.get, k)) for name, k in stored.items()}
-            made, made_source, compiled = self._make(missing, source_keys if source is None else None)
-            loaded = {name: (k, future.result()) for name, (k, future) in loading.items()}
-        pieces = {name: piece for name, (_, piece) in loaded.items() if piece is not None}
-        if damaged := {k for k, piece in loaded.values() if piece is None}:
-            if self.cleanup is not None:
-                self.cleanup.join()
-            raise _StoredPieceDamaged(damaged)
+        pieces, (made, made_source, compiled) = self._load_while_making(stored, missing,
+                                                                        source_keys if source is None else None)
         reused = len(pieces) + (source is not None)
         pieces.update(made)
         source = source or made_source
@@ -298,6 +292,21 @@ class _Run:
         dists = _piece_distributions(ordered)
         done = self._assemble(ordered, bytecode, dists)
         return self._result(key, done, ordered, reused, bytecode, dists)
+
+    def _load_while_making(self, stored: dict[str, str], missing: list[Requirement],
+                           source_keys: tuple[str, str] | None) -> tuple[dict[str, Piece], _Made]:
+        """The stored pieces, read and verified (30 MB of data.bin hashed, their indexes checked) in a
+        thread while uv and compileall make the missing ones: it was 0.1-0.2 s of a one-package rebuild,
+        spent before uv started. A piece that turns out damaged is discarded and the run starts again."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layersmith-pieces") as loader:
+            loading = {name: (k, loader.submit(self.store.get, k)) for name, k in stored.items()}
+            made = self._make(missing, source_keys)
+            loaded = {name: (k, future.result()) for name, (k, future) in loading.items()}
+        if damaged := {k for k, piece in loaded.values() if piece is None}:
+            if self.cleanup is not None:
+                self.cleanup.join()
+            raise _StoredPieceDamaged(damaged)
+        return {name: piece for name, (_, piece) in loaded.items() if piece is not None}, made
 
     def _stored_dists(self) -> tuple[dict[str, str], list[Requirement]]:
         """({name: piece key} for the pins the piece cache holds a piece of, [the pins it has not]). Only
@@ -362,8 +371,7 @@ class _Run:
                 "pieces": [p.key for p in ordered], "pieces_reused": reused, "pieces_built": len(ordered) - reused,
                 "timings": {k: round(v, 3) for k, v in self.timings.items()}}
 
-    def _make(self, missing: list[Requirement], source_key: tuple[str, str] | None
-              ) -> tuple[dict[str, Piece], Piece | None, str | None]:
+    def _make(self, missing: list[Requirement], source_key: tuple[str, str] | None) -> _Made:
         """Install, slim, verify and compile what no piece has yet; split it into new pieces."""
         b, spec, variant = self.b, self.spec, self.variant
         stage = self.work / "layer"
