@@ -19,17 +19,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from workdir import work_dir, write_results
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "first_run.json"
@@ -123,21 +122,13 @@ def main() -> int:
     args = parser.parse_args()
     env = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
            "load_at_start": os.getloadavg()}
-    work = Path(tempfile.mkdtemp(prefix="layersmith-first-run-"))
-    log = work / "first-run.log"
-    print(f"bench: first run in {work} (log: {log})", file=sys.stderr)
-    try:
+    with work_dir("layersmith-first-run-", args.keep) as work:
+        log = work / "first-run.log"
+        print(f"bench: first run in {work} (log: {log})", file=sys.stderr)
         steps = first_run(work, log)
         ci = ci_run(work, log) if args.ci else None
         summary = report(steps, ci, env)
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps({"environment": env, **summary}, indent=2) + "\n")
-        print(f"\nJSON: {RESULTS.relative_to(REPO)}")
-    finally:
-        if args.keep:
-            print(f"bench: work directory kept at {work}", file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        write_results(RESULTS, {"environment": env, **summary})
     return 0
 
 

@@ -24,12 +24,12 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import fleet
+from workdir import work_dir, write_results
 
 from layersmith.builder.tree import tree_size
 from layersmith.table import render_table
@@ -250,13 +250,11 @@ def measure_all(args: argparse.Namespace, work: Path) -> None:
     report = {"environment": environment(), "layer": LAYER, "runtime": RUNTIME, "architecture": ARCH,
               "download_caches": "warm for both (one untimed build of each kind first)",
               "builds": build, "imports_s": imports, **summary, "plan": plan}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     print(f"{LAYER} layer, {RUNTIME}/{ARCH}; download caches warm for both; fresh target/cache dirs\n")
     print(layer_table(summary), end="\n\n")
     print(import_table(summary, trees), end="\n\n")
     print(plan_table(plan))
-    print(f"\nJSON: {RESULTS.relative_to(REPO)}")
+    write_results(RESULTS, report)
 
 
 def main() -> int:
@@ -265,17 +263,8 @@ def main() -> int:
     if missing:
         sys.exit(f"bench: needs {' and '.join(missing)} on PATH (the naive recipe zips with Info-ZIP, and "
                  "unzip restores the mtimes pip's timestamp pycs depend on)")
-    work = Path(tempfile.mkdtemp(prefix="layersmith-bench-"))
-    try:
+    with work_dir("layersmith-bench-", args.keep) as work:
         measure_all(args, work)
-    finally:
-        if args.keep:
-            print(f"bench: work directory kept at {work}", file=sys.stderr)
-        else:
-            for path in [work, *work.rglob("*")]:
-                if path.is_dir() and not path.is_symlink():
-                    path.chmod(0o755)  # the read-only copies must be deletable
-            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -28,7 +28,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
+from workdir import work_dir, write_results
 
 from layersmith.builder.archive import COMPRESS_LEVEL
 from layersmith.builder.tree import tree_size, walk_files
@@ -372,8 +372,7 @@ def main() -> int:
         sys.exit("bench: needs unshare (util-linux) and unzip on PATH")
     env = environment()
     peers = peer_venv()
-    work = Path(tempfile.mkdtemp(prefix="layersmith-peers-"))
-    try:
+    with work_dir("layersmith-peers-", args.keep) as work:
         tools: list[Tool] = [Chalice(work, peers), Sam(work, peers), Layersmith(work, peers)]
         print("bench: warming the download caches (one untimed build of each tool)", file=sys.stderr)
         for tool in tools:
@@ -395,15 +394,8 @@ def main() -> int:
         print(f"\n{LAYER} layer, {RUNTIME}/{ARCH}, same pins for every tool; medians of {args.rounds} rounds "
               f"(order rotated); {env['date']}, {env['cpus']} cores\n")
         summary = report(tools, samples, sizes, imports, floor)
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps({"environment": env, "samples": samples, "sizes": sizes, "imports": imports,
-                                       "floor": floor, **summary}, indent=2, default=str) + "\n")
-        print(f"\nJSON: {RESULTS.relative_to(REPO)}")
-    finally:
-        if args.keep:
-            print(f"bench: work directory kept at {work}", file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        write_results(RESULTS, {"environment": env, "samples": samples, "sizes": sizes, "imports": imports,
+                                "floor": floor, **summary})
     return 0
 
 
