@@ -28,6 +28,7 @@ import io
 import os
 import struct
 import zipfile
+import zlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -89,7 +90,8 @@ def first_bad_entry(data: bytes, known: Mapping[str, KnownStream] | None = None)
     """What is wrong with the first damaged entry of the zip in `data`, None when every entry is sound."""
     try:
         infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError, EOFError) as exc:
+        # NotImplementedError: a damaged "version needed" field (zipfile refuses such a zip)
         return f"unreadable central directory ({exc})"
     view = memoryview(data)
     # Known entries are compared here, in order; only the rest go to the pool (a thread hand-off per
@@ -138,8 +140,10 @@ def _local_header(view: memoryview, info: zipfile.ZipInfo) -> str | tuple[int, i
     """(crc, compressed size, size, where the stream starts) from the entry's local header, checked against
     the central directory; or what is wrong with it."""
     offset = info.header_offset
-    if offset + _LOCAL.size > len(view):
-        return "local header past the end of the file"
+    # zipfile derives the offset from the central directory's, less any prefix it infers: a damaged one
+    # can make it negative, and a slice from there is not a header (struct.error, an internal error)
+    if offset < 0 or offset + _LOCAL.size > len(view):
+        return "local header outside the file"
     (magic, _v, _s, _flags, method, _t, _d, crc, csize, size, name_len,
      extra_len) = _LOCAL.unpack(view[offset:offset + _LOCAL.size])
     if magic != b"PK\x03\x04":
@@ -162,10 +166,10 @@ def _entry_problem(view: memoryview, info: zipfile.ZipInfo) -> str | None:
     if method == zipfile.ZIP_STORED:
         raw: bytes | bytearray | memoryview = stream
     elif method == zipfile.ZIP_DEFLATED:
-        try:
-            raw = deflate.deflate_decompress(stream, size)
-        except deflate.DeflateError:
+        inflated = _inflate(stream, size)
+        if inflated is None:
             return "corrupt deflate stream"
+        raw = inflated
     else:
         return f"compression method {method}, which layersmith never writes"
     if len(raw) != size:
@@ -173,3 +177,20 @@ def _entry_problem(view: memoryview, info: zipfile.ZipInfo) -> str | None:
     if deflate.crc32(raw) != crc:
         return "CRC-32 mismatch"
     return None
+
+
+def _inflate(stream: memoryview, size: int) -> bytes | bytearray | None:
+    """The raw deflate `stream` inflated into `size` bytes; None when it is not a sound stream.
+    libdeflate is not asked to inflate into 0 bytes (it returns b"" unread): an empty file's stream
+    (every empty __init__.py) is checked by zlib, which is what unzip uses."""
+    if size:
+        try:
+            return deflate.deflate_decompress(stream, size)
+        except deflate.DeflateError:
+            return None
+    inflater = zlib.decompressobj(-15)
+    try:
+        raw = inflater.decompress(stream) + inflater.flush()
+    except zlib.error:
+        return None
+    return raw if inflater.eof and not inflater.unused_data else None
