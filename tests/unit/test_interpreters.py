@@ -38,8 +38,10 @@ def failing_shim(tmp_path: Path, dotted: str) -> str:
 
 
 @pytest.mark.parametrize("verbose", [False, True])
-def test_a_pyenv_shim_that_fails_is_skipped_and_pyenv_versions_are_searched(tmp_path: Path, verbose: bool) -> None:
+def test_pyenv_versions_answer_before_pyenv_s_shim_on_path_is_run(tmp_path: Path, verbose: bool) -> None:
     shim = failing_shim(tmp_path, "3.12")
+    ran = tmp_path / "shim-ran"
+    Path(shim).write_text(Path(shim).read_text().replace("exit 127", f"touch {ran}; exit 127"))
     root = tmp_path / "pyenv"
     python(root / "versions" / "3.12.1" / "bin" / "python3.12", "3.12.1")
     python(root / "versions" / "3.12.9" / "bin" / "python3.12", "3.12.9")
@@ -49,10 +51,40 @@ def test_a_pyenv_shim_that_fails_is_skipped_and_pyenv_versions_are_searched(tmp_
     found = f.find((3, 12))
     assert found is not None
     assert (found.version, found.source, found.arch) == ("3.12.9", "pyenv", "x86_64")  # newest patch first
+    # The shim (~0.2 s a run) is not started at all: pyenv's own directory answered first.
+    assert not ran.exists() and f.skipped == [] and reports == []
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_a_pyenv_shim_that_fails_is_skipped_after_pyenv_versions(tmp_path: Path, verbose: bool) -> None:
+    shim = failing_shim(tmp_path, "3.12")
+    root = tmp_path / "pyenv"
+    python(root / "versions" / "3.12.1" / "bin" / "python3.12", "3.12.1")
+    Path(root / "versions" / "3.12.1" / "bin" / "python3.12").write_text("#!/bin/sh\nexit 1\n")  # broken
+    reports: list[str] = []
+    f = finder(tmp_path, on_path={"python3.12": shim}, env={"PYENV_ROOT": str(root)}, reports=reports,
+               verbose=verbose)
+    assert f.find((3, 12)) is None
     said = f"python: {shim} (PATH): does not run (pyenv: python3.12: command not found); skipped"
-    assert f.skipped == [said.removeprefix("python: ")]
-    # Issue 24: every command printed this before using pyenv's 3.12; now only -v shows it.
-    assert reports == ([said] if verbose else [])
+    assert f.skipped[-1] == said.removeprefix("python: ") and len(f.skipped) == 2  # the broken one, then the shim
+    # Issue 24: skips are said when nothing answers (here), each once.
+    assert said in reports and len(reports) == 2
+
+
+def test_a_shim_selecting_a_system_python_still_finds_it(tmp_path: Path) -> None:
+    # PYENV_VERSION=system: the shim runs /usr/bin/python3.12, which pyenv's versions don't hold.
+    shim = script(tmp_path / "shims" / "python3.12", '# pyenv shim\necho "cpython 3.12.3 x86_64"')
+    f = finder(tmp_path, on_path={"python3.12": shim}, env={"PYENV_ROOT": str(tmp_path / "pyenv")})
+    found = f.find((3, 12))
+    assert found is not None and (found.path, found.version, found.source) == (shim, "3.12.3", "PATH")
+
+
+def test_a_python_on_path_that_is_no_shim_comes_before_pyenv(tmp_path: Path) -> None:
+    mine = python(tmp_path / "bin" / "python3.12", "3.12.4")
+    root = tmp_path / "pyenv"
+    python(root / "versions" / "3.12.9" / "bin" / "python3.12", "3.12.9")
+    found = finder(tmp_path, on_path={"python3.12": mine}, env={"PYENV_ROOT": str(root)}).find((3, 12))
+    assert found is not None and (found.version, found.source) == ("3.12.4", "PATH")
 
 
 def test_a_skip_is_said_once_when_nothing_else_answers(tmp_path: Path) -> None:
