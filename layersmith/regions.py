@@ -6,41 +6,74 @@ The data is botocore's `data/endpoints.json`, which ships inside the pinned boto
 needs no network and no AWS config (unlike `Session.get_available_regions`, which resolves the
 profile first). `EndpointResolver.get_available_endpoints(service, partition)` is what the session
 method calls underneath (botocore/regions.py and botocore/session.py, read in the installed
-1.43). A region appears there for `lambda` when Lambda is offered in it; a region newer than the
-installed botocore is not known yet, and the error says so (upgrade boto3/botocore).
+1.43); `lambda_regions` answers the same on the same data. A region appears there for `lambda` when
+Lambda is offered in it; a region newer than the installed botocore is not known yet, and the error
+says so (upgrade boto3/botocore).
 
-botocore is imported lazily, on the first check: `import layersmith` stays free of it (tested).
+botocore is not imported at all unless its loader must be asked (see `_endpoints`): `import layersmith`
+stays free of it (tested).
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 from functools import cache
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from botocore.regions import EndpointResolver
+from pathlib import Path
+from typing import TypedDict
 
 SERVICE = "lambda"
 
 
-@cache
-def _resolver() -> EndpointResolver:
-    import botocore.loaders
-    import botocore.regions
+class _Partition(TypedDict):
+    """The part of one endpoints.json partition read here."""
 
-    return botocore.regions.EndpointResolver(botocore.loaders.create_loader().load_data("endpoints"))
+    partition: str
+    regions: dict[str, object]
+    services: dict[str, dict[str, dict[str, object]]]
+
+
+@cache
+def _by_partition() -> dict[str, tuple[str, ...]]:
+    """Every partition botocore knows, with the regions of it where Lambda is offered, sorted: what
+    botocore's `EndpointResolver.get_available_endpoints("lambda", partition)` answers (the service's
+    endpoint names that are regions of the partition; botocore/regions.py, read in the installed
+    1.43), on the same data. tests/unit/test_region_names.py holds them equal."""
+    found: dict[str, tuple[str, ...]] = {}
+    for data in _endpoints()["partitions"]:
+        endpoints = data["services"].get(SERVICE, {}).get("endpoints", {})
+        found[data["partition"]] = tuple(sorted(name for name in endpoints if name in data["regions"]))
+    return found
+
+
+def _endpoints() -> dict[str, list[_Partition]]:
+    """botocore's endpoints.json, read straight from the installed botocore's data directory:
+    importing `botocore.loaders` took ~0.16 s of every command that reads a stack file, the file itself
+    13 ms (measured here). Where botocore's loader would read another first (~/.aws/models, its
+    CUSTOMER_DATA_PATH; `create_loader()` reads no AWS_DATA_PATH), the loader is asked, as before."""
+    from importlib.util import find_spec
+
+    spec = find_spec("botocore")  # locates the package without importing it
+    customer = Path.home() / ".aws" / "models" / "endpoints.json"
+    if spec and spec.submodule_search_locations and not customer.exists():
+        bundled = Path(spec.submodule_search_locations[0]) / "data" / "endpoints.json"
+        if bundled.is_file():
+            data: dict[str, list[_Partition]] = json.loads(bundled.read_text(encoding="utf-8"))
+            return data
+    import botocore.loaders
+
+    loaded: dict[str, list[_Partition]] = botocore.loaders.create_loader().load_data("endpoints")
+    return loaded
 
 
 def partitions() -> tuple[str, ...]:
     """Every partition botocore knows (aws, aws-cn, aws-us-gov, …)."""
-    return tuple(_resolver().get_available_partitions())
+    return tuple(_by_partition())
 
 
-@cache
 def lambda_regions(partition: str = "aws") -> tuple[str, ...]:
     """The regions of `partition` where Lambda is offered, sorted."""
-    return tuple(sorted(_resolver().get_available_endpoints(SERVICE, partition)))
+    return _by_partition().get(partition, ())
 
 
 def partition_of(region: str | None) -> str:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import stat
 import sys
 import tempfile
 import zipfile
@@ -27,6 +25,7 @@ from typing import Any
 
 from layersmith.builder.function_zip import package_function
 from layersmith.errors import UserError
+from layersmith.local.layer_tree import freeze, layer_tree, remove_tree
 from layersmith.local.resolve import AttachedLayer
 from layersmith.local.targets import Chooser, Target
 from layersmith.model import FunctionSpec
@@ -90,36 +89,18 @@ def check_handler_module(function: FunctionSpec) -> None:
                         path=function.spec_path, key="handler")
 
 
-def extract_layers(layers: list[AttachedLayer], opt: Path) -> list[str]:
-    """Extract in attach order, later over earlier, exactly like Lambda; returns notes."""
+def layer_notes(layers: list[AttachedLayer]) -> list[str]:
+    """What the local /opt cannot be, said: layers attached by ARN, and pins run on the local build."""
     notes = []
     for layer in layers:
         if layer.build is None:
             notes.append(f"layer {layer.name} is attached by ARN; its contents are not available offline, "
                          "running without it")
-            continue
-        if layer.pin != "latest":
+        elif layer.pin != "latest":
             notes.append(f"the stack pins {layer.name} to v{layer.pin}; running on the local build of its "
                          f"variant ({layer.build.sha256[:12]}), which is what that version holds only if it was "
                          "published from these sources")
-        with zipfile.ZipFile(layer.build.zip_path) as zf:
-            for info in zf.infolist():
-                target = opt / info.filename
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if target.exists():
-                    target.chmod(0o644)
-                target.write_bytes(zf.read(info))
-                target.chmod(0o755 if (info.external_attr >> 16) & stat.S_IXUSR else 0o644)
     return notes
-
-
-def _freeze(root: Path) -> None:
-    """/opt and /var/task are read-only on Lambda: so are they here (no bytecode writes either).
-    The root itself too, or a new file at /opt/x could be created. (Root ignores modes: the
-    bootstrap refuses those writes as well, see LAYERSMITH_READ_ONLY.)"""
-    for path in [*sorted(root.rglob("*"), key=lambda p: -len(p.parts)), root]:
-        mode = path.stat().st_mode
-        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
 
 
 def runtime_dir(dest: Path) -> Path:
@@ -219,15 +200,6 @@ def _interpret(function: FunctionSpec, done: Completed, out: Path, target: Targe
     return Invocation(function.name, data["result"], logs, data.get("duration_ms"), where=where)
 
 
-def _rmtree(path: Path) -> None:
-    """Remove a scratch tree whose dirs `_freeze` made read-only: deleting a file needs its
-    *directory* writable, so thaw every directory first (os.walk does not follow the runtime
-    dir's symlinks into the host's site-packages)."""
-    for dirpath, _dirs, _files in os.walk(path):
-        os.chmod(dirpath, 0o755)
-    shutil.rmtree(path)
-
-
 def default_chooser(runner: Runner, work_root: Path) -> Chooser:
     """Host, then the sysroots next to the build cache `work_root` lives in, then Docker."""
     return Chooser(runner, Sysroots(sysroots_dir(work_root.parent), runner))
@@ -240,16 +212,15 @@ def invoke(function: FunctionSpec, layers: list[AttachedLayer], *, event: Any, p
     chooser = chooser or default_chooser(runner, work_root)
     target = chooser.choose(function.runtime, function.architecture, who=function.name)
     work_root.mkdir(parents=True, exist_ok=True)
+    notes = layer_notes(layers)
+    opt = layer_tree(layers, work_root / "opt")  # extracted once per combination of builds, then reused
     tmp = Path(tempfile.mkdtemp(prefix=f"invoke-{function.name}-", dir=work_root))
     try:
-        dirs = _Dirs(tmp / "opt", tmp / "task", tmp / "out", tmp / "runtime")
-        dirs.opt.mkdir()
+        dirs = _Dirs(opt, tmp / "task", tmp / "out", tmp / "runtime")
         dirs.out.mkdir()
-        notes = extract_layers(layers, dirs.opt)
         with zipfile.ZipFile(package_function(function, work_root / "packages").zip_path) as zf:
             zf.extractall(dirs.task)
-        _freeze(dirs.opt)
-        _freeze(dirs.task)
+        freeze(dirs.task)
         env = lambda_env(function, physical_name, region, str(dirs.task), str(dirs.opt), env_overrides)
         if target.kind == "docker":
             done = sandbox.run(docker_command(function, dirs, env), env=dict(os.environ), stdin=json.dumps(event),
@@ -263,4 +234,4 @@ def invoke(function: FunctionSpec, layers: list[AttachedLayer], *, event: Any, p
         result.notes, result.on = notes, target.label
         return result
     finally:
-        _rmtree(tmp)
+        remove_tree(tmp)
