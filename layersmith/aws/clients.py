@@ -20,22 +20,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-import boto3
-import botocore.session
-from botocore.config import Config
-from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConfigParseError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
-    ProfileNotFound,
 )
 
-from layersmith.errors import AwsError, EnvironmentProblem, ScanInterrupted, UserError
+from layersmith.errors import AwsError, ScanInterrupted, UserError
 from layersmith.regions import lambda_regions, partition_of, region_problem
 
 T = TypeVar("T")
@@ -45,12 +39,6 @@ THROTTLING = frozenset({"ThrottlingException", "TooManyRequestsException", "Thro
 DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 BAD_CREDENTIALS = frozenset({"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
                              "UnrecognizedClientException", "SignatureDoesNotMatch"})
-# Our own bounded retry is the only one: botocore's would multiply it (5 x 3 attempts). botocore's
-# `adaptive` mode does recognise Lambda's 429 (botocore/retries/standard.py lists TooManyRequestsException
-# among the throttling codes) and rate-limits per client; `Pacer` below does the same per (account,
-# region) — one client each — and also paces the test fakes, so botocore's stays off.
-BOTO_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=10,
-                     read_timeout=30, max_pool_connections=4)
 # AWS Lambda quotas, "Lambda API requests" (docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
 # control-plane API requests (everything but invocations, GetFunction and GetPolicy) are limited to 15
 # requests per second per account and Region, across all APIs, and cannot be raised. Each (account,
@@ -79,6 +67,7 @@ class ClientFactory(Protocol):
         ...
 
     def lambda_client(self, account: str, region: str) -> LambdaApi:
+
         """A client acting in `account`; raises `AwsError` when its role cannot be assumed. Called from
         several threads at once: one client per (account, region), made once."""
         ...
@@ -239,41 +228,6 @@ class Caller:
                 return
 
 
-def make_session(profile: str | None = None, *, source: str = "--profile") -> Any:
-    """A boto3 session on the user's credential chain, `profile` (else `AWS_PROFILE`) selecting one.
-    A profile that is not configured, or an AWS config file that does not parse, is the user's
-    environment to fix, said in one line: boto3 raises both from the constructor, before any call."""
-    try:
-        return boto3.Session(profile_name=profile) if profile else boto3.Session()
-    except ConfigParseError as exc:  # a broken ~/.aws/config (or AWS_CONFIG_FILE): the machine's to fix
-        where = exc.kwargs.get("path", "your AWS config file")
-        raise EnvironmentProblem(f"cannot parse the AWS config file {where}; fix its syntax (INI: [profile name] "
-                                 "sections of key = value lines) or point AWS_CONFIG_FILE at a valid one") from None
-    except ProfileNotFound as exc:
-        name = profile or exc.kwargs.get("profile", "?")
-        where = source if profile else "AWS_PROFILE"
-        raise AwsError(f"AWS profile {name!r} ({where}) is not in your AWS config files; fix the name or run "
-                       f"`aws configure --profile {name}`") from None
-
-
-class AssumedRole(CredentialProvider):  # type: ignore[misc]  # botocore is untyped
-    """Credentials of an assumed role that renew themselves before they expire.
-
-    botocore's `RefreshableCredentials` calls `fetch` again once the expiry is within its advisory window
-    (15 minutes) and blocks callers inside the mandatory one (10 minutes), under its own lock: a scan or
-    prune that outlives the role session (1 hour by default) goes on, and every thread shares one renewal.
-    `first` is the answer of the first AssumeRole, made eagerly so a refused role fails in one place."""
-
-    METHOD = "layersmith-assume-role"
-
-    def __init__(self, fetch: Callable[[], dict[str, str]], first: dict[str, str]) -> None:
-        super().__init__()
-        self._fetch, self._first = fetch, first
-
-    def load(self) -> RefreshableCredentials:
-        return RefreshableCredentials.create_from_metadata(self._first, self._fetch, self.METHOD)
-
-
 def _metadata(creds: dict[str, Any]) -> dict[str, str]:
     expiry = creds["Expiration"]
     when = expiry.isoformat() if isinstance(expiry, dt.datetime) else str(expiry)
@@ -289,7 +243,11 @@ class Boto3ClientFactory:
 
     def __init__(self, role_name: str = DEFAULT_ROLE, *, session: Any = None, caller: Caller | None = None,
                  sts_region: str | None = None) -> None:
-        self._session = session if session is not None else make_session()
+        if session is None:
+            from layersmith.aws.sessions import make_session
+
+            session = make_session()
+        self._session = session
         self._role_name = role_name
         self._call = caller or Caller()
         self._sts_region = sts_region
@@ -311,11 +269,13 @@ class Boto3ClientFactory:
 
     def _sts(self) -> Any:
         """One STS client on the user's own session (clients, unlike sessions, are thread-safe)."""
+        from layersmith.aws.sessions import boto_config
+
         with self._account_lock(""):  # "" : the user's own session, before its account is known
             if self._sts_client is None:
                 self._sts_client = self._session.client(
                     "sts", region_name=self._sts_region or self._session.region_name or "us-east-1",
-                    config=BOTO_CONFIG)
+                    config=boto_config())
             return self._sts_client
 
     def home_account(self) -> str:
@@ -349,15 +309,9 @@ class Boto3ClientFactory:
             return _metadata(answer["Credentials"])
 
         first = fetch()  # a refused role fails here, before anything is built
-        core = botocore.session.get_session()
-        # A fresh botocore session parses the service models and endpoint rules again: ~0.7 s of CPU per
-        # account, measured here — 70 s for 100 accounts. The loader (an in-memory cache of those files)
-        # is shared instead; what it holds never changes during a run.
-        home_core = getattr(self._session, "_session", None)
-        if home_core is not None:
-            core.register_component("data_loader", home_core.get_component("data_loader"))
-        core.register_component("credential_provider", CredentialResolver([AssumedRole(fetch, first)]))
-        return boto3.Session(botocore_session=core, region_name=self._session.region_name)
+        from layersmith.aws.sessions import assumed_session
+
+        return assumed_session(self._session, fetch, first)
 
     def _session_for(self, account: str) -> Any:
         """The account's session; call with its `_account_lock` held."""
@@ -375,6 +329,8 @@ class Boto3ClientFactory:
         return self._assumed[account]
 
     def lambda_client(self, account: str, region: str) -> LambdaApi:
+        from layersmith.aws.sessions import boto_config
+
         client = self._clients.get((account, region))
         if client is not None:
             return client
@@ -382,14 +338,16 @@ class Boto3ClientFactory:
         with self._account_lock("" if home else account):  # the home session is the STS client's too
             if (account, region) not in self._clients:
                 session = self._session_for(account)
-                self._clients[account, region] = session.client("lambda", region_name=region, config=BOTO_CONFIG)
+                self._clients[account, region] = session.client("lambda", region_name=region, config=boto_config())
             return self._clients[account, region]
 
     def organization_accounts(self) -> list[str]:
         """The ACTIVE accounts of the caller's organization (management account or delegated admin)."""
+        from layersmith.aws.sessions import boto_config
+
         with self._account_lock(""):
             client = self._session.client("organizations", region_name=self._sts_region or "us-east-1",
-                                          config=BOTO_CONFIG)
+                                          config=boto_config())
         return organization_accounts(client, self._call)
 
 

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from layersmith.aws.clients import BOTO_CONFIG, Caller, LambdaApi, error_code, make_session
+from layersmith.aws.clients import Caller, LambdaApi, error_code
 from layersmith.errors import AwsError
 from layersmith.project.checkout import Project
 
@@ -127,12 +127,14 @@ Regions = Callable[[str], RegionLayers]  # region -> its reader
 def boto3_regions(profile: str | None = None, *, source: str = "--profile", call: Caller | None = None) -> Regions:
     """Readers on real boto3 (`AWS_ENDPOINT_URL` points them at moto_server in the tests), one per
     region, all on one session: the profile is checked once, before any call."""
+    from layersmith.aws.sessions import boto_config, make_session  # boto3: only here, not at import
+
     session = make_session(profile, source=source)
     readers: dict[str, RegionLayers] = {}
 
     def reader(region: str) -> RegionLayers:
         if region not in readers:
-            api: LambdaApi = session.client("lambda", region_name=region, config=BOTO_CONFIG)
+            api: LambdaApi = session.client("lambda", region_name=region, config=boto_config())
             readers[region] = RegionLayers(api, region, call or Caller())
         return readers[region]
 

@@ -182,7 +182,7 @@ class LayerGrantsProvider(dynamic.ResourceProvider):
         import boto3
         from botocore.exceptions import ProfileNotFound
 
-        from layersmith.aws.clients import BOTO_CONFIG
+        from layersmith.aws.sessions import boto_config
 
         parsed = parse_layer_arn(layer_arn)
         region = parsed.region if parsed else None
@@ -191,7 +191,7 @@ class LayerGrantsProvider(dynamic.ResourceProvider):
         except ProfileNotFound:
             raise AwsError(f"aws:profile {self._profile!r} is not in your AWS config files; fix the stack's "
                            "aws:profile or run aws configure --profile with that name") from None
-        api: LayerPolicyApi = session.client("lambda", region_name=region, config=BOTO_CONFIG)
+        api: LayerPolicyApi = session.client("lambda", region_name=region, config=boto_config())
         return api
 
     def _policy(self, props: dict[str, Any]) -> VersionPolicy:

@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 from aws_fakes import FakeFactory, FakeLambda
 
-from layersmith.aws.clients import AssumedRole, Caller, Pacer, read_accounts_file
+from layersmith.aws.clients import Caller, Pacer, read_accounts_file
 from layersmith.aws.inventory import LayerMatcher, scan
 from layersmith.aws.options import interruptible
 from layersmith.aws.progress import RichProgress, ScanProgress, for_stream
 from layersmith.aws.prune import execute, select_prunable
 from layersmith.aws.records import Inventory, Target
 from layersmith.aws.report import summary
+from layersmith.aws.sessions import AssumedRole
 from layersmith.aws.version_cache import VersionCache
 from layersmith.errors import UserError
 

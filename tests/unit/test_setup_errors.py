@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import lock_text
 
-from layersmith.aws.clients import make_session
+from layersmith.aws.sessions import make_session
 from layersmith.builder.factory import cache_root
 from layersmith.builder.install import explain_uv_failure
 from layersmith.builder.locking import LockRequest, lock_layer
