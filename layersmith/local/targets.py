@@ -100,7 +100,7 @@ class Chooser:
             self.report(f"{runtime_name}/{arch}: preparing sysroot {spec.name} (first use; "
                         "`layersmith runtimes fetch` does it ahead of time)")
             try:
-                return sysroot_target(self.sysroots.ensure(spec))
+                return sysroot_target(self.sysroots.ensure(spec, image_tools=False))
             except EnvironmentProblem as exc:
                 failure = f"preparing sysroot {spec.name} failed ({exc.message})"
                 self.report(f"{runtime_name}/{arch}: {failure}")

@@ -334,3 +334,19 @@ def test_the_declared_targets_are_the_layers_lists_and_the_functions_runtimes() 
     targets = runtimes_command.declared_targets(load_project(REPO))
     assert ("python3.13", "arm64") in targets and ("python3.11", "x86_64") in targets
     assert all(rt.startswith("python3.") and arch in ("x86_64", "arm64") for rt, arch in targets)
+
+
+def test_invoke_s_first_use_prepares_the_sysroot_without_pip(tmp_path: Path) -> None:
+    """`invoke` runs a function in the sysroot and needs no pip: its first use skips that step (the
+    docker stand-in's, ~6 s under qemu); `runtimes fetch` (ensure's default) adds it later."""
+    assert ARM313 is not None
+    fake = FakeDebian()
+    sysroots = Sysroots(tmp_path, fake, arch="x86_64")
+    sysroots.ensure(ARM313, image_tools=False)
+    assert sysroots.python(ARM313) is not None and not sysroots.has_image_tools(ARM313)
+    assert not any("--require-hashes" in a and str(IMAGE_LOCK) in a for a in fake.argvs)
+    ready = len(fake.argvs)
+    sysroots.ensure(ARM313, image_tools=False)
+    assert len(fake.argvs) == ready  # ready for invoke: nothing runs
+    sysroots.ensure(ARM313)
+    assert sysroots.has_image_tools(ARM313) and not any(a[0] == "apt-get" for a in fake.argvs[ready:])

@@ -152,15 +152,17 @@ class Sysroots:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def ensure(self, spec: SysrootSpec, *, force: bool = False) -> SysrootPython:
+    def ensure(self, spec: SysrootSpec, *, force: bool = False, image_tools: bool = True) -> SysrootPython:
         """The sysroot's python, preparing the sysroot first when it is missing (or `force`), and
-        its build-image tools (`has_image_tools`)."""
-        if not force and (ready := self.python(spec)) is not None and self.has_image_tools(spec):
+        its build-image tools (`has_image_tools`) unless `image_tools` is false: `invoke` runs a
+        function there and needs no pip (~6 s of a first invoke under qemu, measured here)."""
+        wanted = image_tools and not force
+        if not force and (ready := self.python(spec)) is not None and (not wanted or self.has_image_tools(spec)):
             return ready
         with self._locked(spec.name):
             ready = None if force else self.python(spec)  # prepared meanwhile?
             python = ready or self._prepare(spec)
-            if force or not self.has_image_tools(spec):
+            if force or (image_tools and not self.has_image_tools(spec)):
                 self._image_tools(python)
             return python
 
