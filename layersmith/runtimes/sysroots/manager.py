@@ -156,8 +156,7 @@ class Sysroots:
         """The sysroot's python, preparing the sysroot first when it is missing (or `force`), and
         its build-image tools (`has_image_tools`) unless `image_tools` is false: `invoke` runs a
         function there and needs no pip (~6 s of a first invoke under qemu, measured here)."""
-        wanted = image_tools and not force
-        if not force and (ready := self.python(spec)) is not None and (not wanted or self.has_image_tools(spec)):
+        if not force and (ready := self._ready(spec, image_tools)) is not None:
             return ready
         with self._locked(spec.name):
             ready = None if force else self.python(spec)  # prepared meanwhile?
@@ -165,6 +164,11 @@ class Sysroots:
             if force or (image_tools and not self.has_image_tools(spec)):
                 self._image_tools(python)
             return python
+
+    def _ready(self, spec: SysrootSpec, image_tools: bool) -> SysrootPython | None:
+        """The sysroot's python when nothing asked for is missing."""
+        ready = self.python(spec)
+        return ready if ready is not None and (not image_tools or self.has_image_tools(spec)) else None
 
     def has_image_tools(self, spec: SysrootSpec) -> bool:
         """pip and `python` on PATH, what the docker builder's commands need in a build image."""
