@@ -32,7 +32,13 @@ def register(sub: Any) -> None:
                         help="sysroots to fetch (default: those the project's layers and functions need; "
                              f"of {', '.join(s.name for s in SYSROOTS)})")
     parser.add_argument("--all", action="store_true", help="fetch every sysroot, needed or not")
+    parser.add_argument("--functions", action="store_true",
+                        help="fetch only what the project's functions run on (what `invoke` needs), not the "
+                             "layers' other targets")
     parser.add_argument("--force", action="store_true", help="fetch again even when prepared")
+    parser.add_argument("--image-tools", action="store_true",
+                        help="also put pip and a `python` command in each sysroot's usr/local: what the tests' "
+                             "docker stand-in runs (invoke never needs them)")
     add_wide_option(parser)
     parser.set_defaults(func=run)
 
@@ -56,8 +62,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             chooser = Chooser(runner, sysroots, report=lambda m: print(f"  {m}", file=sys.stderr),
                               verbose=args.verbose)
-            specs = needed_sysroots(declared_targets(load_project(args.project)), chooser.host_runs)
-        _fetch(sysroots, specs, args.force, started)
+            project = load_project(args.project)
+            targets = function_targets(project) if args.functions else declared_targets(project)
+            specs = needed_sysroots(targets, chooser.host_runs)
+        _fetch(sysroots, specs, started, force=args.force, image_tools=args.image_tools)
     else:
         _list(runner, sysroots, width_of(args), args.verbose)
     return 0
@@ -78,8 +86,12 @@ def _requested(names: list[str]) -> list[SysrootSpec]:
 def declared_targets(project: Project) -> set[tuple[str, str]]:
     """Every (runtime, architecture) the project's layers list and its functions run on."""
     targets = {(rt, arch) for spec in project.layers.values() for rt in spec.runtimes for arch in spec.architectures}
-    targets |= {(fn.runtime, fn.architecture) for fn in project.functions.values()}
-    return targets
+    return targets | function_targets(project)
+
+
+def function_targets(project: Project) -> set[tuple[str, str]]:
+    """The (runtime, architecture) each of the project's functions runs on: what `invoke` needs."""
+    return {(fn.runtime, fn.architecture) for fn in project.functions.values()}
 
 
 def needed_sysroots(targets: Iterable[tuple[str, str]], host_runs: Callable[[str, str], bool]) -> list[SysrootSpec]:
@@ -90,7 +102,7 @@ def needed_sysroots(targets: Iterable[tuple[str, str]], host_runs: Callable[[str
     return [s for s in SYSROOTS if s.name in wanted]
 
 
-def _fetch(sysroots: Sysroots, specs: list[SysrootSpec], force: bool, started: float) -> None:
+def _fetch(sysroots: Sysroots, specs: list[SysrootSpec], started: float, *, force: bool, image_tools: bool) -> None:
     """Every sysroot at once: each is its own private apt (downloads and hash checks against its
     suite's index), unpack and qemu-run precompile, so they overlap on the network and the cores."""
     if not specs:
@@ -98,7 +110,7 @@ def _fetch(sysroots: Sysroots, specs: list[SysrootSpec], force: bool, started: f
         return
     fresh = {spec.name: force or sysroots.python(spec) is None for spec in specs}
     with ThreadPoolExecutor(max_workers=len(specs)) as pool:
-        futures = {spec: pool.submit(sysroots.ensure, spec, force=force) for spec in specs}
+        futures = {spec: pool.submit(sysroots.ensure, spec, force=force, image_tools=image_tools) for spec in specs}
         wait(futures.values())
     for spec, future in futures.items():
         if future.exception() is None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -51,13 +52,35 @@ def test_either_measure_meets_a_two_sided_goal() -> None:
 
 
 def test_first_run_steps_follow_the_makefiles_demo_lines() -> None:
-    assert first_run.step_of(".venv/bin/layersmith build") == "build"
-    assert first_run.step_of(".venv/bin/layersmith plan --stack dev") == "plans and checks"
-    assert first_run.step_of(".venv/bin/layersmith check --stack prod") == "plans and checks"
-    assert first_run.step_of(".venv/bin/layersmith invoke partner-digest --stack consumer") == "invokes"
-    assert first_run.step_of(".venv/bin/layersmith runtimes list") == "other"
+    assert first_run.step_of("build") == "build"
+    assert first_run.step_of("plan --stack dev") == "plans and checks"
+    assert first_run.step_of("check --stack prod") == "plans and checks"
+    assert first_run.step_of("invoke partner-digest --stack consumer") == "invokes"
+    assert first_run.step_of("runtimes list") == "other"
     makefile = (ROOT / "Makefile").read_text()
     assert "$(PY) bench/first_run.py" in makefile
+
+
+def test_the_demo_prints_each_step_s_duration_as_the_bench_reads_it(tmp_path: Path) -> None:
+    """The Makefile's own `make demo` recipe, on a stand-in `layersmith` that only logs its argv: every
+    command runs in order, the sysroot fetch in the background, and each step's duration line parses."""
+    fake = tmp_path / "layersmith"
+    calls = tmp_path / "calls"
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    fake.chmod(0o755)
+    done = subprocess.run(["make", "--no-print-directory", "-s", "demo", f"LS={fake}",
+                           f"DEMO_FETCH_LOG={tmp_path / 'fetch.log'}"], cwd=ROOT, capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    ran = calls.read_text().splitlines()
+    foreground = [c for c in ran if c != "runtimes fetch --functions"]  # the background one lands anywhere
+    assert len(foreground) == len(ran) - 1 and foreground[0] == "runtimes list"
+    assert foreground[1] == "build" and foreground[-1] == "invoke thumbnail-index"
+    log = tmp_path / "demo.log"
+    log.write_text(done.stdout)
+    steps = first_run.demo_steps(log, 0)
+    assert set(steps) == {"build", "plans and checks", "invokes", "other"}
+    assert len(first_run.STEP_LINE.findall(done.stdout)) == len(ran) - 1  # every step but the background fetch
 
 
 def test_the_first_run_report_marks_each_goal(capsys: object) -> None:

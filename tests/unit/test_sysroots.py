@@ -299,7 +299,7 @@ def test_fetch_prepares_the_sysroots_side_by_side(tmp_path: Path, capsys: pytest
     fake = Overlapping()
     sysroots = Sysroots(tmp_path, fake, arch="x86_64")
     specs = [by_name("trixie-amd64"), by_name("trixie-arm64")]
-    runtimes_command._fetch(sysroots, [s for s in specs if s], False, time.monotonic())
+    runtimes_command._fetch(sysroots, [s for s in specs if s], time.monotonic(), force=False, image_tools=True)
     assert not fake.alone  # the second sysroot's download began before the first one's was done
     out = capsys.readouterr().out
     assert "trixie-amd64: prepared: sysroot trixie-amd64" in out and "trixie-arm64: prepared" in out
@@ -313,7 +313,7 @@ def test_a_failed_sysroot_fails_the_fetch_after_the_others_are_done(tmp_path: Pa
     sysroots = Sysroots(tmp_path, fake, arch="x86_64")
     specs = [s for s in (by_name("trixie-amd64"), by_name("trixie-arm64")) if s]
     with pytest.raises(EnvironmentProblem, match="Failed to fetch"):
-        runtimes_command._fetch(sysroots, specs, False, time.monotonic())
+        runtimes_command._fetch(sysroots, specs, time.monotonic(), force=False, image_tools=True)
     assert sysroots.python(specs[1]) is not None
 
 
@@ -336,6 +336,22 @@ def test_the_declared_targets_are_the_layers_lists_and_the_functions_runtimes() 
     assert all(rt.startswith("python3.") and arch in ("x86_64", "arm64") for rt, arch in targets)
 
 
+def test_functions_only_are_what_invoke_needs() -> None:
+    """`runtimes fetch --functions` (make demo, in the background): the repo's functions run on
+    python3.11/x86_64 and python3.13/arm64, so only trixie-arm64 is wanted, not the layers'
+    python3.11/arm64 (bookworm-arm64), which --all and the default fetch prepare."""
+    project = load_project(REPO)
+    assert runtimes_command.function_targets(project) == {("python3.11", "x86_64"), ("python3.13", "arm64")}
+
+    def host_runs(_rt: str, arch: str) -> bool:
+        return arch == "x86_64"
+
+    wanted = runtimes_command.needed_sysroots(runtimes_command.function_targets(project), host_runs)
+    assert [s.name for s in wanted] == ["trixie-arm64"]
+    everything = runtimes_command.needed_sysroots(runtimes_command.declared_targets(project), host_runs)
+    assert [s.name for s in everything] == ["bookworm-arm64", "trixie-arm64"]
+
+
 def test_invoke_s_first_use_prepares_the_sysroot_without_pip(tmp_path: Path) -> None:
     """`invoke` runs a function in the sysroot and needs no pip: its first use skips that step (the
     docker stand-in's, ~6 s under qemu); `runtimes fetch` (ensure's default) adds it later."""
@@ -350,3 +366,15 @@ def test_invoke_s_first_use_prepares_the_sysroot_without_pip(tmp_path: Path) -> 
     assert len(fake.argvs) == ready  # ready for invoke: nothing runs
     sysroots.ensure(ARM313)
     assert sysroots.has_image_tools(ARM313) and not any(a[0] == "apt-get" for a in fake.argvs[ready:])
+
+
+@pytest.mark.parametrize("image_tools", [False, True])
+def test_fetch_adds_pip_only_with_image_tools(tmp_path: Path, image_tools: bool) -> None:
+    """`runtimes fetch` prepares what invoke runs; `--image-tools` (make test) also the stand-in's pip."""
+    sysroots = Sysroots(tmp_path, FakeDebian(), arch="x86_64")
+    spec = by_name("trixie-arm64")
+    assert spec is not None
+    runtimes_command._fetch(sysroots, [spec], time.monotonic(), force=False, image_tools=image_tools)
+    assert sysroots.python(spec) is not None and sysroots.has_image_tools(spec) is image_tools
+    runtimes_command._fetch(sysroots, [spec], time.monotonic(), force=True, image_tools=False)
+    assert not sysroots.has_image_tools(spec)  # --force redoes the sysroot; pip only when asked

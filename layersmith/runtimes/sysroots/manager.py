@@ -154,14 +154,15 @@ class Sysroots:
 
     def ensure(self, spec: SysrootSpec, *, force: bool = False, image_tools: bool = True) -> SysrootPython:
         """The sysroot's python, preparing the sysroot first when it is missing (or `force`), and
-        its build-image tools (`has_image_tools`) unless `image_tools` is false: `invoke` runs a
-        function there and needs no pip (~6 s of a first invoke under qemu, measured here)."""
+        its build-image tools (`has_image_tools`) unless `image_tools` is false: `invoke` and a plain
+        `runtimes fetch` run functions there and need no pip (~6 s per arm64 sysroot under qemu,
+        measured here); the docker stand-in and `runtimes fetch --image-tools` do."""
         if not force and (ready := self._ready(spec, image_tools)) is not None:
             return ready
         with self._locked(spec.name):
             ready = None if force else self.python(spec)  # prepared meanwhile?
             python = ready or self._prepare(spec)
-            if force or (image_tools and not self.has_image_tools(spec)):
+            if image_tools and (force or not self.has_image_tools(spec)):
                 self._image_tools(python)
             return python
 
