@@ -7,6 +7,12 @@ PYTEST_TIMEOUT ?= 3000
 # The Debian sysroots that run the runtimes/architectures this machine's Pythons cannot (arm64 under
 # qemu, python3.13): outside the test cache that `make test` wipes, so they are fetched once.
 export LAYERSMITH_SYSROOTS ?= $(CURDIR)/.layersmith/cache/sysroots
+# The venv's modules are compiled to bytecode once, at their first import, as with Python's default:
+# with PYTHONDONTWRITEBYTECODE set (this kind of machine sets it) every command compiled pulumi and
+# pulumi_aws again (plans and checks ~1.5x as long, measured here). Only the interpreters make starts
+# are concerned: layer builds compile their bytecode explicitly and ship no host .pyc (slim, tree
+# excludes), and invoke runs handlers on read-only trees.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: venv demo test lint docs unit fuzz bench bench-report bench-fleet browser clean runtimes mutate
 

@@ -48,8 +48,11 @@ def fresh_clone(work: Path, name: str) -> Path:
 
 def clean_env(work: Path) -> dict[str, str]:
     """Empty caches apart from the package indexes: uv's and pip's caches are new directories."""
+    # PYTHONDONTWRITEBYTECODE too: a fresh machine leaves it unset, so the venv's modules are compiled
+    # once, at their first import. (This machine's environment sets it; with it, every command
+    # compiles pulumi and pulumi_aws again: plans and checks took ~1.5x as long, measured here.)
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("LAYERSMITH_", "VIRTUAL_ENV", "PYTHONPATH", "UV_CACHE_DIR"))}
+           if not k.startswith(("LAYERSMITH_", "VIRTUAL_ENV", "PYTHONPATH", "UV_CACHE_DIR", "PYTHONDONTWRITEBYTECODE"))}
     env["UV_CACHE_DIR"] = str(work / "uv-cache")
     env["PIP_NO_CACHE_DIR"] = "1"
     return env
