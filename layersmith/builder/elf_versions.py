@@ -38,10 +38,7 @@ def needed_versions(fh: BinaryIO) -> list[str] | None:
 
 
 def _read(fh: BinaryIO) -> list[str]:
-    ident = fh.read(16)
-    if len(ident) < 16 or ident[:4] != b"\x7fELF" or ident[4] not in (1, 2) or ident[5] not in (1, 2):
-        raise _Unreadable
-    wide, end = ident[4] == 2, "<" if ident[5] == 1 else ">"
+    wide, end = _ident(fh.read(16))
     # e_shoff, then e_shentsize, e_shnum (Elf64_Ehdr at 0x28/0x3A, Elf32_Ehdr at 0x20/0x2E)
     shoff = _unpack(fh, 0x28 if wide else 0x20, end + ("Q" if wide else "I"))[0]
     shentsize, shnum = _unpack(fh, 0x3A if wide else 0x2E, end + "HH")
@@ -50,13 +47,19 @@ def _read(fh: BinaryIO) -> list[str]:
     headers = _section_headers(fh, shoff, shnum, wide, end)
     names: list[str] = []
     for sh_type, offset, size, link, info in headers:
-        if sh_type != SHT_GNU_VERNEED:
-            continue
-        if link >= len(headers):
-            raise _Unreadable
-        strtab = _slice(fh, headers[link][1], headers[link][2])
-        names += _verneed_names(_slice(fh, offset, size), info, strtab, end)
+        if sh_type == SHT_GNU_VERNEED:
+            if link >= len(headers):
+                raise _Unreadable
+            strtab = _slice(fh, headers[link][1], headers[link][2])
+            names += _verneed_names(_slice(fh, offset, size), info, strtab, end)
     return names
+
+
+def _ident(ident: bytes) -> tuple[bool, str]:
+    """(64-bit, struct byte order) from e_ident: EI_CLASS 1/2 = 32/64-bit, EI_DATA 1/2 = little/big."""
+    if len(ident) < 16 or ident[:4] != b"\x7fELF" or ident[4] not in (1, 2) or ident[5] not in (1, 2):
+        raise _Unreadable
+    return ident[4] == 2, "<" if ident[5] == 1 else ">"
 
 
 def _unpack(fh: BinaryIO, offset: int, fmt: str) -> tuple[int, ...]:
