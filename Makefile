@@ -112,6 +112,9 @@ endif
 # (tests/conftest.py). Tests marked `serial` (wall-clock bounds, processes racing each other) run
 # afterwards, alone.
 PYTEST_WORKERS ?= auto
+# The files that hold `serial` tests: collecting only them, not the whole tree again, saves the
+# serial step ~5 s of imports (measured here).
+SERIAL_FILES = $(shell grep -rlE 'mark\.serial' tests --include='test_*.py')
 PYTEST := LAYERSMITH_CACHE_DIR=$(CURDIR)/.layersmith/test-cache LAYERSMITH_REQUIRE_RUNTIMES=1 timeout $(PYTEST_TIMEOUT) \
   $(PY) -m pytest -q -rs -p no:cacheprovider
 FETCH_LOG := .layersmith/runtimes-fetch.log
@@ -132,7 +135,7 @@ test: venv
 	  wait $$fetch; fetched=$$?; trap - EXIT; echo "--- runtimes fetch --all (in the background):"; cat $(FETCH_LOG); \
 	  if [ $$fetched -ne 0 ]; then echo "runtimes fetch --all failed (exit $$fetched)" >&2; exit 1; fi; \
 	  if [ $$code -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; [ $$code -eq 0 ] || exit $$code; \
-	  t2=$$(date +%s); $(PYTEST) -m serial tests; code=$$?; step "pytest -m serial" $$t2; \
+	  t2=$$(date +%s); $(PYTEST) -m serial $(SERIAL_FILES); code=$$?; step "pytest -m serial" $$t2; \
 	  step "make test after the venv" $$t0; \
 	  if [ $$code -eq 5 ]; then echo "pytest collected no serial tests" >&2; exit 1; fi; exit $$code
 

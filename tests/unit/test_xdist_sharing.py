@@ -37,7 +37,12 @@ def test_make_test_runs_the_tiers_on_every_core_then_the_serial_ones_alone() -> 
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     recipe = makefile[makefile.index("\ntest: "):makefile.index("\nunit: ")]
     assert '-n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not serial" tests' in recipe
-    assert "$(PYTEST) -m serial tests" in recipe
+    assert "$(PYTEST) -m serial $(SERIAL_FILES)" in recipe
+    # the serial pass collects only the files that mark a test serial: every one of them
+    assert "SERIAL_FILES = $(shell grep -rlE 'mark\\.serial' tests --include='test_*.py')" in makefile
+    tests = Path(__file__).resolve().parents[1]
+    marked = [p for p in tests.rglob("test_*.py") if "mark.serial" in p.read_text(encoding="utf-8")]
+    assert len(marked) >= 3
     assert "runtimes fetch --all" in recipe  # the suite runs every sysroot, declared or not
     assert recipe.count("-eq 5") == 2  # "no test ran" fails either pass
     assert "timeout $(PYTEST_TIMEOUT)" in makefile and "-rs" in makefile
