@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from layersmith.local.resolve import AttachedLayer
+from layersmith.writable import write_failed
 
 KEEP = 4
 MANIFEST = "manifest.json"
@@ -51,12 +52,23 @@ def tree_key(layers: Iterable[AttachedLayer]) -> str:
 def layer_tree(layers: list[AttachedLayer], root: Path) -> Path:
     """The /opt directory of `layers`, under `root`: reused when its manifest still matches it,
     otherwise extracted anew."""
-    root.mkdir(parents=True, exist_ok=True)
     entry = root / tree_key(layers)
     opt = entry / "opt"
-    if _intact(entry, opt):
-        os.utime(entry / MANIFEST)  # most recently used
-        return opt
+    try:
+        if _intact(entry, opt):
+            os.utime(entry / MANIFEST)  # most recently used
+            return opt
+        root.mkdir(parents=True, exist_ok=True)
+        _extract_into_place(layers, root, entry)
+        _evict(root, keep=entry)
+    except OSError as exc:  # a full disk, a cache another user owns: the machine's to fix, in one line
+        raise write_failed(root, "the layers' extracted /opt", exc,
+                           "free space there or point LAYERSMITH_CACHE_DIR at a writable directory") from None
+    return opt
+
+
+def _extract_into_place(layers: list[AttachedLayer], root: Path, entry: Path) -> None:
+    """A complete, frozen tree under `entry`, made in a scratch directory and renamed into place."""
     if entry.exists():
         remove_tree(entry)
     scratch = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=root))
@@ -67,13 +79,11 @@ def layer_tree(layers: list[AttachedLayer], root: Path) -> Path:
         try:
             os.rename(scratch, entry)
         except OSError:  # another invoke put the same tree in place meanwhile: use it
-            if not _intact(entry, opt):
+            if not _intact(entry, entry / "opt"):
                 raise
     finally:
         if scratch.exists():
             remove_tree(scratch)
-    _evict(root, keep=entry)
-    return opt
 
 
 def extract_layers(layers: list[AttachedLayer], opt: Path) -> dict[str, int]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from layersmith.errors import EnvironmentProblem
 from layersmith.local import layer_tree as lt
 from layersmith.local.layer_tree import MANIFEST, layer_tree
 
@@ -143,3 +144,14 @@ def test_invokes_racing_for_the_same_tree_all_get_it_whole(tmp_path: Path, layer
         t.join()
     assert failed == [] and len(set(got)) == 1 and contents(got[0]) == EXPECTED
     assert sorted(p.name for p in root.iterdir()) == [got[0].parent.name]
+
+
+def test_a_tree_that_cannot_be_written_is_the_machine_s_problem_in_one_line(tmp_path: Path,
+                                                                          layers: list[Any]) -> None:
+    # A file where the scratch directory must go stands for a full disk or another user's cache:
+    # mkdtemp and the writes fail with OSError, which is said as an environment problem, not a crash.
+    root = tmp_path / "trees"
+    root.write_text("not a directory")
+    with pytest.raises(EnvironmentProblem) as refused:
+        layer_tree(layers, root)
+    assert "\n" not in refused.value.render() and "LAYERSMITH_CACHE_DIR" in refused.value.render()
