@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -239,6 +239,47 @@ def shares(files: list[tuple[int, str]], count: int) -> list[list[str]]:
     return [share for share in out if share]
 
 
+def compiles_here(python: list[str], env: Mapping[str, str] | None = None) -> bool:
+    """Whether `python` (a compile command's interpreter) is this very process's interpreter, started as
+    `compileall` would be: same binary, no optimisation level, no pycache prefix, no warning filters,
+    whether set on this process or for the child in its environment. Then a pyc compiled here is the
+    one that process would write: the same compiler, and marshal writes the same bytes in any process
+    of it (interned strings always as references, set elements sorted: CPython 3.11's marshal.c;
+    tests/unit/test_bytecode_shares.py compares them with a `compileall` process's)."""
+    env = os.environ if env is None else env
+    return (python == [sys.executable] and sys.implementation.name == "cpython"
+            and sys.flags.optimize == 0 and sys.pycache_prefix is None and not sys.warnoptions
+            and not any(env.get(name) for name in ("PYTHONOPTIMIZE", "PYTHONPYCACHEPREFIX", "PYTHONWARNINGS")))
+
+
+def _compile_here(files: list[str], root: Path, runtime: Runtime) -> None:
+    """What one `compileall -q --invalidation-mode unchecked-hash -s ROOT -p /opt -i LIST` process does
+    (its `main` calls `compile_file` so for each listed file), in this process: a one-package rebuild
+    compiles a handful of modules, and starting an interpreter for them cost 60-100 ms of its wall time.
+    compile_file prints a file's error, whose last line (`SyntaxError: ...`) says what failed. Warnings
+    are what a child process would print to a pipe nobody reads, so they are ignored here too."""
+    import compileall  # only here: a cache hit never compiles
+    import contextlib
+    import io
+    import py_compile
+    import warnings
+
+    failed: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for path in files:  # every file, as compileall does, not up to the first failure
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed):
+                ok = compileall.compile_file(path, quiet=1, optimize=-1, stripdir=str(root), prependdir="/opt",
+                                             invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+            if not ok:
+                last = (printed.getvalue().strip().splitlines() or ["no message"])[-1].strip()
+                failed.append(f"{os.path.relpath(path, root)}: {last}")
+    if failed:
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        raise BuildError(f"compiling bytecode for {runtime.name} failed: {failed[0]}{more}")
+
+
 def compile_balanced(runner: Runner, python: list[str], root: Path, runtime: Runtime,
                      *, workers: int | None = None, split_bytes: int = _SPLIT_BYTES) -> str:
     """Compile `root` with one `compileall` per core, each given an equal-bytes share of the files.
@@ -250,10 +291,13 @@ def compile_balanced(runner: Runner, python: list[str], root: Path, runtime: Run
     interpreter's .pth files: coverage's hook, editable installs, setuptools' distutils shim) was
     40-80 ms of each process's start, most of a one-package rebuild's compile. `-S` changes no byte
     of a pyc (tests/unit/test_bytecode_shares.py compares them with a plain `compileall`'s)."""
-    python = [*python, "-S"]
     count = workers or os.cpu_count() or 1
     files = _sources(root)
     split = count > 1 and sum(size for size, _ in files) >= split_bytes
+    if not split and compiles_here(python):
+        _compile_here(sorted(path for _, path in files), root, runtime)
+        return _tag(runtime)
+    python = [*python, "-S"]
     with tempfile.TemporaryDirectory(prefix="layersmith-compile-") as lists:  # outside `root`: never zipped
         listed = []
         for index, share in enumerate(shares(files, count if split else 1) or [[]]):
