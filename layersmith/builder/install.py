@@ -296,19 +296,24 @@ def compile_balanced(runner: Runner, python: list[str], root: Path, runtime: Run
     split = count > 1 and sum(size for size, _ in files) >= split_bytes
     if not split and compiles_here(python):
         _compile_here(sorted(path for _, path in files), root, runtime)
-        return _tag(runtime)
-    python = [*python, "-S"]
+    else:
+        _compile_in_processes(runner, [*python, "-S"], root, runtime, shares(files, count if split else 1))
+    return _tag(runtime)
+
+
+def _compile_in_processes(runner: Runner, python: list[str], root: Path, runtime: Runtime,
+                          split: list[list[str]]) -> None:
+    """One `compileall -i LIST` process per share (through `_DRIVER` when there are several)."""
     with tempfile.TemporaryDirectory(prefix="layersmith-compile-") as lists:  # outside `root`: never zipped
         listed = []
-        for index, share in enumerate(shares(files, count if split else 1) or [[]]):
+        for index, share in enumerate(split or [[]]):
             path = Path(lists) / f"share-{index}.txt"
             path.write_text("".join(f"{p}\n" for p in share), encoding="utf-8")
             listed.append(str(path))
-        if split:
+        if len(listed) > 1:
             _check(runner.run([*python, "-c", _DRIVER, str(root), *listed]), runtime)
         else:
             # The `.py` files as a list (`-i`), not the directory: compileall visits every file of a
             # directory it is given (cache_from_source, stat) and pytz ships 6 modules among 600 zoneinfo
             # files, so the walk was half of a one-package rebuild's compile. Same files, same pycs.
             _check(runner.run([*_compileall(python, root, None), "-i", listed[0]]), runtime)
-    return _tag(runtime)

@@ -73,25 +73,26 @@ class _Slimming:
                 entries = list(listing)
         except OSError:
             return  # as rglob: a directory that cannot be listed is not entered
-        left = 0
-        subdirs = []
-        for entry in entries:
-            if _entry_is_dir(entry):
-                if self._goes(entry, dirpath):
-                    shutil.rmtree(entry.path)  # a link to a directory is refused by rmtree, as before
-                    continue
-                if not entry.is_symlink():  # rglob does not enter a linked directory either
-                    subdirs.append(entry.path)
-            elif ((os.path.splitext(entry.name)[1] in _HOST_BYTECODE and entry.is_file())
-                  or (dirpath == self.site and entry.name == ".lock")):  # uv's lock file for --target installs
-                os.unlink(entry.path)
-                continue
-            elif entry.is_file(follow_symlinks=False):
-                self.files.add(entry.path)
-            left += 1
-        self.kept.append((dirpath, left))
+        subdirs: list[str] = []
+        self.kept.append((dirpath, sum(self._keeps(entry, dirpath, subdirs) for entry in entries)))
         for subdir in subdirs:
             self.walk(subdir)
+
+    def _keeps(self, entry: os.DirEntry[str], dirpath: str, subdirs: list[str]) -> bool:
+        """Delete the entry if it goes; whether it stays (a directory that stays is added to `subdirs`)."""
+        if _entry_is_dir(entry):
+            if self._goes(entry, dirpath):
+                shutil.rmtree(entry.path)  # a link to a directory is refused by rmtree, as before
+                return False
+            if not entry.is_symlink():  # rglob does not enter a linked directory either
+                subdirs.append(entry.path)
+        elif ((os.path.splitext(entry.name)[1] in _HOST_BYTECODE and entry.is_file())
+              or (dirpath == self.site and entry.name == ".lock")):  # uv's lock file for --target installs
+            os.unlink(entry.path)
+            return False
+        elif entry.is_file(follow_symlinks=False):
+            self.files.add(entry.path)
+        return True
 
     def _goes(self, entry: os.DirEntry[str], parent: str) -> bool:
         if entry.name == "__pycache__":

@@ -65,18 +65,7 @@ class _Walk:
 def _walk_dir(dirpath: str, prefix: str, walk: _Walk) -> None:
     """As `os.walk(followlinks=True)`: a directory that cannot be listed is left out; directory links are
     judged before they are followed, in name order, then the files' links in the directory's order."""
-    try:
-        with os.scandir(dirpath) as listing:
-            entries = list(listing)
-    except OSError:
-        return
-    dirs: list[os.DirEntry[str]] = []
-    files: list[os.DirEntry[str]] = []
-    for entry in entries:
-        if walk.skip is not None and walk.skip(entry.name):
-            continue
-        (dirs if _is_dir(entry) else files).append(entry)
-    dirs.sort(key=lambda entry: entry.name)
+    dirs, files = _listing(dirpath, walk.skip)
     for entry in dirs:
         if entry.is_symlink():
             _check_link(entry.path, walk.real_base, walk.root, walk.what, inside=os.path.realpath(dirpath))
@@ -87,6 +76,22 @@ def _walk_dir(dirpath: str, prefix: str, walk: _Walk) -> None:
             walk.found.append((prefix + entry.name, entry.path))
     for entry in dirs:
         _walk_dir(entry.path, f"{prefix}{entry.name}/", walk)
+
+
+def _listing(dirpath: str, skip: Callable[[str], bool] | None) -> tuple[list[os.DirEntry[str]], list[os.DirEntry[str]]]:
+    """(directories by name, other entries in the directory's order), without the skipped names; nothing when
+    the directory cannot be listed."""
+    try:
+        with os.scandir(dirpath) as listing:
+            entries = [entry for entry in listing if skip is None or not skip(entry.name)]
+    except OSError:
+        return [], []
+    dirs: list[os.DirEntry[str]] = []
+    files: list[os.DirEntry[str]] = []
+    for entry in entries:
+        (dirs if _is_dir(entry) else files).append(entry)
+    dirs.sort(key=lambda entry: entry.name)
+    return dirs, files
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
