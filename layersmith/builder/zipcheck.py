@@ -29,7 +29,7 @@ import os
 import struct
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
@@ -44,6 +44,7 @@ _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # zipfile.structCentralDir
 _END = struct.Struct("<4s4H2LH")  # zipfile.structEndArchive
 _ZIP64_LOCATOR = 20  # zipfile.sizeEndCentDir64Locator
 _UTF8 = 0x800
+_INLINE_ENTRIES = 8  # entries to inflate below which a thread pool costs more than it saves
 _VERIFIED: set[str] = set()  # sha256s of zips whose every entry this process inflated and checked
 
 
@@ -116,14 +117,9 @@ def verify_build(build: BuildResult) -> None:
 
 def first_bad_entry(data: bytes, known: Mapping[str, KnownStream] | None = None) -> str | None:
     """What is wrong with the first damaged entry of the zip in `data`, None when every entry is sound."""
-    infos = _central_directory(data) if known else None
-    if infos is None:
-        try:
-            infos = [_Entry(i.filename, i.header_offset, i.compress_type, i.CRC, i.compress_size, i.file_size)
-                     for i in zipfile.ZipFile(io.BytesIO(data)).infolist()]
-        except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError, EOFError) as exc:
-            # NotImplementedError: a damaged "version needed" field (zipfile refuses such a zip)
-            return f"unreadable central directory ({exc})"
+    infos = (_central_directory(data) if known else None) or _zipfile_entries(data)
+    if isinstance(infos, str):
+        return infos
     view = memoryview(data)
     # Known entries are compared here, in order; only the rest go to the pool (a thread hand-off per
     # entry cost more than comparing one). The first problem in the zip's order is reported either way.
@@ -136,17 +132,33 @@ def first_bad_entry(data: bytes, known: Mapping[str, KnownStream] | None = None)
             rest.append(index)
         elif stream:
             found[index] = stream
-    # libdeflate releases the GIL: inflate on every core. Problems are read back in the zip's order, so
-    # the one reported does not depend on which thread finished first.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        problems = pool.map(lambda i: _entry_problem(view, infos[i]), rest)
-        for index, problem in zip(rest, problems, strict=True):
-            if problem is not None:
-                found[index] = problem
+    found.update(_inflated_problems(view, infos, rest))
     if found:
         first = min(found)
         return f"{infos[first].filename}: {found[first]}"
     return None
+
+
+def _inflated_problems(view: memoryview, infos: list[_Entry], rest: list[int]) -> dict[int, str]:
+    """{index: problem} of the entries `rest` names, each inflated and CRC-checked. libdeflate releases the
+    GIL: inflate on every core, unless there are only a few (a rebuild's manifest and new package). Problems
+    are read back in the zip's order, so the one reported does not depend on which thread finished first."""
+    if len(rest) <= _INLINE_ENTRIES:
+        problems: Iterable[str | None] = [_entry_problem(view, infos[i]) for i in rest]
+        return {index: problem for index, problem in zip(rest, problems, strict=True) if problem is not None}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        problems = pool.map(lambda i: _entry_problem(view, infos[i]), rest)
+        return {index: problem for index, problem in zip(rest, problems, strict=True) if problem is not None}
+
+
+def _zipfile_entries(data: bytes) -> list[_Entry] | str:
+    """The entries as zipfile reads them, or why it cannot."""
+    try:
+        return [_Entry(i.filename, i.header_offset, i.compress_type, i.CRC, i.compress_size, i.file_size)
+                for i in zipfile.ZipFile(io.BytesIO(data)).infolist()]
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError, EOFError) as exc:
+        # NotImplementedError: a damaged "version needed" field (zipfile refuses such a zip)
+        return f"unreadable central directory ({exc})"
 
 
 def _central_directory(data: bytes) -> list[_Entry] | None:
