@@ -14,16 +14,17 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from layersmith.builder.archive import COMPRESS_LEVEL, DOS_DATE, DOS_TIME, manifest_path
 from layersmith.builder.pieces import Piece, PieceEntry
 from layersmith.builder.tree import largest_tops
 from layersmith.builder.verify import check_totals
 from layersmith.builder.zipcheck import KnownStream
-from layersmith.builder.zipwriter import Sink, crc32, deflate_raw, packed, write_packed
+from layersmith.builder.zipwriter import crc32, deflate_raw, packed, write_packed
 
 
 @dataclass(frozen=True)
@@ -78,18 +79,45 @@ def _entries(layout: dict[str, tuple[Piece, PieceEntry]], manifest_name: str,
 
 
 class _Hashing:
-    """Hashes the zip while it is written: reading 30 MB back for its sha256 cost an incremental
-    build as much as writing it."""
+    """Hashes the zip while it is written: reading 30 MB back for its sha256 cost an incremental build as
+    much as writing it. The writer's ~8,000 small writes (a header, a name, a stream each) are gathered
+    into blocks of a few MB; each block is hashed in a thread (hashlib releases the GIL), in order, while
+    the file gets it and the next block is gathered. Hashing and writing each entry in turn was 55 ms of
+    data-science's 32 MB; a block bounds the memory to a few MB more than the pieces already hold."""
 
-    def __init__(self, out: Sink) -> None:
+    def __init__(self, out: BinaryIO, hasher: ThreadPoolExecutor) -> None:
         self.out = out
+        self.hasher = hasher  # one thread: the blocks are hashed in the order given
         self.digest = hashlib.sha256()
         self.size = 0
+        self.block: list[bytes | memoryview] = []
+        self.block_size = 0
+        self.hashed: list[Future[None]] = []
 
     def write(self, data: bytes | memoryview) -> int:
-        self.digest.update(data)
+        self.block.append(data)
+        self.block_size += len(data)
         self.size += len(data)
-        return self.out.write(data)
+        if self.block_size >= _BLOCK:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if not self.block:
+            return
+        block = b"".join(self.block)
+        self.block, self.block_size = [], 0
+        self.hashed.append(self.hasher.submit(self.digest.update, block))
+        self.out.write(block)
+
+    def hexdigest(self) -> str:
+        """Once everything is written and flushed."""
+        for hashed in self.hashed:
+            hashed.result()
+        return self.digest.hexdigest()
+
+
+_BLOCK = 4 << 20
 
 
 def assemble(pieces: Sequence[Piece], layer: str, manifest: dict[str, Any], dest: Path) -> Assembled:
@@ -105,24 +133,21 @@ def assemble(pieces: Sequence[Piece], layer: str, manifest: dict[str, Any], dest
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as raw:
-            out = _Hashing(raw)
+        with os.fdopen(fd, "wb") as raw, ThreadPoolExecutor(1, thread_name_prefix="layersmith-zip") as hasher:
+            out = _Hashing(raw, hasher)
             write_packed(out, _entries(layout, manifest_name, body), dos_date=DOS_DATE, dos_time=DOS_TIME)
+            out.flush()
+            digest = out.hexdigest()
         os.chmod(tmp, 0o644)
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return Assembled(out.digest.hexdigest(), content, files, unzipped, out.size, largest_tops(sized),
-                     _known(layout))
+    return Assembled(digest, content, files, unzipped, out.size, largest_tops(sized), _known(layout))
 
 
 def _known(layout: dict[str, tuple[Piece, PieceEntry]]) -> dict[str, KnownStream]:
     """The entries whose streams were checked when their piece was made (`Piece.checked`)."""
-    views: dict[str, memoryview] = {}
-    known: dict[str, KnownStream] = {}
-    for name, (piece, entry) in layout.items():
-        if piece.checked:
-            view = views.setdefault(piece.key, memoryview(piece.read()))
-            known[name] = KnownStream(entry.crc, entry.size, view[entry.offset:entry.offset + entry.csize])
-    return known
+    views = {piece.key: memoryview(piece.read()) for piece, _ in layout.values() if piece.checked}
+    return {name: KnownStream(entry.crc, entry.size, views[piece.key][entry.offset:entry.offset + entry.csize])
+            for name, (piece, entry) in layout.items() if piece.checked}
