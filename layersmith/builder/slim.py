@@ -46,7 +46,8 @@ def remove_distributions(site: Path, names: tuple[str, ...]) -> list[str]:
                             target.unlink()
         shutil.rmtree(dist_info, ignore_errors=True)
         removed.append(dist_info.name)
-    _prune_empty_dirs(site)
+    if removed:  # nothing removed, nothing emptied: no walk (every build calls this, most exclude nothing here)
+        _prune_empty_dirs(site)
     return removed
 
 
