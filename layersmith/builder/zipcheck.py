@@ -27,7 +27,6 @@ import hashlib
 import io
 import os
 import struct
-import zipfile
 import zlib
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +42,8 @@ _LOCAL = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader
 _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # zipfile.structCentralDir
 _END = struct.Struct("<4s4H2LH")  # zipfile.structEndArchive
 _ZIP64_LOCATOR = 20  # zipfile.sizeEndCentDir64Locator
+_MAX_EXTRACT_VERSION = 63  # zipfile.MAX_EXTRACT_VERSION
+_STORED, _DEFLATED = 0, 8  # zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED
 _UTF8 = 0x800
 _INLINE_ENTRIES = 8  # entries to inflate below which a thread pool costs more than it saves
 _VERIFIED: set[str] = set()  # sha256s of zips whose every entry this process inflated and checked
@@ -153,6 +154,8 @@ def _inflated_problems(view: memoryview, infos: list[_Entry], rest: list[int]) -
 
 def _zipfile_entries(data: bytes) -> list[_Entry] | str:
     """The entries as zipfile reads them, or why it cannot."""
+    import zipfile  # here: a new build's zip is read by `_central_directory`
+
     try:
         return [_Entry(i.filename, i.header_offset, i.compress_type, i.CRC, i.compress_size, i.file_size)
                 for i in zipfile.ZipFile(io.BytesIO(data)).infolist()]
@@ -196,7 +199,7 @@ def _central_record(data: bytes, pos: int, end: int) -> tuple[_Entry, int] | Non
     (magic, _made_by, _system, extract_version, _reserved, flags, method, _time, _date, crc, csize, size,
      name_len, extra_len, comment_len, _disk, _internal, _external, offset) = _CENTRAL.unpack_from(data, pos)
     start = pos + _CENTRAL.size
-    if (magic != b"PK\x01\x02" or extra_len or extract_version > zipfile.MAX_EXTRACT_VERSION
+    if (magic != b"PK\x01\x02" or extra_len or extract_version > _MAX_EXTRACT_VERSION
             or start + name_len + comment_len > end):
         return None
     try:
@@ -211,7 +214,7 @@ def _central_record(data: bytes, pos: int, end: int) -> tuple[_Entry, int] | Non
 def _known_match(data: bytes, view: memoryview, info: _Entry, stream: KnownStream | None) -> str | None:
     """"" when the entry is `stream`'s bytes under headers that say so (sound, as that stream was checked);
     a problem when its local header is unusable; None when it must be inflated to tell."""
-    if stream is None or info.compress_type != zipfile.ZIP_DEFLATED:
+    if stream is None or info.compress_type != _DEFLATED:
         return None
     header = _local_header(view, info)
     if isinstance(header, str):
@@ -253,9 +256,9 @@ def _entry_problem(view: memoryview, info: _Entry) -> str | None:
     crc, csize, size, start = header
     stream = view[start:start + csize]
     method = info.compress_type
-    if method == zipfile.ZIP_STORED:
+    if method == _STORED:
         raw: bytes | bytearray | memoryview = stream
-    elif method == zipfile.ZIP_DEFLATED:
+    elif method == _DEFLATED:
         inflated = _inflate(stream, size)
         if inflated is None:
             return "corrupt deflate stream"
