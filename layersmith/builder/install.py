@@ -258,11 +258,10 @@ def _compile_here(files: list[str], root: Path, runtime: Runtime) -> None:
     """What one `compileall -q --invalidation-mode unchecked-hash -s ROOT -p /opt -i LIST` process does
     (its `main` calls `compile_file` so for each listed file), in this process: a one-package rebuild
     compiles a handful of modules, and starting an interpreter for them cost 60-100 ms of its wall time.
-    compile_file prints a file's error, whose last line (`SyntaxError: ...`) says what failed. Warnings
-    are what a child process would print to a pipe nobody reads, so they are ignored here too."""
+    Quiet (compileall's `-qq`: `-q` prints a failure to stdout, which is not this process's to take);
+    a file that fails is compiled once more to say why. Warnings are what a child process would print to
+    a pipe nobody reads, so they are ignored here too."""
     import compileall  # only here: a cache hit never compiles
-    import contextlib
-    import io
     import py_compile
     import warnings
 
@@ -270,16 +269,26 @@ def _compile_here(files: list[str], root: Path, runtime: Runtime) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for path in files:  # every file, as compileall does, not up to the first failure
-            printed = io.StringIO()
-            with contextlib.redirect_stdout(printed):
-                ok = compileall.compile_file(path, quiet=1, optimize=-1, stripdir=str(root), prependdir="/opt",
-                                             invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-            if not ok:
-                last = (printed.getvalue().strip().splitlines() or ["no message"])[-1].strip()
-                failed.append(f"{os.path.relpath(path, root)}: {last}")
+            if not compileall.compile_file(path, quiet=2, optimize=-1, stripdir=str(root), prependdir="/opt",
+                                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH):
+                failed.append(f"{os.path.relpath(path, root)}: {_compile_error(path)}")
     if failed:
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         raise BuildError(f"compiling bytecode for {runtime.name} failed: {failed[0]}{more}")
+
+
+def _compile_error(path: str) -> str:
+    """Why `path` does not compile: the last line of py_compile's message (`SyntaxError: ...`)."""
+    import py_compile
+
+    with tempfile.TemporaryDirectory(prefix="layersmith-compile-") as scratch:  # never the tree's pyc
+        try:
+            py_compile.compile(path, cfile=os.path.join(scratch, "failed.pyc"), doraise=True)
+        except py_compile.PyCompileError as exc:
+            return (exc.msg.strip().splitlines() or ["no message"])[-1].strip()
+        except OSError as exc:
+            return f"{type(exc).__name__}: {exc}"
+    return "it compiled when asked again"
 
 
 def compile_balanced(runner: Runner, python: list[str], root: Path, runtime: Runtime,

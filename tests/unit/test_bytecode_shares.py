@@ -144,12 +144,14 @@ def test_this_interpreter_compiles_in_process_the_pycs_a_compileall_process_writ
     assert modes == {p.relative_to(child): p.stat().st_mode for p in child.rglob("*.pyc")}
 
 
-def test_a_syntax_error_compiled_in_process_fails_the_build_naming_the_file(tmp_path: Path) -> None:
+def test_a_syntax_error_compiled_in_process_fails_the_build_naming_the_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = tree(tmp_path / "t")
     (root / "python" / "bad.py").write_text("def broken(:\n")
-    with pytest.raises(BuildError, match=r"compiling bytecode for python3\.\d+ failed: .*bad\.py"):
+    with pytest.raises(BuildError, match=r"compiling bytecode for python3\.\d+ failed: python/bad\.py: SyntaxError"):
         compile_balanced(NoProcesses(), [sys.executable], root, HERE, workers=2)
     assert len(pycs(root)) == 12  # every other file compiled, as compileall does
+    assert capsys.readouterr() == ("", "")  # nothing printed: stdout is the command's (`build --json`)
 
 
 @pytest.mark.parametrize("env", [{"PYTHONOPTIMIZE": "1"}, {"PYTHONPYCACHEPREFIX": "/tmp/x"},
