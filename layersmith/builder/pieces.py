@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.utils import canonicalize_name
 
@@ -300,8 +300,9 @@ def _top_level_owners(site: str, by_dist: dict[str, _Listed]) -> dict[str, str]:
     return tops
 
 
-@dataclass(frozen=True)
-class _Deflated:
+class _Deflated(NamedTuple):
+    """One file's stream and what its entry records (a tuple: made once per file, 600 for pytz)."""
+
     raw_sha: str
     crc: int
     size: int
@@ -322,9 +323,17 @@ def deflate_file(path: Path | str, level: int) -> _Deflated:
 
 
 def _read(path: Path | str) -> tuple[bytes, int]:
-    """(the file's bytes, its mode) from one open: no second stat for the exec bit."""
-    with open(path, "rb") as fh:
-        return fh.read(), os.fstat(fh.fileno()).st_mode
+    """(the file's bytes, up to its end, and its mode) with one descriptor and no file object: for pytz's
+    600 small files, `open()` and its buffered reader were a fifth of deflating them."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        info = os.fstat(fd)
+        chunks = [os.read(fd, info.st_size + 1)]  # the whole file, then the empty read that says it ended
+        while chunks[-1]:
+            chunks.append(os.read(fd, 1 << 20))
+    finally:
+        os.close(fd)
+    return (chunks[0] if len(chunks) <= 2 else b"".join(chunks)), info.st_mode
 
 
 def _deflate_batch(paths: Sequence[Path | str], level: int) -> list[_Deflated]:

@@ -60,3 +60,21 @@ def test_a_file_that_cannot_be_read_fails_when_its_result_is_asked(tmp_path: Pat
             deflater.result(missing)
     finally:
         deflater.close()
+
+
+def test_deflate_file_reads_every_byte_and_the_exec_bit(tmp_path: Path) -> None:
+    """Files are read with a bare descriptor (issue 25: `open()` was a fifth of deflating pytz): an empty
+    file, one larger than a read's chunk, and an executable keep their bytes, sizes, hashes and modes."""
+    import hashlib
+
+    import deflate
+
+    bodies = {"empty": b"", "big": os.urandom(3 << 20) + b"tail", "tool": b"#!/bin/sh\necho hi\n"}
+    for name, body in bodies.items():
+        (tmp_path / name).write_bytes(body)
+    (tmp_path / "tool").chmod(0o755)
+    for name, body in bodies.items():
+        got = deflate_file(tmp_path / name, 6)
+        assert (got.size, got.crc, got.raw_sha) == (len(body), deflate.crc32(body), hashlib.sha256(body).hexdigest())
+        assert bytes(deflate.deflate_decompress(got.data, len(body))) == body if body else got.data
+        assert got.mode == (0o100755 if name == "tool" else 0o100644) and not got.elf
