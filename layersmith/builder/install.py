@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -241,56 +241,6 @@ def shares(files: list[tuple[int, str]], count: int) -> list[list[str]]:
     return [share for share in out if share]
 
 
-def compiles_here(python: list[str], env: Mapping[str, str] | None = None) -> bool:
-    """Whether `python` (a compile command's interpreter) is this very process's interpreter, started as
-    `compileall` would be: same binary, no optimisation level, no pycache prefix, no warning filters,
-    whether set on this process or for the child in its environment. Then a pyc compiled here is the
-    one that process would write: the same compiler, and marshal writes the same bytes in any process
-    of it (interned strings always as references, set elements sorted: CPython 3.11's marshal.c;
-    tests/unit/test_bytecode_shares.py compares them with a `compileall` process's)."""
-    env = os.environ if env is None else env
-    return (python == [sys.executable] and sys.implementation.name == "cpython"
-            and sys.flags.optimize == 0 and sys.pycache_prefix is None and not sys.warnoptions
-            and not any(env.get(name) for name in ("PYTHONOPTIMIZE", "PYTHONPYCACHEPREFIX", "PYTHONWARNINGS")))
-
-
-def _compile_here(files: list[str], root: Path, runtime: Runtime) -> None:
-    """What one `compileall -q --invalidation-mode unchecked-hash -s ROOT -p /opt -i LIST` process does
-    (its `main` calls `compile_file` so for each listed file), in this process: a one-package rebuild
-    compiles a handful of modules, and starting an interpreter for them cost 60-100 ms of its wall time.
-    Quiet (compileall's `-qq`: `-q` prints a failure to stdout, which is not this process's to take);
-    a file that fails is compiled once more to say why. Warnings are what a child process would print to
-    a pipe nobody reads, so they are ignored here too."""
-    import compileall  # only here: a cache hit never compiles
-    import py_compile
-    import warnings
-
-    failed: list[str] = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for path in files:  # every file, as compileall does, not up to the first failure
-            if not compileall.compile_file(path, quiet=2, optimize=-1, stripdir=str(root), prependdir="/opt",
-                                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH):
-                failed.append(f"{os.path.relpath(path, root)}: {_compile_error(path)}")
-    if failed:
-        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-        raise BuildError(f"compiling bytecode for {runtime.name} failed: {failed[0]}{more}")
-
-
-def _compile_error(path: str) -> str:
-    """Why `path` does not compile: the last line of py_compile's message (`SyntaxError: ...`)."""
-    import py_compile
-
-    with tempfile.TemporaryDirectory(prefix="layersmith-compile-") as scratch:  # never the tree's pyc
-        try:
-            py_compile.compile(path, cfile=os.path.join(scratch, "failed.pyc"), doraise=True)
-        except py_compile.PyCompileError as exc:
-            return (exc.msg.strip().splitlines() or ["no message"])[-1].strip()
-        except OSError as exc:
-            return f"{type(exc).__name__}: {exc}"
-    return "it compiled when asked again"
-
-
 def compile_balanced(runner: Runner, python: list[str], root: Path, runtime: Runtime,
                      *, workers: int | None = None, split_bytes: int = _SPLIT_BYTES) -> str:
     """Compile `root` with one `compileall` per core, each given an equal-bytes share of the files.
@@ -305,10 +255,11 @@ def compile_balanced(runner: Runner, python: list[str], root: Path, runtime: Run
     count = workers or os.cpu_count() or 1
     files = _sources(root)
     split = count > 1 and sum(size for size, _ in files) >= split_bytes
-    if not split and compiles_here(python):
-        _compile_here(sorted(path for _, path in files), root, runtime)
-    else:
-        _compile_in_processes(runner, [*python, "-S"], root, runtime, shares(files, count if split else 1))
+    # Always a process, never this one: a pyc's bytes depend on the compiling process's state. marshal
+    # writes a string as "interned" when the process has interned it, and one-character strings are
+    # shared by the whole process: tqdm's cli.pyc came out different when compiled in a process that
+    # had interned "-" (a pytest run) than in a fresh one. Every `compileall -S` process starts alike.
+    _compile_in_processes(runner, [*python, "-S"], root, runtime, shares(files, count if split else 1))
     return _tag(runtime)
 
 
