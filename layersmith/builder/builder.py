@@ -390,18 +390,31 @@ class _Run:
         with self.phase("verify"):
             verify.check_elf(stage, variant, spec_path=spec.spec_path)
         files = walk_paths(stage)
-        with deflater(archive.COMPRESS_LEVEL, _deflate_workers(files)) as pool:
+        workers = _deflate_workers(files)
+        with deflater(archive.COMPRESS_LEVEL, workers) as pool:
             # Sources and .so files are deflated while compileall runs: it only adds .pyc files.
             pool.submit(path for _, path in files)
             b.report(f"{spec.name} [{variant.key}]: compiling bytecode")
             with self.phase("bytecode"):
-                compiled = b._compile(variant, stage)
+                compiled = self._compile_deflating(stage, pool, files) if workers == 0 else b._compile(variant, stage)
             with self.phase("zip"):
                 made, source = self._split(stage, site, missing, source_key, pool, compiled)
         # The pieces hold everything now: delete the ~100 MB stage while the zip is assembled.
         self.cleanup = threading.Thread(target=shutil.rmtree, args=(stage,), kwargs={"ignore_errors": True})
         self.cleanup.start()
         return made, source, compiled
+
+    def _compile_deflating(self, stage: Path, pool: Deflater, files: list[tuple[str, str]]) -> str | None:
+        """A few MB (a one-package rebuild): compileall runs as a process (a fresh interpreter's start is
+        most of its time here), waited for in a thread, while this thread deflates the stage's files, until
+        it is done. The pool of a larger build does that by itself."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layersmith-compile") as compiler:
+            compiling = compiler.submit(self.b._compile, self.variant, stage)
+            for _, path in files:
+                if compiling.done():
+                    break
+                pool.prefetch(path)
+            return compiling.result()
 
     def _split(self, stage: Path, site: Path, missing: list[Requirement], source_key: tuple[str, str] | None,
                pool: Deflater, compiled: str | None) -> tuple[dict[str, Piece], Piece | None]:

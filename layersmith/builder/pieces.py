@@ -359,6 +359,7 @@ class Deflater:
         count = (os.cpu_count() or 1) if workers is None else workers
         self.pool = ThreadPoolExecutor(max_workers=count) if count else None
         self.futures: dict[Path | str, tuple[Future[list[_Deflated]], int]] = {}
+        self.ready: dict[Path | str, _Deflated] = {}  # deflated ahead of being asked (`prefetch`)
 
     def submit(self, paths: Iterable[Path | str]) -> None:
         if self.pool is None:
@@ -385,9 +386,14 @@ class Deflater:
         for index, path in enumerate(batch):
             self.futures[path] = (future, index)
 
+    def prefetch(self, path: Path | str) -> None:
+        """Deflate `path` now, in this thread, when there is no pool (while this thread would wait anyway)."""
+        if self.pool is None and path not in self.ready:
+            self.ready[path] = deflate_file(path, self.level)
+
     def result(self, path: Path | str) -> _Deflated:
         if self.pool is None:
-            return deflate_file(path, self.level)
+            return self.ready.pop(path, None) or deflate_file(path, self.level)
         self.submit([path])
         future, index = self.futures[path]
         return future.result()[index]
