@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import threading
 import time
@@ -29,7 +30,7 @@ from layersmith.builder.pieces import (
     split_by_distribution,
     stage_piece,
 )
-from layersmith.builder.tree import files_sha256, shipped_sources, walk_files
+from layersmith.builder.tree import files_sha256, shipped_sources, walk_paths
 from layersmith.builder.zipcheck import verify_zip
 from layersmith.errors import BuildError, SpecError, UserError
 from layersmith.model import BuildResult, Distribution, LayerSpec, Requirement, Variant
@@ -388,18 +389,32 @@ class _Run:
             return {}, None, None
         with self.phase("verify"):
             verify.check_elf(stage, variant, spec_path=spec.spec_path)
-        with deflater(archive.COMPRESS_LEVEL) as pool:
+        files = walk_paths(stage)
+        workers = _deflate_workers(files)
+        with deflater(archive.COMPRESS_LEVEL, workers) as pool:
             # Sources and .so files are deflated while compileall runs: it only adds .pyc files.
-            pool.submit(path for _, path in walk_files(stage))
+            pool.submit(path for _, path in files)
             b.report(f"{spec.name} [{variant.key}]: compiling bytecode")
             with self.phase("bytecode"):
-                compiled = b._compile(variant, stage)
+                compiled = self._compile_deflating(stage, pool, files) if workers == 0 else b._compile(variant, stage)
             with self.phase("zip"):
                 made, source = self._split(stage, site, missing, source_key, pool, compiled)
         # The pieces hold everything now: delete the ~100 MB stage while the zip is assembled.
         self.cleanup = threading.Thread(target=shutil.rmtree, args=(stage,), kwargs={"ignore_errors": True})
         self.cleanup.start()
         return made, source, compiled
+
+    def _compile_deflating(self, stage: Path, pool: Deflater, files: list[tuple[str, str]]) -> str | None:
+        """A few MB (a one-package rebuild): compileall runs as a process (a fresh interpreter's start is
+        most of its time here), waited for in a thread, while this thread deflates the stage's files, until
+        it is done. The pool of a larger build does that by itself."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layersmith-compile") as compiler:
+            compiling = compiler.submit(self.b._compile, self.variant, stage)
+            for _, path in files:
+                if compiling.done():
+                    break
+                pool.prefetch(path)
+            return compiling.result()
 
     def _split(self, stage: Path, site: Path, missing: list[Requirement], source_key: tuple[str, str] | None,
                pool: Deflater, compiled: str | None) -> tuple[dict[str, Piece], Piece | None]:
@@ -410,7 +425,7 @@ class _Run:
                 for name, files in by_dist.items()}
         return made, self._source_piece(rest, source_key, pool, compiled)
 
-    def _dist_piece(self, name: str, files: list[tuple[str, Path]], wanted: dict[str, Requirement],
+    def _dist_piece(self, name: str, files: list[tuple[str, str]], wanted: dict[str, Requirement],
                     wheels: dict[str, verify.WheelInfo], pool: Deflater, compiled: str | None) -> Piece:
         """Store one installed distribution's files as a piece: shared by every architecture when pure."""
         if name not in wanted:
@@ -426,7 +441,7 @@ class _Run:
         return self.store.put(pure_key if pure else native_key, self.work / "pieces" / name, entries,
                               dist, compiled, checked)
 
-    def _source_piece(self, rest: list[tuple[str, Path]], source_key: tuple[str, str] | None, pool: Deflater,
+    def _source_piece(self, rest: list[tuple[str, str]], source_key: tuple[str, str] | None, pool: Deflater,
                       compiled: str | None) -> Piece | None:
         """Store the files no distribution owns as the sources' piece; without sources there must be none."""
         if source_key is None:
@@ -437,6 +452,23 @@ class _Run:
         entries, elf, checked = stage_piece(rest, pool, self.work / "pieces" / ".source")
         key = source_key[1] if elf else source_key[0]  # sources without compiled code: every architecture
         return self.store.put(key, self.work / "pieces" / ".source", entries, None, compiled, checked)
+
+
+# Below this many bytes to deflate, one package of a rebuild, files are deflated in the thread that
+# stores the pieces, each when its stream is needed (`Deflater(workers=0)`): a pool's threads cost more
+# than they save there. A cold build's 100 MB go to the pool.
+_POOL_BYTES = 8 << 20
+
+
+def _deflate_workers(files: list[tuple[str, str]]) -> int | None:
+    """0 (deflate inline) for a small tree, None (a thread per core) otherwise."""
+    total = 0
+    for _, path in files:
+        with contextlib.suppress(OSError):  # reading it fails later, naming it
+            total += os.stat(path).st_size
+        if total >= _POOL_BYTES:
+            return None
+    return 0
 
 
 def _write_subset(missing: list[Requirement], path: Path) -> Path:

@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,7 +30,9 @@ from layersmith.builder.zipcheck import vouch
 from layersmith.errors import EnvironmentProblem
 
 RESULT = "result.json"
-_HOST = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:40] or "host"
+# os.uname().nodename is what socket.gethostname() returns on Linux and macOS (both read the kernel's host
+# name), without importing socket (4 ms of every start).
+_HOST = "".join(c if c.isalnum() else "_" for c in os.uname().nodename)[:40] or "host"
 ZIP = "layer.zip"
 
 

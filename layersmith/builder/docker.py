@@ -34,14 +34,16 @@ DEFAULT_ENGINE = "unix:///var/run/docker.sock"
 PROBE_TIMEOUT = 20.0
 IN, OUT = "/in", "/out"  # mount points inside the container
 
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[0-9a-f]{64})?$")
-_NO_ENGINE = re.compile(r"Cannot connect to the Docker daemon at (\S+?)\.?(?:\s|$)")
+# Patterns as strings, compiled by `re` on first use (and kept in its cache): most runs never need them,
+# and compiling them at import was part of every command's start.
+_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[0-9a-f]{64})?$"
+_NO_ENGINE = r"Cannot connect to the Docker daemon at (\S+?)\.?(?:\s|$)"
 _ENGINE_DOWN = ("Cannot connect to the Docker daemon", "error during connect", "docker daemon is not running",
                 "permission denied while trying to connect to the Docker daemon")
-_NO_WHEEL = re.compile(r"No matching distribution found for ([A-Za-z0-9_.\-]+)==([^\s;]+)")
-_HASH = re.compile(r"DO NOT MATCH THE HASHES")
+_NO_WHEEL = r"No matching distribution found for ([A-Za-z0-9_.\-]+)==([^\s;]+)"
+_HASH = r"DO NOT MATCH THE HASHES"
 # pip: "[Errno 30] Read-only file system: '/out/...'" or "[Errno 13] Permission denied: '/out/...'".
-_OUT_REFUSED = re.compile(r"\[Errno (?:30|13)\] (Read-only file system|Permission denied): '/out\b")
+_OUT_REFUSED = r"\[Errno (?:30|13)\] (Read-only file system|Permission denied): '/out\b"
 
 
 def container_names() -> Callable[[], str]:
@@ -56,7 +58,7 @@ def container_names() -> Callable[[], str]:
 def resolve_tag(template: str, arch: str) -> str:
     """The concrete tag for one architecture; refuses what Docker would reject, naming the flag."""
     tag = template.replace("{arch}", arch)
-    if not _TAG.match(tag):
+    if not re.match(_TAG, tag):
         raise UserError(f"{template!r} is not a Docker image tag (letters, digits, '.', '_', '-'; "
                         "optionally '{arch}' and '@sha256:<digest>')", key="--image-tag")
     return tag
@@ -64,7 +66,7 @@ def resolve_tag(template: str, arch: str) -> str:
 
 def engine_address(stderr: str = "") -> str:
     """Where the CLI looked for the engine: from its own error, else DOCKER_HOST, else the default."""
-    if m := _NO_ENGINE.search(stderr):
+    if m := re.search(_NO_ENGINE, stderr):
         return m.group(1)
     return os.environ.get("DOCKER_HOST") or DEFAULT_ENGINE
 
@@ -197,14 +199,14 @@ class DockerInstaller:
         if done.returncode == 125:  # docker itself failed: pull, platform, mount
             return BuildError(f"docker could not run {image}: {_tail(done.stderr)}; check --image-tag and that "
                               "the engine can pull from public.ecr.aws", path=lock)
-        if m := _NO_WHEEL.search(done.stderr):
+        if m := re.search(_NO_WHEEL, done.stderr):
             return BuildError(f"{m.group(1)}=={m.group(2)} has no wheel for {runtime.name}/{arch} in {image}; "
                               "pin a version that ships one (see `layersmith lock`)", path=lock)
-        if m := _OUT_REFUSED.search(done.stderr):
+        if m := re.search(_OUT_REFUSED, done.stderr):
             return BuildError(f"the container cannot write to the build directory it mounts at {OUT} "
                               f"({m.group(1).lower()}); make the cache writable for {self.user} and shared "
                               "with the engine read-write, or set LAYERSMITH_CACHE_DIR", path=lock)
-        if _HASH.search(done.stderr):
+        if re.search(_HASH, done.stderr):
             return BuildError("a download differs from the hashes in the lock; re-run `layersmith lock` if the "
                               "change is expected", path=lock)
         return BuildError(f"installing for {runtime.name}/{arch} in {image} failed: {_tail(done.stderr)}", path=lock)

@@ -22,11 +22,13 @@ from layersmith.errors import EnvironmentProblem
 
 PYPI_SIMPLE = "https://pypi.org/simple"
 INDEX_VARIABLES = ("UV_DEFAULT_INDEX", "UV_INDEX_URL", "UV_INDEX", "UV_EXTRA_INDEX_URL")
-_FETCH = re.compile(r"Failed to (?:fetch|download)[^:]*:\s*`?(?P<url>[a-z+]+://[^\s`]+)`?")
-_SENDING = re.compile(r"error sending request for url \((?P<url>[^)\s]+)\)")
+# Patterns as strings, compiled by `re` on first use (and kept in its cache): most runs never need them,
+# and compiling them at import was part of every command's start.
+_FETCH = r"Failed to (?:fetch|download)[^:]*:\s*`?(?P<url>[a-z+]+://[^\s`]+)`?"
+_SENDING = r"error sending request for url \((?P<url>[^)\s]+)\)"
 # The last cause of a connection failure, as reqwest / hyper / the OS word it.
-_UNREACHABLE = re.compile(r"connect|dns error|lookup address|timed out|timeout|network is unreachable|"
-                          r"no route to host|connection (?:reset|closed|refused)", re.IGNORECASE)
+_UNREACHABLE = (r"(?i)connect|dns error|lookup address|timed out|timeout|network is unreachable|"
+                r"no route to host|connection (?:reset|closed|refused)")
 
 
 def _configured(environ: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -50,10 +52,10 @@ def _origin(url: str, environ: Mapping[str, str]) -> tuple[str, str]:
 
 def unreachable_index(stderr: str, environ: Mapping[str, str]) -> EnvironmentProblem | None:
     """The one-line problem when uv's stderr says a request to an index never got an answer."""
-    m = _FETCH.search(stderr) or _SENDING.search(stderr)
+    m = re.search(_FETCH, stderr) or re.search(_SENDING, stderr)
     causes = [line.strip().removeprefix("cause:").strip() for line in stderr.splitlines()
               if line.strip().startswith("cause:")]
-    if m is None or not causes or not _UNREACHABLE.search(" ".join(causes)):
+    if m is None or not causes or not re.search(_UNREACHABLE, " ".join(causes)):
         return None
     index, origin = _origin(m.group("url"), environ)
     return EnvironmentProblem(f"cannot reach the package index {index} ({origin}): {causes[-1]}; check the "

@@ -59,18 +59,20 @@ def installed_uv_version(binary: str) -> str | None:
     return None
 
 
+# Patterns as strings, compiled by `re` on first use (and kept in its cache): most runs never need them,
+# and compiling them at import was part of every command's start.
 # uv may write the marker in braces: `numpy{python_full_version < '3.12'}==2.4.6 has no usable wheels`
-_NO_WHEEL = re.compile(r"(?:Because )?([A-Za-z0-9_.\-]+)(?:\{[^}]*\})?==([^\s]+) has no usable wheels")
-_NO_WHEEL_ALT = re.compile(r"Distribution `([A-Za-z0-9_.\-]+)==([^\s`]+)")
-_HASH = re.compile(r"[Hh]ash mismatch for `?([A-Za-z0-9_.\-]+)")
+_NO_WHEEL = r"(?:Because )?([A-Za-z0-9_.\-]+)(?:\{[^}]*\})?==([^\s]+) has no usable wheels"
+_NO_WHEEL_ALT = r"Distribution `([A-Za-z0-9_.\-]+)==([^\s`]+)"
+_HASH = r"[Hh]ash mismatch for `?([A-Za-z0-9_.\-]+)"
 # uv: "error: Failed to initialize cache at `/home/u/.cache/uv`" (then the OS error as its cause).
-_UV_CACHE = re.compile(r"Failed to initialize cache at `([^`]+)`")
+_UV_CACHE = r"Failed to initialize cache at `([^`]+)`"
 
 
 def uv_setup_problem(stderr: str) -> EnvironmentProblem | None:
     """uv could not start for a reason of this machine's, not the lock's: its cache directory (under
     $HOME, or UV_CACHE_DIR) cannot be created, as in a container with a read-only home."""
-    if m := _UV_CACHE.search(stderr):
+    if m := re.search(_UV_CACHE, stderr):
         return EnvironmentProblem(f"uv cannot create its cache at {m.group(1)} (read-only or not yours); set "
                                   "UV_CACHE_DIR to a writable directory and retry")
     return None
@@ -82,11 +84,11 @@ def explain_uv_failure(stderr: str, runtime: Runtime, arch: str, lock: Path) -> 
         return problem
     target = f"{runtime.name}/{arch} ({runtime.os}, glibc {runtime.glibc[0]}.{runtime.glibc[1]})"
     for pattern in (_NO_WHEEL, _NO_WHEEL_ALT):
-        if m := pattern.search(stderr):
+        if m := re.search(pattern, stderr):
             return BuildError(
                 f"{m.group(1)}=={m.group(2)} has no wheel for {target}; pin a version that ships one "
                 "(see `layersmith lock`) or build with --builder docker", path=lock)
-    if m := _HASH.search(stderr):
+    if m := re.search(_HASH, stderr):
         return BuildError(f"hash mismatch for {m.group(1)}: the download differs from the lock; "
                           "re-run `layersmith lock` if the change is expected", path=lock)
     tail = " | ".join(line.strip() for line in stderr.strip().splitlines()[-3:] if line.strip())
@@ -250,21 +252,30 @@ def compile_balanced(runner: Runner, python: list[str], root: Path, runtime: Run
     interpreter's .pth files: coverage's hook, editable installs, setuptools' distutils shim) was
     40-80 ms of each process's start, most of a one-package rebuild's compile. `-S` changes no byte
     of a pyc (tests/unit/test_bytecode_shares.py compares them with a plain `compileall`'s)."""
-    python = [*python, "-S"]
     count = workers or os.cpu_count() or 1
     files = _sources(root)
     split = count > 1 and sum(size for size, _ in files) >= split_bytes
+    # Always a process, never this one: a pyc's bytes depend on the compiling process's state. marshal
+    # writes a string as "interned" when the process has interned it, and one-character strings are
+    # shared by the whole process: tqdm's cli.pyc came out different when compiled in a process that
+    # had interned "-" (a pytest run) than in a fresh one. Every `compileall -S` process starts alike.
+    _compile_in_processes(runner, [*python, "-S"], root, runtime, shares(files, count if split else 1))
+    return _tag(runtime)
+
+
+def _compile_in_processes(runner: Runner, python: list[str], root: Path, runtime: Runtime,
+                          split: list[list[str]]) -> None:
+    """One `compileall -i LIST` process per share (through `_DRIVER` when there are several)."""
     with tempfile.TemporaryDirectory(prefix="layersmith-compile-") as lists:  # outside `root`: never zipped
         listed = []
-        for index, share in enumerate(shares(files, count if split else 1) or [[]]):
+        for index, share in enumerate(split or [[]]):
             path = Path(lists) / f"share-{index}.txt"
             path.write_text("".join(f"{p}\n" for p in share), encoding="utf-8")
             listed.append(str(path))
-        if split:
+        if len(listed) > 1:
             _check(runner.run([*python, "-c", _DRIVER, str(root), *listed]), runtime)
         else:
             # The `.py` files as a list (`-i`), not the directory: compileall visits every file of a
             # directory it is given (cache_from_source, stat) and pytz ships 6 modules among 600 zoneinfo
             # files, so the walk was half of a one-package rebuild's compile. Same files, same pycs.
             _check(runner.run([*_compileall(python, root, None), "-i", listed[0]]), runtime)
-    return _tag(runtime)

@@ -26,16 +26,17 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.utils import canonicalize_name
 
 from layersmith.builder.cache import discard, ensure_dir
-from layersmith.builder.tree import file_sha256, is_executable, walk_files
+from layersmith.builder.tree import walk_paths
 from layersmith.builder.verify import elf_header_machine
 from layersmith.builder.zipwriter import crc32, deflate_checked
 from layersmith.errors import BuildError
@@ -127,11 +128,16 @@ class PieceStore:
     def put(self, key: str, staged: Path, entries: Sequence[PieceEntry], dist: dict[str, Any] | None,
             bytecode: str | None, checked: str | None = None) -> Piece:
         """`staged` holds data.bin; index.json is written last, then the directory is renamed into place.
-        `checked`: `stage_piece`'s `checked_digest` of what it checked and wrote. data.bin is hashed from
-        the disk, so bytes that reached the disk other than as written leave the piece unchecked (and
-        the zip check then inflates its entries)."""
+        `checked`: `stage_piece`'s `checked_digest` of what it checked and wrote. data.bin is read back and
+        hashed, so bytes that reached the disk other than as written leave the piece unchecked (and the zip
+        check then inflates its entries). The piece returned holds those bytes read back: reading the
+        directory again just after writing it (its index parsed and hashed twice more, data.bin hashed
+        again) gave the same piece, at 30 ms of a one-package rebuild. A piece a concurrent build stored
+        first is read and verified as any stored piece is."""
+        data = (staged / _DATA).read_bytes()
+        data_sha256 = hashlib.sha256(data).hexdigest()
         index: dict[str, Any] = {"entries": [e.__dict__ for e in entries], "dist": dist, "bytecode": bytecode,
-                                 "data_sha256": file_sha256(staged / _DATA), "checked": checked}
+                                 "data_sha256": data_sha256, "checked": checked}
         index["check"] = _index_check(index)
         (staged / _INDEX).write_text(json.dumps(index, sort_keys=True), encoding="utf-8")
         target = self.path(key)
@@ -140,11 +146,13 @@ class PieceStore:
             os.rename(staged, target)
         except OSError:  # a concurrent build stored the same piece first: same bytes, keep theirs
             shutil.rmtree(staged, ignore_errors=True)
-        piece = self.get(key)
-        if piece is None:
-            raise BuildError(f"a piece could not be stored (it was discarded as damaged right after it was "
-                             f"written); check the disk under {self.root}", path=target)
-        return piece
+            piece = self.get(key)
+            if piece is None:
+                raise BuildError(f"a piece could not be stored (the one stored by another build was discarded as "
+                                 f"damaged); check the disk under {self.root}", path=target) from None
+            return piece
+        return Piece(key, target, tuple(entries), dist, bytecode, data,
+                     checked=checked is not None and checked == checked_digest(data_sha256, entries))
 
     def keys(self) -> Iterator[str]:
         if self.root.is_dir():
@@ -176,91 +184,125 @@ def _load(key: str, directory: Path) -> Piece:
 
 # --- splitting a freshly built tree into pieces ---------------------------------------------------
 
-def _record_files(site: Path, dist_info: Path) -> set[Path]:
-    owned = {p for p in dist_info.rglob("*") if p.is_file()}
-    record = dist_info / "RECORD"
-    if record.is_file():
-        base = os.path.normpath(site)
-        with record.open(newline="", encoding="utf-8") as fh:
-            for row in csv.reader(fh):
-                if not row:
-                    continue
-                target = os.path.normpath(os.path.join(base, row[0]))
-                if target.startswith(base + os.sep) and os.path.isfile(target):
-                    owned.add(Path(target))
+_Listed = list[tuple[str, str]]  # (zip name, path) of the files of a built stage
+
+
+def _record_files(site: str, dist_info: str, under: dict[str, list[str]], present: set[str]) -> set[str]:
+    """The files of a distribution: its .dist-info directory's and those its RECORD lists, inside site."""
+    owned = set(under.get(os.path.basename(dist_info), ()))
+    try:
+        with open(os.path.join(dist_info, "RECORD"), newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return owned
+    for row in rows:
+        if not row:
+            continue
+        target = os.path.normpath(os.path.join(site, row[0]))
+        # `present`: the stage's regular files; what is not among them may still be one through a link
+        if target.startswith(site + os.sep) and (target in present or os.path.isfile(target)):
+            owned.add(target)
     return owned
 
 
-def _bytecode_by_source(site: Path) -> dict[Path, list[Path]]:
-    """`pkg/__pycache__/mod.cpython-311[.opt-N].pyc` -> `pkg/mod.py`, from one walk of the tree."""
-    index: dict[Path, list[Path]] = {}
-    for cache_dir in site.rglob("__pycache__"):
-        for pyc in cache_dir.glob("*.pyc"):
-            stem = pyc.name.removesuffix(".pyc")
-            if ".opt-" in stem:
-                stem = stem.rsplit(".", 1)[0]
-            index.setdefault(cache_dir.parent / f"{stem.rsplit('.', 1)[0]}.py", []).append(pyc)
+def _bytecode_by_source(site: str, listed: _Listed) -> dict[str, list[str]]:
+    """`pkg/__pycache__/mod.cpython-311[.opt-N].pyc` -> `pkg/mod.py`, from the stage's files."""
+    index: dict[str, list[str]] = {}
+    for _, path in listed:
+        cache_dir, name = os.path.split(path)
+        if os.path.basename(cache_dir) != "__pycache__" or not name.endswith(".pyc") or _top(site, path) is None:
+            continue
+        stem = name.removesuffix(".pyc")
+        if ".opt-" in stem:
+            stem = stem.rsplit(".", 1)[0]
+        index.setdefault(os.path.join(os.path.dirname(cache_dir), f"{stem.rsplit('.', 1)[0]}.py"), []).append(path)
     return index
 
 
-def _with_bytecode(files: set[Path], bytecode: dict[Path, list[Path]]) -> set[Path]:
+def _with_bytecode(files: set[str], bytecode: dict[str, list[str]]) -> set[str]:
     """A module's `__pycache__/<stem>.cpython-3X.pyc` belongs with it (RECORD predates compiling)."""
     out = set(files)
     for path in files:
-        if path.suffix == ".py":
+        if os.path.splitext(path)[1] == ".py":
             out.update(bytecode.get(path, ()))
     return out
 
 
-def split_by_distribution(stage: Path, site: Path) -> tuple[dict[str, list[tuple[str, Path]]], list[tuple[str, Path]]]:
-    """({canonical dist name: [(zip name, path)]}, [files no distribution owns]) of a built stage."""
-    by_dist, claimed = _recorded_by_distribution(stage, site)
+def _top(site: str, path: str) -> str | None:
+    """The first component of `path` below `site`, None when it is not below it."""
+    if not path.startswith(site + os.sep):
+        return None
+    return path[len(site) + 1:].split(os.sep, 1)[0]
+
+
+def split_by_distribution(stage: Path, site: Path) -> tuple[dict[str, _Listed], _Listed]:
+    """({canonical dist name: [(zip name, path)]}, [files no distribution owns]) of a built stage.
+
+    One walk of the stage (string paths, as `walk_paths`): its files are what every RECORD row is
+    looked up in. The same walk and pathlib's per-file parsing, three times over, were 100 ms of a
+    one-package rebuild for pytz's 600 files."""
+    site_s = os.fspath(site)
+    listed = walk_paths(stage)
+    by_dist, claimed = _recorded_by_distribution(os.fspath(stage), site_s, listed)
     # A file RECORD does not list (a package's data written by a post-install step, or an installer
     # that under-reports) goes with the distribution that owns its top-level directory.
-    tops = _top_level_owners(site, by_dist)
-    rest: list[tuple[str, Path]] = []
-    for rel, path in walk_files(stage):
+    tops = _top_level_owners(site_s, by_dist)
+    rest: _Listed = []
+    for rel, path in listed:
         if path in claimed:
             continue
-        top = path.relative_to(site).parts[0] if path.is_relative_to(site) else None
+        top = _top(site_s, path)
         if top is not None and top in tops:
             by_dist[tops[top]].append((rel, path))
         else:
             rest.append((rel, path))
-    for listed in by_dist.values():
-        listed.sort()
+    for files in by_dist.values():
+        files.sort()
     return by_dist, rest
 
 
-def _recorded_by_distribution(stage: Path, site: Path) -> tuple[dict[str, list[tuple[str, Path]]], set[Path]]:
+def _recorded_by_distribution(stage: str, site: str, listed: _Listed) -> tuple[dict[str, _Listed], set[str]]:
     """({dist: [(zip name, path)]} of the files each RECORD lists, with their bytecode; every file claimed)."""
-    by_dist: dict[str, list[tuple[str, Path]]] = {}
-    claimed: set[Path] = set()
-    bytecode = _bytecode_by_source(site)
-    for dist_info in sorted(site.glob("*.dist-info")):
-        name: str = canonicalize_name(dist_info.name.removesuffix(".dist-info").rsplit("-", 1)[0])
-        owned = _with_bytecode(_record_files(site, dist_info), bytecode) - claimed
+    by_dist: dict[str, _Listed] = {}
+    claimed: set[str] = set()
+    present = {path for _, path in listed}
+    under: dict[str, list[str]] = {}  # top-level directory under site -> its files
+    for path in present:
+        if (top := _top(site, path)) is not None and top.endswith(".dist-info"):
+            under.setdefault(top, []).append(path)
+    bytecode = _bytecode_by_source(site, listed)
+    for dist_info in sorted(_dist_infos(site)):
+        name: str = canonicalize_name(os.path.basename(dist_info).removesuffix(".dist-info").rsplit("-", 1)[0])
+        owned = _with_bytecode(_record_files(site, dist_info, under, present), bytecode) - claimed
         claimed |= owned
-        by_dist[name] = sorted((p.relative_to(stage).as_posix(), p) for p in owned)
+        by_dist[name] = sorted((p[len(stage) + 1:].replace(os.sep, "/"), p) for p in owned)
     return by_dist, claimed
 
 
-def _top_level_owners(site: Path, by_dist: dict[str, list[tuple[str, Path]]]) -> dict[str, str]:
+def _dist_infos(site: str) -> list[str]:
+    """What `Path.glob("*.dist-info")` finds in site (a file so named too: it owns nothing)."""
+    try:
+        with os.scandir(site) as listing:
+            return [entry.path for entry in listing if entry.name.endswith(".dist-info")]
+    except OSError:
+        return []
+
+
+def _top_level_owners(site: str, by_dist: dict[str, _Listed]) -> dict[str, str]:
     """{top-level directory under site: the first distribution whose RECORD lists a file in it}."""
     tops: dict[str, str] = {}
-    seen: set[str] = set()  # one stat per top-level name, not per file (pytz: 600 files, 1 directory)
-    for owner, listed in by_dist.items():
-        for _, path in listed:
-            first = path.relative_to(site).parts[0]
-            if first not in seen:
-                seen.add(first)
-                if (site / first).is_dir():
-                    tops[first] = owner
+    for owner, files in by_dist.items():
+        for _, path in files:
+            parts = path[len(site) + 1:].split(os.sep, 1)
+            # a directory: something is below it (every path here is a file inside site)
+            if len(parts) == 2 and parts[0] not in tops:
+                tops[parts[0]] = owner
     return tops
 
 
-@dataclass(frozen=True)
-class _Deflated:
+class _Deflated(NamedTuple):
+    """One file's stream and what its entry records (a tuple: made once per file, 600 for pytz)."""
+
     raw_sha: str
     crc: int
     size: int
@@ -269,18 +311,32 @@ class _Deflated:
     elf: bool
 
 
-def deflate_file(path: Path, level: int) -> _Deflated:
-    raw = path.read_bytes()
+def deflate_file(path: Path | str, level: int) -> _Deflated:
+    raw, mode = _read(path)
     try:
         data = deflate_checked(raw, level)
     except ValueError as exc:
         raise BuildError(f"deflating it failed its check ({exc}); report this with the file", path=path) from None
-    mode = 0o100755 if is_executable(path) else 0o100644
-    return _Deflated(hashlib.sha256(raw).hexdigest(), crc32(raw), len(raw), data, mode,
+    return _Deflated(hashlib.sha256(raw).hexdigest(), crc32(raw), len(raw), data,
+                     0o100755 if mode & stat.S_IXUSR else 0o100644,
                      elf_header_machine(raw[:20]) is not None)  # the bytes read: no second open
 
 
-def _deflate_batch(paths: Sequence[Path], level: int) -> list[_Deflated]:
+def _read(path: Path | str) -> tuple[bytes, int]:
+    """(the file's bytes, up to its end, and its mode) with one descriptor and no file object: for pytz's
+    600 small files, `open()` and its buffered reader were a fifth of deflating them."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        info = os.fstat(fd)
+        chunks = [os.read(fd, info.st_size + 1)]  # the whole file, then the empty read that says it ended
+        while chunks[-1]:
+            chunks.append(os.read(fd, 1 << 20))
+    finally:
+        os.close(fd)
+    return (chunks[0] if len(chunks) <= 2 else b"".join(chunks)), info.st_mode
+
+
+def _deflate_batch(paths: Sequence[Path | str], level: int) -> list[_Deflated]:
     return [deflate_file(path, level) for path in paths]
 
 
@@ -293,20 +349,29 @@ _BATCH_BYTES = 1 << 20
 
 class Deflater:
     """Deflates files on every core (libdeflate releases the GIL), in batches; results are read back in a
-    fixed order, so the output never depends on which thread finished first."""
+    fixed order, so the output never depends on which thread finished first. With `workers=0`, each file
+    is deflated when its result is asked, in the asking thread: for a few MB (one package of a rebuild),
+    threads cost more than they save (pytz's 600 files: 48 ms in one thread, 65-95 ms in the pool, which
+    also slows the thread that feeds it). The streams are the same either way."""
 
     def __init__(self, level: int, workers: int | None = None) -> None:
         self.level = level
-        self.pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1)
-        self.futures: dict[Path, tuple[Future[list[_Deflated]], int]] = {}
+        count = (os.cpu_count() or 1) if workers is None else workers
+        self.pool = ThreadPoolExecutor(max_workers=count) if count else None
+        self.futures: dict[Path | str, tuple[Future[list[_Deflated]], int]] = {}
+        self.ready: dict[Path | str, _Deflated] = {}  # deflated ahead of being asked (`prefetch`)
 
-    def submit(self, paths: Iterable[Path]) -> None:
-        batch: list[Path] = []
+    def submit(self, paths: Iterable[Path | str]) -> None:
+        if self.pool is None:
+            return
+        batch: list[Path | str] = []
+        queued: set[Path | str] = set()
         size = 0
         for path in paths:
-            if path in self.futures or path in batch:
+            if path in self.futures or path in queued:
                 continue
             batch.append(path)
+            queued.add(path)
             with contextlib.suppress(OSError):  # reading it then fails in the batch: `result` raises that
                 size += os.stat(path).st_size
             if len(batch) >= _BATCH_FILES or size >= _BATCH_BYTES:
@@ -315,30 +380,39 @@ class Deflater:
         if batch:
             self._send(batch)
 
-    def _send(self, batch: list[Path]) -> None:
+    def _send(self, batch: list[Path | str]) -> None:
+        assert self.pool is not None
         future = self.pool.submit(_deflate_batch, batch, self.level)
         for index, path in enumerate(batch):
             self.futures[path] = (future, index)
 
-    def result(self, path: Path) -> _Deflated:
+    def prefetch(self, path: Path | str) -> None:
+        """Deflate `path` now, in this thread, when there is no pool (while this thread would wait anyway)."""
+        if self.pool is None and path not in self.ready:
+            self.ready[path] = deflate_file(path, self.level)
+
+    def result(self, path: Path | str) -> _Deflated:
+        if self.pool is None:
+            return self.ready.pop(path, None) or deflate_file(path, self.level)
         self.submit([path])
         future, index = self.futures[path]
         return future.result()[index]
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextlib.contextmanager
-def deflater(level: int) -> Iterator[Deflater]:
-    d = Deflater(level)
+def deflater(level: int, workers: int | None = None) -> Iterator[Deflater]:
+    d = Deflater(level, workers)
     try:
         yield d
     finally:
         d.close()
 
 
-def stage_piece(files: Sequence[tuple[str, Path]], deflate: Deflater,
+def stage_piece(files: Sequence[tuple[str, Path | str]], deflate: Deflater,
                 dest: Path) -> tuple[list[PieceEntry], bool, str]:
     """Write the deflated streams of `files` into `dest/data.bin`; (entries, has compiled code, the
     `checked_digest` of the streams as written: `PieceStore.put` records it, and the piece is `checked`

@@ -46,7 +46,8 @@ def remove_distributions(site: Path, names: tuple[str, ...]) -> list[str]:
                             target.unlink()
         shutil.rmtree(dist_info, ignore_errors=True)
         removed.append(dist_info.name)
-    _prune_empty_dirs(site)
+    if removed:  # nothing removed, nothing emptied: no walk (every build calls this, most exclude nothing here)
+        _prune_empty_dirs(site)
     return removed
 
 
@@ -56,47 +57,100 @@ def _prune_empty_dirs(root: Path) -> None:
             path.rmdir()
 
 
-def _is_test_dir(path: Path, site: Path) -> bool:
-    if path.name not in _TEST_DIRS:
+_HOST_BYTECODE = (".pyc", ".pyo")
+
+
+class _Slimming:
+    """One walk of a site-packages tree: what goes is deleted as it is met, what stays is counted."""
+
+    def __init__(self, site: str) -> None:
+        self.site = site
+        self.kept: list[tuple[str, int]] = []  # (directory, entries left in it), parents before children
+        self.files: set[str] = set()  # the regular files left
+
+    def walk(self, dirpath: str) -> None:
+        try:
+            with os.scandir(dirpath) as listing:
+                entries = list(listing)
+        except OSError:
+            return  # as rglob: a directory that cannot be listed is not entered
+        subdirs: list[str] = []
+        self.kept.append((dirpath, sum(self._keeps(entry, dirpath, subdirs) for entry in entries)))
+        for subdir in subdirs:
+            self.walk(subdir)
+
+    def _keeps(self, entry: os.DirEntry[str], dirpath: str, subdirs: list[str]) -> bool:
+        """Delete the entry if it goes; whether it stays (a directory that stays is added to `subdirs`)."""
+        if _entry_is_dir(entry):
+            if self._goes(entry, dirpath):
+                shutil.rmtree(entry.path)  # a link to a directory is refused by rmtree, as before
+                return False
+            if not entry.is_symlink():  # rglob does not enter a linked directory either
+                subdirs.append(entry.path)
+        elif ((os.path.splitext(entry.name)[1] in _HOST_BYTECODE and entry.is_file())
+              or (dirpath == self.site and entry.name == ".lock")):  # uv's lock file for --target installs
+            os.unlink(entry.path)
+            return False
+        elif entry.is_file(follow_symlinks=False):
+            self.files.add(entry.path)
+        return True
+
+    def _goes(self, entry: os.DirEntry[str], parent: str) -> bool:
+        if entry.name == "__pycache__":
+            return True
+        if entry.name in _TEST_DIRS:  # only inside a package (or a stray top-level `tests` a sloppy wheel installed)
+            return parent == self.site or os.path.exists(os.path.join(parent, "__init__.py"))
+        # bin/: console scripts; a package named bin (it has an __init__.py) stays
+        return parent == self.site and entry.name == "bin" and not os.path.exists(
+            os.path.join(entry.path, "__init__.py"))
+
+    def prune_empty_dirs(self) -> None:
+        """Children before parents: a directory emptied by removing its empty children goes too."""
+        left = dict(self.kept)
+        for dirpath, _ in reversed(self.kept[1:]):  # never the site itself
+            if left[dirpath] == 0:
+                os.rmdir(dirpath)
+                left[os.path.dirname(dirpath)] -= 1
+
+
+def _entry_is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
         return False
-    # Only inside a package (or a stray top-level `tests` a sloppy wheel installed).
-    return path.parent == site or (path.parent / "__init__.py").exists()
 
 
 def slim_tree(site: Path) -> None:
-    """Remove host bytecode, test suites and scripts below `site` (a site-packages-like dir)."""
-    for path in sorted(site.rglob("*"), key=lambda p: -len(p.parts)):
-        if path.is_dir() and (path.name == "__pycache__" or _is_test_dir(path, site)):
-            shutil.rmtree(path)
-        elif path.is_file() and path.suffix in {".pyc", ".pyo"}:
-            path.unlink()
-    (site / ".lock").unlink(missing_ok=True)  # uv's lock file for --target installs
-    bin_dir = site / "bin"
-    if bin_dir.is_dir() and not (bin_dir / "__init__.py").exists():
-        shutil.rmtree(bin_dir)
-    _prune_empty_dirs(site)
-    _prune_records(site)
+    """Remove host bytecode, test suites and scripts below `site` (a site-packages-like dir).
+
+    One walk with os.scandir: three pathlib walks (rglob, each sorted by depth, then `iterdir` per
+    directory for the empty ones) were 50 ms of a one-package rebuild for pytz's 600 files."""
+    slimming = _Slimming(os.fspath(site))
+    slimming.walk(slimming.site)
+    slimming.prune_empty_dirs()
+    _prune_records(site, slimming.files)
 
 
-def _ships(site: Path, line: str) -> bool:
+def _ships(site: str, line: str, files: set[str]) -> bool:
     row = next(csv.reader([line]), None)
     if not row:
         return True
-    base = os.path.normpath(site)
-    target = os.path.normpath(os.path.join(base, row[0]))
-    return target.startswith(base + os.sep) and os.path.isfile(target)
+    target = os.path.normpath(os.path.join(site, row[0]))
+    # `files` holds the tree's regular files; what is not among them may still be a file through a link
+    return target.startswith(site + os.sep) and (target in files or os.path.isfile(target))
 
 
-def _prune_records(site: Path) -> None:
+def _prune_records(site: Path, files: set[str]) -> None:
     """Drop the RECORD rows of files that are not in the tree (console scripts, host bytecode, tests).
 
     uv writes the build interpreter's path into console-script shebangs and their hashes into
     RECORD: with the scripts gone, those rows only made the zip differ from machine to machine (and
     between `python` and `python3` of one venv) — numpy's `f2py` did. RECORD then lists what ships.
     """
+    base = os.path.normpath(site)
     for record in sorted(site.glob("*.dist-info/RECORD")):
         lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
-        kept = [line for line in lines if _ships(site, line)]
+        kept = [line for line in lines if _ships(base, line, files)]
         if kept != lines:
             # A new file renamed over the old one, never a write into it: installed files are
             # hardlinks into uv's cache (HostInstaller.install), which an in-place write would edit.

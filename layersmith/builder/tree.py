@@ -38,33 +38,67 @@ def walk_files(root: Path, *, skip: Callable[[str], bool] | None = None,
     leaves root, dangles, or points at a directory above itself is refused in one line naming it:
     following it shipped the build host's files (`ln -s /etc/passwd` in a layer's source).
     """
-    found: list[tuple[str, Path]] = []
+    for rel, path in walk_paths(root, skip=skip, what=what):
+        yield rel, Path(path)
+
+
+def walk_paths(root: Path | str, *, skip: Callable[[str], bool] | None = None,
+               what: str = "the tree") -> list[tuple[str, str]]:
+    """`walk_files` with the paths as strings: the builder's own walks (slim, the ELF check, the split into
+    pieces) run on every build, and a `Path` per file was most of their cost on pytz's 600 files."""
+    found: list[tuple[str, str]] = []
     base = os.fspath(root)
-    real_base = os.path.realpath(base)
-    # One lstat per file and string paths: this walk runs several times per build (split, deflate,
-    # hash), and pathlib's per-file parsing was most of its cost on a 3,000-file layer.
-    keep: Callable[[str], bool] = (lambda name: True) if skip is None else (lambda name: not skip(name))
-    for dirpath, dirnames, filenames in os.walk(base, followlinks=True):
-        dirnames[:] = sorted(d for d in dirnames if keep(d))
-        _check_dir_links(dirpath, dirnames, real_base, root, what)
-        prefix = "" if dirpath == base else os.path.relpath(dirpath, base).replace(os.sep, "/") + "/"
-        for name in filter(keep, filenames):
-            full = os.path.join(dirpath, name)
-            mode = os.lstat(full).st_mode
-            if stat.S_ISREG(mode):
-                found.append((prefix + name, Path(full)))
-            elif stat.S_ISLNK(mode):
-                found.append((prefix + name, Path(_check_link(full, real_base, root, what))))
+    # One scandir per directory and no stat per file: a directory entry knows its type (d_type).
+    _walk_dir(base, "", _Walk(os.path.realpath(base), Path(root), what, skip, found))
     found.sort(key=lambda item: item[0])
-    yield from found
+    return found
 
 
-def _check_dir_links(dirpath: str, dirnames: list[str], real_base: str, root: Path, what: str) -> None:
-    """Judge the directory links the walk is about to follow (it follows them once judged)."""
-    for name in dirnames:
-        full = os.path.join(dirpath, name)
-        if os.path.islink(full):
-            _check_link(full, real_base, root, what, inside=os.path.realpath(dirpath))
+class _Walk:
+    """What every directory of one `walk_paths` shares."""
+
+    def __init__(self, real_base: str, root: Path, what: str, skip: Callable[[str], bool] | None,
+                 found: list[tuple[str, str]]) -> None:
+        self.real_base, self.root, self.what, self.skip, self.found = real_base, root, what, skip, found
+
+
+def _walk_dir(dirpath: str, prefix: str, walk: _Walk) -> None:
+    """As `os.walk(followlinks=True)`: a directory that cannot be listed is left out; directory links are
+    judged before they are followed, in name order, then the files' links in the directory's order."""
+    dirs, files = _listing(dirpath, walk.skip)
+    for entry in dirs:
+        if entry.is_symlink():
+            _check_link(entry.path, walk.real_base, walk.root, walk.what, inside=os.path.realpath(dirpath))
+    for entry in files:
+        if entry.is_symlink():
+            walk.found.append((prefix + entry.name, _check_link(entry.path, walk.real_base, walk.root, walk.what)))
+        elif entry.is_file(follow_symlinks=False):
+            walk.found.append((prefix + entry.name, entry.path))
+    for entry in dirs:
+        _walk_dir(entry.path, f"{prefix}{entry.name}/", walk)
+
+
+def _listing(dirpath: str, skip: Callable[[str], bool] | None) -> tuple[list[os.DirEntry[str]], list[os.DirEntry[str]]]:
+    """(directories by name, other entries in the directory's order), without the skipped names; nothing when
+    the directory cannot be listed."""
+    try:
+        with os.scandir(dirpath) as listing:
+            entries = [entry for entry in listing if skip is None or not skip(entry.name)]
+    except OSError:
+        return [], []
+    dirs: list[os.DirEntry[str]] = []
+    files: list[os.DirEntry[str]] = []
+    for entry in entries:
+        (dirs if _is_dir(entry) else files).append(entry)
+    dirs.sort(key=lambda entry: entry.name)
+    return dirs, files
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # follows a link, as os.walk does
+    except OSError:
+        return False
 
 
 def _check_link(link: str, real_base: str, root: Path, what: str, inside: str | None = None) -> str:

@@ -8,6 +8,7 @@ fails at import. So every ELF header and every installed wheel tag is checked he
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path
 from packaging.tags import parse_tag
 
 from layersmith.builder.elf_versions import needed_versions
-from layersmith.builder.tree import top_level_sizes, tree_size, walk_files
+from layersmith.builder.tree import top_level_sizes, tree_size, walk_paths
 from layersmith.errors import VerificationError
 from layersmith.limits import MAX_DIRECT_UPLOAD
 from layersmith.model import Variant
@@ -36,10 +37,13 @@ class WheelInfo:
         return all(t.endswith("-none-any") for t in self.tags)
 
 
-def elf_machine(path: Path) -> int | None:
+def elf_machine(path: Path | str) -> int | None:
     """e_machine of an ELF file, or None when the file is not ELF."""
-    with path.open("rb") as fh:
-        return elf_header_machine(fh.read(20))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return elf_header_machine(os.read(fd, 20))
+    finally:
+        os.close(fd)
 
 
 def elf_header_machine(header: bytes) -> int | None:
@@ -108,7 +112,7 @@ def check_elf(root: Path, variant: Variant, *, spec_path: Path | None = None) ->
     """Every ELF file's machine and required glibc against the variant; returns the newest glibc
     any of them needs (None when none needs one)."""
     newest: tuple[int, int] | None = None
-    for rel, path in walk_files(root):
+    for rel, path in walk_paths(root):
         machine = elf_machine(path)
         if machine is None:
             continue
@@ -121,7 +125,7 @@ def check_elf(root: Path, variant: Variant, *, spec_path: Path | None = None) ->
             raise VerificationError(
                 f"{rel} is {ELF_MACHINE_NAMES.get(machine, f'machine {machine}')} code but the variant "
                 f"targets {variant.architectures[0]}; a wheel for the wrong architecture was installed")
-        needed = check_glibc(rel, path, variant)
+        needed = check_glibc(rel, Path(path), variant)
         if needed is not None and (newest is None or needed > newest):
             newest = needed
     return newest

@@ -18,12 +18,14 @@ from layersmith.model import SqsSource, Statement
 Fail = Callable[[str, str], UserError]
 
 # Lambda's own validation patterns (CreateFunction / CreateEventSourceMapping API reference).
-KMS_KEY = re.compile(r"^arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):\d{12}:key/[A-Za-z0-9-]+$")
-CODE_SIGNING = re.compile(r"^arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):\d{12}:code-signing-config:csc-[a-z0-9]{17}$")
-POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$")
-SQS_QUEUE = re.compile(r"^arn:aws[a-z-]*:sqs:(?P<region>[a-z0-9-]+):\d{12}:(?P<name>[A-Za-z0-9_-]{1,80}(\.fifo)?)$")
-ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
-RESOURCE = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:\S+$")
+# Patterns as strings, compiled by `re` on first use (and kept in its cache): most runs never need them,
+# and compiling them at import was part of every command's start.
+KMS_KEY = r"^arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):\d{12}:key/[A-Za-z0-9-]+$"
+CODE_SIGNING = r"^arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):\d{12}:code-signing-config:csc-[a-z0-9]{17}$"
+POLICY_ARN = r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$"
+SQS_QUEUE = r"^arn:aws[a-z-]*:sqs:(?P<region>[a-z0-9-]+):\d{12}:(?P<name>[A-Za-z0-9_-]{1,80}(\.fifo)?)$"
+ACTION = r"^[a-z0-9-]+:[A-Za-z0-9*?]+$"
+RESOURCE = r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:\S+$"
 # Lambda caps an SQS batch at 10,000 messages (10 for FIFO: see _fifo_batching) and the batching window at 300 s.
 SQS_MAX_BATCH, SQS_FIFO_MAX_BATCH, SQS_MAX_WINDOW = 10_000, 10, 300
 # Lambda's API sets no fixed maximum: the account's concurrency quota (1,000 by default, raisable)
@@ -52,14 +54,14 @@ def reserved_concurrency(value: Any, fail: Fail, key: str = "reserved_concurrenc
 
 
 def kms_key_arn(value: Any, fail: Fail, key: str = "kms_key_arn") -> str:
-    if not isinstance(value, str) or not KMS_KEY.match(value):
+    if not isinstance(value, str) or not re.match(KMS_KEY, value):
         raise fail(key, f"{value!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; "
                         "an alias is not accepted by Lambda's KMSKeyArn)")
     return value
 
 
 def code_signing_config_arn(value: Any, fail: Fail, key: str = "code_signing_config_arn") -> str:
-    if not isinstance(value, str) or not CODE_SIGNING.match(value):
+    if not isinstance(value, str) or not re.match(CODE_SIGNING, value):
         raise fail(key, f"{value!r} is not a code signing config ARN "
                         "(arn:aws:lambda:<region>:<account>:code-signing-config:csc-<17 characters>)")
     return value
@@ -74,7 +76,7 @@ def managed_policies(value: Any, fail: Fail, reserved: tuple[str, ...],
                         "arn:aws:iam::<account>:policy/<name>)")
     seen: set[str] = set()
     for arn in value:
-        if not POLICY_ARN.match(arn):
+        if not re.match(POLICY_ARN, arn):
             raise fail(key, f"{arn!r} is not an IAM policy ARN (arn:aws:iam::aws:policy/<name> or "
                             "arn:aws:iam::<account>:policy/<name>)")
         if arn in reserved:
@@ -117,7 +119,7 @@ def _actions(value: Any, key: str, fail: Fail) -> tuple[str, ...]:
         if action in ADMIN_ACTIONS:
             raise fail(key, f"{action!r} allows every action of every service; list the actions "
                             "the function calls")
-        if not ACTION.match(action):
+        if not re.match(ACTION, action):
             raise fail(key, f"{action!r} is not an IAM action (service:Action, e.g. dynamodb:GetItem)")
     return actions
 
@@ -129,7 +131,7 @@ def _check_resources(resources: tuple[str, ...], allow_wildcard: bool, key: str,
             raise fail(key, "\"*\" grants the actions on every resource of the account; name the "
                             "resources, or set allow_wildcard = true on this statement if the "
                             "actions support no resource-level permissions")
-        if resource != "*" and not RESOURCE.match(resource):
+        if resource != "*" and not re.match(RESOURCE, resource):
             raise fail(key, f"{resource!r} is not a resource ARN (arn:aws:<service>:<region>:"
                             "<account>:<resource>) or \"*\"")
 
@@ -156,7 +158,7 @@ def sqs_source(value: Any, fail: Fail, base: SqsSource | None = None, key: str =
 
 
 def _queue_arn(queue: Any, key: str, fail: Fail) -> str | None:
-    if queue is not None and (not isinstance(queue, str) or not SQS_QUEUE.match(queue)):
+    if queue is not None and (not isinstance(queue, str) or not re.match(SQS_QUEUE, queue)):
         raise fail(key, f"{queue!r} is not an SQS queue ARN (arn:aws:sqs:<region>:<account>:<queue>)")
     return queue
 

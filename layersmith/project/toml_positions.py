@@ -13,20 +13,22 @@ import re
 import tomllib
 from collections.abc import Mapping
 
-_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
-_AT_END = re.compile(r"\s*\(at end of document\)$")
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
-_PART = re.compile(r"""[A-Za-z0-9_-]+|"([^"]*)"|'([^']*)'""")
-_LAST = re.compile(r"(\.[^.\[\]]+|\[\d+\])$")
+# Patterns as strings, compiled by `re` on first use (and kept in its cache): most runs never need them,
+# and compiling them at import was part of every command's start.
+_AT = r"\s*\(at line (\d+), column (\d+)\)$"
+_AT_END = r"\s*\(at end of document\)$"
+_HEADER = r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$"
+_KEY = r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*="""
+_PART = r"""[A-Za-z0-9_-]+|"([^"]*)"|'([^']*)'"""
+_LAST = r"(\.[^.\[\]]+|\[\d+\])$"
 
 
 def decode_error(exc: tomllib.TOMLDecodeError, text: str) -> tuple[str, int, int]:
     """(what is wrong, line, column) of a syntax error, both 1-based."""
     lineno, colno = getattr(exc, "lineno", None), getattr(exc, "colno", None)
     message = str(getattr(exc, "msg", None) or exc)
-    at = _AT.search(message)
-    message = _AT_END.sub("", _AT.sub("", message))
+    at = re.search(_AT, message)
+    message = re.sub(_AT_END, "", re.sub(_AT, "", message))
     if isinstance(lineno, int) and isinstance(colno, int):  # Python 3.13+
         return message, lineno, colno
     if at:
@@ -37,7 +39,7 @@ def decode_error(exc: tomllib.TOMLDecodeError, text: str) -> tuple[str, int, int
 
 
 def _dotted(raw: str) -> str:
-    return ".".join(m.group(1) or m.group(2) or m.group(0) for m in _PART.finditer(raw))
+    return ".".join(m.group(1) or m.group(2) or m.group(0) for m in re.finditer(_PART, raw))
 
 
 def _key_lines(text: str) -> dict[str, int]:
@@ -49,7 +51,7 @@ def _key_lines(text: str) -> dict[str, int]:
         if in_string or quotes % 2:  # inside (or opening/closing) a multi-line string: not a key
             in_string = in_string != bool(quotes % 2)
             continue
-        header = _HEADER.match(raw)
+        header = re.match(_HEADER, raw)
         if header:
             name = _dotted(header.group(2))
             if header.group(1) == "[[":
@@ -58,7 +60,7 @@ def _key_lines(text: str) -> dict[str, int]:
             table = name
             lines.setdefault(table, number)
             continue
-        key = _KEY.match(raw)
+        key = re.match(_KEY, raw)
         if key:
             lines.setdefault(f"{table}.{_dotted(key.group(1))}" if table else _dotted(key.group(1)), number)
     return lines
@@ -75,7 +77,7 @@ def nearest_line(lines: Mapping[str, int], key: str) -> int | None:
     while key:
         if key in lines:
             return lines[key]
-        shorter = _LAST.sub("", key)
+        shorter = re.sub(_LAST, "", key)
         if shorter == key:
             return None
         key = shorter

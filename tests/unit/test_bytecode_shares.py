@@ -106,3 +106,36 @@ def test_a_syntax_error_in_one_share_fails_the_build(tmp_path: Path) -> None:
     (root / "python" / "bad.py").write_text("def broken(:\n")
     with pytest.raises(BuildError, match="compiling bytecode for python3"):
         compile_balanced(SubprocessRunner(), [sys.executable], root, HERE, workers=2, split_bytes=0)
+
+
+def tricky_tree(root: Path) -> Path:
+    """Modules whose pycs could differ between processes if marshal depended on the process: set constants
+    (ordered by string hashes, which differ per process), one-character and other non-identifier strings
+    (shared, and maybe interned, by the whole process), names this process has loaded elsewhere, nested
+    code, a SyntaxWarning, an executable file."""
+    pkg = root / "python" / "pkg"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text('"""The package."""\nimport os\nfrom pathlib import Path\n')
+    (pkg / "sets.py").write_text("def f(x):\n    return x in {'alpha', 'beta', 'gamma', 'delta', 'eps', 'zeta'}\n"
+                                 "NAMES = frozenset(('a b', 'c-d', 'e.f'))\nBIG = 2 ** 70\nF = 1.5\n")
+    (pkg / "cli.py").write_text("def flag(name):\n    return '--' + name.replace('_', '-').strip(' ') + ':' + ','\n")
+    (pkg / "nested.py").write_text("class A:\n    def m(self):\n        def inner(y=(1, 2)):\n"
+                                   "            return lambda z: (y, z, 'not an identifier!')\n        return inner\n")
+    (pkg / "warns.py").write_text("PATTERN = '\\\\d+'\nOOPS = '\\d'\n")  # '\d': an invalid escape warning
+    (pkg / "tool.py").write_text("print('hi')\n")
+    (pkg / "tool.py").chmod(0o755)
+    return root
+
+
+def test_the_pycs_do_not_depend_on_the_process_that_builds(tmp_path: Path) -> None:
+    """Issue 25 tried compiling a one-package rebuild's few modules in layersmith's own process: marshal
+    writes a string flagged "interned" when the process has interned it, and one-character strings are
+    shared by the whole process, so a process that had interned "-" (this pytest run had) wrote another
+    tqdm cli.pyc than a fresh one. Compiling stays in fresh `compileall` processes, whatever this one holds."""
+    for char in "-_.,: ":
+        sys.intern(char)
+    fresh, here = tricky_tree(tmp_path / "fresh"), tricky_tree(tmp_path / "here")
+    compile_with(SubprocessRunner(), [sys.executable], fresh, HERE)
+    compile_balanced(SubprocessRunner(), [sys.executable], here, HERE, workers=2)
+    got = pycs(here)
+    assert len(got) == 6 and got == pycs(fresh)

@@ -13,7 +13,7 @@ from helpers import lock_text, write_layer
 
 from layersmith.builder.builder import Builder
 from layersmith.builder.cache import BuildCache
-from layersmith.builder.pieces import PIECES
+from layersmith.builder.pieces import PIECES, PieceEntry, PieceStore, deflater, stage_piece
 from layersmith.model import BuildResult, LayerSpec, expand_variants
 from layersmith.project.specs import load_layer
 from layersmith.runtimes.supported import Runtime
@@ -91,3 +91,30 @@ def test_a_piece_found_damaged_during_the_install_is_made_again_and_the_zip_equa
     assert bumped.zip_path.read_bytes() == cold.zip_path.read_bytes()
     assert bumped.sha256 == cold.sha256
     assert _build(spec, cache, WatchingInstaller()).cached
+
+
+def _staged(tmp_path: Path, name: str) -> tuple[Path, list[PieceEntry], bool, str]:
+    tree = tmp_path / f"tree-{name}"
+    (tree / "pkg").mkdir(parents=True)
+    for i in range(5):
+        (tree / "pkg" / f"m{i}.py").write_text(f"VALUE = {i}\n" * (i + 1))
+    files = [(f"python/pkg/m{i}.py", str(tree / "pkg" / f"m{i}.py")) for i in range(5)]
+    with deflater(6, workers=0) as pool:
+        entries, elf, checked = stage_piece(files, pool, tmp_path / "work" / name)
+    return tmp_path / "work" / name, entries, elf, checked
+
+
+def test_a_stored_piece_is_the_one_the_store_reads_back(tmp_path: Path) -> None:
+    """`put` returns the piece from the bytes it hashed, without reading the directory again (issue 25):
+    it must be the piece any later `get` reads, checked included; a piece another build stored first is
+    read (and verified) instead of ours."""
+    store = PieceStore(tmp_path / "cache")
+    staged, entries, _, checked = _staged(tmp_path, "ours")
+    dist = {"name": "pkg", "version": "1", "tags": ["py3-none-any"], "dist_info": "pkg-1.dist-info"}
+    put = store.put("ab" * 32, staged, entries, dist, "cpython-311", checked)
+    got = store.get("ab" * 32)
+    assert got is not None and put.checked and (put, put.data) == (got, got.data)
+    unchecked = store.put("cd" * 32, _staged(tmp_path, "unchecked")[0], entries, None, None, None)
+    assert unchecked == store.get("cd" * 32) and not unchecked.checked
+    second, *_ = _staged(tmp_path, "second")  # the same key again: the first one stays
+    assert store.put("ab" * 32, second, entries, dist, "cpython-311", checked) == got and not second.exists()
