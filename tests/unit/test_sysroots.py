@@ -378,3 +378,91 @@ def test_fetch_adds_pip_only_with_image_tools(tmp_path: Path, image_tools: bool)
     assert sysroots.python(spec) is not None and sysroots.has_image_tools(spec) is image_tools
     runtimes_command._fetch(sysroots, [spec], time.monotonic(), force=True, image_tools=False)
     assert not sysroots.has_image_tools(spec)  # --force redoes the sysroot; pip only when asked
+
+
+# --- the native twin compiles an emulated sysroot's bytecode ------------------------------------------
+
+class TwinDebian(FakeDebian):
+    """Each sysroot's python reports its own version (`versions`, by sysroot name); `broken` fails the
+    apt-get of the sysroots named."""
+
+    def __init__(self, versions: Mapping[str, str], broken: Sequence[str] = ()) -> None:
+        super().__init__()
+        self.versions, self.broken = versions, broken
+
+    def run(self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+            timeout: float | None = None) -> Completed:
+        joined = " ".join(argv)
+        if argv[0] == "apt-get" and any(f"/apt/{name}/" in (env or {}).get("APT_CONFIG", "") for name in self.broken):
+            return Completed(tuple(argv), 100, "", "E: Unable to locate package python3.13")
+        if "platform.python_version()" in joined:
+            self.argvs.append(tuple(argv))
+            self.envs.append(dict(env or {}))
+            name = next(n for n in self.versions if f"/{n}/usr/bin/" in joined)
+            return Completed(tuple(argv), 0, f"{self.versions[name]} ?\n", "")
+        return super().run(argv, cwd=cwd, env=env, timeout=timeout)
+
+
+def compiles(fake: FakeDebian, root: Path) -> list[tuple[str, ...]]:
+    """The compileall commands run on files under `root`."""
+    return [a for a in fake.argvs if "compileall" in a and any(x.startswith(f"{root}/") for x in a)]
+
+
+def test_an_emulated_sysroot_is_compiled_by_its_native_twin_of_the_same_version(tmp_path: Path) -> None:
+    assert ARM313 is not None
+    fake, messages = TwinDebian({"trixie-arm64": "3.13.5", "trixie-amd64": "3.13.5"}), []
+    sysroots = Sysroots(tmp_path, fake, messages.append, arch="x86_64")
+    sysroots.ensure(ARM313)
+    twin = by_name("trixie-amd64")
+    assert twin is not None and sysroots.python(twin) is not None  # prepared for it
+    arm = tmp_path / "trixie-arm64"
+    stdlib, pip = compiles(fake, arm)
+    for argv in (stdlib, pip):  # the stdlib and boto3, then pip: by the amd64 python, natively, one worker
+        assert argv[0] == str(tmp_path / "trixie-amd64/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
+        assert argv[3] == str(tmp_path / "trixie-amd64/usr/bin/python3.13") and argv[argv.index("-j") + 1] == "1"
+    assert stdlib[-2:] == (str(arm / "usr/lib/python3.13"), str(arm / "var/runtime"))
+    assert pip[-1] == str(arm / "usr/local/lib/python3.13/dist-packages")
+    assert not any("qemu" in a[0] or a[0] == "unshare" for a in fake.argvs if "compileall" in a)
+    assert any("trixie-arm64: precompiling the standard library and boto3 with CPython 3.13.5 (trixie-amd64's, "
+               "native: the same Debian build)" in m for m in messages)
+
+
+def test_a_twin_of_another_version_leaves_the_compiling_to_the_emulated_python(tmp_path: Path) -> None:
+    assert ARM313 is not None
+    fake, messages = TwinDebian({"trixie-arm64": "3.13.5", "trixie-amd64": "3.13.3"}), []
+    Sysroots(tmp_path, fake, messages.append, arch="x86_64").ensure(ARM313)
+    stdlib, pip = compiles(fake, tmp_path / "trixie-arm64")
+    assert stdlib[0] == pip[0] == "unshare" and stdlib[stdlib.index("-j") + 1] == "0"  # under qemu, children work
+    assert any("compiling under qemu: trixie-amd64 has CPython 3.13.3, this sysroot 3.13.5" in m for m in messages)
+
+
+def test_a_twin_that_cannot_be_prepared_leaves_the_compiling_to_the_emulated_python(tmp_path: Path) -> None:
+    assert ARM313 is not None
+    fake, messages = TwinDebian({"trixie-arm64": "3.13.5", "trixie-amd64": "3.13.5"}, broken=["trixie-amd64"]), []
+    sysroots = Sysroots(tmp_path, fake, messages.append, arch="x86_64")
+    python = sysroots.ensure(ARM313)
+    assert sysroots.python(ARM313) == python  # prepared all the same
+    (stdlib, _pip) = compiles(fake, tmp_path / "trixie-arm64")
+    assert stdlib[0] == "unshare"
+    assert any("compiling under qemu, as trixie-amd64 could not be prepared: apt-get update (trixie" in m
+               for m in messages)
+
+
+def test_a_sysroot_without_a_twin_in_the_catalog_compiles_under_qemu(tmp_path: Path) -> None:
+    bookworm = by_name("bookworm-arm64")
+    assert bookworm is not None
+    fake = TwinDebian({"bookworm-arm64": "3.11.2"})
+    Sysroots(tmp_path, fake, arch="x86_64").ensure(bookworm)
+    assert [a[0] for a in compiles(fake, tmp_path / "bookworm-arm64")] == ["unshare", "unshare"]
+    assert not (tmp_path / "trixie-amd64").exists()
+
+
+def test_native_twins_are_the_same_suite_and_python_on_the_host_s_cpu() -> None:
+    from layersmith.runtimes.sysroots.catalog import native_twin
+
+    arm, amd, bookworm = by_name("trixie-arm64"), by_name("trixie-amd64"), by_name("bookworm-arm64")
+    assert arm is not None and amd is not None and bookworm is not None
+    assert native_twin(arm, "x86_64") == amd
+    assert native_twin(amd, "arm64") == arm  # on a Graviton host the other way round
+    assert native_twin(amd, "x86_64") is None  # native already
+    assert native_twin(bookworm, "x86_64") is None  # no bookworm amd64 userland in the catalog

@@ -73,5 +73,13 @@ def sysroot_for(version: tuple[int, int], arch: str) -> SysrootSpec | None:
     return next((s for s in SYSROOTS if s.python == version and s.arch == arch), None)
 
 
+def native_twin(spec: SysrootSpec, host_arch: str) -> SysrootSpec | None:
+    """The sysroot of the same Debian suite and Python built for the host's CPU, if the catalog has one
+    (trixie-amd64 for trixie-arm64 on an x86_64 host): the same CPython source package, run natively."""
+    if spec.arch == host_arch:
+        return None
+    return next((s for s in SYSROOTS if (s.suite, s.python, s.arch) == (spec.suite, spec.python, host_arch)), None)
+
+
 def by_name(name: str) -> SysrootSpec | None:
     return next((s for s in SYSROOTS if s.name == name), None)

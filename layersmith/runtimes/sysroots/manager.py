@@ -31,7 +31,7 @@ from layersmith.runner import Runner
 from layersmith.runtimes.interpreters import host_arch
 from layersmith.runtimes.supported import RUNTIMES, uv_python_platform, wheel_machine
 from layersmith.runtimes.sysroots.apt import PrivateApt, deb_version, unpack
-from layersmith.runtimes.sysroots.catalog import DEBIAN_ARCH, QEMU_CPU, TOOLS_SUITE, SysrootSpec
+from layersmith.runtimes.sysroots.catalog import DEBIAN_ARCH, QEMU_CPU, TOOLS_SUITE, SysrootSpec, native_twin
 
 Reporter = Callable[[str], None]
 RECIPE = "1"  # bump when what a prepared sysroot holds changes: every machine then redoes it once
@@ -203,8 +203,7 @@ class Sysroots:
         (local / "bin" / "python").symlink_to(f"/usr/bin/python{spec.dotted}")
         # Compiled once here: the stand-in's root is read-only, so an uncompiled pip would be
         # compiled again (under qemu: seconds) at every container start.
-        code, _out, err = self._run(python, "-I", "-m", "compileall", "-q", "-j", "0" if python.children else "1",
-                                    str(site))
+        code, err = self._compileall(self._compiler(python), [site])
         if code != 0:
             raise EnvironmentProblem(f"precompiling pip in {spec.name} failed: {err.strip()[-300:]}")
         stamp = python.root / IMAGE_STAMP
@@ -255,8 +254,10 @@ class Sysroots:
         version = self._probe(python)
         children = spec.arch != self.host_arch and self._children_work(self._python(spec, version, True))
         python = self._python(spec, version, children)
-        self.report(f"runtimes: {spec.name}: precompiling the standard library and boto3 with CPython {version}")
-        self._precompile(python)
+        compiler = self._compiler(python)
+        by = "" if compiler is python else f" ({compiler.spec.name}'s, native: the same Debian build)"
+        self.report(f"runtimes: {spec.name}: precompiling the standard library and boto3 with CPython {version}{by}")
+        self._precompile(python, compiler)
         stamp = {"recipe": RECIPE, "name": spec.name, "python": version, "arch": spec.arch, "children": children,
                  "packages": [deb_version(d) for d in debs]}
         tmp = dest / f"{STAMP}.tmp"
@@ -306,13 +307,43 @@ class Sysroots:
                     "emulated python will not start")
         return False
 
-    def _precompile(self, python: SysrootPython) -> None:
+    def _compiler(self, python: SysrootPython) -> SysrootPython:
+        """Who compiles an emulated sysroot's bytecode: its native twin (`native_twin`: the same Debian
+        CPython built for this CPU) when that reports the same version, else the emulated python itself.
+        A pyc depends on the CPython version and the source, not on the CPU: the header is the magic
+        number (one per minor version), flags and the source's mtime and size, and marshal's format is
+        the same on every architecture. Compared here: trixie-amd64 and trixie-arm64 (qemu) compiled
+        793 stdlib and boto3 files alike, but for 2 that differ only in marshal's interning marks (the
+        same code objects once loaded), as two processes of one CPU can (tests/functional/
+        test_variants_execute.py compares them). Under qemu the stdlib took ~37 s of CPU; natively ~3 s."""
+        twin_spec = native_twin(python.spec, self.host_arch) if python.emulated else None
+        if twin_spec is None:
+            return python
+        try:
+            twin = self.ensure(twin_spec, image_tools=False)
+        except EnvironmentProblem as exc:
+            self.report(f"runtimes: {python.spec.name}: compiling under qemu, as {twin_spec.name} could not be "
+                        f"prepared: {exc.message}")
+            return python
+        if twin.version != python.version:
+            self.report(f"runtimes: {python.spec.name}: compiling under qemu: {twin_spec.name} has CPython "
+                        f"{twin.version}, this sysroot {python.version} (`runtimes fetch --force {twin_spec.name}` "
+                        "brings them together)")
+            return python
+        return twin
+
+    def _compileall(self, compiler: SysrootPython, targets: list[Path]) -> tuple[int, str]:
+        """`compileall` of `targets` (paths in the sysroot being prepared) by `compiler`. One worker unless
+        child processes work (compileall's workers are new processes from 3.12 on)."""
+        jobs = "0" if compiler.children else "1"
+        code, _out, err = self._run(compiler, "-I", "-m", "compileall", "-q", "-j", jobs, *map(str, targets))
+        return code, err
+
+    def _precompile(self, python: SysrootPython, compiler: SysrootPython) -> None:
         """Debian compiles the stdlib in postinst, which never ran: without it every emulated start
-        compiles what it imports, again (nothing is written back). One worker unless child processes
-        work (compileall's workers are new processes from 3.12 on)."""
-        jobs = "0" if python.children else "1"
-        targets = [str(python.root / "usr" / "lib" / f"python{python.spec.dotted}"), str(python.runtime_site)]
-        code, _out, err = self._run(python, "-I", "-m", "compileall", "-q", "-j", jobs, *targets)
+        compiles what it imports, again (nothing is written back)."""
+        targets = [python.root / "usr" / "lib" / f"python{python.spec.dotted}", python.runtime_site]
+        code, err = self._compileall(compiler, targets)
         # Debian's stdlib carries a few files that do not compile on purpose (lib2to3 test data):
         # compileall then exits 1 having compiled everything else.
         if code not in (0, 1):
