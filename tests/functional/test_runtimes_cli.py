@@ -40,8 +40,8 @@ def test_fetch_is_idempotent_and_list_says_where_each_runtime_runs(sysroots: Pat
 def test_an_unknown_sysroot_is_named(sysroots: Path, cli: CliRun) -> None:
     code, out, err = cli("--project", REPO, "runtimes", "fetch", "sid-riscv64")
     assert code == 2 and out == ""
-    assert err.strip() == ("layersmith: error: NAME: unknown sysroot 'sid-riscv64'; use one of bookworm-arm64, "
-                           "trixie-amd64, trixie-arm64")
+    assert err.strip() == ("layersmith: error: NAME: unknown sysroot 'sid-riscv64'; use one of bookworm-amd64, "
+                           "bookworm-arm64, trixie-amd64, trixie-arm64")
 
 
 def test_fetch_without_names_prepares_the_sysroots_the_project_declares(sysroots: Path, cli: CliRun) -> None:

@@ -62,10 +62,11 @@ def sources(python: SysrootPython) -> list[Path]:
     return [stdlib / s for s in SAMPLE] + [python.runtime_site / s for s in RUNTIME_SAMPLE]
 
 
-def test_the_twin_compiles_what_the_emulated_python_compiles(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("emulated", "twin"), [("trixie-arm64", "trixie-amd64"), ("bookworm-arm64", "bookworm-amd64")])
+def test_the_twin_compiles_what_the_emulated_python_compiles(emulated: str, twin: str, tmp_path: Path) -> None:
     """Same header (magic number, flags, source mtime and size) and equal code objects, for files of the
     arm64 sysroot compiled by the arm64 python under qemu and by the amd64 twin natively."""
-    arm, amd = prepared("trixie-arm64"), prepared("trixie-amd64")
+    arm, amd = prepared(emulated), prepared(twin)
     assert arm.version == amd.version and arm.emulated and not amd.emulated
     files = sources(arm)
     for compiler, tag in ((arm, "qemu"), (amd, "native")):

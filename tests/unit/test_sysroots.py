@@ -402,6 +402,18 @@ class TwinDebian(FakeDebian):
             return Completed(tuple(argv), 0, f"{self.versions[name]} ?\n", "")
         return super().run(argv, cwd=cwd, env=env, timeout=timeout)
 
+    def _apt(self, argv: tuple[str, ...], cwd: Path | None, env: Mapping[str, str]) -> Completed:
+        config = Path(env["APT_CONFIG"])
+        name = config.parent.name
+        if "--download-only" not in argv or name not in self.versions:
+            return super()._apt(argv, cwd, env)
+        archives = config.parent / "cache" / "archives"
+        dotted = self.versions[name].rsplit(".", 1)[0]
+        for package in (f"python{dotted}", f"libpython{dotted}-minimal", "libc6"):
+            (archives / f"{package}_{self.versions[name] if 'python' in package else '2.41'}-2_all.deb").write_bytes(
+                b"!<arch>\n")
+        return Completed(argv, 0, "", "")
+
 
 def compiles(fake: FakeDebian, root: Path) -> list[tuple[str, ...]]:
     """The compileall commands run on files under `root`."""
@@ -433,7 +445,8 @@ def test_a_twin_of_another_version_leaves_the_compiling_to_the_emulated_python(t
     Sysroots(tmp_path, fake, messages.append, arch="x86_64").ensure(ARM313)
     stdlib, pip = compiles(fake, tmp_path / "trixie-arm64")
     assert stdlib[0] == pip[0] == "unshare" and stdlib[stdlib.index("-j") + 1] == "0"  # under qemu, children work
-    assert any("compiling under qemu: trixie-amd64 has CPython 3.13.3, this sysroot 3.13.5" in m for m in messages)
+    assert any("compiling under qemu: trixie-amd64 has CPython libpython3.13-minimal=3.13.3-2, python3.13=3.13.3-2, "
+               "this sysroot libpython3.13-minimal=3.13.5-2, python3.13=3.13.5-2" in m for m in messages)
 
 
 def test_a_twin_that_cannot_be_prepared_leaves_the_compiling_to_the_emulated_python(tmp_path: Path) -> None:
@@ -449,12 +462,13 @@ def test_a_twin_that_cannot_be_prepared_leaves_the_compiling_to_the_emulated_pyt
 
 
 def test_a_sysroot_without_a_twin_in_the_catalog_compiles_under_qemu(tmp_path: Path) -> None:
-    bookworm = by_name("bookworm-arm64")
-    assert bookworm is not None
-    fake = TwinDebian({"bookworm-arm64": "3.11.2"})
-    Sysroots(tmp_path, fake, arch="x86_64").ensure(bookworm)
-    assert [a[0] for a in compiles(fake, tmp_path / "bookworm-arm64")] == ["unshare", "unshare"]
-    assert not (tmp_path / "trixie-amd64").exists()
+    from layersmith.runtimes.sysroots.catalog import SysrootSpec
+
+    lonely = SysrootSpec("sid-arm64", "sid", "arm64", (3, 13))  # no sid-amd64 in the catalog
+    fake = TwinDebian({"sid-arm64": "3.13.9"})
+    Sysroots(tmp_path, fake, arch="x86_64").ensure(lonely)
+    assert [a[0] for a in compiles(fake, tmp_path / "sid-arm64")] == ["unshare", "unshare"]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["qemu", "sid-arm64"]
 
 
 def test_native_twins_are_the_same_suite_and_python_on_the_host_s_cpu() -> None:
@@ -465,4 +479,4 @@ def test_native_twins_are_the_same_suite_and_python_on_the_host_s_cpu() -> None:
     assert native_twin(arm, "x86_64") == amd
     assert native_twin(amd, "arm64") == arm  # on a Graviton host the other way round
     assert native_twin(amd, "x86_64") is None  # native already
-    assert native_twin(bookworm, "x86_64") is None  # no bookworm amd64 userland in the catalog
+    assert native_twin(bookworm, "x86_64") == by_name("bookworm-amd64")

@@ -62,7 +62,10 @@ class SysrootSpec:
                 "arm64": f"usr/lib/{self.multiarch}/ld-linux-aarch64.so.1"}[self.arch]
 
 
+# bookworm-amd64 runs python3.11/x86_64 where no host CPython 3.11 does, gives the docker stand-in that
+# userland, and compiles bookworm-arm64's bytecode natively (`native_twin`).
 SYSROOTS: tuple[SysrootSpec, ...] = (
+    SysrootSpec("bookworm-amd64", "bookworm", "x86_64", (3, 11)),
     SysrootSpec("bookworm-arm64", "bookworm", "arm64", (3, 11)),
     SysrootSpec("trixie-amd64", "trixie", "x86_64", (3, 13)),
     SysrootSpec("trixie-arm64", "trixie", "arm64", (3, 13)),

@@ -203,7 +203,7 @@ class Sysroots:
         (local / "bin" / "python").symlink_to(f"/usr/bin/python{spec.dotted}")
         # Compiled once here: the stand-in's root is read-only, so an uncompiled pip would be
         # compiled again (under qemu: seconds) at every container start.
-        code, err = self._compileall(self._compiler(python), [site])
+        code, err = self._compileall(self._compiler(python, (self.stamp(spec) or {}).get("packages", [])), [site])
         if code != 0:
             raise EnvironmentProblem(f"precompiling pip in {spec.name} failed: {err.strip()[-300:]}")
         stamp = python.root / IMAGE_STAMP
@@ -254,12 +254,13 @@ class Sysroots:
         version = self._probe(python)
         children = spec.arch != self.host_arch and self._children_work(self._python(spec, version, True))
         python = self._python(spec, version, children)
-        compiler = self._compiler(python)
+        packages = [deb_version(d) for d in debs]
+        compiler = self._compiler(python, packages)
         by = "" if compiler is python else f" ({compiler.spec.name}'s, native: the same Debian build)"
         self.report(f"runtimes: {spec.name}: precompiling the standard library and boto3 with CPython {version}{by}")
         self._precompile(python, compiler)
         stamp = {"recipe": RECIPE, "name": spec.name, "python": version, "arch": spec.arch, "children": children,
-                 "packages": [deb_version(d) for d in debs]}
+                 "packages": packages}
         tmp = dest / f"{STAMP}.tmp"
         tmp.write_text(json.dumps(stamp, indent=2) + "\n")
         tmp.replace(dest / STAMP)
@@ -307,15 +308,16 @@ class Sysroots:
                     "emulated python will not start")
         return False
 
-    def _compiler(self, python: SysrootPython) -> SysrootPython:
+    def _compiler(self, python: SysrootPython, packages: list[str]) -> SysrootPython:
         """Who compiles an emulated sysroot's bytecode: its native twin (`native_twin`: the same Debian
-        CPython built for this CPU) when that reports the same version, else the emulated python itself.
+        CPython built for this CPU) when its CPython packages have the same Debian versions as
+        `packages` (this sysroot's, "name=version"), else the emulated python itself.
         A pyc depends on the CPython version and the source, not on the CPU: the header is the magic
         number (one per minor version), flags and the source's mtime and size, and marshal's format is
         the same on every architecture. Compared here: trixie-amd64 and trixie-arm64 (qemu) compiled
         793 stdlib and boto3 files alike, but for 2 that differ only in marshal's interning marks (the
         same code objects once loaded), as two processes of one CPU can (tests/functional/
-        test_variants_execute.py compares them). Under qemu the stdlib took ~37 s of CPU; natively ~3 s."""
+        test_sysroot_bytecode.py compares them). Under qemu the stdlib took ~37 s of CPU; natively ~3 s."""
         twin_spec = native_twin(python.spec, self.host_arch) if python.emulated else None
         if twin_spec is None:
             return python
@@ -325,10 +327,12 @@ class Sysroots:
             self.report(f"runtimes: {python.spec.name}: compiling under qemu, as {twin_spec.name} could not be "
                         f"prepared: {exc.message}")
             return python
-        if twin.version != python.version:
+        ours, theirs = _cpython_packages(python.spec, packages), _cpython_packages(
+            twin_spec, (self.stamp(twin_spec) or {}).get("packages", []))
+        if not ours or ours != theirs:
             self.report(f"runtimes: {python.spec.name}: compiling under qemu: {twin_spec.name} has CPython "
-                        f"{twin.version}, this sysroot {python.version} (`runtimes fetch --force {twin_spec.name}` "
-                        "brings them together)")
+                        f"{', '.join(theirs) or '?'}, this sysroot {', '.join(ours) or '?'} "
+                        f"(`runtimes fetch --force {twin_spec.name}` brings them together)")
             return python
         return twin
 
@@ -348,6 +352,11 @@ class Sysroots:
         # compileall then exits 1 having compiled everything else.
         if code not in (0, 1):
             raise EnvironmentProblem(f"precompiling {python.spec.name} failed: {err.strip()[-300:]}")
+
+
+def _cpython_packages(spec: SysrootSpec, packages: list[str]) -> list[str]:
+    """The Debian packages of `spec`'s CPython ("python3.13-minimal=3.13.5-2+deb13u5", ...), sorted."""
+    return sorted(p for p in packages if p.startswith((f"python{spec.dotted}", f"libpython{spec.dotted}")))
 
 
 def _lock_digest(path: Path) -> str:
