@@ -25,6 +25,7 @@ from layersmith.project.consumer_pins import consumer_pins
 from layersmith.project.excludes import unmatched_excludes
 from layersmith.project.specs import DISK, Reader
 from layersmith.project.stack_owners import require_unique_prefix
+from layersmith.project.stacks import require_stack
 from layersmith.table import render_table, wrap_text
 from layersmith.terminal import add_wide_option, width_of
 
@@ -34,7 +35,8 @@ _MARK = {"error": "x", "warning": "!", "unverified": "?", "note": "-"}
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("check", help="pre-deploy checks: sizes, compatibility, conflicts, pins, policies")
-    parser.add_argument("--stack", required=True, help="stack name (reads Pulumi.<stack>.yaml)")
+    parser.add_argument("--stack", help="stack name (reads Pulumi.<stack>.yaml); without it the committed stacks "
+                                        "are listed")
     parser.add_argument("--json", action="store_true", help="machine-readable report for CI")
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack (no mocked program run)")
     parser.add_argument("--online", action="store_true",
@@ -195,6 +197,7 @@ def _json_report(stack: str, ok: bool, reports: list[FunctionReport], findings: 
 def run(args: argparse.Namespace, reader: Reader = DISK) -> int:
     """`reader`: how project files are read (a test counts the reads)."""
     project = load_project(args.project, reader)
+    args.stack = require_stack(project.root, args.stack, "check")
     reports = function_reports(project, args.stack)
     findings, verdicts = _findings(args, project, reports)
     failed = any(f.level == "error" for f in findings)

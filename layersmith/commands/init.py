@@ -39,10 +39,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     layer = kinds.add_parser("layer", help="layers/NAME: layer.toml, requirements.in and a src/ package")
     layer.add_argument("name", metavar="NAME")
     layer.add_argument("--runtime", dest="runtimes", action="extend", nargs="+", metavar="R",
-                       help="runtimes to build variants for (default: the newest; one of "
+                       help="runtimes to build variants for (default: those the project's layers build for, "
+                            "else the newest; of "
                             f"{', '.join(offered(dt.date.today()))})")
     layer.add_argument("--arch", dest="architectures", action="extend", nargs="+", metavar="A",
-                       help=f"architectures (default: x86_64; {', '.join(ARCHITECTURES)})")
+                       help=f"architectures (default: those of the project's layers, else x86_64; "
+                            f"{', '.join(ARCHITECTURES)})")
     function = kinds.add_parser("function", help="functions/NAME: function.toml and handler.py")
     function.add_argument("name", metavar="NAME")
     function.add_argument("--layers", nargs="+", required=True, metavar="L",
@@ -56,7 +58,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def make_scaffold(args: argparse.Namespace) -> Scaffold:
     if args.kind == "layer":
-        return layer_scaffold(args.name, dt.date.today(), args.runtimes, args.architectures)
+        # Defaults from the layers that load (a broken layer.toml is that layer's problem, not init's).
+        existing = load_project(args.project).layers.values() if not (args.runtimes and args.architectures) else ()
+        return layer_scaffold(args.name, dt.date.today(), args.runtimes, args.architectures, existing)
     # Resolving the names through the project refuses an unknown layer (listing the project's) and a
     # layer whose layer.toml does not load (with that file's own error).
     layers = load_project(args.project).layer_specs(args.layers)

@@ -21,12 +21,14 @@ from layersmith.pins.publish_forecast import Forecast, forecast
 from layersmith.project.checkout import Project, load_project, load_stack_config
 from layersmith.project.specs import DISK, Reader
 from layersmith.project.stack_owners import require_unique_prefix
+from layersmith.project.stacks import require_stack
 from layersmith.terminal import add_wide_option, width_of
 
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("plan", help="plan a stack offline: the real program under Pulumi's mocks")
-    parser.add_argument("--stack", required=True, help="stack name (reads Pulumi.<stack>.yaml)")
+    parser.add_argument("--stack", help="stack name (reads Pulumi.<stack>.yaml); without it the committed stacks "
+                                        "are listed")
     parser.add_argument("--json", action="store_true", help="print {project, stack, resources, outputs}")
     parser.add_argument("--online", action="store_true",
                         help="compare each variant with its latest version on AWS: would pulumi up publish?")
@@ -52,6 +54,7 @@ def online_forecast(project: Project, stack: str, profile: str | None) -> list[F
 def run(args: argparse.Namespace, reader: Reader = DISK) -> int:
     """`reader`: how project files are read (a test counts the reads)."""
     project = load_project(args.project, reader)
+    args.stack = require_stack(project.root, args.stack, "plan")
     cfg = load_stack_config(project, args.stack)  # a stack that does not validate fails before any warning
     require_unique_prefix(project, cfg, project.stack_raw(args.stack))
     for line in project.unused_warnings(args.stack):  # a broken spec this stack does not use

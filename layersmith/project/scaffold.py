@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import keyword
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,11 +88,23 @@ def _toml_list(values: tuple[str, ...]) -> str:
     return "[" + ", ".join(f'"{v}"' for v in values) + "]"
 
 
+def layer_defaults(existing: Iterable[LayerSpec], today: dt.date) -> tuple[list[str], list[str]]:
+    """A new layer's runtimes and architectures when none are asked for: every one the project's
+    layers build for (the runtimes still offered), so any function of the project can attach it
+    beside them; the newest runtime on x86_64 in a project without layers. The scaffold is
+    pure-Python (portable): one variant serves them all, so listing several costs nothing."""
+    specs = list(existing)
+    runtimes = [r for r in offered(today) if any(r in spec.runtimes for spec in specs)]
+    archs = [a for a in ARCHITECTURES if any(a in spec.architectures for spec in specs)]
+    return runtimes or [default_runtime(today)], archs or [DEFAULT_ARCHITECTURE]
+
+
 def layer_scaffold(name: str, today: dt.date, runtimes: list[str] | None = None,
-                   architectures: list[str] | None = None) -> Scaffold:
+                   architectures: list[str] | None = None, existing: Iterable[LayerSpec] = ()) -> Scaffold:
     check_new_name(name, "layer")
-    rts = _runtimes(runtimes or [default_runtime(today)], today)
-    archs = _choices(architectures or [DEFAULT_ARCHITECTURE], ARCHITECTURES, "architecture", "--arch")
+    default_rts, default_archs = layer_defaults(existing, today)
+    rts = _runtimes(runtimes or default_rts, today)
+    archs = _choices(architectures or default_archs, ARCHITECTURES, "architecture", "--arch")
     package = package_name(name)
     toml = f'''# Scaffolded by `layersmith init layer {name}`; the keys are described in the manual (layer specs).
 description = "The {name} layer: say what it holds and who may use it"

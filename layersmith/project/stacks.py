@@ -55,6 +55,20 @@ def committed_stacks(project: Path) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project.glob("Pulumi.*.yaml"))
 
 
+def require_stack(project: Path, stack: str | None, command: str) -> str:
+    """`--stack`'s value; without one, a UserError that lists the committed stacks to choose from
+    (argparse's "required: --stack" named none of them)."""
+    if stack:
+        return stack
+    known = committed_stacks(project)
+    if not known:
+        raise UserError("which stack? the project has no Pulumi.<stack>.yaml yet: create one with a `config:` map "
+                        "setting aws:region and layersmith:publish", key="--stack")
+    example = "dev" if "dev" in known else known[0]
+    raise UserError(f"which stack? committed stacks: {', '.join(known)} (e.g. `layersmith {command} --stack "
+                    f"{example}`)", key="--stack")
+
+
 def stack_file(project: Path, stack: str) -> Path:
     return project / f"Pulumi.{stack}.yaml"
 

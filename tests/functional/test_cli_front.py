@@ -118,3 +118,18 @@ def test_aws_setup_problems_are_one_line_for_every_command_that_opens_a_session(
     assert (code, err) == (1, f"layersmith: error: cannot parse the AWS config file {config}; fix its syntax (INI: "
                               "[profile name] sections of key = value lines) or point AWS_CONFIG_FILE at a valid "
                               "one\n")
+
+
+@pytest.mark.parametrize("command", ["plan", "check"])
+def test_without_stack_the_committed_stacks_are_listed(command: str, tiny: Path, cli: CliRun) -> None:
+    """argparse's "the following arguments are required: --stack" named no stack to pick."""
+    code, out, err = cli(command, "--project", tiny)
+    assert (code, out) == (2, "")
+    assert err.strip() == ("layersmith: error: --stack: which stack? the project has no Pulumi.<stack>.yaml yet: "
+                           "create one with a `config:` map setting aws:region and layersmith:publish")
+    for stack in ("prod", "dev"):
+        (tiny / f"Pulumi.{stack}.yaml").write_text("config:\n  aws:region: eu-west-1\n", encoding="utf-8")
+    code, out, err = cli(command, "--project", tiny)
+    assert (code, out) == (2, "")
+    assert err.strip() == (f"layersmith: error: --stack: which stack? committed stacks: dev, prod "
+                           f"(e.g. `layersmith {command} --stack dev`)")

@@ -16,6 +16,7 @@ from layersmith.project.scaffold import (
     Scaffold,
     default_runtime,
     function_scaffold,
+    layer_defaults,
     layer_scaffold,
     offered,
     package_name,
@@ -56,6 +57,27 @@ def test_a_layer_scaffold_loads_as_written(tmp_path: Path) -> None:
 def test_layer_defaults(tmp_path: Path) -> None:
     spec = load_layer(materialize(tmp_path, layer_scaffold("plain", TODAY)))
     assert (spec.runtimes, spec.architectures) == (("python3.14",), ("x86_64",))
+
+
+def test_a_new_layer_defaults_to_what_the_project_s_layers_build_for(tmp_path: Path) -> None:
+    """So `init function X --layers NEW OLD` finds a runtime both build for (with python3.14 alone it
+    refused: the layers shared none); a deprecated runtime of an old layer is not offered."""
+    old = layer(tmp_path / "a", "old", ["python3.11", "python3.12"], ["arm64"])
+    other = layer(tmp_path / "b", "other", ["python3.12", "python3.13"], ["arm64", "x86_64"])
+    legacy = LayerSpec(name="legacy", directory=tmp_path, description="", license=None, runtimes=("python3.10",),
+                       architectures=("x86_64",), requirements=None, source=None, portable=True)
+    assert layer_defaults([old], TODAY) == (["python3.11", "python3.12"], ["arm64"])
+    assert layer_defaults([old, other, legacy], TODAY) == (["python3.11", "python3.12", "python3.13"],
+                                                          ["x86_64", "arm64"])
+    assert layer_defaults([legacy], TODAY) == (["python3.14"], ["x86_64"])  # nothing offered in common
+    new = load_layer(materialize(tmp_path / "c", layer_scaffold("new", TODAY, existing=[old])))
+    assert (new.runtimes, new.architectures) == (("python3.11", "python3.12"), ("arm64",))
+    fn = function_scaffold("uses-both", [new, old], TODAY)
+    assert 'runtime = "python3.12"' in fn.files["function.toml"] and 'architecture = "arm64"' in fn.files[
+        "function.toml"]
+    # what is asked for wins over the project's
+    asked = load_layer(materialize(tmp_path / "d", layer_scaffold("asked", TODAY, ["python3.13"], None, [old])))
+    assert (asked.runtimes, asked.architectures) == (("python3.13",), ("arm64",))
 
 
 @pytest.mark.parametrize(("layer_name", "package"), [
