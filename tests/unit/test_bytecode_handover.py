@@ -1,5 +1,6 @@
-"""A cold build hands each .pyc to the deflating pool as soon as compiling writes it (issue 25): the pycs
-were deflated only after compileall ended, a tail of ~0.7 s with one core busy."""
+"""A cold build overlaps what it can with compiling bytecode (issue 25): each .pyc goes to the deflating
+pool as soon as it is written (the pycs were deflated only after compileall ended, a tail of ~0.7 s with
+one core busy), and the ELF check runs while compileall does."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from fakes import FakeDist, FakeInstaller, write_pyc
-from helpers import write_layer, zip_read
+from helpers import MACHINE_FOR_ARCH, write_layer, zip_read
 
 from layersmith.builder.builder import Builder
 from layersmith.builder.cache import BuildCache
 from layersmith.builder.pieces import Deflater
+from layersmith.errors import VerificationError
 from layersmith.model import expand_variants
 from layersmith.project.specs import load_layer
 from layersmith.runtimes.supported import Runtime
@@ -94,3 +97,16 @@ def test_a_pyc_is_handed_to_the_pool_while_compiling_goes_on(project: Path, tmp_
     assert zip_read(result.zip_path, f"{SITE}/alpha/__pycache__/core.cpython-311.pyc") == (
         b"fake pyc " + hashlib.sha256(source).digest())
 
+
+
+def test_the_elf_check_runs_while_compiling_and_still_fails_the_build(project: Path, tmp_path: Path) -> None:
+    """An arm64 .so in an x86_64 variant: the check (beside compileall, which has started) fails the build,
+    naming the file, and nothing is stored."""
+    spec = load_layer(write_layer(project, "demo", pins=("big==1.0", "fast==2.0")))
+    variant = expand_variants(spec)[0]
+    installer = FakeInstaller({**BIG, "fast": FakeDist(compiled=True, machine=MACHINE_FOR_ARCH["arm64"])})
+    cache = BuildCache(tmp_path / "cache")
+    with pytest.raises(VerificationError, match=r"fast/_speedups\.cpython-311-x86_64-linux-gnu\.so is AArch64 code"):
+        Builder(installer, cache).build(spec, variant)
+    assert ("compile", "python3.11") in installer.calls  # started before the check, not after
+    assert not any(p.name == "layer.zip" for p in cache.root.rglob("*"))
