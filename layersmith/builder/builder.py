@@ -41,8 +41,8 @@ from layersmith.runtimes.supported import ARCHITECTURES, RUNTIMES, Runtime
 
 # Bump when the recipe (slimming rules, zip format, manifest) changes: old cache entries and
 # old zips then stop matching, exactly once, on every machine.
-RECIPE_VERSION = "4"  # 2: RECORD rows of slimmed-away files dropped; 3: assembled from per-wheel pieces;
-# 4: entries deflated by libdeflate, not zlib
+RECIPE_VERSION = "5"  # 2: RECORD rows of slimmed-away files dropped; 3: assembled from per-wheel pieces;
+# 4: entries deflated by libdeflate, not zlib; 5: at level 5, not 6
 
 Reporter = Callable[[str], None]
 
@@ -82,6 +82,7 @@ def cache_key(spec: LayerSpec, variant: Variant, installer: Installer) -> str:
     runtime = RUNTIMES[variant.runtimes[0]]
     parts: dict[str, Any] = {
         "recipe": RECIPE_VERSION,
+        "deflate_level": archive.COMPRESS_LEVEL,  # in the key itself: no entry of another level is ever reused
         "layer": spec.name,
         "variant": asdict(variant),
         "lock": _lock_digest(spec),
@@ -220,7 +221,8 @@ class Builder:
     def _piece_key(self, variant: Variant, kind: str, what: dict[str, Any], pure: bool) -> str:
         archs = ARCHITECTURES if pure else variant.architectures
         return piece_key({
-            "recipe": RECIPE_VERSION, "kind": kind, **what, "site": site_dir(variant),
+            "recipe": RECIPE_VERSION, "deflate_level": archive.COMPRESS_LEVEL, "kind": kind, **what,
+            "site": site_dir(variant),
             "runtimes": list(variant.runtimes), "architectures": ["any"] if pure else list(variant.architectures),
             "installer": sorted({self.installer.identity(RUNTIMES[rt], a) for rt in variant.runtimes for a in archs}),
         })
