@@ -386,11 +386,16 @@ class _Run:
         stage = self.work / "layer"
         site = stage / site_dir(variant)
         site.mkdir(parents=True)
+        removing: threading.Thread | None = None
         if missing:
             with self.phase("install"):
                 b._install(spec, variant, missing, site, self.work)
             with self.phase("slim"):
-                slim.slim_tree(site)
+                trash = self.work / "slimmed"  # outside the stage: never zipped
+                trash.mkdir()
+                slim.slim_tree(site, trash=trash)
+            # What slimming moved aside is deleted while the rest of the build runs: `cleanup` waits for it.
+            removing = _remove_in_background(trash)
         if source_key and spec.source:
             _copy_sources(spec.source, stage / "python")
         if not missing and not source_key:
@@ -410,8 +415,7 @@ class _Run:
             with self.phase("zip"):
                 made, source = self._split(stage, site, missing, source_key, pool, compiled)
         # The pieces hold everything now: delete the ~100 MB stage while the zip is assembled.
-        self.cleanup = threading.Thread(target=shutil.rmtree, args=(stage,), kwargs={"ignore_errors": True})
-        self.cleanup.start()
+        self.cleanup = _remove_in_background(stage, after=removing)
         return made, source, compiled
 
     def _compile_deflating(self, stage: Path, pool: Deflater, files: list[tuple[str, str]]) -> str | None:
@@ -488,6 +492,18 @@ class _Run:
 # stores the pieces, each when its stream is needed (`Deflater(workers=0)`): a pool's threads cost more
 # than they save there. A cold build's 100 MB go to the pool.
 _POOL_BYTES = 8 << 20
+
+
+def _remove_in_background(path: Path, after: threading.Thread | None = None) -> threading.Thread:
+    """A started thread that deletes `path`, once `after` (an earlier such deletion) has ended."""
+    def remove() -> None:
+        if after is not None:
+            after.join()
+        shutil.rmtree(path, ignore_errors=True)
+
+    thread = threading.Thread(target=remove, name="layersmith-cleanup")
+    thread.start()
+    return thread
 
 
 def _deflate_workers(files: list[tuple[str, str]]) -> int | None:
