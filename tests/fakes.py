@@ -69,8 +69,16 @@ class FakeInstaller:
         for source in sorted(root.rglob("*.py")):
             pyc = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
             pyc.parent.mkdir(exist_ok=True)
-            pyc.write_bytes(b"fake pyc " + hashlib.sha256(source.read_bytes()).digest())
+            write_pyc(pyc, b"fake pyc " + hashlib.sha256(source.read_bytes()).digest())
         return tag
+
+
+def write_pyc(pyc: Path, data: bytes) -> None:
+    """Write a .pyc as py_compile does: under a temporary name, renamed into place, so a reader never sees
+    it half written (the builder deflates each pyc as soon as it appears, while compiling goes on)."""
+    tmp = pyc.with_name(f"{pyc.name}.{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, pyc)
 
 
 def _wheel_tags(dist: FakeDist, runtime: Runtime, arch: str) -> list[str]:

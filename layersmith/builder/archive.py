@@ -22,7 +22,9 @@ from layersmith.builder.zipwriter import Entry, write_entries
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 DOS_DATE = ((ZIP_EPOCH[0] - 1980) << 9) | (ZIP_EPOCH[1] << 5) | ZIP_EPOCH[2]  # MS-DOS date of ZIP_EPOCH
 DOS_TIME = 0
-COMPRESS_LEVEL = 6
+# libdeflate's level (zipwriter.py says why 5). It is in every cache and piece key (builder.py), so changing
+# it never reuses a zip or piece of the old level; it changes every zip's bytes: bump RECIPE_VERSION too.
+COMPRESS_LEVEL = 5
 MANIFEST_DIR = "layersmith"  # outside python/: never on sys.path, one file per layer in /opt
 
 

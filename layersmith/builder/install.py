@@ -33,7 +33,9 @@ class Installer(Protocol):
     def install(self, lock: Path, target: Path, runtime: Runtime, arch: str) -> None: ...
 
     def compile_bytecode(self, root: Path, runtime: Runtime) -> str | None:
-        """Compile `root` for `runtime`; return e.g. "cpython-311", or None when it cannot."""
+        """Compile `root` for `runtime`; return e.g. "cpython-311", or None when it cannot. Each .pyc is
+        written once, under a temporary name renamed into place (as py_compile does): the builder deflates
+        a pyc as soon as it appears under its own name, while the others still compile."""
         ...
 
 

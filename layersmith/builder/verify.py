@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,11 +108,13 @@ def read_wheels(site: Path) -> list[WheelInfo]:
     return wheels
 
 
-def check_elf(root: Path, variant: Variant, *, spec_path: Path | None = None) -> tuple[int, int] | None:
+def check_elf(root: Path, variant: Variant, *, spec_path: Path | None = None,
+              files: Sequence[tuple[str, str]] | None = None) -> tuple[int, int] | None:
     """Every ELF file's machine and required glibc against the variant; returns the newest glibc
-    any of them needs (None when none needs one)."""
+    any of them needs (None when none needs one). `files`: `walk_paths(root)` taken already (a cold
+    build checks while compileall adds .pyc files, so it must not walk the stage then)."""
     newest: tuple[int, int] | None = None
-    for rel, path in walk_paths(root):
+    for rel, path in walk_paths(root) if files is None else files:
         machine = elf_machine(path)
         if machine is None:
             continue

@@ -2,9 +2,11 @@
 
 `zipfile` compresses one entry at a time on one thread with zlib, and deflating was the largest
 part of a cold data-science build after bytecode. Entries are deflated with libdeflate (the
-`deflate` package) instead: at level 6 it takes about a third of zlib's CPU time for a slightly
-smaller result (levels below 6 grow the data-science zip past 1.05x the smallest peer zip in
-bench/peers.py). libdeflate's stream is a different, equally valid raw-deflate stream, so the zip
+`deflate` package) instead, at level 5 (`archive.COMPRESS_LEVEL`): for the data-science layer's
+100 MB, 14 % less CPU than level 6 (1.97 vs 2.29 s, with the inflate check and hashes) for a 0.8 %
+larger zip (32.2 vs 31.9 MB: 1.043x the smallest peer zip in bench/peers.py, whose goal is <= 1.05x;
+level 4 would be ~1.07x). Level 6 already took about a third of zlib's CPU time. libdeflate's stream
+is a different, equally valid raw-deflate stream, so the zip
 is no longer byte-for-byte what `zipfile` writes. What holds (tests/unit/test_zipwriter.py): any
 zip reader extracts it with valid CRCs; the headers are the ones `zipfile` writes (version 2.0,
 no data descriptor, no extra fields); and the same entries give the same bytes on every run, on

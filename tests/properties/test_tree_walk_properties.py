@@ -222,6 +222,22 @@ def test_slim_leaves_the_tree_the_pathlib_slim_left(tmp_path_factory: pytest.Tem
     assert tree_state(new) == tree_state(ref)
 
 
+@given(files=paths, data=st.data())
+def test_slim_with_a_trash_leaves_the_tree_slim_without_one_leaves(tmp_path_factory: pytest.TempPathFactory,
+                                                                   files: list[tuple[list[str], str]],
+                                                                   data: st.DataObject) -> None:
+    """A build's slimming moves the directories that go into a trash (deleted in the background)."""
+    records = rows(data, files)
+    root = tmp_path_factory.mktemp("slim-trash")
+    moved, deleted, trash = root / "moved" / "site", root / "deleted" / "site", root / "trash"
+    build(moved, files, records)
+    build(deleted, files, records)
+    trash.mkdir()
+    slim_tree(moved, trash=trash)
+    slim_tree(deleted)
+    assert tree_state(moved) == tree_state(deleted)
+
+
 @given(files=paths, data=st.data(), compiled=st.booleans())
 def test_split_puts_the_same_files_in_the_same_pieces(tmp_path_factory: pytest.TempPathFactory,
                                                        files: list[tuple[list[str], str]], data: st.DataObject,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
+from fakes import write_pyc
 
 from layersmith.builder.builder import cache_key
 from layersmith.builder.docker import DEFAULT_IMAGE_TAG, DockerInstaller, probe
@@ -99,7 +100,7 @@ class FakeDocker:
             pyc = source.parent / "__pycache__" / f"{source.stem}.cpython-3{minor}.pyc"
             pyc.parent.mkdir(exist_ok=True)
             # magic, flags=0b01 (unchecked hash), 8-byte source hash, then "code"
-            pyc.write_bytes(b"\0\0\r\n" + (1).to_bytes(4, "little") + b"h" * 8 + source.read_bytes())
+            write_pyc(pyc, b"\0\0\r\n" + (1).to_bytes(4, "little") + b"h" * 8 + source.read_bytes())
 
 
 def make_project(root: Path, *, portable: bool = False) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 from pathlib import Path
 
+import pytest
 from fakes import FakeDist, FakeInstaller
 from helpers import lock_text
 
@@ -43,6 +44,37 @@ def test_slim_removes_host_leftovers_and_keeps_metadata(tmp_path: Path) -> None:
     assert {"alpha/__init__.py", "alpha/core.py", "beta/core.py"} <= after
     assert [f for f in after if f.endswith(".so")] == ["beta/_speedups.cpython-312-x86_64-linux-gnu.so"]
     assert not [p for p in site.rglob("*") if p.is_dir() and not any(p.iterdir())]  # no empty dirs left
+
+
+def test_slim_moves_the_directories_that_go_into_the_trash(tmp_path: Path) -> None:
+    """What a build's slimming leaves is the tree slimming without a trash leaves; the directories
+    that go (test suites, host bytecode, scripts) are in the trash, whole, for the build to delete while
+    it compiles, and the files that go one by one are deleted as before."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    site = install(tmp_path / "a", "alpha==1.0", "beta==2.0", dists={"beta": FakeDist(compiled=True)})
+    same = install(tmp_path / "b", "alpha==1.0", "beta==2.0", dists={"beta": FakeDist(compiled=True)})
+    trash = tmp_path / "trash"
+    trash.mkdir()
+    slim_tree(site, trash=trash)
+    slim_tree(same)
+    assert files(site) == files(same) and all((site / f).read_bytes() == (same / f).read_bytes() for f in files(site))
+    moved = {p.relative_to(trash).as_posix().split("/", 1)[1] for p in trash.rglob("*") if p.is_file()}
+    assert {"test_core.py", "__init__.py", "core.cpython-311.pyc", "alpha", "beta"} <= moved
+    assert len(list(trash.iterdir())) == 5  # alpha's and beta's tests/ and __pycache__/, and bin/
+
+
+def test_a_linked_test_suite_is_refused_with_a_trash_too(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "pkg").mkdir(parents=True)
+    (site / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "elsewhere").mkdir()
+    (site / "pkg" / "tests").symlink_to(tmp_path / "elsewhere")
+    trash = tmp_path / "trash"
+    trash.mkdir()
+    with pytest.raises(OSError):
+        slim_tree(site, trash=trash)
+    assert (tmp_path / "elsewhere").is_dir() and not list(trash.iterdir())
 
 
 def test_metadata_still_works_after_slimming(tmp_path: Path) -> None:
