@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from packaging.markers import Marker
-
 from layersmith.model import Requirement
 from layersmith.runtimes.supported import RUNTIMES, Runtime, wheel_machine
 
@@ -35,7 +33,11 @@ def marker_env(runtime: Runtime, arch: str) -> dict[str, str]:
 
 
 def applies(req: Requirement, runtime: Runtime, arch: str) -> bool:
-    return req.marker is None or Marker(req.marker).evaluate(marker_env(runtime, arch))
+    if req.marker is None:
+        return True
+    from packaging.markers import Marker  # here: a lock without markers (most) never needs its parser
+
+    return Marker(req.marker).evaluate(marker_env(runtime, arch))
 
 
 def pins_for(reqs: Iterable[Requirement], runtime: Runtime, arch: str) -> dict[str, Requirement]:
