@@ -10,7 +10,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,8 @@ from packaging.utils import canonicalize_name
 from layersmith.builder import archive, slim, verify
 from layersmith.builder.assemble import Assembled, assemble
 from layersmith.builder.cache import ZIP, BuildCache
-from layersmith.builder.install import Installer
+from layersmith.builder.early_compile import EarlyCompile
+from layersmith.builder.install import Installer, StartsCompiling
 from layersmith.builder.pieces import (
     Deflater,
     Piece,
@@ -262,6 +263,7 @@ class _Run:
         self.store = PieceStore(builder.cache.root, on_damage=self._damaged)
         self.timings: dict[str, float] = {}
         self.cleanup: threading.Thread | None = None
+        self.early: EarlyCompile | None = None  # compileall started before the install (a rebuild's)
 
     def _damaged(self, piece: Path, why: str) -> None:
         self.b.report(f"{self.spec.name} [{self.variant.key}]: discarding cache piece {piece}: {why}; "
@@ -299,15 +301,29 @@ class _Run:
         """The stored pieces, read and verified (30 MB of data.bin hashed, their indexes checked) in a
         thread while uv and compileall make the missing ones: it was 0.1-0.2 s of a one-package rebuild,
         spent before uv started. A piece that turns out damaged is discarded and the run starts again."""
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layersmith-pieces") as loader:
-            loading = {name: (k, loader.submit(self.store.get, k)) for name, k in stored.items()}
-            made = self._make(missing, source_keys)
-            loaded = {name: (k, future.result()) for name, (k, future) in loading.items()}
+        self.early = self._start_compile(stored, missing)
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layersmith-pieces") as loader:
+                loading = {name: (k, loader.submit(self.store.get, k)) for name, k in stored.items()}
+                made = self._make(missing, source_keys)
+                loaded = {name: (k, future.result()) for name, (k, future) in loading.items()}
+        finally:
+            if self.early is not None:  # a build that failed, or compiled without it: it must not wait on
+                self.early.close()
         if damaged := {k for k, piece in loaded.values() if piece is None}:
             if self.cleanup is not None:
                 self.cleanup.join()
             raise _StoredPieceDamaged(damaged)
         return {name: piece for name, (_, piece) in loaded.items() if piece is not None}, made
+
+    def _start_compile(self, stored: dict[str, str], missing: list[Requirement]) -> EarlyCompile | None:
+        """A rebuild's compileall, started while uv installs the few missing packages (`early_compile.py`):
+        its start was most of the bytecode step. Only with pieces stored, something to install, one runtime
+        and an installer that can (the host's)."""
+        installer = self.b.installer
+        if not (stored and missing and len(self.variant.runtimes) == 1 and isinstance(installer, StartsCompiling)):
+            return None
+        return installer.start_compile(self.work / "layer", RUNTIMES[self.variant.runtimes[0]])
 
     def _stored_dists(self) -> tuple[dict[str, str], list[Requirement]]:
         """({name: piece key} for the pins the piece cache holds a piece of, [the pins it has not]). Only
@@ -407,9 +423,15 @@ class _Run:
     def _compile_deflating(self, stage: Path, pool: Deflater, files: list[tuple[str, str]]) -> str | None:
         """A few MB (a one-package rebuild): compileall runs as a process (a fresh interpreter's start is
         most of its time here), waited for in a thread, while this thread deflates the stage's files, until
-        it is done. The pool of a larger build does that by itself."""
+        it is done. The pool of a larger build does that by itself. A compileall started with uv (`early`) is
+        given its list here."""
+        early = self.early
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layersmith-compile") as compiler:
-            compiling = compiler.submit(self.b._compile, self.variant, stage)
+            compiling: Future[str | None]
+            if early is not None:
+                compiling = compiler.submit(early.finish)
+            else:
+                compiling = compiler.submit(self.b._compile, self.variant, stage)
             for _, path in files:
                 if compiling.done():
                     break
