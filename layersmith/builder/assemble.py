@@ -181,5 +181,6 @@ def assemble(pieces: Sequence[Piece], layer: str, manifest: dict[str, Any], dest
 def _known(layout: dict[str, tuple[Piece, PieceEntry]]) -> dict[str, KnownStream]:
     """The entries whose streams were checked when their piece was made (`Piece.checked`), each as its
     piece's bytes and where the stream is in them: the check compares the zip against them in place."""
-    return {name: KnownStream(entry.crc, entry.size, piece.read(), entry.offset, entry.csize)
+    data = {piece.key: piece.read() for piece, _ in layout.values() if piece.checked}
+    return {name: KnownStream(entry.crc, entry.size, data[piece.key], entry.offset, entry.csize)
             for name, (piece, entry) in layout.items() if piece.checked}
