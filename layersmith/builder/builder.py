@@ -15,8 +15,6 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
 from layersmith.builder import archive, slim, verify
 from layersmith.builder.assemble import Assembled, assemble
 from layersmith.builder.cache import ZIP, BuildCache
@@ -35,6 +33,7 @@ from layersmith.builder.tree import files_sha256, shipped_sources, walk_paths
 from layersmith.builder.zipcheck import verify_zip
 from layersmith.errors import BuildError, SpecError, UserError
 from layersmith.model import BuildResult, Distribution, LayerSpec, Requirement, Variant
+from layersmith.names import canonicalize_name
 from layersmith.project.excludes import unmatched_excludes
 from layersmith.project.lockfile import generated_by_layersmith, pins_for, recorded_targets, target_label
 from layersmith.project.specs import parse_lock

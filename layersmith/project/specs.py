@@ -11,11 +11,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from packaging.utils import canonicalize_name
-
 from layersmith.errors import SpecError, locating
 from layersmith.model import FunctionSpec, LayerSpec, Requirement
+from layersmith.names import canonicalize_name
 from layersmith.project import function_keys as keys
+from layersmith.project.lockfile import python_versions_marker
 from layersmith.project.toml_positions import decode_error, key_line
 from layersmith.runtimes.supported import check_architecture, get_runtime
 
@@ -32,8 +32,10 @@ MAX_LAYERS_PER_FUNCTION = 5  # Lambda quota
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
 _HASH_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 # A lock line as `layersmith lock` writes it: a PEP 508 name, `==`, a plain release (N[.N]*, an a/b/rc
-# pre-release, .postN, .devN) and nothing else. packaging's parser reads such a line the same way; anything
-# else (a marker, extras, spaces, a local or epoch version) goes to packaging.
+# pre-release, .postN, .devN), then nothing or ` ; ` and `python_version == 'X.Y'` terms joined by `or` (a
+# lock resolved for several runtimes). packaging's parser reads such a line the same way
+# (tests/properties/test_lock_line_properties.py); anything else (another marker, extras, spaces inside the
+# pin, a local or epoch version) goes to packaging.
 _PLAIN_PIN = (r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"
               r"==([0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?)")
 _HANDLER_RE = re.compile(r"^[A-Za-z_][\w./]*\.[A-Za-z_]\w*$")
@@ -225,8 +227,10 @@ def _lock_requirement(head: str, path: Path, where: int) -> tuple[str, str, str 
     """(name, its one `==` version, marker) of a lock line, or why the line is not pinned. A plain pin is
     read without packaging's requirement parser: importing it compiled ~25 patterns, 20 ms of every
     `layersmith build`, for lines a regular expression reads exactly as it does."""
-    if plain := re.fullmatch(_PLAIN_PIN, head):
-        return plain.group(1), plain.group(2), None
+    pin, semicolon, written = head.partition(";")
+    marker = python_versions_marker(written) if semicolon else None
+    if (plain := re.fullmatch(_PLAIN_PIN, pin.strip() if semicolon else pin)) and (marker or not semicolon):
+        return plain.group(1), plain.group(2), marker
     from packaging.requirements import InvalidRequirement
     from packaging.requirements import Requirement as PkgRequirement
 
