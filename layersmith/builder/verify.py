@@ -136,17 +136,20 @@ def check_wheel_tags(site: Path, variant: Variant, *, spec_path: Path | None = N
             raise VerificationError(
                 f"portable layer {variant.layer!r} pulls in a compiled wheel ({wheel.dist_info}: "
                 f"{', '.join(wheel.tags)}); set `portable = false`", path=spec_path, key="portable")
-        if any(_every_python3_loads(tag) for tag in wheel.tags):
-            continue
-        from packaging.tags import parse_tag  # here: most rebuilds install only `py3-none-any` wheels
+        if not any(_every_python3_loads(tag) for tag in wheel.tags):
+            _check_tag_tables(wheel, variant)
 
-        for runtime in variant.runtimes:
-            for arch in variant.architectures:
-                accepted = supported_tags(runtime, arch)
-                if not any(t in accepted for tag in wheel.tags for t in parse_tag(tag)):
-                    raise VerificationError(
-                        f"{wheel.dist_info} is tagged {', '.join(wheel.tags)}, which {runtime} on {arch} "
-                        f"cannot load (glibc/ABI mismatch); pin a version with a compatible wheel")
+
+def _check_tag_tables(wheel: WheelInfo, variant: Variant) -> None:
+    from packaging.tags import parse_tag  # here: most rebuilds install only `py3-none-any` wheels
+
+    for runtime in variant.runtimes:
+        for arch in variant.architectures:
+            accepted = supported_tags(runtime, arch)
+            if not any(t in accepted for tag in wheel.tags for t in parse_tag(tag)):
+                raise VerificationError(
+                    f"{wheel.dist_info} is tagged {', '.join(wheel.tags)}, which {runtime} on {arch} "
+                    f"cannot load (glibc/ABI mismatch); pin a version with a compatible wheel")
 
 
 def _every_python3_loads(tag: str) -> bool:

@@ -227,10 +227,8 @@ def _lock_requirement(head: str, path: Path, where: int) -> tuple[str, str, str 
     """(name, its one `==` version, marker) of a lock line, or why the line is not pinned. A plain pin is
     read without packaging's requirement parser: importing it compiled ~25 patterns, 20 ms of every
     `layersmith build`, for lines a regular expression reads exactly as it does."""
-    pin, semicolon, written = head.partition(";")
-    marker = python_versions_marker(written) if semicolon else None
-    if (plain := re.fullmatch(_PLAIN_PIN, pin.strip() if semicolon else pin)) and (marker or not semicolon):
-        return plain.group(1), plain.group(2), marker
+    if plain := _plain_pin(head):
+        return plain
     from packaging.requirements import InvalidRequirement
     from packaging.requirements import Requirement as PkgRequirement
 
@@ -244,6 +242,15 @@ def _lock_requirement(head: str, path: Path, where: int) -> tuple[str, str, str 
                          "--hash=sha256:…`: add it to requirements.in and run `layersmith lock "
                          f"{path.parent.name}`", path, where)
     return req.name, specs[0].version, str(req.marker) if req.marker else None
+
+
+def _plain_pin(head: str) -> tuple[str, str, str | None] | None:
+    """`_lock_requirement` of a line as `layersmith lock` writes it (`_PLAIN_PIN`), None for any other."""
+    pin, semicolon, written = head.partition(";")
+    marker = python_versions_marker(written) if semicolon else None
+    if (plain := re.fullmatch(_PLAIN_PIN, pin.strip() if semicolon else pin)) and (marker or not semicolon):
+        return plain.group(1), plain.group(2), marker
+    return None
 
 
 def _lock_hashes(name: str, version: str, hashes: tuple[str, ...], path: Path, where: int) -> None:
