@@ -18,8 +18,8 @@ from typing import Any
 from layersmith.builder import archive, slim, verify
 from layersmith.builder.assemble import Assembled, assemble
 from layersmith.builder.cache import ZIP, BuildCache
-from layersmith.builder.early_compile import EarlyCompile
-from layersmith.builder.install import Installer, StartsCompiling
+from layersmith.builder.early_compile import EarlyCompile, start_compile
+from layersmith.builder.install import Installer
 from layersmith.builder.pieces import (
     Deflater,
     Piece,
@@ -319,10 +319,9 @@ class _Run:
         """A rebuild's compileall, started while uv installs the few missing packages (`early_compile.py`):
         its start was most of the bytecode step. Only with pieces stored, something to install, one runtime
         and an installer that can (the host's)."""
-        installer = self.b.installer
-        if not (stored and missing and len(self.variant.runtimes) == 1 and isinstance(installer, StartsCompiling)):
+        if not (stored and missing and len(self.variant.runtimes) == 1):
             return None
-        return installer.start_compile(self.work / "layer", RUNTIMES[self.variant.runtimes[0]])
+        return start_compile(self.b.installer, self.work / "layer", RUNTIMES[self.variant.runtimes[0]])
 
     def _stored_dists(self) -> tuple[dict[str, str], list[Requirement]]:
         """({name: piece key} for the pins the piece cache holds a piece of, [the pins it has not]). Only

@@ -23,7 +23,16 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
-from layersmith.builder.install import _SPLIT_BYTES, _check, _compileall, _sources, _tag, compile_balanced
+from layersmith.builder.install import (
+    _SPLIT_BYTES,
+    HostInstaller,
+    Installer,
+    _check,
+    _compileall,
+    _sources,
+    _tag,
+    compile_balanced,
+)
 from layersmith.runner import Runner
 from layersmith.runtimes.supported import Runtime
 
@@ -102,3 +111,11 @@ class EarlyCompile:
                 return None
             wait([self.running], timeout=_POLL)
 
+
+
+def start_compile(installer: Installer, root: Path, runtime: Runtime) -> EarlyCompile | None:
+    """The host installer's `compile_bytecode(root, runtime)`, its process started now, before `root` is
+    installed; None for another installer (docker's compiles in its container) or without an interpreter."""
+    if not isinstance(installer, HostInstaller) or (found := installer.interpreter(runtime)) is None:
+        return None
+    return EarlyCompile(installer.runner, [found[0]], root, runtime)

@@ -14,16 +14,13 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol
 
 from layersmith.builder.index_reach import unreachable_index
 from layersmith.errors import BuildError, EnvironmentProblem, LayersmithError
 from layersmith.runner import Completed, Runner, uv_binary
 from layersmith.runtimes.interpreters import Finder
 from layersmith.runtimes.supported import Runtime, uv_python_platform
-
-if TYPE_CHECKING:
-    from layersmith.builder.early_compile import EarlyCompile
 
 
 class Installer(Protocol):
@@ -38,13 +35,6 @@ class Installer(Protocol):
     def compile_bytecode(self, root: Path, runtime: Runtime) -> str | None:
         """Compile `root` for `runtime`; return e.g. "cpython-311", or None when it cannot."""
         ...
-
-
-@runtime_checkable
-class StartsCompiling(Protocol):
-    """An installer that can start compiling before the tree is installed (the host's)."""
-
-    def start_compile(self, root: Path, runtime: Runtime) -> EarlyCompile | None: ...
 
 
 def installed_uv_version(binary: str) -> str | None:
@@ -183,14 +173,6 @@ class HostInstaller:
             # never ship bytecode for another Python (docs/architecture.md#bytecode-for-the-runtimes-exact-python)
             return None
         return compile_balanced(self.runner, [found[0]], root, runtime)
-
-    def start_compile(self, root: Path, runtime: Runtime) -> EarlyCompile | None:
-        """`compile_bytecode(root, runtime)`, its process started now, before `root` is installed
-        (`early_compile.py`); None when there is no interpreter to compile with."""
-        from layersmith.builder.early_compile import EarlyCompile
-
-        found = self.interpreter(runtime)
-        return EarlyCompile(self.runner, [found[0]], root, runtime) if found else None
 
 
 def _compileall(python: list[str], root: Path, strip_prefix: str | None, *jobs: str) -> list[str]:

@@ -4,26 +4,27 @@ tree is there. Same pycs as `compile_balanced`, errors reported, and never a pro
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import sys
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
-from fakes import FakeDist, FakeInstaller
+from fakes import FakeInstaller
 from helpers import lock_text, write_layer
 from test_bytecode_shares import pycs, tree, tricky_tree
 
 from layersmith.builder.builder import Builder
 from layersmith.builder.cache import BuildCache
 from layersmith.builder.early_compile import EarlyCompile
-from layersmith.builder.install import compile_balanced
+from layersmith.builder.install import HostInstaller, compile_balanced
 from layersmith.errors import BuildError
 from layersmith.model import expand_variants
 from layersmith.project.specs import load_layer
-from layersmith.runner import SubprocessRunner
+from layersmith.runner import Completed, SubprocessRunner
 from layersmith.runtimes.supported import RUNTIMES, Runtime
 
 HERE = RUNTIMES[f"python3.{sys.version_info[1]}"]
@@ -87,35 +88,50 @@ def test_a_syntax_error_fails_the_build(tmp_path: Path) -> None:
 
 # --- through the builder ----------------------------------------------------------------------------------
 
-class _Host(FakeInstaller):
-    """The fake installer with the host's early compile (a real compileall): it records when compileall is
-    started, against the install."""
+class _Host(HostInstaller):
+    """The host installer with this Python as every runtime's interpreter and the fake install (no uv): it
+    records when compileall is started against the install."""
 
-    def __init__(self, dists: dict[str, FakeDist]) -> None:
-        super().__init__(dists)
-        self.events: list[str] = []
+    def __init__(self, events: list[str]) -> None:
+        super().__init__(_Starts(events), uv_version=lambda _binary: "uv fake")
+        self.events = events
+        self.fake = FakeInstaller()
+
+    def interpreter(self, runtime: Runtime) -> tuple[str, str] | None:
+        return sys.executable, platform.python_version()
 
     def install(self, lock: Path, target: Path, runtime: Runtime, arch: str) -> None:
+        if self.events:  # the rebuild: give a compileall started before the install the time to be run
+            deadline = time.monotonic() + 5
+            while "compileall waiting" not in self.events and time.monotonic() < deadline:
+                time.sleep(0.01)
         self.events.append("install")
-        super().install(lock, target, runtime, arch)
+        self.fake.install(lock, target, runtime, arch)
 
-    def start_compile(self, root: Path, runtime: Runtime) -> EarlyCompile | None:
-        self.events.append("compileall started")
-        return EarlyCompile(SubprocessRunner(), [sys.executable], root, runtime)
+
+class _Starts(SubprocessRunner):
+    def __init__(self, events: list[str]) -> None:
+        self.events = events
+
+    def run(self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+            timeout: float | None = None) -> Completed:
+        if "-i" in argv and os.path.basename(argv[argv.index("-i") + 1]) == "share-0.txt" and os.path.exists(
+                argv[argv.index("-i") + 1]) and not os.path.isfile(argv[argv.index("-i") + 1]):
+            self.events.append("compileall waiting")  # its list is the pipe, not a file
+        return super().run(argv, cwd=cwd, env=env, timeout=timeout)
 
 
 def test_a_rebuild_starts_compileall_before_the_install_and_ships_its_pycs(project: Path, tmp_path: Path) -> None:
     spec = load_layer(write_layer(project, "demo", pins=("alpha==1.0", "gamma==3.0")))
     [variant] = expand_variants(spec)
-    installer = _Host({})
+    events: list[str] = []
     cache = BuildCache(tmp_path / "cache")
-    Builder(installer, cache).build(spec, variant)
-    assert installer.events == ["install"]  # a cold build: no piece stored, the usual compile
+    Builder(_Host(events), cache).build(spec, variant)
+    assert events == ["install"]  # a cold build: no piece stored, the usual compile
     assert spec.requirements is not None
     spec.requirements.write_text(lock_text("alpha==1.0", "gamma==3.1"), encoding="utf-8")
-    bumped = Builder(installer, cache).build(spec, variant)
-    assert installer.events == ["install", "compileall started", "install"]
+    bumped = Builder(_Host(events), cache).build(spec, variant)
+    assert events == ["install", "compileall waiting", "install"]
     with zipfile.ZipFile(bumped.zip_path) as zf:
         names = zf.namelist()
     assert any(n.endswith(".pyc") and "gamma" in n for n in names)
-    assert installer.calls.count(("compile", "python3.11")) == 1  # the cold build's only
