@@ -115,7 +115,10 @@ class EarlyCompile:
 
 def start_compile(installer: Installer, root: Path, runtime: Runtime) -> EarlyCompile | None:
     """The host installer's `compile_bytecode(root, runtime)`, its process started now, before `root` is
-    installed; None for another installer (docker's compiles in its container) or without an interpreter."""
-    if not isinstance(installer, HostInstaller) or (found := installer.interpreter(runtime)) is None:
+    installed; None for another installer (docker's compiles in its container), one that compiles in its own
+    way (a subclass overriding `compile_bytecode`), or without an interpreter."""
+    if (not isinstance(installer, HostInstaller)
+            or type(installer).compile_bytecode is not HostInstaller.compile_bytecode
+            or (found := installer.interpreter(runtime)) is None):
         return None
     return EarlyCompile(installer.runner, [found[0]], root, runtime)

@@ -19,7 +19,7 @@ from test_bytecode_shares import pycs, tree, tricky_tree
 
 from layersmith.builder.builder import Builder
 from layersmith.builder.cache import BuildCache
-from layersmith.builder.early_compile import EarlyCompile
+from layersmith.builder.early_compile import EarlyCompile, start_compile
 from layersmith.builder.install import HostInstaller, compile_balanced
 from layersmith.errors import BuildError
 from layersmith.model import expand_variants
@@ -135,3 +135,15 @@ def test_a_rebuild_starts_compileall_before_the_install_and_ships_its_pycs(proje
     with zipfile.ZipFile(bumped.zip_path) as zf:
         names = zf.namelist()
     assert any(n.endswith(".pyc") and "gamma" in n for n in names)
+
+
+def test_an_installer_that_compiles_its_own_way_is_not_started_early(tmp_path: Path) -> None:
+    class Own(_Host):
+        def compile_bytecode(self, root: Path, runtime: Runtime) -> str | None:
+            return None
+
+    assert start_compile(Own([]), tmp_path / "stage", HERE) is None
+    assert start_compile(FakeInstaller(), tmp_path / "stage", HERE) is None
+    early = start_compile(_Host([]), tmp_path / "stage", HERE)
+    assert early is not None
+    early.close()
