@@ -20,6 +20,7 @@ import errno
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -43,14 +44,20 @@ class EarlyCompile:
     """One `compileall -i FIFO` process, started now, compiling what `root` holds when `finish` is called."""
 
     def __init__(self, runner: Runner, python: list[str], root: Path, runtime: Runtime, *,
-                 workers: int | None = None, split_bytes: int = _SPLIT_BYTES) -> None:
+                 workers: int | None = None, split_bytes: int = _SPLIT_BYTES, scratch: str | None = None,
+                 mkfifo: Callable[[str, int], None] = os.mkfifo) -> None:
         self.runner, self.python, self.root, self.runtime = runner, python, root, runtime
         self.workers, self.split_bytes = workers, split_bytes
-        self.lists = tempfile.mkdtemp(prefix="layersmith-compile-")  # outside `root`: never zipped
+        # in `scratch` (the system's temporary directory by default), outside `root`: never zipped
+        self.lists = tempfile.mkdtemp(prefix="layersmith-compile-", dir=scratch)
         self.fifo = os.path.join(self.lists, "share-0.txt")
-        os.mkfifo(self.fifo, 0o600)
         self.nothing = os.path.join(self.lists, "nothing")  # what it compiles when it is not needed
-        os.mkdir(self.nothing)
+        try:
+            mkfifo(self.fifo, 0o600)
+            os.mkdir(self.nothing)
+        except OSError:  # a temporary directory without named pipes: `start_compile` compiles as before
+            shutil.rmtree(self.lists, ignore_errors=True)
+            raise
         self.fed = False
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="layersmith-compileall")
         argv = [*_compileall([*python, "-S"], root, None), "-i", self.fifo]
@@ -113,7 +120,8 @@ class EarlyCompile:
 
 
 
-def start_compile(installer: Installer, root: Path, runtime: Runtime) -> EarlyCompile | None:
+def start_compile(installer: Installer, root: Path, runtime: Runtime, *, scratch: str | None = None,
+                  mkfifo: Callable[[str, int], None] = os.mkfifo) -> EarlyCompile | None:
     """The host installer's `compile_bytecode(root, runtime)`, its process started now, before `root` is
     installed; None for another installer (docker's compiles in its container), one that compiles in its own
     way (a subclass overriding `compile_bytecode`), or without an interpreter."""
@@ -121,4 +129,7 @@ def start_compile(installer: Installer, root: Path, runtime: Runtime) -> EarlyCo
             or type(installer).compile_bytecode is not HostInstaller.compile_bytecode
             or (found := installer.interpreter(runtime)) is None):
         return None
-    return EarlyCompile(installer.runner, [found[0]], root, runtime)
+    try:
+        return EarlyCompile(installer.runner, [found[0]], root, runtime, scratch=scratch, mkfifo=mkfifo)
+    except OSError:
+        return None

@@ -3,6 +3,7 @@ tree is there. Same pycs as `compile_balanced`, errors reported, and never a pro
 
 from __future__ import annotations
 
+import errno
 import os
 import platform
 import shutil
@@ -147,3 +148,15 @@ def test_an_installer_that_compiles_its_own_way_is_not_started_early(tmp_path: P
     early = start_compile(_Host([]), tmp_path / "stage", HERE)
     assert early is not None
     early.close()
+
+
+def test_without_named_pipes_it_is_not_started_and_leaves_nothing(tmp_path: Path) -> None:
+    """A temporary directory on a filesystem without FIFOs: the build compiles after the install, as before."""
+    def no_fifo(path: str, mode: int) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted", path)
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    assert start_compile(_Host([]), tmp_path / "stage", HERE, scratch=str(scratch), mkfifo=no_fifo) is None
+    assert list(scratch.iterdir()) == []
+    assert start_compile(_Host([]), tmp_path / "stage", HERE, scratch=str(tmp_path / "missing")) is None
