@@ -10,7 +10,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -424,12 +424,12 @@ class _Run:
         it is done. The pool of a larger build does that by itself. A compileall started with uv (`early`) is
         given its list here."""
         early = self.early
+
+        def compile_now() -> str | None:
+            return early.finish() if early is not None else self.b._compile(self.variant, stage)
+
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layersmith-compile") as compiler:
-            compiling: Future[str | None]
-            if early is not None:
-                compiling = compiler.submit(early.finish)
-            else:
-                compiling = compiler.submit(self.b._compile, self.variant, stage)
+            compiling = compiler.submit(compile_now)
             for _, path in files:
                 if compiling.done():
                     break
