@@ -73,7 +73,8 @@ class EarlyCompile:
                 self._feed([self.nothing])
                 return compile_balanced(self.runner, self.python, self.root, self.runtime, workers=self.workers,
                                         split_bytes=self.split_bytes)
-            self._feed([path for _, path in files])
+            # An empty list would make compileall compile sys.path instead (its `compile_path`): none is given.
+            self._feed([path for _, path in files] or [self.nothing])
             _check(self.running.result(), self.runtime)
             return _tag(self.runtime)
         finally:

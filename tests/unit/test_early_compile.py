@@ -160,3 +160,16 @@ def test_without_named_pipes_it_is_not_started_and_leaves_nothing(tmp_path: Path
     assert start_compile(_Host([]), tmp_path / "stage", HERE, scratch=str(scratch), mkfifo=no_fifo) is None
     assert list(scratch.iterdir()) == []
     assert start_compile(_Host([]), tmp_path / "stage", HERE, scratch=str(tmp_path / "missing")) is None
+
+
+def test_a_tree_without_python_files_compiles_nothing_not_sys_path(tmp_path: Path) -> None:
+    """compileall given an empty list compiles every directory of its sys.path (`compile_path`): a stage of
+    data files only must get no empty list."""
+    stage = tmp_path / "stage"
+    early = EarlyCompile(SubprocessRunner(), [sys.executable], stage, HERE)
+    (stage / "python").mkdir(parents=True)
+    (stage / "python" / "data.txt").write_text("not python\n")
+    early.finish()
+    done = early.running.result()
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert pycs(stage) == {}
