@@ -15,11 +15,10 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
 from layersmith.builder import archive, slim, verify
 from layersmith.builder.assemble import Assembled, assemble
 from layersmith.builder.cache import ZIP, BuildCache
+from layersmith.builder.early_compile import EarlyCompile, start_compile
 from layersmith.builder.install import Installer
 from layersmith.builder.pieces import (
     Deflater,
@@ -34,6 +33,7 @@ from layersmith.builder.tree import files_sha256, shipped_sources, walk_paths
 from layersmith.builder.zipcheck import verify_zip
 from layersmith.errors import BuildError, SpecError, UserError
 from layersmith.model import BuildResult, Distribution, LayerSpec, Requirement, Variant
+from layersmith.names import canonicalize_name
 from layersmith.project.excludes import unmatched_excludes
 from layersmith.project.lockfile import generated_by_layersmith, pins_for, recorded_targets, target_label
 from layersmith.project.specs import parse_lock
@@ -270,6 +270,7 @@ class _Run:
         self.store = PieceStore(builder.cache.root, on_damage=self._damaged)
         self.timings: dict[str, float] = {}
         self.cleanup: threading.Thread | None = None
+        self.early: EarlyCompile | None = None  # compileall started before the install (a rebuild's)
 
     def _damaged(self, piece: Path, why: str) -> None:
         self.b.report(f"{self.spec.name} [{self.variant.key}]: discarding cache piece {piece}: {why}; "
@@ -307,15 +308,28 @@ class _Run:
         """The stored pieces, read and verified (30 MB of data.bin hashed, their indexes checked) in a
         thread while uv and compileall make the missing ones: it was 0.1-0.2 s of a one-package rebuild,
         spent before uv started. A piece that turns out damaged is discarded and the run starts again."""
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layersmith-pieces") as loader:
-            loading = {name: (k, loader.submit(self.store.get, k)) for name, k in stored.items()}
-            made = self._make(missing, source_keys)
-            loaded = {name: (k, future.result()) for name, (k, future) in loading.items()}
+        self.early = self._start_compile(stored, missing)
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layersmith-pieces") as loader:
+                loading = {name: (k, loader.submit(self.store.get, k)) for name, k in stored.items()}
+                made = self._make(missing, source_keys)
+                loaded = {name: (k, future.result()) for name, (k, future) in loading.items()}
+        finally:
+            if self.early is not None:  # a build that failed, or compiled without it: it must not wait on
+                self.early.close()
         if damaged := {k for k, piece in loaded.values() if piece is None}:
             if self.cleanup is not None:
                 self.cleanup.join()
             raise _StoredPieceDamaged(damaged)
         return {name: piece for name, (_, piece) in loaded.items() if piece is not None}, made
+
+    def _start_compile(self, stored: dict[str, str], missing: list[Requirement]) -> EarlyCompile | None:
+        """A rebuild's compileall, started while uv installs the few missing packages (`early_compile.py`):
+        its start was most of the bytecode step. Only with pieces stored, something to install, one runtime
+        and an installer that can (the host's)."""
+        if not (stored and missing and len(self.variant.runtimes) == 1):
+            return None
+        return start_compile(self.b.installer, self.work / "layer", RUNTIMES[self.variant.runtimes[0]])
 
     def _stored_dists(self) -> tuple[dict[str, str], list[Requirement]]:
         """({name: piece key} for the pins the piece cache holds a piece of, [the pins it has not]). Only
@@ -421,9 +435,15 @@ class _Run:
     def _compile_deflating(self, stage: Path, pool: Deflater, files: list[tuple[str, str]]) -> str | None:
         """A few MB (a one-package rebuild): compileall runs as a process (a fresh interpreter's start is
         most of its time here), waited for in a thread, while this thread deflates the stage's files, until
-        it is done. The pool of a larger build does that by itself."""
+        it is done. The pool of a larger build does that by itself. A compileall started with uv (`early`) is
+        given its list here."""
+        early = self.early
+
+        def compile_now() -> str | None:
+            return early.finish() if early is not None else self.b._compile(self.variant, stage)
+
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layersmith-compile") as compiler:
-            compiling = compiler.submit(self.b._compile, self.variant, stage)
+            compiling = compiler.submit(compile_now)
             for _, path in files:
                 if compiling.done():
                     break

@@ -33,13 +33,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from packaging.utils import canonicalize_name
-
 from layersmith.builder.cache import discard, ensure_dir
 from layersmith.builder.tree import walk_paths
 from layersmith.builder.verify import elf_header_machine
 from layersmith.builder.zipwriter import crc32, deflate_checked
 from layersmith.errors import BuildError
+from layersmith.names import canonicalize_name
 
 PIECES = ".pieces"
 _INDEX = "index.json"

@@ -20,7 +20,7 @@ import os
 import shutil
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
+from layersmith.names import canonicalize_name
 
 _TEST_DIRS = {"tests", "test"}
 

@@ -23,12 +23,14 @@ rebuild so inflates one package, not the 100 MB layer.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import mmap
 import os
 import struct
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
@@ -50,12 +52,18 @@ _VERIFIED: set[str] = set()  # sha256s of zips whose every entry this process in
 
 
 class KnownStream(NamedTuple):
-    """A deflate stream already inflated back to `size` bytes with this CRC-32 (a checked piece's). A tuple:
-    an assembled zip makes one per entry, 2,770 for data-science."""
+    """A deflate stream already inflated back to `size` bytes with this CRC-32 (a checked piece's): the
+    `length` bytes of `data` from `offset` (all of `data` by default; an assembled zip's are spans of its
+    pieces' data.bin, not copies). A tuple: an assembled zip makes one per entry, 2,770 for data-science."""
 
     crc: int
     size: int
-    data: bytes | memoryview
+    data: bytes
+    offset: int = 0
+    length: int = -1  # -1: to the end of `data`
+
+    def span(self) -> int:
+        return len(self.data) - self.offset if self.length < 0 else self.length
 
 
 class _Entry(NamedTuple):
@@ -75,18 +83,17 @@ def verify_zip(path: Path, sha256: str, *, remedy: str, known: Mapping[str, Know
     copied from; an entry equal to it byte for byte is not inflated again.
 
     Reads the whole file once: a layer zip is at most a few tens of MB (Lambda's limit)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise VerificationError(f"cannot read the zip ({exc.strerror or exc}); {remedy}", path=path) from None
     if known:
-        # A new build's check: the sha256 is computed in a thread (hashlib releases the GIL) while the
-        # entries are compared; it is still judged first, as below.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layersmith-zip-sha256") as hasher:
+        # A new build's check of the zip it just wrote (no other process has it): the file is mapped, not
+        # read, and its sha256 computed in a thread (hashlib releases the GIL) while the entries are
+        # compared; it is still judged first, as below. Reading 32 MB into fresh memory was 30 ms of page
+        # faults, about as long as hashing them.
+        with _mapped(path, remedy) as data, ThreadPoolExecutor(1, thread_name_prefix="layersmith-zip-sha256") as hasher:
             hashing = hasher.submit(_sha256, data)
             problem = first_bad_entry(data, known)
             actual = hashing.result()
     else:
+        data = _read(path, remedy)
         actual, problem = _sha256(data), None
     if actual != sha256:
         raise VerificationError(f"the zip's sha256 is {actual[:12]}, not the recorded {sha256[:12]}: it changed "
@@ -100,7 +107,37 @@ def verify_zip(path: Path, sha256: str, *, remedy: str, known: Mapping[str, Know
     _VERIFIED.add(actual)
 
 
-def _sha256(data: bytes) -> str:
+def _read(path: Path, remedy: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise VerificationError(f"cannot read the zip ({exc.strerror or exc}); {remedy}", path=path) from None
+
+
+@contextlib.contextmanager
+def _mapped(path: Path, remedy: str) -> Iterator[bytes | mmap.mmap]:
+    """The file's bytes, mapped (read as `bytes` when it cannot be: an empty file)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        raise VerificationError(f"cannot read the zip ({exc.strerror or exc}); {remedy}", path=path) from None
+    try:
+        mapped = mmap.mmap(fd, 0, prot=mmap.PROT_READ)
+    except (OSError, ValueError):
+        mapped = None
+    finally:
+        os.close(fd)
+    if mapped is None:
+        yield _read(path, remedy)
+        return
+    try:
+        yield mapped
+    finally:
+        with contextlib.suppress(BufferError):  # a view still held (an exception's traceback): the GC closes it
+            mapped.close()
+
+
+def _sha256(data: bytes | mmap.mmap) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
@@ -116,7 +153,7 @@ def verify_build(build: BuildResult) -> None:
                remedy=f"nothing was published; run `layersmith build {build.variant.layer}` and deploy again")
 
 
-def first_bad_entry(data: bytes, known: Mapping[str, KnownStream] | None = None) -> str | None:
+def first_bad_entry(data: bytes | mmap.mmap, known: Mapping[str, KnownStream] | None = None) -> str | None:
     """What is wrong with the first damaged entry of the zip in `data`, None when every entry is sound."""
     infos = (_central_directory(data) if known else None) or _zipfile_entries(data)
     if isinstance(infos, str):
@@ -128,7 +165,7 @@ def first_bad_entry(data: bytes, known: Mapping[str, KnownStream] | None = None)
     rest: list[int] = []
     checked = known or {}
     for index, info in enumerate(infos):
-        stream = _known_match(data, view, info, checked.get(info.filename))
+        stream = _known_match(view, info, checked.get(info.filename))
         if stream is None:
             rest.append(index)
         elif stream:
@@ -152,7 +189,7 @@ def _inflated_problems(view: memoryview, infos: list[_Entry], rest: list[int]) -
         return {index: problem for index, problem in zip(rest, problems, strict=True) if problem is not None}
 
 
-def _zipfile_entries(data: bytes) -> list[_Entry] | str:
+def _zipfile_entries(data: bytes | mmap.mmap) -> list[_Entry] | str:
     """The entries as zipfile reads them, or why it cannot."""
     import zipfile  # here: a new build's zip is read by `_central_directory`
 
@@ -164,7 +201,7 @@ def _zipfile_entries(data: bytes) -> list[_Entry] | str:
         return f"unreadable central directory ({exc})"
 
 
-def _central_directory(data: bytes) -> list[_Entry] | None:
+def _central_directory(data: bytes | mmap.mmap) -> list[_Entry] | None:
     """The entries `zipfile` reads from a zip laid out as `zipwriter` writes it, without building a ZipInfo
     per entry (50 ms for data-science's 2,771); None for any other layout, which zipfile then reads.
 
@@ -192,7 +229,7 @@ def _central_directory(data: bytes) -> list[_Entry] | None:
     return entries
 
 
-def _central_record(data: bytes, pos: int, end: int) -> tuple[_Entry, int] | None:
+def _central_record(data: bytes | mmap.mmap, pos: int, end: int) -> tuple[_Entry, int] | None:
     """The central record at `pos` and where the next starts; None when zipfile could read it otherwise."""
     if pos + _CENTRAL.size > end:
         return None
@@ -211,7 +248,7 @@ def _central_record(data: bytes, pos: int, end: int) -> tuple[_Entry, int] | Non
     return _Entry(name, offset, method, crc, csize, size), start + name_len + comment_len
 
 
-def _known_match(data: bytes, view: memoryview, info: _Entry, stream: KnownStream | None) -> str | None:
+def _known_match(view: memoryview, info: _Entry, stream: KnownStream | None) -> str | None:
     """"" when the entry is `stream`'s bytes under headers that say so (sound, as that stream was checked);
     a problem when its local header is unusable; None when it must be inflated to tell."""
     if stream is None or info.compress_type != _DEFLATED:
@@ -220,13 +257,14 @@ def _known_match(data: bytes, view: memoryview, info: _Entry, stream: KnownStrea
     if isinstance(header, str):
         return header
     crc, csize, size, start = header  # equal to the central directory's (`_local_header` checked)
-    if (crc, size, csize) != (stream.crc, stream.size, len(stream.data)):
+    if ((crc, size, csize) != (stream.crc, stream.size, stream.span())
+            or not 0 <= stream.offset <= len(stream.data) - csize):
         return None
-    # bytes.startswith(buffer, start) is a memcmp of the stream against the zip's bytes at `start`, without
-    # copying either (the sizes are equal, checked above). hmac.compare_digest, used before, is a
-    # constant-time loop: 5x slower on the 32 MB data-science layer, for a secret there is none of;
+    # bytes.startswith(buffer, at) is a memcmp of the checked stream against the zip's bytes, without copying
+    # either (the sizes are equal, checked above; `view` may map the file). hmac.compare_digest, used before,
+    # is a constant-time loop: 5x slower on the 32 MB data-science layer, for a secret there is none of;
     # memoryview's == goes item by item, slower still.
-    return "" if data.startswith(stream.data, start) else None
+    return "" if stream.data.startswith(view[start:start + csize], stream.offset) else None
 
 
 def _local_header(view: memoryview, info: _Entry) -> str | tuple[int, int, int, int]:

@@ -9,10 +9,9 @@ does not cover a runtime added to `layer.toml` since.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-
-from packaging.markers import Marker
 
 from layersmith.model import Requirement
 from layersmith.runtimes.supported import RUNTIMES, Runtime, wheel_machine
@@ -35,7 +34,37 @@ def marker_env(runtime: Runtime, arch: str) -> dict[str, str]:
 
 
 def applies(req: Requirement, runtime: Runtime, arch: str) -> bool:
-    return req.marker is None or Marker(req.marker).evaluate(marker_env(runtime, arch))
+    if req.marker is None:
+        return True
+    if (versions := _marker_versions(req.marker)) is not None:
+        return runtime.dotted in versions
+    from packaging.markers import Marker  # here: only for markers other than `python_version == "X.Y"`s
+
+    return Marker(req.marker).evaluate(marker_env(runtime, arch))
+
+
+# `python_version == 'X.Y'` (either quote), the marker a lock resolved for several runtimes writes, joined by
+# `or`; X.Y without leading zeros, so comparing strings is comparing versions as packaging does. Read without
+# packaging: importing its marker parser was 20 ms of every build (tests/properties/test_lock_line_properties.py
+# checks both the reading and the evaluation against packaging's).
+_PYTHON_VERSION = r"""python_version\s*==\s*(['"])((?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*))\1"""
+
+
+def python_versions_marker(marker: str) -> str | None:
+    """The marker as packaging writes it (`str(Marker(marker))`) when it is only `python_version == 'X.Y'`
+    terms joined by `or`, else None."""
+    terms = re.split(r"\s+or\s+", marker.strip())
+    found = [re.fullmatch(_PYTHON_VERSION, term) for term in terms]
+    if not all(found):
+        return None
+    return " or ".join(f'python_version == "{m.group(2)}"' for m in found if m)
+
+
+def _marker_versions(marker: str) -> set[str] | None:
+    """The versions of a marker `python_versions_marker` wrote, None for any other marker."""
+    if python_versions_marker(marker) != marker:
+        return None
+    return {m.group(2) for m in re.finditer(_PYTHON_VERSION, marker)}
 
 
 def pins_for(reqs: Iterable[Requirement], runtime: Runtime, arch: str) -> dict[str, Requirement]:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
-
-from packaging.tags import Tag, compatible_tags, cpython_tags
+from typing import TYPE_CHECKING
 
 from layersmith.errors import SpecError
+
+if TYPE_CHECKING:
+    from packaging.tags import Tag
 
 ARCHITECTURES: tuple[str, ...] = ("x86_64", "arm64")
 
@@ -118,6 +120,8 @@ def manylinux_platforms(runtime: Runtime, arch: str) -> list[str]:
 @cache
 def supported_tags(runtime_name: str, arch: str) -> frozenset[Tag]:
     """The wheel tags the runtime's interpreter accepts on Lambda (packaging.tags does the expansion)."""
+    from packaging.tags import compatible_tags, cpython_tags  # here: a build of pure wheels never needs it
+
     runtime = RUNTIMES[runtime_name]
     platforms = manylinux_platforms(runtime, arch)
     tags = list(cpython_tags(runtime.version, abis=[runtime.cpython_tag], platforms=platforms))

@@ -45,6 +45,39 @@ def test_an_entry_equal_to_its_known_stream_is_compared_not_inflated() -> None:
     assert first_bad_entry(data, {"a.py": KnownStream(crc32(GOOD), len(GOOD), garbage)}) is None
 
 
+@pytest.mark.parametrize(("offset", "length", "compared"), [
+    (5, 64, True),  # the stream's span in its piece's bytes
+    (4, 64, False), (6, 64, False), (5, 63, False),  # any other span: inflated (and this garbage fails)
+    (-69, 64, False),  # a negative offset is no span (bytes.startswith would count it from the end)
+    (5, -1, False),  # "to the end" is 64 + 7 bytes here: not this entry's size
+])
+def test_a_known_stream_is_a_span_of_its_pieces_bytes_compared_in_place(offset: int, length: int,
+                                                                       compared: bool) -> None:
+    """An assembled zip's known streams are spans of their pieces' data.bin (no copy per entry), and the zip
+    is mapped, not read: the comparison is of exactly that span, and only an exact one skips inflating."""
+    garbage = b"\xff" * 64
+    data = _zip({"a.py": (crc32(GOOD), len(GOOD), garbage)})
+    piece = b"12345" + garbage + b"7654321"
+    problem = first_bad_entry(data, {"a.py": KnownStream(crc32(GOOD), len(GOOD), piece, offset, length)})
+    assert problem == (None if compared else "a.py: corrupt deflate stream")
+
+
+def test_a_new_builds_zip_is_checked_from_the_mapped_file(tmp_path: Path) -> None:
+    garbage = b"\xff" * 64
+    zip_path = tmp_path / "layer.zip"
+    zip_path.write_bytes(data := _zip({"a.py": (crc32(GOOD), len(GOOD), garbage)}))
+    known = {"a.py": KnownStream(crc32(GOOD), len(GOOD), b"xx" + garbage, 2, 64)}
+    verify_zip(zip_path, hashlib.sha256(data).hexdigest(), remedy="again", known=known)
+    damaged = bytearray(data)
+    damaged[40] ^= 0xFF  # in the stream: no longer the known one, so inflated, and refused
+    zip_path.write_bytes(bytes(damaged))
+    with pytest.raises(VerificationError, match=r"a\.py: corrupt deflate stream"):
+        verify_zip(zip_path, hashlib.sha256(damaged).hexdigest(), remedy="again", known=known)
+    zip_path.write_bytes(b"")
+    with pytest.raises(VerificationError, match="unreadable central directory"):
+        verify_zip(zip_path, hashlib.sha256(b"").hexdigest(), remedy="again", known=known)
+
+
 @pytest.mark.parametrize("change", ["stream byte", "crc", "size", "name"])
 def test_an_entry_that_differs_from_its_known_stream_in_any_way_is_inflated(change: str) -> None:
     good = deflate_raw(GOOD, 6)
