@@ -364,6 +364,7 @@ def finder(runner: Runner, tmp_path: Path, found: dict[str, str] | None = None) 
 
 
 def test_host_bytecode_only_for_the_matching_interpreter(tmp_path: Path) -> None:
+    (tmp_path / "mod.py").write_text("X = 1\n", encoding="utf-8")  # a tree without modules compiles nothing
     runner = ScriptedRunner({"--version": (0, "uv 9.9.9\n", ""), PROBE: (0, "cpython 3.11.7 x86_64\n", "")})
     installer = HostInstaller(runner, finder=finder(runner, tmp_path), uv_version=lambda _binary: None)
     assert installer.compile_bytecode(tmp_path, RUNTIMES["python3.12"]) is None
@@ -377,6 +378,7 @@ def test_host_bytecode_only_for_the_matching_interpreter(tmp_path: Path) -> None
 
 
 def test_host_compiles_with_another_installed_python_of_the_exact_version(tmp_path: Path) -> None:
+    (tmp_path / "mod.py").write_text("X = 1\n", encoding="utf-8")  # a tree without modules compiles nothing
     class Versions(ScriptedRunner):
         def run(self, argv: Sequence[str], **kw: Any) -> Completed:
             if PROBE in " ".join(argv):  # each interpreter reports its own version
@@ -413,6 +415,7 @@ def test_uv_version_from_metadata_only_for_the_file_the_wheel_installed(tmp_path
 
 
 def test_host_compile_failure_is_a_build_error(tmp_path: Path) -> None:
+    (tmp_path / "mod.py").write_text("X = 1\n", encoding="utf-8")  # a tree without modules compiles nothing
     runner = ScriptedRunner({"compileall": (1, "", "*** Error compiling 'bad.py'...\nSyntaxError: nope\n"),
                              PROBE: (0, "cpython 3.11.7 x86_64\n", "")})
     with pytest.raises(BuildError, match=r"compiling bytecode for python3\.11 failed: .*SyntaxError: nope"):

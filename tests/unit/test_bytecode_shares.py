@@ -85,11 +85,14 @@ def test_one_compileall_is_given_the_py_files_not_the_directory(tmp_path: Path) 
     assert sorted(listed) == sorted(str(p) for p in root.rglob("*.py")) and len(listed) == 12
 
 
-def test_a_tree_without_python_files_still_runs_one_compileall_with_an_empty_list(tmp_path: Path) -> None:
+def test_a_tree_without_python_files_runs_no_compileall(tmp_path: Path) -> None:
+    """compileall given an empty `-i` list and no directory compiles its own sys.path instead (CPython's
+    compileall.main: no destination means `compile_path()`), writing pycs into the interpreter's stdlib."""
     runner = ScriptedRunner()
-    compile_balanced(runner, ["/usr/bin/python3.11"], tmp_path, HERE, workers=2)
-    [argv] = runner.argvs
-    assert "-i" in argv
+    (tmp_path / "data.txt").write_text("no modules here")
+    tag = f"cpython-{HERE.version[0]}{HERE.version[1]}"
+    assert compile_balanced(runner, ["/usr/bin/python3.11"], tmp_path, HERE, workers=2) == tag
+    assert runner.argvs == []
 
 
 def test_compiling_without_site_writes_the_same_pycs_in_one_process_too(tmp_path: Path) -> None:
