@@ -261,3 +261,44 @@ def test_execute_stops_when_the_recheck_cannot_scan() -> None:
         execute(plan, factory, [A, B], LayerMatcher({"layersmith-dev": ("dev",)}, ["utils"]), call=NO_WAIT)
     assert factory.all_deleted() == []
     assert "\n" not in info.value.render()
+
+
+def test_execute_keeps_a_version_shared_since_the_scan_with_an_account_not_scanned() -> None:
+    """The re-check reads each version's grants as they are now: one granted meanwhile to an account the
+    scan never saw may be attached there, so it is kept and said so, and the others are still deleted.
+    (Mutation testing found this path untested: `blind = None` deleted such a version.)"""
+    factory, _ = _fake_with_three_versions()
+    plan = select_prunable(inventory(utils(1, 2, 3)), keep=1)
+    stranger = "999999999999"  # in no target
+    factory.lambdas[(HOME, "eu-west-1")].share("layersmith-dev-utils", 1, stranger)
+    said: list[str] = []
+    result = execute(plan, factory, [A, B], LayerMatcher({"layersmith-dev": ("dev",)}, ["utils"]), call=NO_WAIT,
+                     progress=said.append)
+    assert factory.all_deleted() == [("layersmith-dev-utils", 2)]
+    assert [r.version for r in result.deleted] == [2]
+    [(kept, why)] = result.skipped
+    assert kept.version == 1 and why == f"now shared with {stranger}, not scanned"
+    assert f"kept layersmith-dev-utils:1: now shared with {stranger}, not scanned" in said
+
+
+def test_a_deletion_that_fails_stops_the_run_saying_how_far_it_got_and_where() -> None:
+    """The one line names what was deleted before the failure, of how many, and the failed call's
+    account, region and version; nothing after it is deleted."""
+    factory, _ = _fake_with_three_versions()
+    home = factory.lambdas[(HOME, "eu-west-1")]
+    plan = select_prunable(inventory(utils(1, 2, 3, 4)), keep=1)
+    home.publish("layersmith-dev-utils")  # v4: the fake holds what the inventory says
+    real_delete = home.delete_layer_version
+
+    def delete_once(**kw: object) -> dict[str, object]:
+        if home.deleted:  # the second deletion is refused
+            home.deny.add("DeleteLayerVersion")
+        return real_delete(**kw)
+
+    home.delete_layer_version = delete_once  # type: ignore[method-assign]
+    with pytest.raises(AwsError) as info:
+        execute(plan, factory, [A, B], LayerMatcher({"layersmith-dev": ("dev",)}, ["utils"]), call=NO_WAIT)
+    assert factory.all_deleted() == [("layersmith-dev-utils", 3)]
+    assert info.value.message.startswith(
+        f"stopped, nothing more deleted: deleted 1 of 3 before this; {A}: lambda:DeleteLayerVersion "
+        "layersmith-dev-utils:2: ")
