@@ -128,3 +128,22 @@ def test_from_a_stack_pinning_one_version_promotes_its_content(tmp_path: Path) -
     assert {(c.site.function, c.site.region, c.version) for c in promotion.changes} == {
         ("api", "eu-west-1", 2), ("worker", "eu-west-1", 2)}
     assert promotion.elsewhere == [("layersmith-prod-utils", "us-east-1", 2)]
+
+
+@pytest.mark.parametrize(("prod", "request_", "says"), [
+    ({"api": 1, "worker": 1}, Request("utils", "prod", version=1, functions=("nope",)),
+     "--function: Pulumi.prod.yaml does not deploy 'nope' (layersmith:deploy: api, worker)"),
+    ({"api": "latest", "worker": "latest"}, Request("utils", "prod", version=1),
+     "--function: no function in Pulumi.prod.yaml pins utils (they follow latest); name one with --function to "
+     "pin it"),
+    ({"api": 1, "worker": 1}, Request("utils", "prod", source="staging", region="ap-south-1"),
+     "--region: Pulumi.staging.yaml has no layers in ap-south-1 (it uses eu-west-1, us-east-1)"),
+])
+def test_refusals_before_any_aws_call_name_the_option_and_what_to_use(tmp_path: Path, prod: dict[str, Any],
+                                                                      request_: Request, says: str) -> None:
+    """Each a whole line: the option at fault, the file, and what it has instead (mutation testing found
+    these messages unchecked: any text, or none, passed)."""
+    root = project(tmp_path, {"api": 2, "worker": 2}, prod)
+    with pytest.raises(UserError) as info:
+        plan_promotion(load_project(root), request_, no_aws, local)
+    assert info.value.render() == says
