@@ -302,3 +302,19 @@ def test_a_deletion_that_fails_stops_the_run_saying_how_far_it_got_and_where() -
     assert info.value.message.startswith(
         f"stopped, nothing more deleted: deleted 1 of 3 before this; {A}: lambda:DeleteLayerVersion "
         "layersmith-dev-utils:2: ")
+
+
+def test_execute_says_each_step_on_the_progress_line() -> None:
+    """What `prune --yes` prints on stderr while it works: the re-check per region, then each planned
+    version in the plan's order (newest first), deleted or kept with why."""
+    factory, arns = _fake_with_three_versions()
+    plan = select_prunable(inventory(utils(1, 2, 3)), keep=1)
+    factory.lambdas[(HOME, "eu-west-1")].share("layersmith-dev-utils", 1, OTHER)
+    factory.lambdas[(OTHER, "eu-west-1")].attach("late-comer", "$LATEST", arns[0])
+    said: list[str] = []
+    execute(plan, factory, [A, B], LayerMatcher({"layersmith-dev": ("dev",)}, ["utils"]), call=NO_WAIT,
+            progress=said.append)
+    [kept] = [line for line in said if line.startswith("kept ")]
+    assert said == ["eu-west-1: re-checking 2 scope(s) before deleting 2 version(s)",
+                    f"deleted layersmith-dev-utils:2 in {A}", kept]
+    assert kept.startswith(f"kept layersmith-dev-utils:1: now attached to {B} ") and "late-comer" in kept
