@@ -43,7 +43,8 @@ runtimes: venv
 	$(LS) runtimes fetch
 
 ## demo: build every layer variant, plan + check dev and prod, invoke every example function. The sysroot the
-## functions need (thumbnail-index: python3.13/arm64, Debian's CPython under qemu) is fetched in the background
+## functions need (thumbnail-index: python3.13/arm64, Debian's CPython under qemu; its bytecode compiled natively by
+## its twin trixie-amd64, fetched with it) is fetched in the background
 ## from the start (`runtimes fetch --functions`, log in .layersmith/demo-runtimes.log), beside the build, the
 ## plans and the checks; the invoke that needs it waits for it (the sysroot's lock) and finds it prepared. If
 ## that fetch fails, the invoke tries once more itself and says why in one line. One shell: the fetch is waited
