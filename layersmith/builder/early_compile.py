@@ -33,6 +33,7 @@ from layersmith.builder.install import (
     _sources,
     _tag,
     compile_balanced,
+    worth_splitting,
 )
 from layersmith.runner import Runner
 from layersmith.runtimes.supported import Runtime
@@ -68,8 +69,7 @@ class EarlyCompile:
         when compiling fails."""
         try:
             files = _sources(self.root)
-            count = self.workers or os.cpu_count() or 1
-            if count > 1 and sum(size for size, _ in files) >= self.split_bytes:
+            if worth_splitting(files, self.workers, self.split_bytes):
                 self._feed([self.nothing])
                 return compile_balanced(self.runner, self.python, self.root, self.runtime, workers=self.workers,
                                         split_bytes=self.split_bytes)

@@ -243,6 +243,13 @@ def shares(files: list[tuple[int, str]], count: int) -> list[list[str]]:
     return [share for share in out if share]
 
 
+def worth_splitting(files: list[tuple[int, str]], workers: int | None, split_bytes: int = _SPLIT_BYTES) -> bool:
+    """Whether `files` ((size, path), `_sources`) are compiled by one process per core rather than one:
+    several cores, and enough source bytes to pay for the other interpreters' start."""
+    count = workers or os.cpu_count() or 1
+    return count > 1 and sum(size for size, _ in files) >= split_bytes
+
+
 def compile_balanced(runner: Runner, python: list[str], root: Path, runtime: Runtime,
                      *, workers: int | None = None, split_bytes: int = _SPLIT_BYTES) -> str:
     """Compile `root` with one `compileall` per core, each given an equal-bytes share of the files.
@@ -256,7 +263,7 @@ def compile_balanced(runner: Runner, python: list[str], root: Path, runtime: Run
     of a pyc (tests/unit/test_bytecode_shares.py compares them with a plain `compileall`'s)."""
     count = workers or os.cpu_count() or 1
     files = _sources(root)
-    split = count > 1 and sum(size for size, _ in files) >= split_bytes
+    split = worth_splitting(files, workers, split_bytes)
     # Always a process, never this one: a pyc's bytes depend on the compiling process's state. marshal
     # writes a string as "interned" when the process has interned it, and one-character strings are
     # shared by the whole process: tqdm's cli.pyc came out different when compiled in a process that
